@@ -1,0 +1,206 @@
+// Package account implements the IM account APIs that TUILiveKit shares with Chat: import,
+// check and delete (spec account-and-usersig.md §1).
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/roomd/roomd/internal/store"
+)
+
+// Limits of the account APIs.
+const (
+	MaxUserIDBytes  = 32
+	MaxProfileBytes = 500
+	MaxBatch        = 100
+)
+
+var (
+	// ErrInvalid marks a malformed request (70402); wrapped with the detail.
+	ErrInvalid = errors.New("invalid parameter")
+	// ErrProfileTooLong: a Nick or FaceUrl is longer than 500 bytes (40601).
+	ErrProfileTooLong = errors.New("profile value longer than 500 bytes")
+)
+
+// Result codes inside ResultItem arrays.
+const (
+	ResultOK          = 0
+	ResultNotImported = 70107
+	ResultInvalid     = 70402
+)
+
+// ValidateUserID checks a UserID: 1..32 bytes of valid UTF-8 with no spaces or control
+// characters, not in the reserved "@TIM#" namespace. (Tencent's libraries document the
+// stricter [A-Za-z0-9_-]; roomd accepts what the client SDKs accept.)
+func ValidateUserID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: UserID is empty", ErrInvalid)
+	case len(id) > MaxUserIDBytes:
+		return fmt.Errorf("%w: UserID %q is longer than %d bytes", ErrInvalid, id, MaxUserIDBytes)
+	case !utf8.ValidString(id):
+		return fmt.Errorf("%w: UserID is not valid UTF-8", ErrInvalid)
+	case strings.HasPrefix(id, "@TIM#"):
+		return fmt.Errorf("%w: UserID %q uses the reserved @TIM# prefix", ErrInvalid, id)
+	}
+	for _, r := range id {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return fmt.Errorf("%w: UserID %q contains a space or control character", ErrInvalid, id)
+		}
+	}
+	return nil
+}
+
+// Profile is the optional profile of an imported account.
+type Profile struct {
+	UserID  string
+	Nick    string
+	FaceURL string
+}
+
+func (p Profile) validate() error {
+	if err := ValidateUserID(p.UserID); err != nil {
+		return err
+	}
+	if len(p.Nick) > MaxProfileBytes || len(p.FaceURL) > MaxProfileBytes {
+		return fmt.Errorf("%w: account %s", ErrProfileTooLong, p.UserID)
+	}
+	return nil
+}
+
+// Service is the account API.
+type Service struct {
+	store store.Store
+	now   func() time.Time
+}
+
+// NewService returns the account service.
+func NewService(s store.Store, now func() time.Time) *Service {
+	return &Service{store: s, now: now}
+}
+
+// Import imports one account; importing it again updates its profile.
+func (s *Service) Import(ctx context.Context, app uint64, p Profile) error {
+	if err := p.validate(); err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		_, err := tx.AccountUpsert(ctx, store.Account{App: app, UserID: p.UserID, Nick: p.Nick, FaceURL: p.FaceURL, CreatedAt: s.now()})
+		return err
+	})
+}
+
+// ImportMany imports up to 100 accounts; the invalid ones are returned as failed and the
+// rest are imported.
+func (s *Service) ImportMany(ctx context.Context, app uint64, ps []Profile) (failed []string, err error) {
+	if len(ps) == 0 {
+		return nil, fmt.Errorf("%w: the account list is empty", ErrInvalid)
+	}
+	if len(ps) > MaxBatch {
+		return nil, fmt.Errorf("%w: %d accounts, at most %d per call", ErrInvalid, len(ps), MaxBatch)
+	}
+	var ok []Profile
+	for _, p := range ps {
+		if p.validate() != nil {
+			failed = append(failed, p.UserID)
+			continue
+		}
+		ok = append(ok, p)
+	}
+	if len(ok) == 0 {
+		return failed, nil
+	}
+	err = s.store.Tx(ctx, func(tx store.Tx) error {
+		for _, p := range ok {
+			if _, err := tx.AccountUpsert(ctx, store.Account{App: app, UserID: p.UserID, Nick: p.Nick, FaceURL: p.FaceURL, CreatedAt: s.now()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return failed, err
+}
+
+// CheckResult is one account_check answer.
+type CheckResult struct {
+	UserID   string
+	Code     int
+	Info     string
+	Imported bool
+}
+
+// Check reports for each UserID whether it is imported.
+func (s *Service) Check(ctx context.Context, app uint64, ids []string) ([]CheckResult, error) {
+	if err := batchSize(ids); err != nil {
+		return nil, err
+	}
+	out := make([]CheckResult, 0, len(ids))
+	for _, id := range ids {
+		r := CheckResult{UserID: id}
+		if err := ValidateUserID(id); err != nil {
+			r.Code, r.Info = ResultInvalid, err.Error()
+			out = append(out, r)
+			continue
+		}
+		_, err := s.store.AccountGet(ctx, app, id)
+		switch {
+		case err == nil:
+			r.Imported = true
+		case errors.Is(err, store.ErrNotFound):
+		default:
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// DeleteResult is one account_delete answer.
+type DeleteResult struct {
+	UserID string
+	Code   int
+	Info   string
+}
+
+// Delete deletes accounts; one that does not exist gets ResultCode 70107.
+func (s *Service) Delete(ctx context.Context, app uint64, ids []string) ([]DeleteResult, error) {
+	if err := batchSize(ids); err != nil {
+		return nil, err
+	}
+	out := make([]DeleteResult, len(ids))
+	err := s.store.Tx(ctx, func(tx store.Tx) error {
+		for i, id := range ids {
+			out[i] = DeleteResult{UserID: id}
+			if err := ValidateUserID(id); err != nil {
+				out[i].Code, out[i].Info = ResultInvalid, err.Error()
+				continue
+			}
+			err := tx.AccountDelete(ctx, app, id)
+			switch {
+			case err == nil:
+			case errors.Is(err, store.ErrNotFound):
+				out[i].Code, out[i].Info = ResultNotImported, "Err_TLS_PT_Open_Login_Account_Not_Exist"
+			default:
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func batchSize(ids []string) error {
+	if len(ids) == 0 {
+		return fmt.Errorf("%w: the account list is empty", ErrInvalid)
+	}
+	if len(ids) > MaxBatch {
+		return fmt.Errorf("%w: %d accounts, at most %d per call", ErrInvalid, len(ids), MaxBatch)
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package rest
+
+import "context"
+
+// route is one REST API: its handler, the code family of its errors, whether its payload
+// sits at the top level of the envelope (IM account APIs) instead of under Response, and
+// its default frequency limit per second (spec rest-api.md §1.7).
+type route struct {
+	h        func(ctx context.Context, c *call) (any, error)
+	fam      family
+	topLevel bool
+	rate     int
+}
+
+// routeTable lists every API roomd serves, keyed by "service/command".
+func (h *Handler) routeTable() map[string]*route {
+	live := func(rate int, fn func(context.Context, *call) (any, error)) *route {
+		return &route{h: fn, fam: liveFamily, rate: rate}
+	}
+	acct := func(rate int, fn func(context.Context, *call) (any, error)) *route {
+		return &route{h: fn, fam: accountFamily, topLevel: true, rate: rate}
+	}
+	return map[string]*route{
+		"im_open_login_svc/account_import":      acct(200, h.accountImport),
+		"im_open_login_svc/multiaccount_import": acct(100, h.multiAccountImport),
+		"im_open_login_svc/account_check":       acct(100, h.accountCheck),
+		"im_open_login_svc/account_delete":      acct(100, h.accountDelete),
+
+		"live_engine_http_srv/create_room":       live(200, h.createRoom),
+		"live_engine_http_srv/get_room_info":     live(200, h.getRoomInfo),
+		"live_engine_http_srv/destroy_room":      live(200, h.destroyRoom),
+		"live_engine_http_srv/change_room_owner": live(200, h.changeRoomOwner),
+
+		"live_config/set_callback":          live(200, h.setCallback),
+		"live_config/update_callback":       live(200, h.updateCallback),
+		"live_config/get_callback":          live(200, h.getCallback),
+		"live_config/set_callback_token":    live(200, h.setCallbackToken),
+		"live_config/delete_callback_token": live(200, h.deleteCallbackToken),
+	}
+}

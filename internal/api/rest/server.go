@@ -1,0 +1,277 @@
+// Package rest serves Tencent's admin REST API: POST /v4/{service}/{command} with the
+// sdkappid, identifier, usersig, random and contenttype query parameters, answered with the
+// Tencent envelope (ActionStatus, ErrorCode, ErrorInfo, RequestId, Response) and HTTP 200 for
+// every business outcome.
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roomd/roomd/internal/account"
+	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/room"
+	"github.com/roomd/roomd/internal/tenant"
+	"github.com/roomd/roomd/internal/webhook"
+)
+
+// DefaultMaxBodyBytes bounds a request body. The largest legitimate body (100 accounts with
+// 500-byte profiles) is about 110 KB.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Options wire the handler to the domain.
+type Options struct {
+	Apps      *tenant.Registry
+	Rooms     *room.Service
+	Accounts  *account.Service
+	Callbacks *webhook.Settings
+	Verifier  *usersig.Verifier
+	Logger    *slog.Logger
+	Now       func() time.Time
+	// MaxBodyBytes bounds request bodies; DefaultMaxBodyBytes when 0.
+	MaxBodyBytes int64
+}
+
+// Handler serves /v4/.
+type Handler struct {
+	o       Options
+	routes  map[string]*route
+	seq     atomic.Uint64
+	limiter *limiter
+	bufs    sync.Pool
+}
+
+// New returns the REST handler.
+func New(o Options) *Handler {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Verifier == nil {
+		o.Verifier = usersig.NewVerifier(4096)
+	}
+	h := &Handler{o: o, limiter: newLimiter(o.Now)}
+	h.routes = h.routeTable()
+	h.bufs.New = func() any { return new(bytes.Buffer) }
+	return h
+}
+
+// call is one authenticated REST request as a handler sees it.
+type call struct {
+	app        *tenant.App
+	identifier string
+	clientIP   string
+	body       []byte
+	fam        family
+}
+
+// actor returns who is acting, for the domain: the admin, through the REST API.
+func (c *call) actor() room.Actor {
+	return room.Actor{App: c.app.ID, Operator: c.identifier, ClientIP: c.clientIP, Platform: webhook.PlatformRESTAPI}
+}
+
+// decode parses the JSON body into v. A body that is not a JSON object is 60003; a value of
+// the wrong type is 60015 for an account field and the API's invalid-parameter code
+// otherwise. Unknown fields are ignored, as Tencent does.
+func (c *call) decode(v any) error {
+	b := bytes.TrimLeft(c.body, " \t\r\n")
+	if len(b) == 0 || b[0] != '{' {
+		return errorf(CodeBadJSON, "the request body must be a JSON object")
+	}
+	err := json.Unmarshal(c.body, v)
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if i := strings.LastIndexByte(field, '.'); i >= 0 {
+			field = field[i+1:]
+		}
+		if strings.HasSuffix(field, "_Account") || field == "UserID" {
+			return errorf(CodeAccountNotString, "account field "+te.Field+" must be a string")
+		}
+		return errorf(c.fam.invalid, "field "+te.Field+" must be "+jsonKind(te.Type.Kind().String())+", got "+te.Value)
+	}
+	return errorf(CodeBadJSON, "the request body is not valid JSON: "+err.Error())
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	default:
+		return "a number"
+	}
+}
+
+func (h *Handler) newRequestID() string {
+	var b [16]byte
+	r := rand.Uint64()
+	s := rand.Uint64()
+	for i := range 8 {
+		b[i] = byte(r >> (8 * i))
+		b[8+i] = byte(s >> (8 * i))
+	}
+	return "Id-" + hex.EncodeToString(b[:]) + "-O-Seq-" + strconv.FormatUint(h.seq.Add(1), 10)
+}
+
+// ServeHTTP answers one REST call.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := h.newRequestID()
+	rt, c, payload, err := h.serve(r)
+	fam := liveFamily
+	if rt != nil {
+		fam = rt.fam
+	}
+	buf := h.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer h.bufs.Put(buf)
+	if err != nil {
+		code, info, internal := classify(err, fam)
+		if internal {
+			attrs := []any{"request_id", reqID, "path", r.URL.Path, "err", err}
+			if c != nil {
+				attrs = append(attrs, "sdkappid", c.app.ID)
+			}
+			h.o.Logger.Error("rest call failed", attrs...)
+		}
+		writeFailure(buf, code, info, reqID)
+	} else if err := writeSuccess(buf, reqID, payload, rt != nil && rt.topLevel); err != nil {
+		h.o.Logger.Error("render response", "request_id", reqID, "err", err)
+		buf.Reset()
+		writeFailure(buf, fam.internal, "internal error, see the server log under this RequestId", reqID)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
+}
+
+func writeFailure(buf *bytes.Buffer, code int, info, reqID string) {
+	infoJSON, _ := json.Marshal(info)
+	buf.WriteString(`{"ActionStatus":"FAIL","ErrorCode":`)
+	buf.WriteString(strconv.Itoa(code))
+	buf.WriteString(`,"ErrorInfo":`)
+	buf.Write(infoJSON)
+	buf.WriteString(`,"RequestId":"`)
+	buf.WriteString(reqID)
+	buf.WriteString(`"}`)
+}
+
+func writeSuccess(buf *bytes.Buffer, reqID string, payload any, topLevel bool) error {
+	buf.WriteString(`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","RequestId":"`)
+	buf.WriteString(reqID)
+	buf.WriteByte('"')
+	if payload != nil {
+		b, err := json.Marshal(payload)
+		if err != nil {
+			return err
+		}
+		if topLevel {
+			if len(b) > 2 {
+				buf.WriteByte(',')
+				buf.Write(b[1 : len(b)-1])
+			}
+		} else {
+			buf.WriteString(`,"Response":`)
+			buf.Write(b)
+		}
+	}
+	buf.WriteByte('}')
+	return nil
+}
+
+// serve authenticates the call and runs its handler, in the spec's order of checks
+// (error-codes.md §6): query, path, signature, admin, frequency, body.
+func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
+	q := r.URL.Query()
+	rawApp := q.Get("sdkappid")
+	if rawApp == "" {
+		return nil, nil, nil, errorf(CodeSDKAppIDMissing, "sdkappid is missing from the URL")
+	}
+	appID, err := strconv.ParseUint(rawApp, 10, 64)
+	if err != nil || appID == 0 {
+		return nil, nil, nil, errorf(CodeBadSDKAppID, "sdkappid "+strconv.Quote(rawApp)+" is not a valid SDKAppID")
+	}
+	app, ok := h.o.Apps.Get(appID)
+	if !ok {
+		return nil, nil, nil, errorf(CodeSDKAppIDNotFound, "SDKAppID "+rawApp+" is not served here")
+	}
+	if r.Method != http.MethodPost {
+		return nil, nil, nil, errorf(CodeBadRequest, "method "+r.Method+" is not allowed; use POST")
+	}
+	if ct := q.Get("contenttype"); ct != "" && ct != "json" {
+		return nil, nil, nil, errorf(CodeBadRequest, "contenttype must be json")
+	}
+	name, ok := strings.CutPrefix(r.URL.Path, "/v4/")
+	rt := h.routes[name]
+	if !ok || rt == nil {
+		return nil, nil, nil, errorf(CodeUnknownCommand, "unknown API "+strconv.Quote(r.URL.Path))
+	}
+	identifier := q.Get("identifier")
+	if identifier == "" {
+		return rt, nil, nil, errorf(CodeBadAccount, "identifier is missing from the URL")
+	}
+	if _, err := h.o.Verifier.Verify(q.Get("usersig"), app.ID, app.SecretKey, identifier, h.o.Now()); err != nil {
+		return rt, nil, nil, err
+	}
+	if !app.IsAdmin(identifier) {
+		return rt, nil, nil, errorf(CodeNotAdmin, identifier+" is not an App admin; only App admins may call the REST API")
+	}
+	c := &call{app: app, identifier: identifier, clientIP: clientIP(r), fam: rt.fam}
+	if err := h.limiter.allow(app, name, rt.rate); err != nil {
+		return rt, c, nil, err
+	}
+	if r.ContentLength > h.o.MaxBodyBytes {
+		return rt, c, nil, errorf(CodeBadRequest, "request body larger than "+strconv.FormatInt(h.o.MaxBodyBytes, 10)+" bytes")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBodyBytes+1))
+	if err != nil {
+		return rt, c, nil, errorf(CodeBadRequest, "read request body: "+err.Error())
+	}
+	if int64(len(body)) > h.o.MaxBodyBytes {
+		return rt, c, nil, errorf(CodeBadRequest, "request body larger than "+strconv.FormatInt(h.o.MaxBodyBytes, 10)+" bytes")
+	}
+	c.body = body
+	// The domain work must finish even if the caller goes away: a committed change must be
+	// answered consistently, and its callback is already in the outbox.
+	payload, err := rt.h(context.WithoutCancel(r.Context()), c)
+	return rt, c, payload, err
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

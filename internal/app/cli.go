@@ -1,0 +1,276 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/store/sqlite"
+)
+
+// Version is set at build time with -ldflags "-X github.com/roomd/roomd/internal/app.Version=…".
+var Version = ""
+
+// ErrUsage marks a command-line mistake; main exits with status 2 for it.
+var ErrUsage = errors.New("usage error")
+
+// Env is the process environment of a command, replaceable in tests.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+const usage = `roomd: a self-hostable TUILiveKit-compatible live room backend.
+
+Usage:
+  roomd serve    [--config FILE] [--listen ADDR] [--data DIR] [--tls-cert FILE --tls-key FILE]
+  roomd migrate  [--config FILE] [--data DIR]
+  roomd usersig  --sdkappid N --user ID [--key KEY | --data DIR] [--expire SECONDS]
+  roomd receive  [--listen ADDR] [--token TOKEN] [--fail-first N]
+  roomd version
+
+Run "roomd COMMAND --help" for the flags of a command.
+`
+
+// Main runs the roomd command line.
+func Main(ctx context.Context, args []string, env Env) error {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return ErrUsage
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], env)
+	case "migrate":
+		return cmdMigrate(ctx, args[1:], env)
+	case "usersig":
+		return cmdUserSig(args[1:], env)
+	case "receive":
+		return cmdReceive(ctx, args[1:], env)
+	case "version", "--version", "-v":
+		fmt.Fprintln(env.Stdout, "roomd", version())
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(env.Stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(env.Stderr, "roomd: unknown command %q\n\n%s", args[0], usage)
+		return ErrUsage
+	}
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func newFlagSet(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet("roomd "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+// configFlags are the flags shared by serve and migrate.
+type configFlags struct {
+	path, listen, data, tlsCert, tlsKey string
+}
+
+func (c *configFlags) register(fs *flag.FlagSet, serve bool) {
+	fs.StringVar(&c.path, "config", "", "YAML configuration file (default $ROOMD_CONFIG)")
+	fs.StringVar(&c.data, "data", "", "data directory (default ./roomd-data)")
+	if serve {
+		fs.StringVar(&c.listen, "listen", "", "listen address (default 127.0.0.1:8080)")
+		fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file: serve HTTPS")
+		fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file")
+	}
+}
+
+func (c *configFlags) load(env Env) (*config.Config, error) {
+	path := c.path
+	if path == "" {
+		path = env.Getenv("ROOMD_CONFIG")
+	}
+	var o config.Overrides
+	set := func(v string) *string {
+		if v == "" {
+			return nil
+		}
+		return &v
+	}
+	o.Listen, o.DataDir, o.TLSCert, o.TLSKey = set(c.listen), set(c.data), set(c.tlsCert), set(c.tlsKey)
+	return config.Load(path, env.Getenv, o)
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func cmdServe(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("serve", env)
+	var cf configFlags
+	cf.register(fs, true)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := cf.load(env)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, env.Stderr)
+	srv, err := NewServer(ctx, cfg, Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		srv.Close(context.Background())
+		return err
+	}
+	printBanner(env.Stdout, srv, cfg)
+	log.Info("roomd started", "version", version(), "listen", srv.Addr(), "data_dir", cfg.DataDir, "apps", len(srv.Apps.All()))
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	select {
+	case <-ctx.Done():
+	case s := <-sigs:
+		log.Info("shutting down", "signal", s.String())
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Close(sctx)
+}
+
+func printBanner(w io.Writer, srv *Server, cfg *config.Config) {
+	fmt.Fprintf(w, "roomd %s listening on %s (data in %s)\n", version(), srv.URL(), cfg.DataDir)
+	if srv.DevKey == "" {
+		for _, a := range srv.Apps.All() {
+			fmt.Fprintf(w, "  app %d: admins %s\n", a.ID, strings.Join(a.Admins, ", "))
+		}
+		return
+	}
+	sig, err := usersig.Sign(DevSDKAppID, srv.DevKey, DevAdmin, 180*24*3600, time.Now())
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(w, `
+No apps configured: serving the development app.
+  SDKAppID     %d
+  App admin    %s
+  Secret key   %s   (kept in %s)
+  Admin UserSig, valid 180 days:
+    %s
+
+Try it:
+  curl -s -X POST '%s/v4/im_open_login_svc/account_check?sdkappid=%d&identifier=%s&usersig=%s&random=1&contenttype=json' -d '{"CheckItem":[{"UserID":"%s"}]}'
+
+`, DevSDKAppID, DevAdmin, srv.DevKey, cfg.DataDir, sig, srv.URL(), DevSDKAppID, DevAdmin, sig, DevAdmin)
+}
+
+func cmdMigrate(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("migrate", env)
+	var cf configFlags
+	cf.register(fs, false)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := cf.load(env)
+	if err != nil {
+		return err
+	}
+	v, err := sqlite.Migrate(ctx, DBPath(cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s: schema version %d\n", DBPath(cfg.DataDir), v)
+	return nil
+}
+
+func cmdUserSig(args []string, env Env) error {
+	fs := newFlagSet("usersig", env)
+	app := fs.Uint64("sdkappid", DevSDKAppID, "SDKAppID")
+	key := fs.String("key", "", "the app's secret key (default: the development key in --data)")
+	data := fs.String("data", "./roomd-data", "data directory holding the development key")
+	user := fs.String("user", "", "UserID to sign for (required)")
+	expire := fs.Int64("expire", 180*24*3600, "lifetime in seconds")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *user == "" {
+		return fmt.Errorf("%w: --user is required", ErrUsage)
+	}
+	if *expire <= 0 {
+		return fmt.Errorf("%w: --expire must be positive", ErrUsage)
+	}
+	k := *key
+	if k == "" {
+		if *app != DevSDKAppID {
+			return fmt.Errorf("%w: --key is required for SDKAppID %d", ErrUsage, *app)
+		}
+		b, err := os.ReadFile(strings.TrimRight(*data, "/") + "/" + devKeyFileName)
+		if err != nil {
+			return fmt.Errorf("no --key given and the development key could not be read (start `roomd serve` once first): %w", err)
+		}
+		k = strings.TrimSpace(string(b))
+	}
+	sig, err := usersig.Sign(*app, k, *user, *expire, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, sig)
+	return nil
+}
+
+// ExitCode maps an error of Main to the process exit status.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrUsage):
+		return 2
+	default:
+		return 1
+	}
+}
+
+

@@ -1,0 +1,271 @@
+// Package app wires roomd together: configuration to components, and the subcommands
+// serve, migrate, usersig, receive and version. It holds no domain logic.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/roomd/roomd/internal/account"
+	"github.com/roomd/roomd/internal/api/rest"
+	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/room"
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlite"
+	"github.com/roomd/roomd/internal/tenant"
+	"github.com/roomd/roomd/internal/webhook"
+	"github.com/roomd/roomd/internal/webhook/dispatcher"
+)
+
+// The development app that `roomd serve` runs when no app is configured.
+const (
+	DevSDKAppID    = 1400000000
+	DevAdmin       = "administrator"
+	devKeyFileName = "dev-secret-key"
+	dbFileName     = "roomd.db"
+)
+
+// Server is a running roomd: store, dispatcher and HTTP listener.
+type Server struct {
+	cfg        *config.Config
+	log        *slog.Logger
+	now        func() time.Time
+	store      store.Store
+	Apps       *tenant.Registry
+	Dispatcher *dispatcher.Dispatcher
+	handler    http.Handler
+	ln         net.Listener
+	http       *http.Server
+	// DevKey is the development app's secret key when the dev app is running, else "".
+	DevKey string
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Options carry what tests and embedders may replace.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock of the domain and the dispatcher; time.Now when nil.
+	Now func() time.Time
+	// Observer is told about every recorded delivery attempt.
+	Observer func(dispatcher.Result)
+}
+
+// DBPath returns the SQLite file of a data directory.
+func DBPath(dataDir string) string { return filepath.Join(dataDir, dbFileName) }
+
+// NewServer opens the store and builds every component; nothing listens until Start.
+func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Server{cfg: cfg, log: o.Logger, now: o.Now}
+
+	apps := cfg.Apps
+	if len(apps) == 0 {
+		key, err := devSecretKey(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.DevKey = key
+		dev := config.App{SDKAppID: DevSDKAppID, SecretKey: key, Admins: []string{DevAdmin}}
+		dev.ApplyDefaults()
+		apps = []config.App{dev}
+	}
+
+	if cfg.Store.Driver != "" && cfg.Store.Driver != "sqlite" {
+		return nil, fmt.Errorf("store driver %q is not available in this build; use sqlite", cfg.Store.Driver)
+	}
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: DBPath(cfg.DataDir), Durability: cfg.Store.Durability, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+
+	configs := webhook.NewConfigs()
+	var tenants []*tenant.App
+	for _, a := range apps {
+		t := &tenant.App{ID: a.SDKAppID, SecretKey: a.SecretKey, Admins: a.Admins, RoomQuota: a.RoomQuota,
+			RateLimitEnabled: a.RateLimit.IsEnabled(), RateLimits: a.RateLimit.PerAPI}
+		tenants = append(tenants, t)
+		configs.Update(a.SDKAppID, func(c *webhook.Config) {
+			if cb := a.Callback; cb != nil {
+				if cb.Timeout > 0 {
+					c.Timeout = cb.Timeout
+				}
+				c.Retry = webhook.RetryPolicy{Enabled: cb.Retry.IsEnabled(), MaxAttempts: cb.Retry.MaxAttempts,
+					InitialBackoff: cb.Retry.InitialBackoff, MaxBackoff: cb.Retry.MaxBackoff}
+				c.SigningSecret = cb.SigningSecret
+				if cb.BeforeSendMsgOnFailure != "" {
+					c.BeforeSendMsgOnFailure = cb.BeforeSendMsgOnFailure
+				}
+			}
+		})
+	}
+	s.Apps = tenant.NewRegistry(tenants...)
+
+	settings := webhook.NewSettings(st, configs, o.Now)
+	if err := settings.Load(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("load callback configuration: %w", err)
+	}
+	for _, a := range apps {
+		if cb := a.Callback; cb != nil && cb.URL != "" {
+			if err := settings.Apply(ctx, a.SDKAppID, cb.URL, cb.Commands, cb.Token, cb.TokenEnabled); err != nil {
+				st.Close()
+				return nil, fmt.Errorf("apply callback configuration of app %d: %w", a.SDKAppID, err)
+			}
+		}
+	}
+	// App admins are accounts of their app: importing them lets a room default to its
+	// creating admin as owner.
+	if err := st.Tx(ctx, func(tx store.Tx) error {
+		for _, a := range apps {
+			for _, admin := range a.Admins {
+				if _, err := tx.AccountGet(ctx, a.SDKAppID, admin); err == nil {
+					continue
+				}
+				if _, err := tx.AccountUpsert(ctx, store.Account{App: a.SDKAppID, UserID: admin, CreatedAt: o.Now()}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("import App admins: %w", err)
+	}
+
+	s.Dispatcher = dispatcher.New(dispatcher.Options{
+		Store: st, Configs: configs, Logger: o.Logger, Now: o.Now,
+		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: o.Observer,
+	})
+	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
+	api := rest.New(rest.Options{
+		Apps:      s.Apps,
+		Rooms:     room.NewService(st, outbox, o.Now),
+		Accounts:  account.NewService(st, o.Now),
+		Callbacks: settings,
+		Verifier:  usersig.NewVerifier(4096),
+		Logger:    o.Logger,
+		Now:       o.Now,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/v4/", api)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok\n"))
+	})
+	s.handler = mux
+	return s, nil
+}
+
+// Handler returns the HTTP handler of all roomd endpoints.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store returns the server's store (for inspection in tests and tools).
+func (s *Server) Store() store.Store { return s.store }
+
+// Start listens on the configured address and starts the dispatcher.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.Dispatcher.Run(ctx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		var err error
+		if s.cfg.TLSCert != "" {
+			err = s.http.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
+		} else {
+			err = s.http.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the base URL of the server.
+func (s *Server) URL() string {
+	scheme := "http"
+	if s.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + s.Addr()
+}
+
+// Close stops accepting requests, lets in-flight ones finish (up to ctx), stops the
+// dispatcher and closes the store.
+func (s *Server) Close(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		errs = append(errs, s.http.Shutdown(ctx))
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	errs = append(errs, s.store.Close())
+	return errors.Join(errs...)
+}
+
+// devSecretKey returns the development app's secret key, creating it on first start.
+func devSecretKey(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, devKeyFileName)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if k := strings.TrimSpace(string(b)); k != "" {
+			return k, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read development key: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", fmt.Errorf("create data directory: %w", err)
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	key := hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write development key: %w", err)
+	}
+	return key, nil
+}

@@ -1,0 +1,291 @@
+// Package config builds roomd's effective configuration.
+//
+// The configuration is assembled in layers, each overriding the one before:
+//
+//  1. the built-in defaults returned by [Default];
+//  2. a YAML file, in which unknown keys are rejected;
+//  3. environment variables whose names start with [EnvPrefix] (see [EnvVars]);
+//  4. command-line flags, passed in as [Overrides];
+//  5. defaults for the per-app fields the earlier layers left unset;
+//  6. [Config.Validate], which reports every problem at once.
+//
+// [Load] runs all of the layers and [Parse] runs the YAML layer alone. Both return an [*Error]
+// that lists each problem with its YAML path, such as
+// "apps[1].callback.url: must start with http:// or https://", so that a user can fix a
+// configuration in one pass. The file testdata/full.yaml is a complete, commented example.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration of one roomd process.
+type Config struct {
+	// Listen is the TCP address, as host:port, on which roomd serves REST, the client
+	// WebSocket and metrics. The default is "127.0.0.1:8080"; a port of 0 picks a free port.
+	Listen string `yaml:"listen"`
+	// DataDir is the directory that holds the SQLite database and the secret key of the
+	// development app. The default is "./roomd-data".
+	DataDir string `yaml:"data_dir"`
+	// TLSCert is the path of a PEM certificate chain. When it and TLSKey are set, roomd serves
+	// HTTPS instead of HTTP; setting only one of the two is an error.
+	TLSCert string `yaml:"tls_cert"`
+	// TLSKey is the path of the PEM private key that belongs to TLSCert.
+	TLSKey string `yaml:"tls_key"`
+	// Store selects and configures the database.
+	Store Store `yaml:"store"`
+	// Log configures the process log.
+	Log Log `yaml:"log"`
+	// Delivery bounds the concurrency of callback delivery.
+	Delivery Delivery `yaml:"delivery"`
+	// Apps lists the applications served, each identified by its SDKAppID. When it is empty
+	// the app package creates a ready-to-use development app.
+	Apps []App `yaml:"apps"`
+}
+
+// Store selects and configures the database.
+type Store struct {
+	// Driver is "sqlite" (the default), which keeps an embedded database in DataDir, or
+	// "postgres", which requires DSN.
+	Driver string `yaml:"driver"`
+	// DSN is the PostgreSQL connection string, such as
+	// "postgres://roomd:secret@db:5432/roomd". It is required when Driver is "postgres" and
+	// not used by "sqlite". It may contain a password and is never echoed in error messages.
+	DSN string `yaml:"dsn"`
+	// Durability chooses what a committed change survives. "process" (the default) survives a
+	// crash or kill -9 of roomd but not the loss of power to the machine; "power" makes every
+	// commit wait for fsync, so that it survives power loss too, at the cost of throughput.
+	// With PostgreSQL the server's own settings (synchronous_commit) decide this instead.
+	Durability string `yaml:"durability"`
+}
+
+// Log configures the process log.
+type Log struct {
+	// Level is the lowest level written: "debug", "info" (the default), "warn" or "error".
+	Level string `yaml:"level"`
+	// Format is "text" (the default) for human-readable lines or "json" for one JSON object
+	// per line.
+	Format string `yaml:"format"`
+}
+
+// Delivery bounds the concurrency of callback delivery.
+type Delivery struct {
+	// Workers is the largest number of callbacks in flight at once across all apps. The
+	// default is 256.
+	Workers int `yaml:"workers"`
+	// MaxInFlightPerApp is the largest number of callbacks in flight at once for one app, so
+	// that one slow App backend cannot take every worker. It must not exceed Workers. The
+	// default is 64.
+	MaxInFlightPerApp int `yaml:"max_in_flight_per_app"`
+}
+
+// App configures one application, the unit Tencent calls an SDKAppID.
+type App struct {
+	// SDKAppID identifies the app in every REST call, UserSig and callback. It is required,
+	// must be greater than 0 and must be unique among the apps.
+	SDKAppID uint64 `yaml:"sdkappid"`
+	// SecretKey signs and verifies the app's UserSigs. It is required.
+	SecretKey string `yaml:"secret_key"`
+	// Admins lists the App admin UserIDs allowed to call the REST API: 1 to 10 unique IDs of
+	// 1 to 32 bytes each, made of letters, digits, '_' and '-'. When the key is omitted it
+	// defaults to ["administrator"].
+	Admins []string `yaml:"admins"`
+	// Callback configures the webhooks sent to the App backend. It is optional; the URL,
+	// command list and token can also be set at run time with the v4/live_config/* APIs.
+	Callback *Callback `yaml:"callback"`
+	// RoomQuota is the largest number of rooms the app may have at once; 0 (the default)
+	// means no limit.
+	RoomQuota int `yaml:"room_quota"`
+	// RateLimit configures the per-API request rate limits of the app's REST calls.
+	RateLimit RateLimit `yaml:"rate_limit"`
+}
+
+// RateLimit configures the per-API request rate limits of one app's REST calls.
+type RateLimit struct {
+	// Enabled switches the limits on or off; nil means the default, on. Use
+	// [RateLimit.IsEnabled] to read it.
+	Enabled *bool `yaml:"enabled"`
+	// PerAPI maps an API path after /v4/, as "service/command" (for example
+	// "live_engine_http_srv/create_room"), to its limit in requests per second, which must be
+	// greater than 0. Listed APIs override the limits of the compatibility spec; the others
+	// keep them.
+	PerAPI map[string]int `yaml:"per_api"`
+}
+
+// IsEnabled reports whether rate limiting is on, which it is unless Enabled is set to false.
+func (r RateLimit) IsEnabled() bool { return r.Enabled == nil || *r.Enabled }
+
+// Callback configures the webhooks that roomd sends to one app's backend.
+type Callback struct {
+	// URL is the App backend's callback endpoint: an http:// or https:// URL with a host and
+	// no fragment. It may be empty when only other settings are given, for example when the
+	// URL is set later through v4/live_config/set_callback.
+	URL string `yaml:"url"`
+	// Commands lists the callback command words switched on, such as
+	// "Live.CallbackAfterCreateRoom"; Tencent calls it CallbackCommandList. Each must be a
+	// command roomd knows, listed once.
+	Commands []string `yaml:"commands"`
+	// Token is Tencent's callback authentication token, 1 to 128 characters. When
+	// TokenEnabled is true, every request carries Sign=sha256(Token+RequestTime).
+	Token string `yaml:"token"`
+	// TokenEnabled switches Tencent's Sign/RequestTime query parameters on; it requires Token.
+	TokenEnabled bool `yaml:"token_enabled"`
+	// Timeout bounds one delivery attempt, from connecting to reading the reply. It must be
+	// greater than 0 and at most 60s; the default is 2s, as Tencent's.
+	Timeout time.Duration `yaml:"timeout"`
+	// SigningSecret, when set, adds Standard Webhooks headers (webhook-id,
+	// webhook-timestamp, webhook-signature) to every request. It is either "whsec_" followed
+	// by the standard base64 encoding of at least 16 random bytes, or any other string of at
+	// least 16 bytes, used as the key as it is. See [Callback.SigningKey].
+	SigningSecret string `yaml:"signing_secret"`
+	// Retry configures redelivery of failed After-callbacks.
+	Retry Retry `yaml:"retry"`
+	// BeforeSendMsgOnFailure decides a room message when its Group.CallbackBeforeSendMsg
+	// callback fails (timeout, transport error or an unusable reply): "allow" (the default,
+	// as Tencent) sends it anyway, "reject" drops it.
+	BeforeSendMsgOnFailure string `yaml:"before_send_msg_on_failure"`
+}
+
+// SigningKey returns the HMAC-SHA256 key of the Standard Webhooks signature: the decoded
+// bytes after "whsec_", or the bytes of SigningSecret as they are when it lacks that
+// prefix. It returns nil and no error when no secret is set, and an error when a "whsec_"
+// secret is not valid base64.
+func (c Callback) SigningKey() ([]byte, error) {
+	if c.SigningSecret == "" {
+		return nil, nil
+	}
+	if rest, ok := strings.CutPrefix(c.SigningSecret, signingSecretPrefix); ok {
+		key, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil {
+			return nil, errors.New("signing secret after \"whsec_\" is not valid base64")
+		}
+		return key, nil
+	}
+	return []byte(c.SigningSecret), nil
+}
+
+// Retry configures redelivery of failed After-callbacks. Before-callbacks are never retried.
+type Retry struct {
+	// Enabled switches retries on or off; nil means the default, on. Off gives Tencent's
+	// at-most-once behaviour: one attempt per event. Use [Retry.IsEnabled] to read it.
+	Enabled *bool `yaml:"enabled"`
+	// MaxAttempts is the largest number of attempts per event, counting the first; after the
+	// last failed one the event is dead-lettered. It must be from 1 to 1000; the default is
+	// 12.
+	MaxAttempts int `yaml:"max_attempts"`
+	// InitialBackoff is the delay before the first retry; later delays grow from it, with
+	// jitter. It must be greater than 0; the default is 1s.
+	InitialBackoff time.Duration `yaml:"initial_backoff"`
+	// MaxBackoff caps the delay between two attempts. It must not be less than
+	// InitialBackoff; the default is 10m.
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+}
+
+// IsEnabled reports whether failed After-callbacks are retried, which they are unless
+// Enabled is set to false.
+func (r Retry) IsEnabled() bool { return r.Enabled == nil || *r.Enabled }
+
+// The values of the enumerated settings.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+
+	DurabilityProcess = "process"
+	DurabilityPower   = "power"
+
+	OnFailureAllow  = "allow"
+	OnFailureReject = "reject"
+)
+
+// DefaultAdmin is the App admin UserID an app gets when its admins key is omitted.
+const DefaultAdmin = "administrator"
+
+// Defaults and limits of the callback settings.
+const (
+	DefaultCallbackTimeout = 2 * time.Second
+	MaxCallbackTimeout     = 60 * time.Second
+	DefaultMaxAttempts     = 12
+	DefaultInitialBackoff  = time.Second
+	DefaultMaxBackoff      = 10 * time.Minute
+)
+
+const signingSecretPrefix = "whsec_"
+
+// Default returns the built-in configuration: listen on 127.0.0.1:8080, keep data in
+// ./roomd-data with SQLite at "process" durability, log at info level as text, deliver up to
+// 256 callbacks at once and 64 per app, and configure no apps. Each call returns a new value.
+func Default() *Config {
+	return &Config{
+		Listen:  "127.0.0.1:8080",
+		DataDir: "./roomd-data",
+		Store: Store{
+			Driver:     DriverSQLite,
+			Durability: DurabilityProcess,
+		},
+		Log: Log{
+			Level:  "info",
+			Format: "text",
+		},
+		Delivery: Delivery{
+			Workers:           256,
+			MaxInFlightPerApp: 64,
+		},
+	}
+}
+
+// ApplyDefaults fills the per-app settings left at their zero value with their defaults:
+// the admins, the rate-limit switch and, for apps with a callback, the timeout, the retry
+// schedule and the Before-send-message failure policy. It is meant for configurations built
+// in code; [Load] and [Parse] do the same but keep a zero value that the YAML file set
+// explicitly, so that Validate can reject it.
+func (c *Config) ApplyDefaults() {
+	for i := range c.Apps {
+		c.Apps[i].ApplyDefaults()
+	}
+}
+
+// ApplyDefaults fills the settings of a left at their zero value with their defaults, as
+// [Config.ApplyDefaults] describes.
+func (a *App) ApplyDefaults() {
+	a.applyDefaults("", func(string) bool { return false })
+}
+
+// applyDefaults fills the zero-valued settings of a with their defaults, except those whose
+// YAML path (path followed by the key) explicit reports as written in the file.
+func (a *App) applyDefaults(path string, explicit func(string) bool) {
+	unset := func(key string) bool { return !explicit(path + key) }
+	if a.Admins == nil && unset("admins") {
+		a.Admins = []string{DefaultAdmin}
+	}
+	if a.RateLimit.Enabled == nil {
+		a.RateLimit.Enabled = boolPtr(true)
+	}
+	cb := a.Callback
+	if cb == nil {
+		return
+	}
+	if cb.Timeout == 0 && unset("callback.timeout") {
+		cb.Timeout = DefaultCallbackTimeout
+	}
+	if cb.BeforeSendMsgOnFailure == "" && unset("callback.before_send_msg_on_failure") {
+		cb.BeforeSendMsgOnFailure = OnFailureAllow
+	}
+	r := &cb.Retry
+	if r.Enabled == nil {
+		r.Enabled = boolPtr(true)
+	}
+	if r.MaxAttempts == 0 && unset("callback.retry.max_attempts") {
+		r.MaxAttempts = DefaultMaxAttempts
+	}
+	if r.InitialBackoff == 0 && unset("callback.retry.initial_backoff") {
+		r.InitialBackoff = DefaultInitialBackoff
+	}
+	if r.MaxBackoff == 0 && unset("callback.retry.max_backoff") {
+		r.MaxBackoff = DefaultMaxBackoff
+	}
+}
+
+func boolPtr(b bool) *bool { return &b }

@@ -1,0 +1,149 @@
+// Package room is the live-room domain: rooms, their owner and attributes, and the
+// callbacks their changes cause. Every change and its callback commit in one transaction.
+package room
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/roomd/roomd/internal/store"
+)
+
+// Field limits of the spec (rest-api.md §3.1, §4.1).
+const (
+	MaxRoomIDBytes   = 48
+	MaxRoomNameBytes = 100
+	MaxCoverURLBytes = 200
+	MaxNoticeBytes   = 100
+	MaxCategories    = 3
+)
+
+// Take-seat modes.
+const (
+	FreeToTake  = "FreeToTake"
+	ApplyToTake = "ApplyToTake"
+)
+
+// DefaultSeatTemplate is used when a create request names none (the Manager's default).
+const DefaultSeatTemplate = "VideoDynamicGrid9Seats"
+
+// seatTemplates maps each known SeatTemplate to its default seat count.
+var seatTemplates = map[string]int{
+	"VideoDynamicGrid9Seats":  9,
+	"VideoDynamicFloat7Seats": 7,
+	"VideoFixedGrid9Seats":    9,
+	"VideoFixedFloat7Seats":   7,
+	"VideoLandscape4Seats":    4,
+	"VideoLandscape4Seat":     4, // the Manager's spelling
+	"AudioSalon":              10,
+	"Karaoke":                 10,
+}
+
+// Info is a room's attributes other than its id, owner, creation time, view count and
+// visibility. It is stored as JSON, with Tencent's field names.
+type Info struct {
+	RoomType               string `json:"RoomType"`
+	RoomName               string `json:"RoomName"`
+	CoverURL               string `json:"CoverURL"`
+	Category               []int  `json:"Category"`
+	ActivityStatus         int    `json:"ActivityStatus"`
+	IsMessageDisabled      bool   `json:"IsMessageDisabled"`
+	TakeSeatMode           string `json:"TakeSeatMode"`
+	MaxSeatCount           int    `json:"MaxSeatCount"`
+	MaxMemberCount         int    `json:"MaxMemberCount"`
+	IsSeatEnabled          bool   `json:"IsSeatEnabled"`
+	IsUnlimitedRoomEnabled bool   `json:"IsUnlimitedRoomEnabled"`
+	SeatLayoutTemplateId   int    `json:"SeatLayoutTemplateId"`
+	SeatTemplate           string `json:"SeatTemplate"`
+	KeepOwnerOnSeat        bool   `json:"KeepOwnerOnSeat"`
+	Notice                 string `json:"Notice"`
+	CustomInfo             string `json:"CustomInfo"`
+	BackgroundURL          string `json:"BackgroundURL"`
+}
+
+// Room is a live room.
+type Room struct {
+	App             uint64
+	ID              string
+	Owner           string
+	CreateTime      time.Time
+	ViewCount       int64
+	IsPublicVisible bool
+	Info
+}
+
+func fromRow(r store.Room) (Room, error) {
+	out := Room{App: r.App, ID: r.RoomID, Owner: r.Owner, CreateTime: r.CreatedAt, ViewCount: r.ViewCount, IsPublicVisible: r.PublicVisible}
+	if err := json.Unmarshal(r.Info, &out.Info); err != nil {
+		return Room{}, fmt.Errorf("decode room %s: %w", r.RoomID, err)
+	}
+	if out.Category == nil {
+		out.Category = []int{}
+	}
+	return out, nil
+}
+
+func (r Room) row() (store.Room, error) {
+	info, err := json.Marshal(r.Info)
+	if err != nil {
+		return store.Room{}, err
+	}
+	return store.Room{App: r.App, RoomID: r.ID, Owner: r.Owner, CreatedAt: r.CreateTime, ViewCount: r.ViewCount, PublicVisible: r.IsPublicVisible, Info: info}, nil
+}
+
+// ValidateRoomID checks a RoomId: 1..48 bytes of valid UTF-8.
+func ValidateRoomID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: RoomId is required", ErrInvalid)
+	case len(id) > MaxRoomIDBytes:
+		return fmt.Errorf("%w: RoomId is longer than %d bytes", ErrInvalid, MaxRoomIDBytes)
+	case !utf8.ValidString(id):
+		return fmt.Errorf("%w: RoomId is not valid UTF-8", ErrInvalid)
+	}
+	return nil
+}
+
+func maxBytes(field, v string, n int) error {
+	if len(v) > n {
+		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalid, field, n)
+	}
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
+	}
+	return nil
+}
+
+// validate checks every attribute rule of the spec.
+func (in *Info) validate() error {
+	if in.RoomType != "Live" {
+		return fmt.Errorf("%w: RoomType must be \"Live\"", ErrInvalid)
+	}
+	if err := maxBytes("RoomName", in.RoomName, MaxRoomNameBytes); err != nil {
+		return err
+	}
+	if err := maxBytes("CoverURL", in.CoverURL, MaxCoverURLBytes); err != nil {
+		return err
+	}
+	if err := maxBytes("Notice", in.Notice, MaxNoticeBytes); err != nil {
+		return err
+	}
+	if len(in.Category) > MaxCategories {
+		return fmt.Errorf("%w: Category has more than %d entries", ErrInvalid, MaxCategories)
+	}
+	if in.TakeSeatMode != FreeToTake && in.TakeSeatMode != ApplyToTake {
+		return fmt.Errorf("%w: TakeSeatMode must be FreeToTake or ApplyToTake", ErrInvalid)
+	}
+	if _, ok := seatTemplates[in.SeatTemplate]; !ok {
+		return fmt.Errorf("%w: unknown SeatTemplate %q", ErrInvalid, in.SeatTemplate)
+	}
+	if in.MaxSeatCount < 0 {
+		return fmt.Errorf("%w: MaxSeatCount is negative", ErrInvalid)
+	}
+	if in.MaxMemberCount < 0 {
+		return fmt.Errorf("%w: MaxMemberCount is negative", ErrInvalid)
+	}
+	return nil
+}

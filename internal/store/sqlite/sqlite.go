@@ -1,0 +1,459 @@
+// Package sqlite is the embedded default store driver, on modernc.org/sqlite (pure Go).
+//
+// One goroutine owns the only write connection and groups concurrent Store.Tx calls into one
+// database transaction (group commit): while a commit is in progress, new calls queue up and
+// the next transaction takes all of them, each inside its own savepoint. Reads use a separate
+// pool of read-only connections; in WAL mode they never wait for the writer.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/roomd/roomd/internal/store"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Durability levels, as in config.Store.Durability.
+const (
+	// DurabilityProcess commits with synchronous=NORMAL in WAL mode: a commit survives the
+	// roomd process being killed (kill -9), but the last commits may be lost on power loss.
+	DurabilityProcess = "process"
+	// DurabilityPower commits with synchronous=FULL: every commit is fsynced and survives
+	// power loss, at a higher cost per group commit.
+	DurabilityPower = "power"
+)
+
+// maxBatch bounds how many Tx calls share one database transaction.
+const maxBatch = 512
+
+// ErrClosed is returned by Tx after Close.
+var ErrClosed = errors.New("sqlite: store closed")
+
+// Options configure Open.
+type Options struct {
+	// Path is the database file; its directory is created if missing.
+	Path string
+	// Durability is DurabilityProcess (default) or DurabilityPower.
+	Durability string
+	Logger     *slog.Logger
+}
+
+// Store is the SQLite implementation of store.Store.
+type Store struct {
+	reader
+	rdb      *sql.DB
+	wdb      *sql.DB
+	wconn    *sql.Conn
+	wq       *connQuerier
+	reqs     chan *txRequest
+	quit     chan struct{}
+	stopped  chan struct{}
+	once     sync.Once
+	instance string
+	log      *slog.Logger
+}
+
+type txRequest struct {
+	ctx  context.Context
+	fn   func(store.Tx) error
+	done chan error
+}
+
+func dsn(path, durability string) string {
+	sync := "NORMAL"
+	if durability == DurabilityPower {
+		sync = "FULL"
+	}
+	return path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(" + sync + ")"
+}
+
+// Open opens (creating if needed) the database at o.Path, applies pending migrations and
+// starts the writer.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Durability == "" {
+		o.Durability = DurabilityProcess
+	}
+	if o.Durability != DurabilityProcess && o.Durability != DurabilityPower {
+		return nil, fmt.Errorf("sqlite: unknown durability %q", o.Durability)
+	}
+	if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if _, err := Migrate(ctx, o.Path); err != nil {
+		return nil, err
+	}
+	wdb, err := sql.Open("sqlite", dsn(o.Path, o.Durability))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", o.Path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wconn, err := wdb.Conn(ctx)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open %s: %w", o.Path, err)
+	}
+	rdb, err := sql.Open("sqlite", dsn(o.Path, o.Durability)+"&_pragma=query_only(1)")
+	if err != nil {
+		wconn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("open %s: %w", o.Path, err)
+	}
+	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8)
+	s := &Store{
+		rdb:     rdb,
+		wdb:     wdb,
+		wconn:   wconn,
+		wq:      &connQuerier{conn: wconn, stmts: map[string]*sql.Stmt{}},
+		reqs:    make(chan *txRequest, 4096),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		log:     o.Logger,
+	}
+	s.reader = reader{q: &dbQuerier{db: rdb}}
+	if s.instance, err = s.loadInstance(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	go s.writeLoop()
+	return s, nil
+}
+
+// Migrate applies the embedded migrations that the database at path has not seen yet and
+// returns the schema version it ends at.
+func Migrate(ctx context.Context, path string) (int, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return 0, fmt.Errorf("create data directory: %w", err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, DurabilityPower))
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return 0, fmt.Errorf("read schema version of %s: %w", path, err)
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return 0, err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		n, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
+		if err != nil {
+			return 0, fmt.Errorf("migration %s: bad name", f)
+		}
+		if n <= version {
+			continue
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return 0, err
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return 0, fmt.Errorf("migration %s: %w", f, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return 0, fmt.Errorf("migration %s: %w", f, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+			tx.Rollback()
+			return 0, fmt.Errorf("migration %s: %w", f, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return 0, fmt.Errorf("migration %s: %w", f, err)
+		}
+		version = n
+	}
+	return version, nil
+}
+
+func (s *Store) loadInstance(ctx context.Context) (string, error) {
+	var id string
+	err := s.wconn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'instance_id'").Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("read instance id: %w", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	id = hex.EncodeToString(b)
+	if _, err := s.wconn.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('instance_id', ?)", id); err != nil {
+		return "", fmt.Errorf("write instance id: %w", err)
+	}
+	return id, nil
+}
+
+// Instance returns the random id created with this database; it keeps event ids of two
+// databases apart in webhook-id headers.
+func (s *Store) Instance() string { return s.instance }
+
+// Tx implements store.Store. Concurrent calls are grouped into one transaction.
+func (s *Store) Tx(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &txRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.reqs <- req:
+	case <-s.quit:
+		return ErrClosed
+	}
+	return <-req.done
+}
+
+func (s *Store) writeLoop() {
+	defer close(s.stopped)
+	batch := make([]*txRequest, 0, maxBatch)
+	for {
+		select {
+		case req := <-s.reqs:
+			batch = append(batch[:0], req)
+		case <-s.quit:
+			// Finish what is queued so no caller waits forever.
+			for {
+				select {
+				case req := <-s.reqs:
+					req.done <- ErrClosed
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-s.reqs:
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		s.runBatch(batch)
+		clear(batch)
+	}
+}
+
+// runBatch commits a group of Tx calls in one transaction. Each call runs in a savepoint
+// unless it is alone; a failing call is rolled back to its savepoint and the rest commit.
+func (s *Store) runBatch(batch []*txRequest) {
+	ctx := context.Background()
+	results := make([]error, len(batch))
+	txs := make([]*tx, len(batch))
+	finish := func() {
+		for i, r := range batch {
+			r.done <- results[i]
+		}
+	}
+	failAll := func(err error) {
+		s.wq.exec(ctx, "ROLLBACK")
+		for i := range results {
+			if results[i] == nil {
+				results[i] = err
+			}
+		}
+		finish()
+	}
+	if _, err := s.wq.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+		failAll(fmt.Errorf("begin: %w", err))
+		return
+	}
+	single := len(batch) == 1
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if !single {
+			if _, err := s.wq.exec(ctx, "SAVEPOINT b"); err != nil {
+				failAll(fmt.Errorf("savepoint: %w", err))
+				return
+			}
+		}
+		t := &tx{reader: reader{q: s.wq}}
+		err := r.fn(t)
+		if err != nil {
+			results[i] = err
+			if single {
+				s.wq.exec(ctx, "ROLLBACK")
+				finish()
+				return
+			}
+			if _, rerr := s.wq.exec(ctx, "ROLLBACK TO b"); rerr != nil {
+				failAll(fmt.Errorf("rollback to savepoint after %v: %w", err, rerr))
+				return
+			}
+		} else {
+			txs[i] = t
+		}
+		if !single {
+			if _, err := s.wq.exec(ctx, "RELEASE b"); err != nil {
+				failAll(fmt.Errorf("release savepoint: %w", err))
+				return
+			}
+		}
+	}
+	if _, err := s.wq.exec(ctx, "COMMIT"); err != nil {
+		failAll(fmt.Errorf("commit: %w", err))
+		return
+	}
+	for _, t := range txs {
+		if t == nil {
+			continue
+		}
+		for _, h := range t.hooks {
+			h()
+		}
+	}
+	finish()
+}
+
+// Close stops the writer after the queued transactions and closes the database.
+func (s *Store) Close() error {
+	s.once.Do(func() { close(s.quit) })
+	<-s.stopped
+	return s.closeDBs()
+}
+
+func (s *Store) closeDBs() error {
+	s.wq.close()
+	errW := s.wconn.Close()
+	return errors.Join(errW, s.wdb.Close(), s.reader.q.(*dbQuerier).close(), s.rdb.Close())
+}
+
+// querier runs statements, caching prepared statements by query text.
+type querier interface {
+	exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	queryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// connQuerier runs on the single write connection; only the writer goroutine uses it.
+type connQuerier struct {
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+func (c *connQuerier) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := c.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := c.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[q] = st
+	return st, nil
+}
+
+func (c *connQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if len(args) == 0 {
+		return c.conn.ExecContext(ctx, q)
+	}
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (c *connQuerier) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *connQuerier) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		return c.conn.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (c *connQuerier) close() {
+	for _, st := range c.stmts {
+		st.Close()
+	}
+}
+
+// dbQuerier runs on the read pool; prepared statements are shared by all goroutines.
+type dbQuerier struct {
+	db    *sql.DB
+	stmts sync.Map // query text -> *sql.Stmt
+}
+
+func (d *dbQuerier) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := d.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := d.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := d.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+func (d *dbQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := d.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (d *dbQuerier) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := d.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (d *dbQuerier) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := d.stmt(ctx, q)
+	if err != nil {
+		return d.db.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (d *dbQuerier) close() error {
+	d.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return nil
+}

@@ -1,0 +1,103 @@
+package webhook
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Failure policies of a Before-callback that got no valid reply.
+const (
+	FailOpen   = "allow"
+	FailClosed = "reject"
+)
+
+// RetryPolicy says how failed After-callback attempts are retried.
+type RetryPolicy struct {
+	// Enabled false mimics Tencent exactly: one attempt, then the event is dead.
+	Enabled        bool
+	MaxAttempts    int
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+}
+
+// DefaultRetryPolicy is used when an app's configuration says nothing.
+var DefaultRetryPolicy = RetryPolicy{Enabled: true, MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: 10 * time.Minute}
+
+// DefaultTimeout is Tencent's callback timeout.
+const DefaultTimeout = 2 * time.Second
+
+// Config is one app's effective callback configuration: the part Tencent's
+// v4/live_config APIs manage (URL, command list, token) and roomd's own delivery settings.
+// A Config is immutable once published; changes publish a new one.
+type Config struct {
+	App          uint64
+	URL          string
+	Commands     []string
+	Token        string
+	TokenEnabled bool
+
+	Timeout       time.Duration
+	Retry         RetryPolicy
+	SigningSecret string
+	// BeforeSendMsgOnFailure is FailOpen (default) or FailClosed.
+	BeforeSendMsgOnFailure string
+}
+
+// Enabled reports whether cmd is sent: the URL is set and cmd is switched on.
+func (c *Config) Enabled(cmd Command) bool {
+	return c != nil && c.URL != "" && slices.Contains(c.Commands, string(cmd))
+}
+
+// Configs holds the current Config of every app, for lock-free reads on the hot path.
+type Configs struct {
+	mu   sync.Mutex
+	apps atomic.Pointer[map[uint64]*Config]
+}
+
+// NewConfigs returns an empty set.
+func NewConfigs() *Configs {
+	c := &Configs{}
+	m := map[uint64]*Config{}
+	c.apps.Store(&m)
+	return c
+}
+
+// Get returns app's configuration, or nil when it has none.
+func (c *Configs) Get(app uint64) *Config {
+	return (*c.apps.Load())[app]
+}
+
+// Set publishes cfg as its app's configuration.
+func (c *Configs) Set(cfg *Config) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := *c.apps.Load()
+	m := make(map[uint64]*Config, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[cfg.App] = cfg
+	c.apps.Store(&m)
+}
+
+// Update applies fn to a copy of app's configuration (or a fresh one) and publishes it.
+func (c *Configs) Update(app uint64, fn func(*Config)) *Config {
+	c.mu.Lock()
+	old := *c.apps.Load()
+	next := Config{App: app, Timeout: DefaultTimeout, Retry: DefaultRetryPolicy, BeforeSendMsgOnFailure: FailOpen}
+	if cur := old[app]; cur != nil {
+		next = *cur
+		next.Commands = slices.Clone(cur.Commands)
+	}
+	fn(&next)
+	m := make(map[uint64]*Config, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[app] = &next
+	c.apps.Store(&m)
+	c.mu.Unlock()
+	return &next
+}

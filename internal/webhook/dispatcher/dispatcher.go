@@ -1,0 +1,498 @@
+package dispatcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/webhook"
+)
+
+// Options configure a Dispatcher.
+type Options struct {
+	Store   store.Store
+	Configs *webhook.Configs
+	Logger  *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Workers bounds the attempts in flight across all apps (default 256).
+	Workers int
+	// MaxInFlightPerApp bounds one app's attempts in flight (default 64).
+	MaxInFlightPerApp int
+	// MaxInMemory bounds the undelivered events held in memory (default 50,000).
+	MaxInMemory int
+	// Client sends the requests; a keep-alive client sized for Workers when nil.
+	Client *http.Client
+	// Observer, when set, is told about every recorded attempt (metrics, tests).
+	Observer func(Result)
+}
+
+// Result is the outcome of one recorded attempt.
+type Result struct {
+	Event   store.Event
+	Attempt store.Attempt
+	State   store.EventState
+}
+
+type roomKey struct {
+	app  uint64
+	room string
+}
+
+type roomQueue struct {
+	key      roomKey
+	events   []store.Event
+	inFlight bool
+	queued   bool      // in its app's ready list
+	dueAt    time.Time // when the head may be attempted
+	timerSet bool
+}
+
+type appState struct {
+	ready    []*roomQueue
+	inFlight int
+}
+
+// Dispatcher is the delivery loop. Create it with New, feed it with Notify (the outbox's
+// after-commit hook), and run it with Run.
+type Dispatcher struct {
+	o        Options
+	instance string
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	rooms    map[roomKey]*roomQueue
+	apps     map[uint64]*appState
+	appOrder []uint64
+	rr       int
+	inMem    int
+	inFlight int
+	// loadedUpTo is the highest id up to which every undelivered event is in memory.
+	loadedUpTo int64
+	// behind is set when committed events were left in the database.
+	behind     bool
+	droppedMax int64
+	loading    bool
+	closed     bool
+	loadWake   chan struct{}
+}
+
+// New returns a dispatcher; it delivers nothing until Run.
+func New(o Options) *Dispatcher {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Workers <= 0 {
+		o.Workers = 256
+	}
+	if o.MaxInFlightPerApp <= 0 || o.MaxInFlightPerApp > o.Workers {
+		o.MaxInFlightPerApp = min(64, o.Workers)
+	}
+	if o.MaxInMemory <= 0 {
+		o.MaxInMemory = 50_000
+	}
+	if o.Client == nil {
+		o.Client = NewClient(o.Workers)
+	}
+	d := &Dispatcher{
+		o:        o,
+		instance: o.Store.Instance(),
+		rooms:    map[roomKey]*roomQueue{},
+		apps:     map[uint64]*appState{},
+		behind:   true, // start-up: everything undelivered is still in the database
+		loadWake: make(chan struct{}, 1),
+	}
+	d.cond = sync.NewCond(&d.mu)
+	return d
+}
+
+// NewClient returns an HTTP client that keeps enough idle connections per App backend for
+// the given number of concurrent attempts. Timeouts are set per attempt.
+func NewClient(conns int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = conns * 2
+	t.MaxIdleConnsPerHost = conns
+	t.IdleConnTimeout = 90 * time.Second
+	t.DisableCompression = true
+	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{
+		Transport: t,
+		// Callbacks are POSTs to a configured URL; a redirect is not followed.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// EventID returns the webhook-id of an event: stable across attempts and restarts.
+func (d *Dispatcher) EventID(id int64) string {
+	return "msg_" + d.instance + "_" + strconv.FormatInt(id, 10)
+}
+
+// Notify hands a committed event to the dispatcher. It never blocks: beyond MaxInMemory the
+// event is left in the database and loaded later.
+func (d *Dispatcher) Notify(e store.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
+	if d.behind || d.inMem >= d.o.MaxInMemory {
+		d.behind = true
+		d.droppedMax = max(d.droppedMax, e.ID)
+		return
+	}
+	d.add(e)
+	d.loadedUpTo = max(d.loadedUpTo, e.ID)
+}
+
+// add puts e at the tail of its room's queue. d.mu is held.
+func (d *Dispatcher) add(e store.Event) {
+	k := roomKey{e.App, e.RoomID}
+	q := d.rooms[k]
+	if q == nil {
+		q = &roomQueue{key: k}
+		d.rooms[k] = q
+	}
+	q.events = append(q.events, e)
+	d.inMem++
+	if len(q.events) == 1 {
+		q.dueAt = e.NextAttemptAt
+		d.schedule(q)
+	}
+}
+
+// schedule makes q ready now or arms a timer for its head. d.mu is held.
+func (d *Dispatcher) schedule(q *roomQueue) {
+	if q.inFlight || q.queued || len(q.events) == 0 || q.timerSet {
+		return
+	}
+	wait := q.dueAt.Sub(d.o.Now())
+	if wait > 0 {
+		q.timerSet = true
+		time.AfterFunc(wait, func() {
+			d.mu.Lock()
+			q.timerSet = false
+			d.schedule(q)
+			d.mu.Unlock()
+		})
+		return
+	}
+	a := d.apps[q.key.app]
+	if a == nil {
+		a = &appState{}
+		d.apps[q.key.app] = a
+		d.appOrder = append(d.appOrder, q.key.app)
+	}
+	a.ready = append(a.ready, q)
+	q.queued = true
+	d.cond.Signal()
+}
+
+// next blocks until a room's head event may be attempted and returns that room, marked in
+// flight; nil once the dispatcher is closed.
+func (d *Dispatcher) next() *roomQueue {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for {
+		if d.closed {
+			return nil
+		}
+		if d.inFlight < d.o.Workers {
+			for i := 0; i < len(d.appOrder); i++ {
+				d.rr = (d.rr + 1) % len(d.appOrder)
+				a := d.apps[d.appOrder[d.rr]]
+				if len(a.ready) == 0 || a.inFlight >= d.o.MaxInFlightPerApp {
+					continue
+				}
+				q := a.ready[0]
+				a.ready[0] = nil
+				a.ready = a.ready[1:]
+				if len(a.ready) == 0 {
+					a.ready = nil
+				}
+				q.queued = false
+				q.inFlight = true
+				a.inFlight++
+				d.inFlight++
+				return q
+			}
+		}
+		d.cond.Wait()
+	}
+}
+
+// Run delivers until ctx is done. It loads the undelivered events of earlier runs first.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.loadLoop(ctx)
+	}()
+	for range d.o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				q := d.next()
+				if q == nil {
+					return
+				}
+				d.deliverHead(ctx, q)
+			}
+		}()
+	}
+	<-ctx.Done()
+	d.mu.Lock()
+	d.closed = true
+	d.cond.Broadcast()
+	d.mu.Unlock()
+	wg.Wait()
+	return nil
+}
+
+// loadLoop refills memory from the database while the dispatcher is behind.
+func (d *Dispatcher) loadLoop(ctx context.Context) {
+	for {
+		d.mu.Lock()
+		need := d.behind && d.inMem <= d.o.MaxInMemory/2
+		after := d.loadedUpTo
+		d.mu.Unlock()
+		if need {
+			limit := d.o.MaxInMemory / 2
+			evs, err := d.o.Store.EventListUndelivered(ctx, store.EventListParams{AfterID: after, Limit: limit})
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				d.o.Logger.Error("load undelivered events", "err", err)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+				continue
+			}
+			d.mu.Lock()
+			for _, e := range evs {
+				if e.ID > d.loadedUpTo {
+					d.add(e)
+					d.loadedUpTo = e.ID
+				}
+			}
+			if len(evs) < limit && d.droppedMax <= d.loadedUpTo {
+				d.behind = false
+			}
+			d.mu.Unlock()
+			if len(evs) > 0 {
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.loadWake:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// deliverHead makes one attempt of q's head event, records it, and moves the queue on.
+func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
+	d.mu.Lock()
+	ev := q.events[0]
+	d.mu.Unlock()
+
+	cfg := d.o.Configs.Get(ev.App)
+	att, reply := d.attempt(ctx, cfg, ev)
+	next := d.nextState(cfg, ev, att, reply)
+	var err error
+	if ctx.Err() != nil {
+		// Shutting down: the attempt was cut short by us, not by the App backend. Leave the
+		// event as it is stored; the next start sends it again.
+		err = ctx.Err()
+	} else {
+		rctx := context.WithoutCancel(ctx)
+		err = d.o.Store.Tx(rctx, func(tx store.Tx) error {
+			return tx.EventRecordAttempt(rctx, att, next)
+		})
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q.inFlight = false
+	d.inFlight--
+	d.apps[ev.App].inFlight--
+	d.cond.Signal()
+	if err != nil {
+		// The outcome is not recorded: keep the event at the head and try again later.
+		if ctx.Err() == nil {
+			d.o.Logger.Error("record delivery attempt", "event_id", ev.ID, "err", err)
+		}
+		q.dueAt = d.o.Now().Add(time.Second)
+		q.events[0].Attempts = att.N
+		d.schedule(q)
+		return
+	}
+	if d.o.Observer != nil {
+		d.o.Observer(Result{Event: ev, Attempt: att, State: next.State})
+	}
+	switch next.State {
+	case store.EventDelivered, store.EventDead:
+		if next.State == store.EventDead {
+			d.o.Logger.Warn("callback dead", "event_id", ev.ID, "app", ev.App, "room_id", ev.RoomID, "command", ev.Command, "attempts", att.N, "err", att.Error)
+		}
+		q.events[0] = store.Event{}
+		q.events = q.events[1:]
+		d.inMem--
+		if len(q.events) == 0 {
+			delete(d.rooms, q.key)
+			if d.behind && d.inMem <= d.o.MaxInMemory/2 {
+				select {
+				case d.loadWake <- struct{}{}:
+				default:
+				}
+			}
+			return
+		}
+		q.dueAt = q.events[0].NextAttemptAt
+	default:
+		q.events[0].Attempts = att.N
+		q.events[0].State = next.State
+		q.dueAt = next.NextAttemptAt
+	}
+	d.schedule(q)
+}
+
+// reply is what the App backend answered, as far as it matters for the retry decision.
+type reply struct {
+	retryAfter time.Duration
+}
+
+const maxRecordedResponse = 1024
+
+// attempt sends one request for ev and returns its record.
+func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.Event) (store.Attempt, reply) {
+	start := d.o.Now()
+	att := store.Attempt{EventID: ev.ID, N: ev.Attempts + 1, StartedAt: start}
+	var rep reply
+	if cfg == nil || cfg.URL == "" {
+		att.Error = "no callback URL configured"
+		return att, rep
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = webhook.DefaultTimeout
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := webhook.NewRequest(actx, cfg, webhook.Delivery{
+		ID: d.EventID(ev.ID), App: ev.App, Command: webhook.Command(ev.Command), Body: ev.Body,
+		ClientIP: ev.ClientIP, Platform: ev.Platform,
+	}, start)
+	if err != nil {
+		att.Error = "build request: " + err.Error()
+		return att, rep
+	}
+	att.URL = cfg.URL
+	resp, err := d.o.Client.Do(req)
+	if err != nil {
+		att.Duration = d.o.Now().Sub(start)
+		att.Error = err.Error()
+		if errors.Is(err, context.DeadlineExceeded) {
+			att.Error = fmt.Sprintf("timeout after %s", timeout)
+		}
+		return att, rep
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	att.Duration = d.o.Now().Sub(start)
+	att.StatusCode = resp.StatusCode
+	att.Response = string(body[:min(len(body), maxRecordedResponse)])
+	if err != nil {
+		att.Error = "read reply: " + err.Error()
+		return att, rep
+	}
+	if resp.StatusCode != http.StatusOK {
+		att.Error = fmt.Sprintf("HTTP status %d", resp.StatusCode)
+		rep.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.o.Now())
+		return att, rep
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+		att.Error = "reply is not a JSON object"
+		return att, rep
+	}
+	return att, rep
+}
+
+// nextState decides where ev goes after att.
+func (d *Dispatcher) nextState(cfg *webhook.Config, ev store.Event, att store.Attempt, rep reply) store.EventUpdate {
+	now := d.o.Now()
+	if att.Error == "" {
+		return store.EventUpdate{State: store.EventDelivered, DeliveredAt: now}
+	}
+	policy := webhook.DefaultRetryPolicy
+	if cfg != nil {
+		policy = cfg.Retry
+	}
+	if !policy.Enabled || att.N >= policy.MaxAttempts {
+		return store.EventUpdate{State: store.EventDead, LastError: att.Error}
+	}
+	delay := Backoff(policy, att.N, rand.Float64())
+	if rep.retryAfter > delay {
+		delay = min(rep.retryAfter, time.Hour)
+	}
+	return store.EventUpdate{State: store.EventRetrying, NextAttemptAt: now.Add(delay), LastError: att.Error}
+}
+
+// Backoff returns the delay before the attempt after attempt n (1-based): InitialBackoff
+// doubled n-1 times, capped at MaxBackoff, scaled into [d/2, d] by jitter in [0, 1).
+func Backoff(p webhook.RetryPolicy, n int, jitter float64) time.Duration {
+	d := p.InitialBackoff
+	for i := 1; i < n && d < p.MaxBackoff; i++ {
+		d *= 2
+	}
+	if d > p.MaxBackoff {
+		d = p.MaxBackoff
+	}
+	return d/2 + time.Duration(float64(d/2)*jitter)
+}
+
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Stats is a snapshot of the dispatcher's memory.
+type Stats struct {
+	InMemory, InFlight, Rooms int
+	Behind                    bool
+}
+
+// Stats returns a snapshot for metrics.
+func (d *Dispatcher) Stats() Stats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return Stats{InMemory: d.inMem, InFlight: d.inFlight, Rooms: len(d.rooms), Behind: d.behind}
+}
