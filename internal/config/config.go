@@ -9,7 +9,8 @@
 //  5. defaults for the per-app fields the earlier layers left unset;
 //  6. [Config.Validate], which reports every problem at once.
 //
-// [Load] runs all of the layers and [Parse] runs the YAML layer alone. Both return an [*Error]
+// [Load] runs every layer; [Parse] runs them all but the environment and the flags, on YAML
+// bytes. Both return an [*Error]
 // that lists each problem with its YAML path, such as
 // "apps[1].callback.url: must start with http:// or https://", so that a user can fix a
 // configuration in one pass. The file testdata/full.yaml is a complete, commented example.
@@ -78,7 +79,8 @@ type Delivery struct {
 	Workers int `yaml:"workers"`
 	// MaxInFlightPerApp is the largest number of callbacks in flight at once for one app, so
 	// that one slow App backend cannot take every worker. It must not exceed Workers. The
-	// default is 64.
+	// default is 64, or Workers when a configuration file sets that lower and leaves this
+	// key out.
 	MaxInFlightPerApp int `yaml:"max_in_flight_per_app"`
 }
 
@@ -180,7 +182,7 @@ type Retry struct {
 	// jitter. It must be greater than 0; the default is 1s.
 	InitialBackoff time.Duration `yaml:"initial_backoff"`
 	// MaxBackoff caps the delay between two attempts. It must not be less than
-	// InitialBackoff; the default is 10m.
+	// InitialBackoff; the default is 10m, or InitialBackoff when that is longer.
 	MaxBackoff time.Duration `yaml:"max_backoff"`
 }
 
@@ -284,7 +286,9 @@ func (a *App) applyDefaults(path string, explicit func(string) bool) {
 		r.InitialBackoff = DefaultInitialBackoff
 	}
 	if r.MaxBackoff == 0 && unset("callback.retry.max_backoff") {
-		r.MaxBackoff = DefaultMaxBackoff
+		// An initial backoff above the default cap raises the cap rather than failing
+		// validation over a setting the user did not write.
+		r.MaxBackoff = max(DefaultMaxBackoff, r.InitialBackoff)
 	}
 }
 

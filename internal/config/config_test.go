@@ -323,6 +323,54 @@ func TestUnknownKeys(t *testing.T) {
 	}
 }
 
+func TestExplicitValuesAreKept(t *testing.T) {
+	// A value written in the file is never replaced by a default, even when it is zero; a
+	// default that would contradict a written value follows it instead.
+	app := "apps:\n  - sdkappid: 1\n    secret_key: k\n"
+	for _, tc := range []struct {
+		name  string
+		yaml  string
+		want  []string
+		check func(t *testing.T, c *Config)
+	}{
+		{name: "empty admins", yaml: app + "    admins: []\n", want: []string{"apps[0].admins: must list 1 to 10 admin UserIDs"}},
+		{name: "zero max_attempts", yaml: app + "    callback: {retry: {max_attempts: 0}}\n", want: []string{"apps[0].callback.retry.max_attempts: must be from 1 to 1000"}},
+		{name: "zero initial_backoff", yaml: app + "    callback: {retry: {initial_backoff: 0s}}\n", want: []string{"apps[0].callback.retry.initial_backoff: must be greater than 0"}},
+		{name: "empty failure policy", yaml: app + "    callback: {before_send_msg_on_failure: ''}\n", want: []string{"apps[0].callback.before_send_msg_on_failure: must be allow or reject"}},
+		{name: "explicit per-app limit above workers", yaml: "delivery: {workers: 8, max_in_flight_per_app: 64}\n", want: []string{"delivery.max_in_flight_per_app: must not exceed delivery.workers (8), got 64"}},
+		{
+			name: "per-app limit follows fewer workers",
+			yaml: "delivery: {workers: 8}\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Delivery != (Delivery{Workers: 8, MaxInFlightPerApp: 8}) {
+					t.Errorf("delivery = %+v", c.Delivery)
+				}
+			},
+		},
+		{
+			name: "max_backoff follows a longer initial_backoff",
+			yaml: app + "    callback: {retry: {initial_backoff: 15m}}\n",
+			check: func(t *testing.T, c *Config) {
+				if r := c.Apps[0].Callback.Retry; r.InitialBackoff != 15*time.Minute || r.MaxBackoff != 15*time.Minute {
+					t.Errorf("retry = %+v", r)
+				}
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.yaml))
+			if tc.want != nil {
+				wantProblems(t, err, tc.want...)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
 func TestDecodeProblems(t *testing.T) {
 	for _, tc := range []struct {
 		name string

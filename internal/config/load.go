@@ -71,7 +71,8 @@ var EnvVars = func() []EnvVar {
 }()
 
 // Overrides carries values given on the command line; nil/empty fields are not set.
-// They win over the file and the environment.
+// They win over the file and the environment. Each field sets the setting of the same name
+// in [Config] (StoreDriver and StoreDSN set Store.Driver and Store.DSN).
 type Overrides struct {
 	Listen, DataDir, TLSCert, TLSKey, StoreDriver, StoreDSN *string
 }
@@ -160,8 +161,14 @@ func Parse(data []byte) (*Config, error) {
 	return cfg, nil
 }
 
-// applyDefaults fills the per-app defaults, keeping zero values the file set explicitly.
+// applyDefaults fills the defaults that depend on what the file said: the per-app defaults,
+// keeping zero values the file set explicitly, and a per-app delivery limit lowered to a
+// smaller worker count when the file did not set the limit itself.
 func (c *Config) applyDefaults(explicit func(path string) bool) {
+	d := &c.Delivery
+	if !explicit("delivery.max_in_flight_per_app") && d.Workers >= 1 && d.MaxInFlightPerApp > d.Workers {
+		d.MaxInFlightPerApp = d.Workers
+	}
 	for i := range c.Apps {
 		c.Apps[i].applyDefaults(fmt.Sprintf("apps[%d].", i), explicit)
 	}

@@ -266,10 +266,9 @@ func isAPIWord(s string) bool {
 
 // Limits of the callback settings.
 const (
-	maxTokenChars        = 128
-	minSigningKeyBytes   = 16
-	maxRetryMaxAttempts  = 1000
-	callbackURLSchemeMsg = "must start with http:// or https://"
+	maxTokenChars       = 128
+	minSigningKeyBytes  = 16
+	maxRetryMaxAttempts = 1000
 )
 
 func (c *Callback) validate(ps *problems, path string) {
@@ -311,7 +310,7 @@ func validateURL(ps *problems, path, raw string) {
 		return
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		ps.add(path, "%s", callbackURLSchemeMsg)
+		ps.add(path, "must start with http:// or https://")
 		return
 	}
 	if u.Host == "" || u.Hostname() == "" {

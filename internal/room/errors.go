@@ -15,4 +15,13 @@ var (
 	ErrRoomExistsSameOwner = errors.New("room already exists and belongs to the requested owner")
 	// ErrAccountNotImported: a user named in the request is not an imported account (70107).
 	ErrAccountNotImported = errors.New("account is not imported")
+	// ErrMetadataTooManyKeys: a room's metadata would hold more than 10 keys (100500).
+	ErrMetadataTooManyKeys = errors.New("too many metadata keys")
+	// ErrMetadataValueTooLarge: a metadata value is larger than 2 KB (100501).
+	ErrMetadataValueTooLarge = errors.New("metadata value too large")
+	// ErrMetadataTooLarge: a room's metadata would be larger than 16 KB in total (100502).
+	ErrMetadataTooLarge = errors.New("metadata too large")
+	// ErrRoomQuotaExceeded: the app already has as many rooms as its room_quota allows
+	// (100007, the code of the package limits).
+	ErrRoomQuotaExceeded = errors.New("room quota reached")
 )

@@ -52,6 +52,8 @@ type CreateParams struct {
 	Owner           string // empty: the operator
 	IsPublicVisible *bool
 	Info            Info
+	// RoomQuota is the app's room_quota; 0 means none. See checkQuota (quota.go).
+	RoomQuota int
 }
 
 // Create creates a room and emits Live.CallbackAfterCreateRoom.
@@ -98,6 +100,10 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		rooms, err := checkQuota(ctx, tx, a.App, p.RoomQuota)
+		if err != nil {
+			return err
+		}
 		now := s.now()
 		r.CreateTime = time.Unix(now.Unix(), 0)
 		row, err := r.row()
@@ -110,7 +116,7 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 			}
 			return err
 		}
-		return s.emit(ctx, tx, a, r.ID, webhook.AfterCreateRoom, webhook.CreateRoom{
+		if err := s.emit(ctx, tx, a, r.ID, webhook.AfterCreateRoom, webhook.CreateRoom{
 			CallbackCommand:  webhook.AfterCreateRoom,
 			Operator_Account: a.Operator,
 			RoomInfo: webhook.CreateRoomInfo{
@@ -120,7 +126,10 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 				CreateTime: r.CreateTime.Unix(), IsPublicVisible: r.IsPublicVisible, CoverURL: r.CoverURL, Category: r.Category,
 			},
 			EventTime: now.UnixMilli(),
-		})
+		}); err != nil {
+			return err
+		}
+		return s.emitThreshold(ctx, tx, a, r.ID, rooms+1, p.RoomQuota, now)
 	})
 	if err != nil {
 		return Room{}, err
@@ -165,10 +174,15 @@ func (s *Service) Destroy(ctx context.Context, a Actor, id string) (Statistic, e
 		if err != nil {
 			return err
 		}
+		counters, err := tx.RoomStatsGet(ctx, a.App, id)
+		if err != nil {
+			return err
+		}
 		if err := tx.RoomDelete(ctx, a.App, id); err != nil {
 			return err
 		}
-		stat = Statistic{TotalViewers: r.ViewCount}
+		stat = Statistic{TotalViewers: r.ViewCount, TotalGiftsSent: counters.TotalGiftsSent, TotalGiftCoins: counters.TotalGiftCoins,
+			TotalUniqueGiftSenders: counters.TotalUniqueGiftSenders, TotalLikesReceived: counters.TotalLikesReceived}
 		return s.emit(ctx, tx, a, id, webhook.AfterDestroyRoom, webhook.DestroyRoom{
 			CallbackCommand:  webhook.AfterDestroyRoom,
 			Operator_Account: a.Operator,

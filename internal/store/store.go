@@ -34,6 +34,9 @@ type Store interface {
 
 // Reader holds the read queries. Outside a transaction they see the last committed state.
 type Reader interface {
+	MemberReader    // members.go
+	RoomExtraReader // roomextra.go
+
 	AccountGet(ctx context.Context, app uint64, userID string) (Account, error)
 	AccountCount(ctx context.Context, app uint64) (int, error)
 
@@ -61,6 +64,8 @@ type Reader interface {
 // Tx is a write transaction. Its methods see the transaction's own writes.
 type Tx interface {
 	Reader
+	MemberWriter    // members.go
+	RoomExtraWriter // roomextra.go
 
 	// AccountUpsert inserts the account or, if it exists, updates nick and face URL; it
 	// reports whether the account was created.

@@ -9,10 +9,12 @@
 // UserID), "TLS.sdkappid", "TLS.expire" (the lifetime in seconds) and "TLS.time" (the issue
 // time in Unix seconds), an optional "TLS.userbuf" (the standard Base64 of a binary buffer,
 // used by PrivateMapKey tickets) and "TLS.sig" (the standard Base64 of a 32-byte
-// HMAC-SHA256). The three numeric fields must be non-negative JSON integers written without
-// a fraction or an exponent, the other fields must be strings, and a key may appear only
-// once. Unknown keys are ignored, and "TLS.ver" is optional, because the reference verifier
-// does not check it either.
+// HMAC-SHA256). Decode requires the identifier, SDKAppID, expire, time and sig. The three
+// numeric fields must be non-negative JSON integers written without a fraction or an
+// exponent, the other fields must be strings, "TLS.userbuf" and "TLS.sig" must hold
+// canonical padded standard Base64 (32 bytes for the sig), and none of these keys may
+// appear twice. Unknown keys are ignored. "TLS.ver" is optional and is not compared with
+// "2.0", because the reference verifier does not check it either.
 //
 // The HMAC is keyed with the UTF-8 bytes of the application's secret key string (not its
 // hex decoding) and covers this content string, in which every line, including the last,

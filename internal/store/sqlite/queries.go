@@ -368,7 +368,10 @@ func (t *tx) RoomSetOwner(ctx context.Context, app uint64, roomID, owner string)
 
 func (t *tx) RoomDelete(ctx context.Context, app uint64, roomID string) error {
 	res, err := t.q.exec(ctx, `DELETE FROM rooms WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID)
-	return affectedOne(res, err, "delete room "+roomID)
+	if err := affectedOne(res, err, "delete room "+roomID); err != nil {
+		return err
+	}
+	return t.deleteRoomExtras(ctx, app, roomID) // queries_roomextra.go
 }
 
 func affectedOne(res sql.Result, err error, what string) error {

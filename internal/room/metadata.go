@@ -1,0 +1,173 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/webhook"
+)
+
+// Limits of room metadata (spec rest-api.md §3.2).
+const (
+	MaxMetadataKeys       = 10
+	MaxMetadataKeyBytes   = 50
+	MaxMetadataValueBytes = 2 << 10
+	// MaxMetadataTotalBytes bounds the sum of the byte lengths of every key and value of a
+	// room (decisions.md: keys count towards the total).
+	MaxMetadataTotalBytes = 16 << 10
+)
+
+// Metadata is one key/value pair of a room's metadata.
+type Metadata = store.Metadata
+
+func (s *Service) requireRoom(ctx context.Context, r store.Reader, app uint64, id string) (store.Room, error) {
+	row, err := r.RoomGet(ctx, app, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Room{}, fmt.Errorf("%w: %s", ErrRoomNotFound, id)
+	}
+	return row, err
+}
+
+func validateMetadataKey(k string) error {
+	switch {
+	case k == "":
+		return fmt.Errorf("%w: a metadata Key is empty", ErrInvalid)
+	case len(k) > MaxMetadataKeyBytes:
+		// The spec gives no code for a long key; 100002 names the broken field rule.
+		return fmt.Errorf("%w: metadata Key %.20q… is longer than %d bytes", ErrInvalid, k, MaxMetadataKeyBytes)
+	case !utf8.ValidString(k):
+		return fmt.Errorf("%w: metadata Key is not valid UTF-8", ErrInvalid)
+	}
+	return nil
+}
+
+// SetMetadata inserts or updates keys of a room's metadata and emits
+// Live.CallbackAfterSetMetadata with the pairs set. The limits are checked on the room's
+// metadata as it would be after the call; a rejected call changes nothing.
+func (s *Service) SetMetadata(ctx context.Context, a Actor, id string, items []Metadata) error {
+	if err := ValidateRoomID(id); err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return fmt.Errorf("%w: Metadata is required", ErrInvalid)
+	}
+	seen := make(map[string]bool, len(items))
+	for _, m := range items {
+		if err := validateMetadataKey(m.Key); err != nil {
+			return err
+		}
+		if seen[m.Key] {
+			return fmt.Errorf("%w: metadata Key %q appears twice", ErrInvalid, m.Key)
+		}
+		seen[m.Key] = true
+		if len(m.Value) > MaxMetadataValueBytes {
+			return fmt.Errorf("%w: the value of %q is %d bytes, more than %d", ErrMetadataValueTooLarge, m.Key, len(m.Value), MaxMetadataValueBytes)
+		}
+		if !utf8.ValidString(m.Value) {
+			return fmt.Errorf("%w: the value of %q is not valid UTF-8", ErrInvalid, m.Key)
+		}
+	}
+	if len(items) > MaxMetadataKeys {
+		return fmt.Errorf("%w: %d keys in one request, at most %d per room", ErrMetadataTooManyKeys, len(items), MaxMetadataKeys)
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if _, err := s.requireRoom(ctx, tx, a.App, id); err != nil {
+			return err
+		}
+		cur, err := tx.MetadataList(ctx, a.App, id, nil)
+		if err != nil {
+			return err
+		}
+		after := make(map[string]string, len(cur)+len(items))
+		for _, m := range cur {
+			after[m.Key] = m.Value
+		}
+		for _, m := range items {
+			after[m.Key] = m.Value
+		}
+		if len(after) > MaxMetadataKeys {
+			return fmt.Errorf("%w: the room would have %d keys, at most %d", ErrMetadataTooManyKeys, len(after), MaxMetadataKeys)
+		}
+		total := 0
+		for k, v := range after {
+			total += len(k) + len(v)
+		}
+		if total > MaxMetadataTotalBytes {
+			return fmt.Errorf("%w: the room's metadata would be %d bytes, at most %d", ErrMetadataTooLarge, total, MaxMetadataTotalBytes)
+		}
+		if err := tx.MetadataPut(ctx, a.App, id, items); err != nil {
+			return err
+		}
+		body := make([]webhook.MetadataItem, len(items))
+		for i, m := range items {
+			body[i] = webhook.MetadataItem{Key: m.Key, Value: m.Value}
+		}
+		return s.emit(ctx, tx, a, id, webhook.AfterSetMetadata, webhook.SetMetadata{
+			CallbackCommand: webhook.AfterSetMetadata, Operator_Account: a.Operator, RoomId: id,
+			Metadata: body, EventTime: s.now().UnixMilli(),
+		})
+	})
+}
+
+// GetMetadata returns a room's metadata in the order keys were first set; with keys given,
+// only those of them that exist.
+func (s *Service) GetMetadata(ctx context.Context, app uint64, id string, keys []string) ([]Metadata, error) {
+	if err := ValidateRoomID(id); err != nil {
+		return nil, err
+	}
+	if _, err := s.requireRoom(ctx, s.store, app, id); err != nil {
+		return nil, err
+	}
+	return s.store.MetadataList(ctx, app, id, keys)
+}
+
+// DelMetadata deletes keys of a room's metadata and emits Live.CallbackAfterDelMetadata
+// with the keys that existed; keys that do not exist are ignored, and when none existed
+// nothing changes and no callback is sent.
+func (s *Service) DelMetadata(ctx context.Context, a Actor, id string, keys []string) error {
+	if err := ValidateRoomID(id); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("%w: Keys is required", ErrInvalid)
+	}
+	for _, k := range keys {
+		if k == "" {
+			return fmt.Errorf("%w: a metadata key in Keys is empty", ErrInvalid)
+		}
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if _, err := s.requireRoom(ctx, tx, a.App, id); err != nil {
+			return err
+		}
+		existing, err := tx.MetadataList(ctx, a.App, id, keys)
+		if err != nil {
+			return err
+		}
+		if len(existing) == 0 {
+			return nil
+		}
+		// The callback lists the deleted keys in the order the request named them.
+		has := make(map[string]bool, len(existing))
+		for _, m := range existing {
+			has[m.Key] = true
+		}
+		deleted := make([]string, 0, len(existing))
+		for _, k := range keys {
+			if has[k] {
+				deleted = append(deleted, k)
+				delete(has, k)
+			}
+		}
+		if _, err := tx.MetadataDelete(ctx, a.App, id, deleted); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, a, id, webhook.AfterDelMetadata, webhook.DelMetadata{
+			CallbackCommand: webhook.AfterDelMetadata, Operator_Account: a.Operator, RoomId: id,
+			Keys: deleted, EventTime: s.now().UnixMilli(),
+		})
+	})
+}

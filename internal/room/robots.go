@@ -1,0 +1,133 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/roomd/roomd/internal/store"
+)
+
+// MaxRobots is how many robots a room holds at most (spec rest-api.md §3.5).
+const MaxRobots = 3
+
+// dedupe returns ids without repeats, in first-seen order, and rejects empty ids.
+func dedupe(field string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%w: %s is required", ErrInvalid, field)
+	}
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id == "" {
+			return nil, fmt.Errorf("%w: %s holds an empty account", ErrInvalid, field)
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// AddRobots puts imported accounts into a room as robots (simulated audience). Adding a
+// robot that is already one of the room's robots changes nothing. A robot is not a viewer:
+// it does not count in ViewCount, and no member-state callback is sent, since robots do not
+// enter through the SDK. A room holds at most MaxRobots robots; more is a 100002, and a
+// rejected call changes nothing.
+func (s *Service) AddRobots(ctx context.Context, a Actor, id string, robots []string) error {
+	if err := ValidateRoomID(id); err != nil {
+		return err
+	}
+	robots, err := dedupe("RobotList_Account", robots)
+	if err != nil {
+		return err
+	}
+	if len(robots) > MaxRobots {
+		return fmt.Errorf("%w: a room holds at most %d robots, %d named", ErrInvalid, MaxRobots, len(robots))
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if _, err := s.requireRoom(ctx, tx, a.App, id); err != nil {
+			return err
+		}
+		now := s.now()
+		for _, u := range robots {
+			if err := requireAccount(ctx, tx, a.App, "RobotList_Account", u); err != nil {
+				return err
+			}
+			m, err := tx.MemberGet(ctx, a.App, id, u)
+			switch {
+			case err == nil && m.IsRobot:
+				continue
+			case err == nil:
+				return fmt.Errorf("%w: %s is in the room as a member, not a robot", ErrInvalid, u)
+			case !errors.Is(err, store.ErrNotFound):
+				return err
+			}
+			if _, err := tx.MemberAdd(ctx, store.Member{App: a.App, RoomID: id, UserID: u, IsRobot: true, JoinedAt: now}); err != nil {
+				return err
+			}
+		}
+		n, err := tx.MemberCount(ctx, a.App, id, store.MembersRobots)
+		if err != nil {
+			return err
+		}
+		if n > MaxRobots {
+			return fmt.Errorf("%w: a room holds at most %d robots, it would hold %d", ErrInvalid, MaxRobots, n)
+		}
+		return nil
+	})
+}
+
+// Robots returns the robots of a room in the order they were added.
+func (s *Service) Robots(ctx context.Context, app uint64, id string) ([]string, error) {
+	if err := ValidateRoomID(id); err != nil {
+		return nil, err
+	}
+	if _, err := s.requireRoom(ctx, s.store, app, id); err != nil {
+		return nil, err
+	}
+	ms, err := s.store.MemberList(ctx, store.MemberListParams{App: app, RoomID: id, Kind: store.MembersRobots, Limit: MaxRobots * 4})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.UserID
+	}
+	return out, nil
+}
+
+// DelRobots takes robots out of a room. Accounts must be imported (70107, as for
+// add_robot); accounts that are not robots of the room are ignored, so deleting twice
+// succeeds.
+func (s *Service) DelRobots(ctx context.Context, a Actor, id string, robots []string) error {
+	if err := ValidateRoomID(id); err != nil {
+		return err
+	}
+	robots, err := dedupe("RobotList_Account", robots)
+	if err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if _, err := s.requireRoom(ctx, tx, a.App, id); err != nil {
+			return err
+		}
+		for _, u := range robots {
+			if err := requireAccount(ctx, tx, a.App, "RobotList_Account", u); err != nil {
+				return err
+			}
+			m, err := tx.MemberGet(ctx, a.App, id, u)
+			if errors.Is(err, store.ErrNotFound) || (err == nil && !m.IsRobot) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := tx.MemberRemove(ctx, a.App, id, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,93 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/roomd/roomd/internal/store"
+)
+
+func memberKindClause(k store.MemberKind) string {
+	switch k {
+	case store.MembersPeople:
+		return ` AND is_robot = 0`
+	case store.MembersRobots:
+		return ` AND is_robot = 1`
+	}
+	return ""
+}
+
+func (r reader) MemberGet(ctx context.Context, app uint64, roomID, userID string) (store.Member, error) {
+	m := store.Member{App: app, RoomID: roomID, UserID: userID}
+	var robot, joined int64
+	err := r.q.queryRow(ctx, `SELECT is_robot, joined_at FROM room_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`,
+		int64(app), roomID, userID).Scan(&robot, &joined)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Member{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Member{}, fmt.Errorf("get member %s of room %s: %w", userID, roomID, err)
+	}
+	m.IsRobot = robot != 0
+	m.JoinedAt = fromMS(joined)
+	return m, nil
+}
+
+func (r reader) MemberList(ctx context.Context, p store.MemberListParams) ([]store.Member, error) {
+	q := `SELECT user_id, is_robot, joined_at FROM room_members WHERE sdkappid = ? AND room_id = ?` + memberKindClause(p.Kind)
+	args := []any{int64(p.App), p.RoomID}
+	if p.After != nil {
+		q += ` AND (joined_at > ? OR (joined_at = ? AND user_id > ?))`
+		args = append(args, ms(p.After.JoinedAt), ms(p.After.JoinedAt), p.After.UserID)
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	q += ` ORDER BY joined_at, user_id LIMIT ?`
+	args = append(args, limit)
+	rows, err := r.q.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list members of room %s: %w", p.RoomID, err)
+	}
+	defer rows.Close()
+	var out []store.Member
+	for rows.Next() {
+		m := store.Member{App: p.App, RoomID: p.RoomID}
+		var robot, joined int64
+		if err := rows.Scan(&m.UserID, &robot, &joined); err != nil {
+			return nil, fmt.Errorf("list members of room %s: %w", p.RoomID, err)
+		}
+		m.IsRobot = robot != 0
+		m.JoinedAt = fromMS(joined)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (r reader) MemberCount(ctx context.Context, app uint64, roomID string, kind store.MemberKind) (int, error) {
+	var n int
+	err := r.q.queryRow(ctx, `SELECT COUNT(*) FROM room_members WHERE sdkappid = ? AND room_id = ?`+memberKindClause(kind),
+		int64(app), roomID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count members of room %s: %w", roomID, err)
+	}
+	return n, nil
+}
+
+func (t *tx) MemberAdd(ctx context.Context, m store.Member) (bool, error) {
+	res, err := t.q.exec(ctx, `INSERT INTO room_members (sdkappid, room_id, user_id, is_robot, joined_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (sdkappid, room_id, user_id) DO NOTHING`, int64(m.App), m.RoomID, m.UserID, boolInt(m.IsRobot), ms(m.JoinedAt))
+	if err != nil {
+		return false, fmt.Errorf("add member %s to room %s: %w", m.UserID, m.RoomID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func (t *tx) MemberRemove(ctx context.Context, app uint64, roomID, userID string) error {
+	res, err := t.q.exec(ctx, `DELETE FROM room_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID)
+	return affectedOne(res, err, "remove member "+userID+" from room "+roomID)
+}

@@ -1,0 +1,334 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomd/roomd/internal/store"
+)
+
+// newRoom returns a room of app with a small JSON Info naming it.
+func newRoom(a uint64, id, owner string, created time.Time, views int64, public bool) store.Room {
+	return store.Room{
+		App: a, RoomID: id, Owner: owner, CreatedAt: created, ViewCount: views, PublicVisible: public,
+		Info: []byte(fmt.Sprintf(`{"RoomId":%q,"RoomName":"name of %s"}`, id, id)),
+	}
+}
+
+// insertRooms stores rooms in one transaction.
+func insertRooms(t *testing.T, s store.Store, rooms ...store.Room) {
+	t.Helper()
+	mustTx(t, s, func(tx store.Tx) error {
+		for _, r := range rooms {
+			if err := tx.RoomInsert(ctx(t), r); err != nil {
+				return fmt.Errorf("insert %s: %w", r.RoomID, err)
+			}
+		}
+		return nil
+	})
+}
+
+func testRooms(t *testing.T, h *Harness) {
+	t.Run("InsertGet", func(t *testing.T) {
+		s := h.Fresh(t)
+		pub := newRoom(app, "live-1", "alice", at(1), 7, true)
+		priv := newRoom(app, "live-2", "bob", at(2), 0, false)
+		// Room ids are opaque strings: any byte that the API allows round-trips.
+		odd := newRoom(app, "直播间 #3 'x'", "carol", at(3), 1, true)
+		odd.Info = []byte{0, 1, 2, 0xff, '{', '}'}
+		insertRooms(t, s, pub, priv, odd)
+		for _, want := range []store.Room{pub, priv, odd} {
+			got, err := s.RoomGet(ctx(t), app, want.RoomID)
+			wantErr(t, "RoomGet "+want.RoomID, err, nil)
+			equal(t, "room "+want.RoomID, got, want, normRoom)
+		}
+	})
+
+	t.Run("InsertDuplicateConflict", func(t *testing.T) {
+		s := h.Fresh(t)
+		orig := newRoom(app, "live-1", "alice", at(1), 3, true)
+		insertRooms(t, s, orig)
+		dup := newRoom(app, "live-1", "mallory", at(9), 100, false)
+		err := s.Tx(ctx(t), func(tx store.Tx) error { return tx.RoomInsert(ctx(t), dup) })
+		wantErr(t, "RoomInsert of a taken id", err, store.ErrConflict)
+		got, err := s.RoomGet(ctx(t), app, "live-1")
+		wantErr(t, "RoomGet", err, nil)
+		equal(t, "room after the conflicting insert", got, orig, normRoom)
+
+		// Room ids are per app: the same id in another app is no conflict.
+		insertRooms(t, s, newRoom(other, "live-1", "alice", at(1), 0, true))
+
+		// Room ids are compared exactly.
+		insertRooms(t, s, newRoom(app, "LIVE-1", "alice", at(1), 0, true))
+	})
+
+	t.Run("InsertConflictKeepsTxUsable", func(t *testing.T) {
+		// Room creation inserts and maps ErrConflict to its own error; the transaction
+		// must still be able to write (and commit) after the failed insert.
+		s := h.Fresh(t)
+		insertRooms(t, s, newRoom(app, "taken", "alice", at(1), 0, true))
+		mustTx(t, s, func(tx store.Tx) error {
+			if err := tx.RoomInsert(ctx(t), newRoom(app, "taken", "bob", at(2), 0, true)); !errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("RoomInsert(taken) = %v, want ErrConflict", err)
+			}
+			return tx.RoomInsert(ctx(t), newRoom(app, "free", "bob", at(2), 0, true))
+		})
+		got, err := s.RoomGet(ctx(t), app, "taken")
+		if err != nil || got.Owner != "alice" {
+			t.Errorf("taken room = %+v, %v; want owner alice", got, err)
+		}
+		if _, err := s.RoomGet(ctx(t), app, "free"); err != nil {
+			t.Errorf("room inserted after the conflict: %v", err)
+		}
+	})
+
+	t.Run("GetNotFound", func(t *testing.T) {
+		s := h.Fresh(t)
+		insertRooms(t, s, newRoom(app, "live-1", "alice", at(1), 0, true))
+		_, err := s.RoomGet(ctx(t), app, "live-2")
+		wantErr(t, "RoomGet of a missing room", err, store.ErrNotFound)
+		_, err = s.RoomGet(ctx(t), other, "live-1")
+		wantErr(t, "RoomGet of another app's id", err, store.ErrNotFound)
+		_, err = s.RoomGet(ctx(t), app, "")
+		wantErr(t, "RoomGet of an empty id", err, store.ErrNotFound)
+	})
+
+	t.Run("Update", func(t *testing.T) {
+		s := h.Fresh(t)
+		insertRooms(t, s, newRoom(app, "live-1", "alice", at(1), 3, true), newRoom(other, "live-1", "alice", at(1), 3, true))
+		// RoomUpdate replaces every column.
+		upd := store.Room{App: app, RoomID: "live-1", Owner: "bob", CreatedAt: at(5), ViewCount: 42, PublicVisible: false,
+			Info: []byte(`{"RoomName":"renamed"}`)}
+		mustTx(t, s, func(tx store.Tx) error { return tx.RoomUpdate(ctx(t), upd) })
+		got, err := s.RoomGet(ctx(t), app, "live-1")
+		wantErr(t, "RoomGet", err, nil)
+		equal(t, "room after update", got, upd, normRoom)
+		// The other app's room of the same id is untouched.
+		got, err = s.RoomGet(ctx(t), other, "live-1")
+		wantErr(t, "RoomGet", err, nil)
+		equal(t, "other app's room", got, newRoom(other, "live-1", "alice", at(1), 3, true), normRoom)
+
+		err = s.Tx(ctx(t), func(tx store.Tx) error {
+			return tx.RoomUpdate(ctx(t), newRoom(app, "missing", "bob", at(1), 0, true))
+		})
+		wantErr(t, "RoomUpdate of a missing room", err, store.ErrNotFound)
+		if _, err := s.RoomGet(ctx(t), app, "missing"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("RoomUpdate of a missing room created it: RoomGet = %v", err)
+		}
+	})
+
+	t.Run("SetOwner", func(t *testing.T) {
+		s := h.Fresh(t)
+		orig := newRoom(app, "live-1", "alice", at(1), 3, false)
+		insertRooms(t, s, orig)
+		mustTx(t, s, func(tx store.Tx) error { return tx.RoomSetOwner(ctx(t), app, "live-1", "bob") })
+		got, err := s.RoomGet(ctx(t), app, "live-1")
+		wantErr(t, "RoomGet", err, nil)
+		want := orig
+		want.Owner = "bob"
+		equal(t, "room after RoomSetOwner (only the owner changes)", got, want, normRoom)
+
+		// Setting the same owner again is not an error.
+		mustTx(t, s, func(tx store.Tx) error { return tx.RoomSetOwner(ctx(t), app, "live-1", "bob") })
+
+		err = s.Tx(ctx(t), func(tx store.Tx) error { return tx.RoomSetOwner(ctx(t), app, "missing", "bob") })
+		wantErr(t, "RoomSetOwner of a missing room", err, store.ErrNotFound)
+		err = s.Tx(ctx(t), func(tx store.Tx) error { return tx.RoomSetOwner(ctx(t), other, "live-1", "bob") })
+		wantErr(t, "RoomSetOwner of another app's id", err, store.ErrNotFound)
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		s := h.Fresh(t)
+		insertRooms(t, s, newRoom(app, "live-1", "alice", at(1), 0, true), newRoom(app, "live-2", "alice", at(2), 0, true),
+			newRoom(other, "live-1", "alice", at(1), 0, true))
+		mustTx(t, s, func(tx store.Tx) error { return tx.RoomDelete(ctx(t), app, "live-1") })
+		_, err := s.RoomGet(ctx(t), app, "live-1")
+		wantErr(t, "RoomGet after delete", err, store.ErrNotFound)
+		_, err = s.RoomGet(ctx(t), app, "live-2")
+		wantErr(t, "RoomGet of the other room", err, nil)
+		_, err = s.RoomGet(ctx(t), other, "live-1")
+		wantErr(t, "RoomGet of another app's room of the same id", err, nil)
+
+		err = s.Tx(ctx(t), func(tx store.Tx) error { return tx.RoomDelete(ctx(t), app, "live-1") })
+		wantErr(t, "RoomDelete of a deleted room", err, store.ErrNotFound)
+		err = s.Tx(ctx(t), func(tx store.Tx) error { return tx.RoomDelete(ctx(t), app, "never") })
+		wantErr(t, "RoomDelete of a missing room", err, store.ErrNotFound)
+
+		// The id is free again.
+		insertRooms(t, s, newRoom(app, "live-1", "bob", at(3), 0, true))
+		got, err := s.RoomGet(ctx(t), app, "live-1")
+		if err != nil || got.Owner != "bob" {
+			t.Errorf("re-created room = %+v, %v", got, err)
+		}
+	})
+
+	t.Run("Count", func(t *testing.T) {
+		s := h.Fresh(t)
+		if n, err := s.RoomCount(ctx(t), app); err != nil || n != 0 {
+			t.Fatalf("RoomCount of an empty store = %d, %v", n, err)
+		}
+		insertRooms(t, s, newRoom(app, "a", "u", at(0), 0, true), newRoom(app, "b", "u", at(0), 0, false),
+			newRoom(app, "c", "u", at(0), 0, true), newRoom(other, "a", "u", at(0), 0, true))
+		mustTx(t, s, func(tx store.Tx) error {
+			if err := tx.RoomDelete(ctx(t), app, "c"); err != nil {
+				return err
+			}
+			if n, err := tx.RoomCount(ctx(t), app); err != nil || n != 2 {
+				return fmt.Errorf("RoomCount inside the transaction = %d, %v; want 2", n, err)
+			}
+			return nil
+		})
+		for a, want := range map[uint64]int{app: 2, other: 1, 7: 0} {
+			if n, err := s.RoomCount(ctx(t), a); err != nil || n != want {
+				t.Errorf("RoomCount(%d) = %d, %v; want %d", a, n, err, want)
+			}
+		}
+	})
+
+	t.Run("List", func(t *testing.T) { testRoomList(t, h) })
+}
+
+func testRoomList(t *testing.T, h *Harness) {
+	s := h.Fresh(t)
+	rooms := []store.Room{
+		newRoom(app, "r-a", "u", at(1), 5, true),
+		newRoom(app, "r-b", "u", at(3), 9, true),
+		newRoom(app, "r-c", "u", at(1), 5, true), // ties r-a on views and creation: room id decides
+		newRoom(app, "r-d", "u", at(0), 5, true),
+		newRoom(app, "r-e", "u", at(2), 0, false),
+		newRoom(app, "r-f", "u", at(3), 9, false), // ties r-b
+		newRoom(app, "r-g", "u", at(5), 1, true),
+		newRoom(app, "r-h", "u", at(2), 0, true),
+		newRoom(other, "r-z", "u", at(0), 100, true), // another app: never listed
+	}
+	// Insert in an order that is neither the id order nor the list order.
+	for _, i := range []int{6, 2, 8, 0, 4, 7, 1, 5, 3} {
+		insertRooms(t, s, rooms[i])
+	}
+	all := []string{"r-b", "r-f", "r-d", "r-a", "r-c", "r-g", "r-e", "r-h"}
+	public := []string{"r-b", "r-d", "r-a", "r-c", "r-g", "r-h"}
+
+	ids := func(rs []store.Room) []string {
+		out := make([]string, len(rs))
+		for i, r := range rs {
+			out[i] = r.RoomID
+		}
+		return out
+	}
+	// page walks the list with After set to the last room of the previous page.
+	page := func(t *testing.T, onlyPublic bool, limit int) []string {
+		t.Helper()
+		var out []string
+		var after *store.Room
+		for range 20 {
+			got, err := s.RoomList(ctx(t), store.RoomListParams{App: app, OnlyPublic: onlyPublic, Limit: limit, After: after})
+			if err != nil {
+				t.Fatalf("RoomList: %v", err)
+			}
+			if len(got) > limit {
+				t.Fatalf("RoomList returned %d rooms, limit %d", len(got), limit)
+			}
+			if len(got) == 0 {
+				return out
+			}
+			out = append(out, ids(got)...)
+			last := got[len(got)-1]
+			after = &last
+		}
+		t.Fatalf("RoomList paging does not end: %v", out)
+		return nil
+	}
+
+	t.Run("Order", func(t *testing.T) {
+		got, err := s.RoomList(ctx(t), store.RoomListParams{App: app, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), all) {
+			t.Errorf("RoomList order = %v, want %v (view count desc, created, room id)", ids(got), all)
+		}
+		// The rows are complete.
+		for _, r := range got {
+			want := rooms[slices.IndexFunc(rooms, func(x store.Room) bool { return x.RoomID == r.RoomID })]
+			equal(t, "listed room "+r.RoomID, r, want, normRoom)
+		}
+	})
+
+	t.Run("Limit", func(t *testing.T) {
+		got, err := s.RoomList(ctx(t), store.RoomListParams{App: app, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), all[:3]) {
+			t.Errorf("RoomList Limit 3 = %v, want %v", ids(got), all[:3])
+		}
+	})
+
+	t.Run("Paging", func(t *testing.T) {
+		for _, limit := range []int{1, 2, 3, 7, 8, 100} {
+			if got := page(t, false, limit); !slices.Equal(got, all) {
+				t.Errorf("pages of %d = %v, want %v", limit, got, all)
+			}
+		}
+	})
+
+	t.Run("OnlyPublic", func(t *testing.T) {
+		for _, limit := range []int{1, 2, 4, 100} {
+			if got := page(t, true, limit); !slices.Equal(got, public) {
+				t.Errorf("public pages of %d = %v, want %v", limit, got, public)
+			}
+		}
+	})
+
+	t.Run("AfterPrivateRoom", func(t *testing.T) {
+		// The cursor is a position in the order, not a row that must be in the result.
+		after := rooms[5] // r-f, private
+		got, err := s.RoomList(ctx(t), store.RoomListParams{App: app, OnlyPublic: true, Limit: 2, After: &after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"r-d", "r-a"}; !slices.Equal(ids(got), want) {
+			t.Errorf("public rooms after r-f = %v, want %v", ids(got), want)
+		}
+		// A cursor for a room that has since been deleted still works.
+		gone := newRoom(app, "r-cz", "u", at(1), 5, true) // sorts between r-c and r-g
+		got, err = s.RoomList(ctx(t), store.RoomListParams{App: app, Limit: 100, After: &gone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"r-g", "r-e", "r-h"}; !slices.Equal(ids(got), want) {
+			t.Errorf("rooms after a deleted cursor = %v, want %v", ids(got), want)
+		}
+	})
+
+	t.Run("EmptyApp", func(t *testing.T) {
+		got, err := s.RoomList(ctx(t), store.RoomListParams{App: 7, Limit: 10})
+		if err != nil || len(got) != 0 {
+			t.Errorf("RoomList of an app without rooms = %v, %v", ids(got), err)
+		}
+	})
+
+	t.Run("SeesUpdatedViewCount", func(t *testing.T) {
+		s := h.Fresh(t)
+		insertRooms(t, s, newRoom(app, "x", "u", at(0), 1, true), newRoom(app, "y", "u", at(0), 2, true))
+		mustTx(t, s, func(tx store.Tx) error {
+			r, err := tx.RoomGet(ctx(t), app, "x")
+			if err != nil {
+				return err
+			}
+			r.ViewCount = 3
+			return tx.RoomUpdate(ctx(t), r)
+		})
+		got, err := s.RoomList(ctx(t), store.RoomListParams{App: app, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "x y"; strings.Join(ids(got), " ") != want {
+			t.Errorf("RoomList after a view count change = %v, want %s", ids(got), want)
+		}
+	})
+}
