@@ -36,6 +36,7 @@ type Store interface {
 type Reader interface {
 	MemberReader    // members.go
 	RoomExtraReader // roomextra.go
+	PeopleReader    // people.go
 
 	AccountGet(ctx context.Context, app uint64, userID string) (Account, error)
 	AccountCount(ctx context.Context, app uint64) (int, error)
@@ -66,6 +67,7 @@ type Tx interface {
 	Reader
 	MemberWriter    // members.go
 	RoomExtraWriter // roomextra.go
+	PeopleWriter    // people.go
 
 	// AccountUpsert inserts the account or, if it exists, updates nick and face URL; it
 	// reports whether the account was created.
@@ -122,6 +124,9 @@ type RoomListParams struct {
 	Limit      int
 	// After is the last room of the previous page; zero to start at the top.
 	After *Room
+	// Ascending reverses the order: view count ascending, then creation time and room id
+	// descending.
+	Ascending bool
 }
 
 // CallbackConfig is an app's callback configuration (spec webhooks.md §1.9).

@@ -16,8 +16,9 @@ import (
 
 // Delivery is what one callback request is made of, apart from the app's Config.
 type Delivery struct {
-	// ID is the stable event id sent as the webhook-id header; empty for Before-callbacks,
-	// which are not stored.
+	// ID is the stable event id sent as the webhook-id header. BeforeCaller.Call gives a
+	// Before-callback its own id when this is empty (see before.go); with no id at all,
+	// neither webhook-id nor webhook-signature is sent.
 	ID       string
 	App      uint64
 	Command  Command

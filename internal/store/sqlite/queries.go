@@ -101,11 +101,19 @@ func (r reader) RoomList(ctx context.Context, p store.RoomListParams) ([]store.R
 		q += ` AND public_visible = 1`
 	}
 	if p.After != nil {
-		q += ` AND (view_count < ? OR (view_count = ? AND (created_at > ? OR (created_at = ? AND room_id > ?))))`
+		if p.Ascending {
+			q += ` AND (view_count > ? OR (view_count = ? AND (created_at < ? OR (created_at = ? AND room_id < ?))))`
+		} else {
+			q += ` AND (view_count < ? OR (view_count = ? AND (created_at > ? OR (created_at = ? AND room_id > ?))))`
+		}
 		a := p.After
 		args = append(args, a.ViewCount, a.ViewCount, ms(a.CreatedAt), ms(a.CreatedAt), a.RoomID)
 	}
-	q += ` ORDER BY view_count DESC, created_at, room_id LIMIT ?`
+	if p.Ascending {
+		q += ` ORDER BY view_count, created_at DESC, room_id DESC LIMIT ?`
+	} else {
+		q += ` ORDER BY view_count DESC, created_at, room_id LIMIT ?`
+	}
 	args = append(args, p.Limit)
 	rows, err := r.q.query(ctx, q, args...)
 	if err != nil {
