@@ -163,6 +163,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		Accounts:  account.NewService(st, o.Now),
 		Callbacks: settings,
 		Verifier:  usersig.NewVerifier(4096),
+		Delivery:  s.Dispatcher,
 		Logger:    o.Logger,
 		Now:       o.Now,
 	})

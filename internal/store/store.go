@@ -68,6 +68,7 @@ type Tx interface {
 	MemberWriter    // members.go
 	RoomExtraWriter // roomextra.go
 	PeopleWriter    // people.go
+	DeliveryWriter  // delivery.go
 
 	// AccountUpsert inserts the account or, if it exists, updates nick and face URL; it
 	// reports whether the account was created.

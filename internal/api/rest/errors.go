@@ -7,6 +7,7 @@ import (
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/room"
 	"github.com/roomd/roomd/internal/webhook"
+	"github.com/roomd/roomd/internal/webhook/dispatcher"
 )
 
 // Tencent error codes used by the REST layer (spec error-codes.md).
@@ -39,6 +40,9 @@ const (
 	CodeRoomExistsSameUser = 100010
 	CodeCallbackExists     = 100300
 	CodeCallbackNotFound   = 100301
+	CodeMetadataTooMany    = 100500
+	CodeMetadataValueLarge = 100501
+	CodeMetadataTooLarge   = 100502
 )
 
 // Error is a failure with its Tencent code and the text for ErrorInfo.
@@ -78,12 +82,17 @@ var codes = []struct {
 	{room.ErrRoomExists, CodeRoomExists},
 	{room.ErrRoomExistsSameOwner, CodeRoomExistsSameUser},
 	{room.ErrAccountNotImported, CodeAccountNotImported},
+	{room.ErrMetadataTooManyKeys, CodeMetadataTooMany},
+	{room.ErrMetadataValueTooLarge, CodeMetadataValueLarge},
+	{room.ErrMetadataTooLarge, CodeMetadataTooLarge},
+	{room.ErrRoomQuotaExceeded, CodeRoomQuota},
 	{account.ErrProfileTooLong, CodeProfileTooLong},
 	{webhook.ErrConfigExists, CodeCallbackExists},
 	{webhook.ErrConfigNotFound, CodeCallbackNotFound},
 }
 
-var invalidSentinels = []error{room.ErrInvalid, account.ErrInvalid, webhook.ErrInvalid}
+var invalidSentinels = []error{room.ErrInvalid, account.ErrInvalid, webhook.ErrInvalid,
+	dispatcher.ErrEventNotFound, dispatcher.ErrEventUndelivered}
 
 // classify returns the Tencent code and ErrorInfo for err, and whether err is unexpected
 // (to be logged in full and hidden from the caller).

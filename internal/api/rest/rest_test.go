@@ -21,6 +21,7 @@ import (
 	"github.com/roomd/roomd/internal/store/sqlite"
 	"github.com/roomd/roomd/internal/tenant"
 	"github.com/roomd/roomd/internal/webhook"
+	"github.com/roomd/roomd/internal/webhook/dispatcher"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -86,7 +87,9 @@ func newTestHandler(t testing.TB) (*Handler, string) {
 	})
 	configs := webhook.NewConfigs()
 	outbox := webhook.NewOutbox(configs, now, nil)
+	d := dispatcher.New(dispatcher.Options{Store: st, Configs: configs})
 	h := New(Options{
+		Delivery:  d,
 		Apps:      tenant.NewRegistry(&tenant.App{ID: testApp, SecretKey: testKey, Admins: []string{"admin"}}),
 		Rooms:     room.NewService(st, outbox, now),
 		Accounts:  account.NewService(st, now),

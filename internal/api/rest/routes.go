@@ -31,6 +31,23 @@ func (h *Handler) routeTable() map[string]*route {
 		"live_engine_http_srv/destroy_room":      live(200, h.destroyRoom),
 		"live_engine_http_srv/change_room_owner": live(200, h.changeRoomOwner),
 
+		// Part A of issue 4: rooms_more.go, metadata.go, robots.go.
+		"live_engine_http_srv/update_room_info":   live(200, h.updateRoomInfo),
+		"live_engine_http_srv/get_room_list":      live(10, h.getRoomList),
+		"live_engine_http_srv/get_room_stats":     live(100, h.getRoomStats),
+		"live_engine_http_srv/get_room_statistic": live(100, h.getRoomStats), // the Manager's alias
+		"live_engine_http_srv/set_room_metadata":  live(200, h.setRoomMetadata),
+		"live_engine_http_srv/get_room_metadata":  live(200, h.getRoomMetadata),
+		"live_engine_http_srv/del_room_metadata":  live(200, h.delRoomMetadata),
+		"live_engine_http_srv/add_robot":          live(100, h.addRobot),
+		"live_engine_http_srv/get_robot":          live(100, h.getRobot),
+		"live_engine_http_srv/del_robot":          live(100, h.delRobot),
+
+		"roomd_delivery/list_events":  live(0, h.listEvents),
+		"roomd_delivery/get_event":    live(0, h.getEvent),
+		"roomd_delivery/resend_event": live(0, h.resendEvent),
+		"roomd_delivery/redrive":      live(0, h.redrive),
+
 		"live_config/set_callback":          live(200, h.setCallback),
 		"live_config/update_callback":       live(200, h.updateCallback),
 		"live_config/get_callback":          live(200, h.getCallback),

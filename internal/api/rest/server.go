@@ -24,6 +24,7 @@ import (
 	"github.com/roomd/roomd/internal/account"
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/room"
+	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/tenant"
 	"github.com/roomd/roomd/internal/webhook"
 )
@@ -39,10 +40,21 @@ type Options struct {
 	Accounts  *account.Service
 	Callbacks *webhook.Settings
 	Verifier  *usersig.Verifier
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Delivery is the delivery log behind the roomd_delivery APIs.
+	Delivery DeliveryLog
+	Logger   *slog.Logger
+	Now      func() time.Time
 	// MaxBodyBytes bounds request bodies; DefaultMaxBodyBytes when 0.
 	MaxBodyBytes int64
+}
+
+// DeliveryLog is what the roomd_delivery APIs need: the dispatcher implements it.
+type DeliveryLog interface {
+	EventID(id int64) string
+	List(ctx context.Context, q store.EventQuery) ([]store.Event, error)
+	Get(ctx context.Context, app uint64, id int64) (store.Event, []store.Attempt, error)
+	Resend(ctx context.Context, app uint64, id int64) error
+	Redrive(ctx context.Context, q store.EventQuery, limit int) (int, error)
 }
 
 // Handler serves /v4/.
@@ -51,6 +63,7 @@ type Handler struct {
 	routes  map[string]*route
 	seq     atomic.Uint64
 	limiter *limiter
+	creates *createGate // rooms_more.go
 	bufs    sync.Pool
 }
 
@@ -68,7 +81,7 @@ func New(o Options) *Handler {
 	if o.Verifier == nil {
 		o.Verifier = usersig.NewVerifier(4096)
 	}
-	h := &Handler{o: o, limiter: newLimiter(o.Now)}
+	h := &Handler{o: o, limiter: newLimiter(o.Now), creates: newCreateGate(o.Now)}
 	h.routes = h.routeTable()
 	h.bufs.New = func() any { return new(bytes.Buffer) }
 	return h

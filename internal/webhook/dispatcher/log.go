@@ -1,0 +1,98 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/roomd/roomd/internal/store"
+)
+
+// Errors of the delivery log.
+var (
+	// ErrEventNotFound: no event with that id belongs to the app.
+	ErrEventNotFound = errors.New("event does not exist")
+	// ErrEventUndelivered: the event is still pending or retrying, so it cannot be resent.
+	ErrEventUndelivered = errors.New("event is still being delivered")
+)
+
+// Get returns one event of app and its attempts.
+func (d *Dispatcher) Get(ctx context.Context, app uint64, id int64) (store.Event, []store.Attempt, error) {
+	e, err := d.o.Store.EventGet(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && e.App != app) {
+		return store.Event{}, nil, fmt.Errorf("%w: %d", ErrEventNotFound, id)
+	}
+	if err != nil {
+		return store.Event{}, nil, err
+	}
+	atts, err := d.o.Store.AttemptList(ctx, id)
+	return e, atts, err
+}
+
+// List returns the events matching q, newest first.
+func (d *Dispatcher) List(ctx context.Context, q store.EventQuery) ([]store.Event, error) {
+	return d.o.Store.EventList(ctx, q)
+}
+
+// Resend puts a delivered or dead event of app back in its room's queue, behind the room's
+// undelivered events; it keeps its webhook-id. Its attempt numbering continues, and it gets
+// what is left of its retry budget, at least one attempt.
+func (d *Dispatcher) Resend(ctx context.Context, app uint64, id int64) error {
+	return d.o.Store.Tx(ctx, func(tx store.Tx) error {
+		e, err := tx.EventGet(ctx, id)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && e.App != app) {
+			return fmt.Errorf("%w: %d", ErrEventNotFound, id)
+		}
+		if err != nil {
+			return err
+		}
+		e, err = tx.EventRequeue(ctx, id, d.o.Now())
+		if errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("%w: event %d", ErrEventUndelivered, id)
+		}
+		if err != nil {
+			return err
+		}
+		tx.AfterCommit(func() { d.requeued(e) })
+		return nil
+	})
+}
+
+// Redrive resends every delivered-or-dead event of app that matches q (state dead or
+// delivered, since a time, one room), up to limit of them, oldest first; it returns how
+// many were requeued.
+func (d *Dispatcher) Redrive(ctx context.Context, q store.EventQuery, limit int) (int, error) {
+	if q.State != store.EventDead && q.State != store.EventDelivered {
+		return 0, fmt.Errorf("redrive state must be dead or delivered, not %q", q.State)
+	}
+	q.Limit = limit
+	evs, err := d.o.Store.EventList(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := len(evs) - 1; i >= 0; i-- {
+		err := d.Resend(ctx, q.App, evs[i].ID)
+		if errors.Is(err, ErrEventUndelivered) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// requeued adds a resent event to the tail of its room's queue. It bypasses the memory
+// bound: a resend is explicit and its event id is below what the loader would fetch.
+func (d *Dispatcher) requeued(e store.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
+	e.NextAttemptAt = time.Time{}
+	d.add(e)
+}
