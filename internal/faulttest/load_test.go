@@ -269,11 +269,20 @@ func waitDelivered(t *testing.T, rcv *receiver, rooms []*roomLog, final map[stri
 // It returns the number of duplicate deliveries seen.
 func verify(t *testing.T, rooms []*roomLog, all []arrival, final map[string]string) (dups int) {
 	t.Helper()
+	problems, dups := checkCallbacks(rooms, all, final)
+	if len(problems) > 0 {
+		t.Errorf("%d problems with the callbacks:\n  %s", len(problems), strings.Join(problems, "\n  "))
+	}
+	return dups
+}
+
+// checkCallbacks does the checks of verify and returns the problems found (at most 30)
+// and the number of duplicate deliveries. A nil final skips the final-owner checks.
+func checkCallbacks(rooms []*roomLog, all []arrival, final map[string]string) (problems []string, dups int) {
 	byRoom := map[string]*roomLog{}
 	for _, l := range rooms {
 		byRoom[l.Room] = l
 	}
-	var problems []string
 	fail := func(format string, args ...any) {
 		if len(problems) < 30 {
 			problems = append(problems, fmt.Sprintf(format, args...))
@@ -354,8 +363,5 @@ func verify(t *testing.T, rooms []*roomLog, all []arrival, final map[string]stri
 			}
 		}
 	}
-	if len(problems) > 0 {
-		t.Errorf("%d problems with the callbacks:\n  %s", len(problems), strings.Join(problems, "\n  "))
-	}
-	return dups
+	return problems, dups
 }

@@ -152,8 +152,12 @@ func (s *Service) Get(ctx context.Context, app uint64, id string) (Room, error) 
 	return fromRow(row)
 }
 
-// Statistic is what a room accumulated over its life.
-type Statistic = webhook.Statistic
+// Statistic is what a room accumulated over its life: the callback's counters plus the
+// message count, which destroy_room answers but Live.CallbackAfterDestroyRoom does not carry.
+type Statistic struct {
+	webhook.Statistic
+	TotalMsgCount int64
+}
 
 // Destroy dissolves a room and emits Live.CallbackAfterDestroyRoom; it returns the room's
 // final statistics.
@@ -181,8 +185,9 @@ func (s *Service) Destroy(ctx context.Context, a Actor, id string) (Statistic, e
 		if err := tx.RoomDelete(ctx, a.App, id); err != nil {
 			return err
 		}
-		stat = Statistic{TotalViewers: r.ViewCount, TotalGiftsSent: counters.TotalGiftsSent, TotalGiftCoins: counters.TotalGiftCoins,
-			TotalUniqueGiftSenders: counters.TotalUniqueGiftSenders, TotalLikesReceived: counters.TotalLikesReceived}
+		stat = Statistic{Statistic: webhook.Statistic{TotalViewers: r.ViewCount, TotalGiftsSent: counters.TotalGiftsSent,
+			TotalGiftCoins: counters.TotalGiftCoins, TotalUniqueGiftSenders: counters.TotalUniqueGiftSenders,
+			TotalLikesReceived: counters.TotalLikesReceived}, TotalMsgCount: counters.TotalMsgCount}
 		return s.emit(ctx, tx, a, id, webhook.AfterDestroyRoom, webhook.DestroyRoom{
 			CallbackCommand:  webhook.AfterDestroyRoom,
 			Operator_Account: a.Operator,
@@ -197,7 +202,7 @@ func (s *Service) Destroy(ctx context.Context, a Actor, id string) (Statistic, e
 				IsPublicVisible: r.IsPublicVisible, ViewCount: r.ViewCount, BackgroundURL: r.BackgroundURL,
 				IsUnlimitedRoomEnabled: r.IsUnlimitedRoomEnabled, CreateTime: r.CreateTime.Unix(),
 			},
-			Statistic: stat,
+			Statistic: stat.Statistic,
 		})
 	})
 	return stat, err

@@ -102,6 +102,17 @@ func (r *BeforeResult) Record(ctx context.Context, tx store.Tx) error {
 	return tx.EventInsertRecorded(ctx, &r.Event, &r.Attempt)
 }
 
+// Invalidate turns a reply that came back but cannot be used (for instance a replacement
+// MsgBody that is not a list of message elements) into no valid reply: Err wraps
+// ErrNoValidReply with reason and the record becomes dead with that reason.
+func (r *BeforeResult) Invalidate(reason string) {
+	r.Err = fmt.Errorf("%w: %s", ErrNoValidReply, reason)
+	r.Attempt.Error = r.Err.Error()
+	r.Event.State = store.EventDead
+	r.Event.LastError = r.Attempt.Error
+	r.Event.DeliveredAt = time.Time{}
+}
+
 // BeforeCaller sends Before-callbacks. It is shared by every operation that has one.
 type BeforeCaller struct {
 	client   *http.Client

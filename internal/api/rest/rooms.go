@@ -133,7 +133,12 @@ func (h *Handler) createRoom(ctx context.Context, c *call) (any, error) {
 	if ri.KeepOwnerOnSeat != nil {
 		p.Info.KeepOwnerOnSeat = *ri.KeepOwnerOnSeat
 	}
+	p.RoomQuota = c.app.RoomQuota
+	if err := h.creates.enter(c.app, p.ID); err != nil {
+		return nil, err
+	}
 	r, err := h.o.Rooms.Create(ctx, c.actor(), p)
+	h.creates.leave(c.app, p.ID, err == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -178,6 +183,7 @@ func (h *Handler) destroyRoom(ctx context.Context, c *call) (any, error) {
 	}{roomStatistic{
 		TotalViewers: st.TotalViewers, TotalGiftsSent: st.TotalGiftsSent, TotalGiftCoins: st.TotalGiftCoins,
 		TotalUniqueGiftSenders: st.TotalUniqueGiftSenders, TotalLikesReceived: st.TotalLikesReceived,
+		TotalMsgCount: st.TotalMsgCount,
 	}}, nil
 }
 

@@ -27,33 +27,40 @@ type snapshot struct {
 	stats           store.EventStats
 }
 
-func takeSnapshot(t *testing.T, r store.Reader, eventID int64) snapshot {
-	t.Helper()
-	var sn snapshot
-	var err error
-	c := ctx(t)
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("snapshot: %s: %v", what, err)
+// takeSnapshot reads sn through r. It may run inside fn, so it returns its error.
+func takeSnapshot(c context.Context, r store.Reader, eventID int64) (sn snapshot, err error) {
+	must := func(what string, e error) {
+		if e != nil && err == nil {
+			err = fmt.Errorf("snapshot: %s: %w", what, e)
 		}
 	}
-	sn.accounts, err = r.AccountCount(c, app)
-	must("AccountCount", err)
-	sn.rooms, err = r.RoomCount(c, app)
-	must("RoomCount", err)
-	sn.alice, err = r.AccountGet(c, app, "alice")
-	must("AccountGet", err)
-	sn.room, err = r.RoomGet(c, app, "live-1")
-	must("RoomGet", err)
-	sn.config, err = r.CallbackConfigGet(c, app)
-	must("CallbackConfigGet", err)
-	sn.events, err = r.EventList(c, store.EventQuery{App: app, Limit: 1000})
-	must("EventList", err)
-	sn.attempts, err = r.AttemptList(c, eventID)
-	must("AttemptList", err)
-	sn.stats, err = r.EventStats(c)
-	must("EventStats", err)
+	var e error
+	sn.accounts, e = r.AccountCount(c, app)
+	must("AccountCount", e)
+	sn.rooms, e = r.RoomCount(c, app)
+	must("RoomCount", e)
+	sn.alice, e = r.AccountGet(c, app, "alice")
+	must("AccountGet", e)
+	sn.room, e = r.RoomGet(c, app, "live-1")
+	must("RoomGet", e)
+	sn.config, e = r.CallbackConfigGet(c, app)
+	must("CallbackConfigGet", e)
+	sn.events, e = r.EventList(c, store.EventQuery{App: app, Limit: 1000})
+	must("EventList", e)
+	sn.attempts, e = r.AttemptList(c, eventID)
+	must("AttemptList", e)
+	sn.stats, e = r.EventStats(c)
+	must("EventStats", e)
+	return sn, err
+}
+
+// mustSnapshot is takeSnapshot through the Store, failing t on error.
+func mustSnapshot(t *testing.T, s store.Store, eventID int64) snapshot {
+	t.Helper()
+	sn, err := takeSnapshot(ctx(t), s, eventID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return sn
 }
 
@@ -140,7 +147,7 @@ func testTx(t *testing.T, h *Harness) {
 	t.Run("FnErrorRollsBack", func(t *testing.T) {
 		s := h.Fresh(t)
 		evID := seed(t, s)
-		before := takeSnapshot(t, s, evID)
+		before := mustSnapshot(t, s, evID)
 		fnErr := fmt.Errorf("wrapped: %w", errBoom)
 		hookRan := false
 		err := s.Tx(ctx(t), func(tx store.Tx) error {
@@ -156,7 +163,7 @@ func testTx(t *testing.T, h *Harness) {
 		if hookRan {
 			t.Error("an AfterCommit hook ran although fn failed")
 		}
-		if d := before.diff(takeSnapshot(t, s, evID)); d != "" {
+		if d := before.diff(mustSnapshot(t, s, evID)); d != "" {
 			t.Errorf("a failed Tx changed the store:%s", d)
 		}
 	})
@@ -164,16 +171,17 @@ func testTx(t *testing.T, h *Harness) {
 	t.Run("FnSuccessCommitsAll", func(t *testing.T) {
 		s := h.Fresh(t)
 		evID := seed(t, s)
-		before := takeSnapshot(t, s, evID)
+		before := mustSnapshot(t, s, evID)
 		var inside snapshot
 		mustTx(t, s, func(tx store.Tx) error {
 			if err := writeEverything(ctx(t), tx, evID); err != nil {
 				return err
 			}
-			inside = takeSnapshot(t, tx, evID)
-			return nil
+			var err error
+			inside, err = takeSnapshot(ctx(t), tx, evID)
+			return err
 		})
-		after := takeSnapshot(t, s, evID)
+		after := mustSnapshot(t, s, evID)
 		if before.diff(after) == "" {
 			t.Fatal("a successful Tx changed nothing")
 		}

@@ -1,0 +1,225 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/config"
+)
+
+// The bench app: one SDKAppID, one admin, two imported owners that every change_room_owner
+// alternates between (so each call really changes the owner and emits a callback).
+const (
+	benchAppID = 1400000000
+	benchAdmin = "administrator"
+)
+
+var benchOwners = []string{"bench-owner-0", "bench-owner-1"}
+
+// Retry schedule of the bench app: short, so that a queue starts draining as soon as the
+// receiver is back. The default (1 s doubling to 10 min) would measure the backoff, not
+// roomd.
+const (
+	benchInitialBackoff = 50 * time.Millisecond
+	benchMaxBackoff     = 500 * time.Millisecond
+	benchMaxAttempts    = 1000
+)
+
+// benchApp is a running roomd with its receiver, client and rooms.
+type benchApp struct {
+	srv    Server
+	rc     *receiver
+	hc     *http.Client
+	client *restClient
+	rooms  []string
+	epoch  time.Time
+}
+
+func roomName(i int) string { return fmt.Sprintf("bench-%06d", i) }
+
+// startApp starts a roomd for one scenario on a fresh data directory with the callback
+// Live.CallbackAfterChangeOwner pointed at a new receiver, imports the owners and creates
+// nRooms rooms owned by benchOwners[0]. The receiver tracks the rooms when track is set.
+func (r *Runner) startApp(ctx context.Context, name string, nRooms int, track bool) (*benchApp, error) {
+	dir, err := r.newDataDir(name)
+	if err != nil {
+		return nil, err
+	}
+	rooms := make([]string, nRooms)
+	for i := range rooms {
+		rooms[i] = roomName(i)
+	}
+	a := &benchApp{rooms: rooms, epoch: time.Now()}
+	var tracked []string
+	if track {
+		tracked = rooms
+	}
+	if a.rc, err = newReceiver(benchAppID, benchAdmin, benchOwners, tracked, a.epoch); err != nil {
+		return nil, err
+	}
+	keyBytes := make([]byte, 32)
+	rand.Read(keyBytes)
+	key := hex.EncodeToString(keyBytes)
+
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = dir
+	cfg.Store.Driver = r.Opts.Store
+	cfg.Store.DSN = r.Opts.DSN
+	cfg.Store.Durability = r.Opts.Durability
+	off, on := false, true
+	app := config.App{
+		SDKAppID: benchAppID, SecretKey: key, Admins: []string{benchAdmin},
+		RateLimit: config.RateLimit{Enabled: &off},
+		Callback: &config.Callback{
+			URL:      a.rc.URL,
+			Commands: []string{changeOwnerCommand},
+			Retry: config.Retry{Enabled: &on, MaxAttempts: benchMaxAttempts,
+				InitialBackoff: benchInitialBackoff, MaxBackoff: benchMaxBackoff},
+		},
+	}
+	app.ApplyDefaults()
+	cfg.Apps = []config.App{app}
+	if err := cfg.Validate(); err != nil {
+		a.rc.Close()
+		return nil, err
+	}
+	if a.srv, err = r.Env.Start(ctx, cfg); err != nil {
+		a.rc.Close()
+		return nil, err
+	}
+	sig, err := usersig.Sign(benchAppID, key, benchAdmin, 86400, time.Now())
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.hc = newHTTPClient(r.Opts.Concurrency)
+	a.client = newRESTClient(a.hc, a.srv.URL(), benchAppID, benchAdmin, sig)
+	if err := a.client.importAccounts(ctx, benchOwners); err != nil {
+		a.close()
+		return nil, fmt.Errorf("set up: %w", err)
+	}
+	if err := a.client.createRooms(ctx, r.Opts.Concurrency, rooms, benchOwners[0], nil); err != nil {
+		a.close()
+		return nil, fmt.Errorf("set up: %w", err)
+	}
+	return a, nil
+}
+
+func (a *benchApp) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if a.srv != nil {
+		a.srv.Close(ctx)
+	}
+	if a.hc != nil {
+		a.hc.CloseIdleConnections()
+	}
+	a.rc.Close()
+}
+
+// ownerTracker keeps, for every room, the owners the REST API acknowledged, in order. A
+// room is only ever changed by one goroutine at a time (its lock), so that order is the
+// order of the changes.
+type ownerTracker struct {
+	mu    []sync.Mutex
+	cur   []uint8
+	acked [][]uint8
+	// ackAt holds the arrival of each acknowledgement (ns since the app's epoch) when
+	// timing is on.
+	ackAt [][]int64
+	n     atomic.Int64
+}
+
+func newOwnerTracker(nRooms int, timing bool) *ownerTracker {
+	t := &ownerTracker{mu: make([]sync.Mutex, nRooms), cur: make([]uint8, nRooms), acked: make([][]uint8, nRooms)}
+	if timing {
+		t.ackAt = make([][]int64, nRooms)
+	}
+	return t
+}
+
+// change moves room i to its other owner through the REST API and records the
+// acknowledgement. The caller must own room i (hold t.mu[i] or be its only driver).
+func (t *ownerTracker) change(ctx context.Context, a *benchApp, i int, body []byte) ([]byte, error) {
+	next := (t.cur[i] + 1) % uint8(len(benchOwners))
+	body = changeOwnerRequest(body[:0], a.rooms[i], benchOwners[next])
+	if err := a.client.call(ctx, "live_engine_http_srv/change_room_owner", body); err != nil {
+		return body, fmt.Errorf("change owner of %s: %w", a.rooms[i], err)
+	}
+	if t.ackAt != nil {
+		t.ackAt[i] = append(t.ackAt[i], time.Since(a.epoch).Nanoseconds())
+	}
+	t.cur[i] = next
+	t.acked[i] = append(t.acked[i], next)
+	t.n.Add(1)
+	return body, nil
+}
+
+// byRoom returns the acknowledged owners keyed by room id, for receiver.verify.
+func (t *ownerTracker) byRoom(a *benchApp) map[string][]uint8 {
+	m := make(map[string][]uint8, len(a.rooms))
+	for i, id := range a.rooms {
+		if len(t.acked[i]) > 0 {
+			m[id] = t.acked[i]
+		}
+	}
+	return m
+}
+
+// closedLoop runs conc workers until d has passed (or the first error): worker w calls
+// op(w) in a loop and each call's latency goes into h. It returns the number of calls that
+// succeeded and the time it took.
+func closedLoop(parent context.Context, conc int, d time.Duration, h *histogram, op func(ctx context.Context, w int) error) (int64, time.Duration, error) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		ops      atomic.Int64
+		errOnce  sync.Once
+		firstErr error
+	)
+	start := time.Now()
+	deadline := start.Add(d)
+	for w := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if !t0.Before(deadline) {
+					return
+				}
+				if err := op(ctx, w); err != nil {
+					if ctx.Err() == nil {
+						errOnce.Do(func() { firstErr = err; cancel() })
+					}
+					return
+				}
+				h.Record(time.Since(t0))
+				ops.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr == nil {
+		firstErr = parent.Err()
+	}
+	return ops.Load(), elapsed, firstErr
+}
+
+// drainTimeout bounds the wait for callbacks after the load.
+func (r *Runner) drainTimeout() time.Duration {
+	if r.Opts.Quick {
+		return time.Minute
+	}
+	return 10 * time.Minute
+}

@@ -1,0 +1,330 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+func init() {
+	Register(Scenario{Name: "loopback", Summary: "L: small JSON POSTs/s, Go client to a trivial Go server on 127.0.0.1", Run: runLoopback})
+	Register(Scenario{Name: "owner-change", NeedsL: true, Run: runOwnerChange, Judge: judgeOwnerChange,
+		Summary: "concurrent change_room_owner over 1,000 rooms; counts callbacks delivered and verified (target >= 0.30 x L)"})
+	Register(Scenario{Name: "latency", Run: runLatency, Judge: judgeLatency,
+		Summary: "1,000 owner changes/s, paced: REST reply to callback arrival (target p50 <= 2 ms, p99 <= 10 ms)"})
+	Register(Scenario{Name: "drain", NeedsL: true, Run: runDrain, Judge: judgeDrain,
+		Summary: "100,000 callbacks queued over 10,000 rooms while the receiver is down, then up: delivery rate (target >= 0.50 x L)"})
+	Register(Scenario{Name: "idle-rooms", Run: runIdleRooms, Judge: judgeIdleRooms,
+		Summary: "100,000 rooms created; resident memory after GC (target <= 256 MiB)"})
+}
+
+// Targets of issue 3.
+const (
+	targetOwnerChange = 0.30
+	targetDrain       = 0.50
+	targetP50         = 2 * time.Millisecond
+	targetP99         = 10 * time.Millisecond
+	targetIdleRSS     = 256 << 20
+)
+
+// loopbackReply is what the trivial server answers: the size of roomd's OK envelope.
+var loopbackReply = []byte(`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","RequestId":"Id-0123456789abcdef0123456789abcdef-O-Seq-1"}`)
+
+// runLoopback measures L: the REST client of the other scenarios, same concurrency, same
+// request (URL with a UserSig, change_room_owner body), against a net/http server that
+// reads the body and answers a fixed envelope.
+func runLoopback(ctx context.Context, r *Runner) (*Result, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.Copy(io.Discard, req.Body)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(loopbackReply)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	hc := newHTTPClient(r.Opts.Concurrency)
+	defer hc.CloseIdleConnections()
+	// A UserSig-sized token, so the request line is as long as a real REST call's.
+	sig := "eJw1jV0LgjAYhf9K7DpE3Y2V0EWfRFRkYjfejfb6bsl0NFci9d.0m9yxdnnGw6-vCfO_sGQxmHwLLQcHdBWMY8Xcr5h3RjQ7DfiZrMuS4Rcf4UqwTfAC5Rg0X5SHnOc_8mI4gWXGxBFwZ6QAEYmrBDYvAgfSVbNjxp5vP1W0jDvFuvE0ukVvpT4gHlyN2ZDfH4D7wzo2wB6HABgoAAAA_"
+	c := newRESTClient(hc, "http://"+ln.Addr().String(), benchAppID, benchAdmin, sig)
+	body := changeOwnerRequest(nil, roomName(1), benchOwners[1])
+	var h histogram
+	ops, elapsed, err := closedLoop(ctx, r.Opts.Concurrency, r.timed(), &h, func(ctx context.Context, _ int) error {
+		return c.call(ctx, "live_engine_http_srv/change_room_owner", body)
+	})
+	res := &Result{Ops: ops, Seconds: elapsed.Seconds(), OpsPerSec: float64(ops) / elapsed.Seconds(), RatioToL: 1}
+	res.setLatency("request round trip", &h)
+	res.Target = "(is L)"
+	return res, err
+}
+
+// runOwnerChange drives change_room_owner with Concurrency callers over the rooms, each
+// room owned by one caller, for the timed duration; then it waits for the outbox to drain
+// and verifies the callbacks. The rate counts verified callbacks over load plus drain.
+func runOwnerChange(ctx context.Context, r *Runner) (*Result, error) {
+	nRooms := r.scale(1000, 100)
+	a, err := r.startApp(ctx, "owner-change", nRooms, true)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	conc := min(r.Opts.Concurrency, nRooms)
+	tr := newOwnerTracker(nRooms, false)
+	var h histogram
+	bodies := make([][]byte, conc)
+	turn := make([]int, conc)
+	start := time.Now()
+	calls, loadTime, err := closedLoop(ctx, conc, r.timed(), &h, func(ctx context.Context, w int) error {
+		// Worker w owns rooms w, w+conc, w+2*conc, … and changes them in turn.
+		i := w + conc*turn[w]
+		if i >= nRooms {
+			turn[w], i = 0, w
+		}
+		turn[w]++
+		var err error
+		bodies[w], err = tr.change(ctx, a, i, bodies[w])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	loadEnd := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, r.drainTimeout())
+	defer cancel()
+	end, werr := a.rc.waitFor(wctx, tr.n.Load())
+	v := a.rc.verify(tr.byRoom(a))
+	total := end.Sub(start)
+	res := &Result{Ops: v.Verified, Seconds: total.Seconds(), OpsPerSec: float64(v.Verified) / total.Seconds(), Callbacks: &v}
+	res.setLatency("change_room_owner round trip", &h)
+	res.Notes = append(res.Notes,
+		fmt.Sprintf("%d rooms, %d callers: %.0f change_room_owner/s acknowledged for %s; the queue drained %s after the load stopped (counted in the rate)",
+			nRooms, conc, float64(calls)/loadTime.Seconds(), loadTime.Round(time.Millisecond), end.Sub(loadEnd).Round(time.Millisecond)))
+	if werr != nil {
+		return res, werr
+	}
+	if !v.OK() {
+		return res, fmt.Errorf("callbacks did not verify: %d problems, e.g. %v", v.Problems, v.Examples)
+	}
+	return res, nil
+}
+
+func judgeOwnerChange(r *Runner, res *Result) {
+	res.judge(fmt.Sprintf(">= %.2f x L", targetOwnerChange), res.RatioToL >= targetOwnerChange)
+}
+
+// runLatency paces change_room_owner at a steady 1,000/s (open loop: calls start on
+// schedule whether or not earlier ones have finished; a room is changed by one call at a
+// time) and measures, per change, the time from the REST reply to the callback's arrival.
+func runLatency(ctx context.Context, r *Runner) (*Result, error) {
+	const rate = 1000
+	nRooms := r.scale(1000, 100)
+	a, err := r.startApp(ctx, "latency", nRooms, true)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	tr := newOwnerTracker(nRooms, true)
+	var (
+		wg       sync.WaitGroup
+		errMu    sync.Mutex
+		firstErr error
+		rest     histogram
+	)
+	interval := time.Second / rate
+	d := r.timed()
+	start := time.Now()
+	for i := 0; ctx.Err() == nil; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if due.Sub(start) >= d {
+			break
+		}
+		if wait := time.Until(due); wait > 0 {
+			time.Sleep(wait)
+		}
+		errMu.Lock()
+		stop := firstErr != nil
+		errMu.Unlock()
+		if stop {
+			break
+		}
+		wg.Add(1)
+		go func(room int) {
+			defer wg.Done()
+			tr.mu[room].Lock()
+			defer tr.mu[room].Unlock()
+			t0 := time.Now()
+			_, err := tr.change(ctx, a, room, nil)
+			rest.Record(time.Since(t0))
+			if err != nil {
+				errMu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				errMu.Unlock()
+			}
+		}(i % nRooms)
+	}
+	wg.Wait()
+	loadTime := time.Since(start)
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	wctx, cancel := context.WithTimeout(ctx, r.drainTimeout())
+	defer cancel()
+	_, werr := a.rc.waitFor(wctx, tr.n.Load())
+	v := a.rc.verify(tr.byRoom(a))
+	n := tr.n.Load()
+	res := &Result{Ops: n, Seconds: loadTime.Seconds(), OpsPerSec: float64(n) / loadTime.Seconds(), Callbacks: &v}
+	if werr != nil {
+		return res, werr
+	}
+	if !v.OK() {
+		return res, fmt.Errorf("callbacks did not verify: %d problems, e.g. %v", v.Problems, v.Examples)
+	}
+	// The k-th acknowledged change of a room pairs with the k-th callback of that room:
+	// verify has just shown the two sequences are the same.
+	var h histogram
+	early := 0
+	for i, id := range a.rooms {
+		room := a.rc.rooms[id]
+		for k, ack := range tr.ackAt[i] {
+			lat := time.Duration(room.arrived[k] - ack)
+			if lat < 0 {
+				early++ // the callback beat the REST reply to the client
+				lat = 0
+			}
+			h.Record(lat)
+		}
+	}
+	res.setLatency("REST reply to callback arrival", &h)
+	res.Notes = append(res.Notes, fmt.Sprintf("%d rooms at %d changes/s; change_room_owner round trip p50 %.2f ms, p99 %.2f ms; %d of %d callbacks arrived before their REST reply (counted as 0)",
+		nRooms, rate, ms(rest.Quantile(0.5)), ms(rest.Quantile(0.99)), early, n))
+	return res, nil
+}
+
+func judgeLatency(r *Runner, res *Result) {
+	res.judge(fmt.Sprintf("p50 <= %s, p99 <= %s", targetP50, targetP99),
+		res.P50Ms <= ms(targetP50) && res.P99Ms <= ms(targetP99))
+}
+
+// runDrain queues callbacks while the receiver answers 503, then brings it back and
+// measures the delivery rate until every callback has arrived, in order.
+func runDrain(ctx context.Context, r *Runner) (*Result, error) {
+	nRooms := r.scale(10_000, 200)
+	perRoom := 10
+	a, err := r.startApp(ctx, "drain", nRooms, true)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	a.rc.down.Store(true)
+	tr := newOwnerTracker(nRooms, false)
+	conc := min(r.Opts.Concurrency, nRooms)
+	var (
+		wg       sync.WaitGroup
+		errMu    sync.Mutex
+		firstErr error
+	)
+	qstart := time.Now()
+	for w := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var body []byte
+			// Round by round over the worker's rooms, so that the rooms' queues grow together.
+			for range perRoom {
+				for i := w; i < nRooms; i += conc {
+					var err error
+					if body, err = tr.change(ctx, a, i, body); err != nil {
+						errMu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						errMu.Unlock()
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	queued := tr.n.Load()
+	qtime := time.Since(qstart)
+	rejected := a.rc.rejected.Load()
+
+	up := time.Now()
+	a.rc.down.Store(false)
+	wctx, cancel := context.WithTimeout(ctx, r.drainTimeout())
+	defer cancel()
+	end, werr := a.rc.waitFor(wctx, queued)
+	v := a.rc.verify(tr.byRoom(a))
+	dt := end.Sub(up)
+	res := &Result{Ops: v.Verified, Seconds: dt.Seconds(), OpsPerSec: float64(v.Verified) / dt.Seconds(), Callbacks: &v}
+	res.Notes = append(res.Notes,
+		fmt.Sprintf("%d callbacks queued over %d rooms in %s (%.0f change_room_owner/s) while the receiver answered 503 (%d attempts refused)",
+			queued, nRooms, qtime.Round(time.Millisecond), float64(queued)/qtime.Seconds(), rejected),
+		fmt.Sprintf("retry backoff of the bench app: %s doubling to %s, so the first retries after the receiver is back wait up to %s (counted in the rate)",
+			benchInitialBackoff, benchMaxBackoff, benchMaxBackoff))
+	if werr != nil {
+		return res, werr
+	}
+	if !v.OK() {
+		return res, fmt.Errorf("callbacks did not verify: %d problems, e.g. %v", v.Problems, v.Examples)
+	}
+	return res, nil
+}
+
+func judgeDrain(r *Runner, res *Result) {
+	res.judge(fmt.Sprintf(">= %.2f x L", targetDrain), res.RatioToL >= targetDrain)
+}
+
+// runIdleRooms creates rooms through the REST API and reads the resident set after a full
+// garbage collection, with the server (and its idle rooms) still up.
+func runIdleRooms(ctx context.Context, r *Runner) (*Result, error) {
+	nRooms := r.scale(100_000, 2_000)
+	a, err := r.startApp(ctx, "idle-rooms", 0, false)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	runtime.GC()
+	debug.FreeOSMemory()
+	before := rss()
+	rooms := make([]string, nRooms)
+	for i := range rooms {
+		rooms[i] = roomName(i)
+	}
+	var h histogram
+	start := time.Now()
+	if err := a.client.createRooms(ctx, r.Opts.Concurrency, rooms, benchOwners[0], &h); err != nil {
+		return nil, err
+	}
+	dt := time.Since(start)
+	rooms = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	after := rss()
+	res := &Result{Ops: int64(nRooms), Seconds: dt.Seconds(), OpsPerSec: float64(nRooms) / dt.Seconds(), RSSAfterGC: after}
+	res.setLatency("create_room round trip", &h)
+	res.Notes = append(res.Notes, fmt.Sprintf("%d rooms: RSS after GC %s (%s before creating them, server up); whole bench process, load generator included",
+		nRooms, mib(after), mib(before)))
+	return res, nil
+}
+
+func judgeIdleRooms(r *Runner, res *Result) {
+	res.judge(fmt.Sprintf("RSS after GC <= %s (is %s)", mib(targetIdleRSS), mib(res.RSSAfterGC)), res.RSSAfterGC > 0 && res.RSSAfterGC <= targetIdleRSS)
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }

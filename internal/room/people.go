@@ -1,0 +1,469 @@
+package room
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/webhook"
+)
+
+// The people APIs of a room (spec rest-api.md §3.3): members, admins, mutes and bans. Mutes
+// and bans end on their own: every query compares their end with the injected clock, so an
+// expired one is never listed and never enforced.
+
+// Limits of the people APIs. The spec gives the ban batch (20), the reason length (200 B),
+// the banned-list page (100) and the member-list cap (1000); the others are roomd's choices
+// (docs/decisions.md).
+const (
+	// MaxAdmins is the most admins a room has (IM's group admin limit).
+	MaxAdmins = 10
+	// MaxMuteBatch is the most accounts one mute_member call names (IM's forbid_send_msg).
+	MaxMuteBatch = 500
+	// MaxBanBatch is the most accounts one ban_member or unban_member call names.
+	MaxBanBatch = 20
+	// MaxBanReasonBytes bounds a ban's Reason.
+	MaxBanReasonBytes = 200
+	// MaxDurationSeconds bounds MuteTime and a ban's Duration: a 32-bit unsigned count of
+	// seconds, as in IM.
+	MaxDurationSeconds = math.MaxUint32
+	// MaxMemberListTotal is the most members get_member_list returns over all its pages.
+	MaxMemberListTotal = 1000
+	// MemberPageSize is the number of members per get_member_list page.
+	MemberPageSize = 100
+	// MaxBanListLimit is the largest page of get_banned_member_list, and its default.
+	MaxBanListLimit = 100
+)
+
+// Sentinel errors of the people and message APIs; package api/rest maps each to its code.
+var (
+	// ErrBanned: the user is banned from the room and may not enter it (100006, the
+	// general no-permission code). Every way into a room checks store.Reader.BanActive.
+	ErrBanned = errors.New("user is banned from the room")
+	// ErrSenderMuted: the sender is muted in the room (10017, IM's "muted" code).
+	ErrSenderMuted = errors.New("the sender is muted in this room")
+	// ErrMessagesDisabled: the room's IsMessageDisabled is on and the sender is neither
+	// the owner, a room admin nor an App admin (10017, as IM answers in a muted group).
+	ErrMessagesDisabled = errors.New("chat is disabled in this room")
+)
+
+// userList checks a list of accounts named in a request: 1..max non-empty entries. It
+// returns them without duplicates, in their first order.
+func userList(field string, users []string, maxN int) ([]string, error) {
+	if len(users) == 0 {
+		return nil, fmt.Errorf("%w: %s is required and must not be empty", ErrInvalid, field)
+	}
+	if len(users) > maxN {
+		return nil, fmt.Errorf("%w: %s has %d entries, at most %d are allowed", ErrInvalid, field, len(users), maxN)
+	}
+	seen := make(map[string]bool, len(users))
+	out := make([]string, 0, len(users))
+	for _, u := range users {
+		if u == "" {
+			return nil, fmt.Errorf("%w: %s contains an empty account", ErrInvalid, field)
+		}
+		if !utf8.ValidString(u) {
+			return nil, fmt.Errorf("%w: %s contains an account that is not valid UTF-8", ErrInvalid, field)
+		}
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// roomForUpdate returns the room, or ErrRoomNotFound.
+func roomForUpdate(ctx context.Context, r store.Reader, app uint64, id string) (store.Room, error) {
+	row, err := r.RoomGet(ctx, app, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Room{}, fmt.Errorf("%w: %s", ErrRoomNotFound, id)
+	}
+	return row, err
+}
+
+// requireAccounts checks that every user is an imported account (70107 otherwise).
+func requireAccounts(ctx context.Context, r store.Reader, app uint64, field string, users []string) error {
+	for _, u := range users {
+		if err := requireAccount(ctx, r, app, field, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func durationSeconds(field string, v int64, minV int64) (time.Duration, error) {
+	if v < minV || v > MaxDurationSeconds {
+		return 0, fmt.Errorf("%w: %s must be between %d and %d seconds", ErrInvalid, field, minV, int64(MaxDurationSeconds))
+	}
+	return time.Duration(v) * time.Second, nil
+}
+
+// MemberPage is one page of get_member_list.
+type MemberPage struct {
+	// Next is the cursor of the next page; empty at the end of the list or once
+	// MaxMemberListTotal members were returned.
+	Next string
+	// MemberCount is the number of members in the room (robots included), not capped.
+	MemberCount int
+	Members     []string
+}
+
+// memberCursor is the position get_member_list's Next encodes: how many members were
+// returned so far, and the last of them (join time in ms, user id).
+type memberCursor struct {
+	returned int
+	joinedMS int64
+	userID   string
+}
+
+func (c memberCursor) String() string {
+	return strconv.Itoa(c.returned) + "." + strconv.FormatInt(c.joinedMS, 10) + "." + base64.RawURLEncoding.EncodeToString([]byte(c.userID))
+}
+
+// ParseMemberCursor reads a get_member_list Next value: "" (or "0", which Tencent's Manager
+// sends for first pages) starts at the top; anything else must be a cursor this server
+// returned, "<returned>.<join ms>.<base64url user id>".
+func ParseMemberCursor(next string) (returned int, after *store.Member, err error) {
+	if next == "" || next == "0" {
+		return 0, nil, nil
+	}
+	bad := fmt.Errorf("%w: Next %q is not a cursor returned by get_member_list", ErrInvalid, next)
+	parts := strings.Split(next, ".")
+	if len(parts) != 3 {
+		return 0, nil, bad
+	}
+	n, err := strconv.Atoi(parts[0])
+	if err != nil || n <= 0 || n >= MaxMemberListTotal || parts[0] != strconv.Itoa(n) {
+		return 0, nil, bad
+	}
+	joined, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || joined < 0 || parts[1] != strconv.FormatInt(joined, 10) {
+		return 0, nil, bad
+	}
+	user, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
+	if err != nil || len(user) == 0 || !utf8.Valid(user) {
+		return 0, nil, bad
+	}
+	return n, &store.Member{UserID: string(user), JoinedAt: fromMSCursor(joined)}, nil
+}
+
+func fromMSCursor(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
+
+func msCursor(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// MemberList returns a page of a room's members (robots included) in join order. At most
+// MaxMemberListTotal members are returned over all pages (spec rest-api.md §3.3); after that
+// Next is empty even if more are in the room, and MemberCount tells how many there are.
+func (s *Service) MemberList(ctx context.Context, app uint64, roomID, next string) (MemberPage, error) {
+	if err := ValidateRoomID(roomID); err != nil {
+		return MemberPage{}, err
+	}
+	returned, after, err := ParseMemberCursor(next)
+	if err != nil {
+		return MemberPage{}, err
+	}
+	if _, err := roomForUpdate(ctx, s.store, app, roomID); err != nil {
+		return MemberPage{}, err
+	}
+	count, err := s.store.MemberCount(ctx, app, roomID, store.MembersAll)
+	if err != nil {
+		return MemberPage{}, err
+	}
+	if after != nil {
+		after.App, after.RoomID = app, roomID
+	}
+	limit := min(MemberPageSize, MaxMemberListTotal-returned)
+	rows, err := s.store.MemberList(ctx, store.MemberListParams{App: app, RoomID: roomID, Kind: store.MembersAll, Limit: limit + 1, After: after})
+	if err != nil {
+		return MemberPage{}, err
+	}
+	page := MemberPage{MemberCount: count, Members: []string{}}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	for _, m := range rows {
+		page.Members = append(page.Members, m.UserID)
+	}
+	returned += len(rows)
+	if more && returned < MaxMemberListTotal {
+		last := rows[len(rows)-1]
+		page.Next = memberCursor{returned: returned, joinedMS: msCursor(last.JoinedAt), userID: last.UserID}.String()
+	}
+	return page, nil
+}
+
+// ModifyAdmin adds (op "add") or removes (op "delete") room admins and emits
+// Live.CallbackAfterModifyAdmin listing the users whose role changed; when none changed
+// (adding admins again, removing non-admins) it succeeds without a callback. Added users
+// must be imported accounts other than the owner, and a room has at most MaxAdmins admins.
+// Removed users need not exist any more.
+func (s *Service) ModifyAdmin(ctx context.Context, a Actor, roomID string, users []string, op string) error {
+	if err := ValidateRoomID(roomID); err != nil {
+		return err
+	}
+	if op != webhook.AdminAdd && op != webhook.AdminDelete {
+		return fmt.Errorf("%w: OpType must be \"add\" or \"delete\"", ErrInvalid)
+	}
+	users, err := userList("Admin_Account", users, MaxAdmins)
+	if err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		row, err := roomForUpdate(ctx, tx, a.App, roomID)
+		if err != nil {
+			return err
+		}
+		var changed []string
+		if op == webhook.AdminAdd {
+			if err := requireAccounts(ctx, tx, a.App, "Admin_Account", users); err != nil {
+				return err
+			}
+			now := s.now()
+			for _, u := range users {
+				if u == row.Owner {
+					return fmt.Errorf("%w: %s is the room owner and cannot be made an admin", ErrInvalid, u)
+				}
+				created, err := tx.AdminAdd(ctx, a.App, roomID, u, now)
+				if err != nil {
+					return err
+				}
+				if created {
+					changed = append(changed, u)
+				}
+			}
+			admins, err := tx.AdminList(ctx, a.App, roomID)
+			if err != nil {
+				return err
+			}
+			if len(admins) > MaxAdmins {
+				return fmt.Errorf("%w: a room has at most %d admins (it would have %d)", ErrInvalid, MaxAdmins, len(admins))
+			}
+		} else {
+			for _, u := range users {
+				removed, err := tx.AdminRemove(ctx, a.App, roomID, u)
+				if err != nil {
+					return err
+				}
+				if removed {
+					changed = append(changed, u)
+				}
+			}
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		return s.emit(ctx, tx, a, roomID, webhook.AfterModifyAdmin, webhook.ModifyAdmin{
+			CallbackCommand:  webhook.AfterModifyAdmin,
+			RoomId:           roomID,
+			EventTime:        s.now().UnixMilli(),
+			Operator_Account: a.Operator,
+			Admin_Account:    changed,
+			OpType:           op,
+		})
+	})
+}
+
+// AdminList returns a room's admins in the order they were added.
+func (s *Service) AdminList(ctx context.Context, app uint64, roomID string) ([]string, error) {
+	if err := ValidateRoomID(roomID); err != nil {
+		return nil, err
+	}
+	if _, err := roomForUpdate(ctx, s.store, app, roomID); err != nil {
+		return nil, err
+	}
+	return s.store.AdminList(ctx, app, roomID)
+}
+
+// Mute mutes users for seconds (which must be imported accounts), or lifts their mutes when
+// seconds is 0. Muting again replaces the earlier end. No callback exists for mutes.
+func (s *Service) Mute(ctx context.Context, a Actor, roomID string, users []string, seconds int64) error {
+	if err := ValidateRoomID(roomID); err != nil {
+		return err
+	}
+	users, err := userList("MemberList_Account", users, MaxMuteBatch)
+	if err != nil {
+		return err
+	}
+	d, err := durationSeconds("MuteTime", seconds, 0)
+	if err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if _, err := roomForUpdate(ctx, tx, a.App, roomID); err != nil {
+			return err
+		}
+		if d == 0 {
+			for _, u := range users {
+				if _, err := tx.MuteDelete(ctx, a.App, roomID, u); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := requireAccounts(ctx, tx, a.App, "MemberList_Account", users); err != nil {
+			return err
+		}
+		now := s.now()
+		for _, u := range users {
+			if err := tx.MutePut(ctx, store.Mute{App: a.App, RoomID: roomID, UserID: u, Until: now.Add(d), CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// MutedList returns the mutes of a room that are still running, ordered by user id.
+func (s *Service) MutedList(ctx context.Context, app uint64, roomID string) ([]store.Mute, error) {
+	if err := ValidateRoomID(roomID); err != nil {
+		return nil, err
+	}
+	if _, err := roomForUpdate(ctx, s.store, app, roomID); err != nil {
+		return nil, err
+	}
+	return s.store.MuteList(ctx, app, roomID, s.now())
+}
+
+// Ban bans users (imported accounts other than the owner) from a room for seconds (at least
+// 1): they are removed from its members, robots included, and may not enter again until the
+// ban ends. Banning again replaces the earlier end and reason. Those actually removed are
+// reported in one Live.CallbackAfterMemberStateChanged (Offline, Kicked); when none of them
+// was in the room, no callback is sent.
+func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []string, seconds int64, reason string) error {
+	if err := ValidateRoomID(roomID); err != nil {
+		return err
+	}
+	users, err := userList("MemberList_Account", users, MaxBanBatch)
+	if err != nil {
+		return err
+	}
+	d, err := durationSeconds("Duration", seconds, 1)
+	if err != nil {
+		return err
+	}
+	if err := maxBytes("Reason", reason, MaxBanReasonBytes); err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		row, err := roomForUpdate(ctx, tx, a.App, roomID)
+		if err != nil {
+			return err
+		}
+		if err := requireAccounts(ctx, tx, a.App, "MemberList_Account", users); err != nil {
+			return err
+		}
+		now := s.now()
+		var kicked []webhook.MemberAccount
+		for _, u := range users {
+			if u == row.Owner {
+				return fmt.Errorf("%w: %s is the room owner and cannot be banned", ErrInvalid, u)
+			}
+			if err := tx.BanPut(ctx, store.Ban{App: a.App, RoomID: roomID, UserID: u, Until: now.Add(d), Reason: reason, CreatedAt: now}); err != nil {
+				return err
+			}
+			err := tx.MemberRemove(ctx, a.App, roomID, u)
+			switch {
+			case err == nil:
+				kicked = append(kicked, webhook.MemberAccount{Member_Account: u})
+			case !errors.Is(err, store.ErrNotFound):
+				return err
+			}
+		}
+		if len(kicked) == 0 {
+			return nil
+		}
+		return s.emit(ctx, tx, a, roomID, webhook.AfterMemberStateChanged, webhook.MemberStateChanged{
+			CallbackCommand: webhook.AfterMemberStateChanged,
+			RoomId:          roomID,
+			EventType:       webhook.MemberOffline,
+			EventCause:      webhook.CauseKicked,
+			MemberList:      kicked,
+			EventTime:       now.UnixMilli(),
+		})
+	})
+}
+
+// Unban lifts the bans of users; naming a user who is not banned is not an error.
+func (s *Service) Unban(ctx context.Context, a Actor, roomID string, users []string) error {
+	if err := ValidateRoomID(roomID); err != nil {
+		return err
+	}
+	users, err := userList("MemberList_Account", users, MaxBanBatch)
+	if err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if _, err := roomForUpdate(ctx, tx, a.App, roomID); err != nil {
+			return err
+		}
+		for _, u := range users {
+			if _, err := tx.BanDelete(ctx, a.App, roomID, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// BannedList returns a page of the bans of a room that are still running, oldest ban first,
+// and the offset of the next page (0 when this page is the last). limit 0 means
+// MaxBanListLimit.
+func (s *Service) BannedList(ctx context.Context, app uint64, roomID string, offset, limit int) ([]store.Ban, int, error) {
+	if err := ValidateRoomID(roomID); err != nil {
+		return nil, 0, err
+	}
+	if offset < 0 || offset > math.MaxInt32 {
+		return nil, 0, fmt.Errorf("%w: Offset must be between 0 and %d", ErrInvalid, math.MaxInt32)
+	}
+	if limit < 0 || limit > MaxBanListLimit {
+		return nil, 0, fmt.Errorf("%w: Limit must be between 1 and %d", ErrInvalid, MaxBanListLimit)
+	}
+	if limit == 0 {
+		limit = MaxBanListLimit
+	}
+	if _, err := roomForUpdate(ctx, s.store, app, roomID); err != nil {
+		return nil, 0, err
+	}
+	bans, err := s.store.BanList(ctx, store.BanListParams{App: app, RoomID: roomID, Now: s.now(), Offset: offset, Limit: limit + 1})
+	if err != nil {
+		return nil, 0, err
+	}
+	next := 0
+	if len(bans) > limit {
+		bans = bans[:limit]
+		next = offset + limit
+	}
+	return bans, next, nil
+}
+
+// CheckNotBanned returns ErrBanned when userID is banned from the room at the service's
+// clock; callers that put users into a room (add_robot, joins) call it in their transaction.
+func (s *Service) CheckNotBanned(ctx context.Context, r store.Reader, app uint64, roomID, userID string) error {
+	banned, err := r.BanActive(ctx, app, roomID, userID, s.now())
+	if err != nil {
+		return err
+	}
+	if banned {
+		return fmt.Errorf("%w: %s may not enter room %s until the ban ends", ErrBanned, userID, roomID)
+	}
+	return nil
+}
