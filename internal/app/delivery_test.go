@@ -3,7 +3,9 @@ package app_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +103,29 @@ func waitState(t *testing.T, ts *testServer, state string, n int) {
 			t.Fatalf("timed out waiting for %d %s events: %s", n, state, env.Response)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	rc := newReceiver(t)
+	ts := startServer(t, app.Options{}, withCallback(rc.URL, cmdCreate))
+	ts.importAccounts("a")
+	ts.createRoom("r", "a")
+	waitState(t, ts, "delivered", 1)
+	resp, err := http.Get(ts.Base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`roomd_callback_attempts_total{command="Live.CallbackAfterCreateRoom",outcome="delivered"} 1`,
+		`roomd_callback_events{state="delivered"} 1`,
+		`roomd_rest_requests_total{api="live_engine_http_srv/create_room",code="0"} 1`,
+		`roomd_callback_oldest_undelivered_age_seconds 0`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/roomd/roomd/internal/api/rest"
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/metrics"
 	"github.com/roomd/roomd/internal/room"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/sqlite"
@@ -152,10 +153,18 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		return nil, fmt.Errorf("import App admins: %w", err)
 	}
 
+	var met *metrics.Metrics
+	observe := func(r dispatcher.Result) {
+		met.ObserveAttempt(r)
+		if o.Observer != nil {
+			o.Observer(r)
+		}
+	}
 	s.Dispatcher = dispatcher.New(dispatcher.Options{
 		Store: st, Configs: configs, Logger: o.Logger, Now: o.Now,
-		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: o.Observer,
+		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: observe,
 	})
+	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
 	api := rest.New(rest.Options{
 		Apps:      s.Apps,
@@ -164,11 +173,13 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		Callbacks: settings,
 		Verifier:  usersig.NewVerifier(4096),
 		Delivery:  s.Dispatcher,
+		Observe:   met.ObserveREST,
 		Logger:    o.Logger,
 		Now:       o.Now,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/v4/", api)
+	mux.Handle("GET /metrics", met.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("ok\n"))

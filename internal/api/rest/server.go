@@ -37,6 +37,7 @@ const DefaultMaxBodyBytes = 1 << 20
 type Options struct {
 	Apps      *tenant.Registry
 	Rooms     *room.Service
+	Messages  *room.MessageService
 	Accounts  *account.Service
 	Callbacks *webhook.Settings
 	Verifier  *usersig.Verifier
@@ -46,6 +47,9 @@ type Options struct {
 	Now      func() time.Time
 	// MaxBodyBytes bounds request bodies; DefaultMaxBodyBytes when 0.
 	MaxBodyBytes int64
+	// Observe, when set, is told about every call: the API ("service/command", or "unknown"),
+	// the Tencent code answered and the time taken.
+	Observe func(api string, code int, d time.Duration)
 }
 
 // DeliveryLog is what the roomd_delivery APIs need: the dispatcher implements it.
@@ -159,8 +163,10 @@ func (h *Handler) newRequestID() string {
 
 // ServeHTTP answers one REST call.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	reqID := h.newRequestID()
 	rt, c, payload, err := h.serve(r)
+	code := CodeOK
 	fam := liveFamily
 	if rt != nil {
 		fam = rt.fam
@@ -169,7 +175,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf.Reset()
 	defer h.bufs.Put(buf)
 	if err != nil {
-		code, info, internal := classify(err, fam)
+		var info string
+		var internal bool
+		code, info, internal = classify(err, fam)
 		if internal {
 			attrs := []any{"request_id", reqID, "path", r.URL.Path, "err", err}
 			if c != nil {
@@ -181,7 +189,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if err := writeSuccess(buf, reqID, payload, rt != nil && rt.topLevel); err != nil {
 		h.o.Logger.Error("render response", "request_id", reqID, "err", err)
 		buf.Reset()
-		writeFailure(buf, fam.internal, "internal error, see the server log under this RequestId", reqID)
+		code = fam.internal
+		writeFailure(buf, code, "internal error, see the server log under this RequestId", reqID)
+	}
+	if h.o.Observe != nil {
+		api := "unknown"
+		if rt != nil {
+			api = strings.TrimPrefix(r.URL.Path, "/v4/")
+		}
+		h.o.Observe(api, code, time.Since(start))
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))

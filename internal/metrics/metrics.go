@@ -1,0 +1,120 @@
+// Package metrics exposes roomd's Prometheus metrics: callback queue depth and age, attempt
+// outcomes and latencies, and REST calls by API and error code.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/webhook/dispatcher"
+)
+
+// Metrics holds the collectors of one roomd process.
+type Metrics struct {
+	reg             *prometheus.Registry
+	attempts        *prometheus.CounterVec
+	attemptDuration prometheus.Histogram
+	deliveryLatency prometheus.Histogram
+	rest            *prometheus.CounterVec
+	restDuration    prometheus.Histogram
+}
+
+// New registers roomd's metrics. dispatcherStats and eventStats are read at scrape time.
+func New(dispatcherStats func() dispatcher.Stats, eventStats func(context.Context) (store.EventStats, error), now func() time.Time) *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		reg: reg,
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomd_callback_attempts_total",
+			Help: "Callback delivery attempts by command and outcome (delivered, retrying, dead).",
+		}, []string{"command", "outcome"}),
+		attemptDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "roomd_callback_attempt_duration_seconds",
+			Help:    "Duration of one callback HTTP attempt.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		deliveryLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "roomd_callback_delivery_latency_seconds",
+			Help:    "Time from a change's commit to its callback's successful delivery.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 20),
+		}),
+		rest: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomd_rest_requests_total",
+			Help: "REST calls by API and Tencent error code (0 = success).",
+		}, []string{"api", "code"}),
+		restDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "roomd_rest_request_duration_seconds",
+			Help:    "Duration of REST calls, from request to reply.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+	}
+	reg.MustRegister(m.attempts, m.attemptDuration, m.deliveryLatency, m.rest, m.restDuration)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "roomd_callback_queue_in_memory",
+		Help: "Undelivered callbacks held in the dispatcher's memory.",
+	}, func() float64 { return float64(dispatcherStats().InMemory) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "roomd_callback_in_flight",
+		Help: "Callback attempts in flight.",
+	}, func() float64 { return float64(dispatcherStats().InFlight) }))
+	reg.MustRegister(&eventCollector{stats: eventStats, now: now,
+		depth: prometheus.NewDesc("roomd_callback_events", "Stored callbacks by state.", []string{"state"}, nil),
+		age:   prometheus.NewDesc("roomd_callback_oldest_undelivered_age_seconds", "Age of the oldest pending or retrying callback (0 when none).", nil, nil),
+	})
+	return m
+}
+
+// ObserveAttempt records one recorded delivery attempt.
+func (m *Metrics) ObserveAttempt(r dispatcher.Result) {
+	m.attempts.WithLabelValues(r.Event.Command, string(r.State)).Inc()
+	m.attemptDuration.Observe(r.Attempt.Duration.Seconds())
+	if r.State == store.EventDelivered && !r.Event.CreatedAt.IsZero() {
+		m.deliveryLatency.Observe(r.Attempt.StartedAt.Add(r.Attempt.Duration).Sub(r.Event.CreatedAt).Seconds())
+	}
+}
+
+// ObserveREST records one REST call.
+func (m *Metrics) ObserveREST(api string, code int, d time.Duration) {
+	m.rest.WithLabelValues(api, strconv.Itoa(code)).Inc()
+	m.restDuration.Observe(d.Seconds())
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// eventCollector reads the outbox's counts at scrape time.
+type eventCollector struct {
+	stats      func(context.Context) (store.EventStats, error)
+	now        func() time.Time
+	depth, age *prometheus.Desc
+}
+
+func (c *eventCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.depth; ch <- c.age }
+
+func (c *eventCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := c.stats(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.depth, err)
+		return
+	}
+	for state, n := range map[string]int64{"pending": s.Pending, "retrying": s.Retrying, "delivered": s.Delivered, "dead": s.Dead} {
+		ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(n), state)
+	}
+	age := 0.0
+	if !s.OldestUndelivered.IsZero() {
+		age = c.now().Sub(s.OldestUndelivered).Seconds()
+	}
+	ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, age)
+}
