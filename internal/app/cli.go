@@ -38,6 +38,7 @@ Usage:
   roomd migrate  [--config FILE] [--data DIR]
   roomd usersig  --sdkappid N --user ID [--key KEY | --data DIR] [--expire SECONDS]
   roomd receive  [--listen ADDR] [--token TOKEN] [--fail-first N]
+  roomd bench    [--scenarios a,b] [--duration D] [--quick] [--json] [--cpuprofile FILE …]
   roomd version
 
 Run "roomd COMMAND --help" for the flags of a command.
@@ -61,6 +62,8 @@ func Main(ctx context.Context, args []string, env Env) error {
 		return cmdUserSig(args[1:], env)
 	case "receive":
 		return cmdReceive(ctx, args[1:], env)
+	case "bench":
+		return cmdBench(ctx, args[1:], env)
 	case "version", "--version", "-v":
 		fmt.Fprintln(env.Stdout, "roomd", version())
 		return nil

@@ -160,15 +160,29 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 			o.Observer(r)
 		}
 	}
+	// One keep-alive client for After- and Before-callbacks alike.
+	workers := cfg.Delivery.Workers
+	if workers <= 0 {
+		workers = 256
+	}
+	client := dispatcher.NewClient(workers)
 	s.Dispatcher = dispatcher.New(dispatcher.Options{
-		Store: st, Configs: configs, Logger: o.Logger, Now: o.Now,
+		Store: st, Configs: configs, Logger: o.Logger, Now: o.Now, Client: client,
 		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: observe,
 	})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
 	api := rest.New(rest.Options{
-		Apps:      s.Apps,
-		Rooms:     room.NewService(st, outbox, o.Now),
+		Apps:  s.Apps,
+		Rooms: room.NewService(st, outbox, o.Now),
+		Messages: room.NewMessageService(room.MessageOptions{
+			Store: st, Outbox: outbox, Configs: configs, Now: o.Now, Logger: o.Logger,
+			Before: webhook.NewBeforeCaller(client, st.Instance(), o.Now),
+			IsAppAdmin: func(app uint64, user string) bool {
+				a, ok := s.Apps.Get(app)
+				return ok && a.IsAdmin(user)
+			},
+		}),
 		Accounts:  account.NewService(st, o.Now),
 		Callbacks: settings,
 		Verifier:  usersig.NewVerifier(4096),

@@ -123,6 +123,10 @@ type Result struct {
 	// PeakRSS is the process's peak resident set while the scenario ran (VmHWM, reset
 	// before each scenario where the kernel allows it).
 	PeakRSS int64 `json:"peak_rss_bytes"`
+	// CPUPerOp is the process's CPU time (user + system, all goroutines: server, load
+	// generator and receiver) per operation. Unlike a rate it hardly depends on what else
+	// the machine is running, so it is the figure to compare between two builds.
+	CPUPerOpUs float64 `json:"cpu_us_per_op,omitempty"`
 	// RSSAfterGC is the resident set after a full GC, for the memory scenario.
 	RSSAfterGC int64 `json:"rss_after_gc_bytes,omitempty"`
 	// Callbacks is the verification of the callbacks, for scenarios that send them.
@@ -139,6 +143,14 @@ func (r *Result) setLatency(of string, h *histogram) {
 	r.P50Ms = ms(h.Quantile(0.50))
 	r.P99Ms = ms(h.Quantile(0.99))
 	r.MaxMs = ms(h.Max())
+}
+
+// setCPU sets CPUPerOpUs from the CPU time of the measured phase; a scenario that does not
+// call it gets the CPU time of its whole run, set-up included.
+func (r *Result) setCPU(cpu time.Duration) {
+	if r.Ops > 0 && cpu > 0 {
+		r.CPUPerOpUs = float64(cpu.Microseconds()) / float64(r.Ops)
+	}
 }
 
 func (r *Result) judge(target string, met bool) {
@@ -343,7 +355,9 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 		runtime.GC()
 		debug.FreeOSMemory()
 		resetPeakRSS()
+		cpu0 := cpuTime()
 		res, err := s.Run(ctx, r)
+		cpu := cpuTime() - cpu0
 		if res == nil {
 			res = &Result{}
 		}
@@ -352,6 +366,9 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 			res.Error = err.Error()
 		}
 		res.PeakRSS = max(res.PeakRSS, peakRSS())
+		if res.CPUPerOpUs == 0 && res.Ops > 0 && cpu > 0 {
+			res.CPUPerOpUs = float64(cpu.Microseconds()) / float64(res.Ops)
+		}
 		if s.NeedsL && r.L > 0 && res.OpsPerSec > 0 {
 			res.RatioToL = res.OpsPerSec / r.L
 		}

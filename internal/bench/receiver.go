@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -26,12 +25,12 @@ const changeOwnerCommand = "Live.CallbackAfterChangeOwner"
 // Order and completeness are judged afterwards by verify, against the sequence of owner
 // changes the REST API acknowledged for each room.
 type receiver struct {
-	app      uint64
-	operator string
-	owners   map[string]uint8 // owner UserID -> index
-	rooms    map[string]*roomLog
-	epoch    time.Time // arrival times are nanoseconds since epoch
-	notBefore int64    // EventTime (ms) must not be earlier
+	app       uint64
+	operator  string
+	owners    map[string]uint8 // owner UserID -> index
+	rooms     map[string]*roomLog
+	epoch     time.Time // arrival times are nanoseconds since epoch
+	notBefore int64     // EventTime (ms) must not be earlier
 
 	down     atomic.Bool
 	accepted atomic.Int64 // OK answers to first arrivals (not duplicates)
@@ -314,6 +313,3 @@ func (rc *receiver) verify(acked map[string][]uint8) verification {
 	}
 	return v
 }
-
-// errDown is what a load generator sees when it expects the receiver up but it is not.
-var errDown = errors.New("receiver is down")

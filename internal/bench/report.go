@@ -21,7 +21,7 @@ func WriteTable(w io.Writer, rep *Report) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tops/s\tx L\tp50\tp99\tmax\tpeak RSS\tcallbacks\t")
+	fmt.Fprintln(tw, "scenario\tops/s\tx L\tp50\tp99\tmax\tpeak RSS\tCPU/op\tcallbacks\t")
 	for _, r := range rep.Results {
 		ratio, lat50, lat99, latMax, cbs := "-", "-", "-", "-", "-"
 		if r.RatioToL > 0 {
@@ -38,11 +38,15 @@ func WriteTable(w io.Writer, rep *Report) {
 				cbs += " FAILED"
 			}
 		}
+		cpu := "-"
+		if r.CPUPerOpUs > 0 {
+			cpu = strconv.FormatFloat(r.CPUPerOpUs, 'f', 0, 64) + "us"
+		}
 		ops := "-"
 		if r.OpsPerSec > 0 {
 			ops = thousands(r.OpsPerSec)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, ops, ratio, lat50, lat99, latMax, mib(r.PeakRSS), cbs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, ops, ratio, lat50, lat99, latMax, mib(r.PeakRSS), cpu, cbs)
 	}
 	tw.Flush()
 

@@ -4,7 +4,18 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"syscall"
+	"time"
 )
+
+// cpuTime is the CPU time the process has used, user plus system; 0 where unknown.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // procStatus returns a "VmXXX:" field of /proc/self/status in bytes; 0 where there is none
 // (not Linux).

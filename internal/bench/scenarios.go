@@ -82,6 +82,7 @@ func runOwnerChange(ctx context.Context, r *Runner) (*Result, error) {
 	var h histogram
 	bodies := make([][]byte, conc)
 	turn := make([]int, conc)
+	cpu0 := cpuTime()
 	start := time.Now()
 	calls, loadTime, err := closedLoop(ctx, conc, r.timed(), &h, func(ctx context.Context, w int) error {
 		// Worker w owns rooms w, w+conc, w+2*conc, … and changes them in turn.
@@ -104,6 +105,7 @@ func runOwnerChange(ctx context.Context, r *Runner) (*Result, error) {
 	v := a.rc.verify(tr.byRoom(a))
 	total := end.Sub(start)
 	res := &Result{Ops: v.Verified, Seconds: total.Seconds(), OpsPerSec: float64(v.Verified) / total.Seconds(), Callbacks: &v}
+	res.setCPU(cpuTime() - cpu0)
 	res.setLatency("change_room_owner round trip", &h)
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("%d rooms, %d callers: %.0f change_room_owner/s acknowledged for %s; the queue drained %s after the load stopped (counted in the rate)",
@@ -141,6 +143,7 @@ func runLatency(ctx context.Context, r *Runner) (*Result, error) {
 	)
 	interval := time.Second / rate
 	d := r.timed()
+	cpu0 := cpuTime()
 	start := time.Now()
 	for i := 0; ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * interval)
@@ -181,9 +184,11 @@ func runLatency(ctx context.Context, r *Runner) (*Result, error) {
 	wctx, cancel := context.WithTimeout(ctx, r.drainTimeout())
 	defer cancel()
 	_, werr := a.rc.waitFor(wctx, tr.n.Load())
+	cpu := cpuTime() - cpu0
 	v := a.rc.verify(tr.byRoom(a))
 	n := tr.n.Load()
 	res := &Result{Ops: n, Seconds: loadTime.Seconds(), OpsPerSec: float64(n) / loadTime.Seconds(), Callbacks: &v}
+	res.setCPU(cpu)
 	if werr != nil {
 		return res, werr
 	}
@@ -264,14 +269,17 @@ func runDrain(ctx context.Context, r *Runner) (*Result, error) {
 	qtime := time.Since(qstart)
 	rejected := a.rc.rejected.Load()
 
+	cpu0 := cpuTime()
 	up := time.Now()
 	a.rc.down.Store(false)
 	wctx, cancel := context.WithTimeout(ctx, r.drainTimeout())
 	defer cancel()
 	end, werr := a.rc.waitFor(wctx, queued)
+	cpu := cpuTime() - cpu0
 	v := a.rc.verify(tr.byRoom(a))
 	dt := end.Sub(up)
 	res := &Result{Ops: v.Verified, Seconds: dt.Seconds(), OpsPerSec: float64(v.Verified) / dt.Seconds(), Callbacks: &v}
+	res.setCPU(cpu)
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("%d callbacks queued over %d rooms in %s (%.0f change_room_owner/s) while the receiver answered 503 (%d attempts refused)",
 			queued, nRooms, qtime.Round(time.Millisecond), float64(queued)/qtime.Seconds(), rejected),
@@ -307,16 +315,19 @@ func runIdleRooms(ctx context.Context, r *Runner) (*Result, error) {
 		rooms[i] = roomName(i)
 	}
 	var h histogram
+	cpu0 := cpuTime()
 	start := time.Now()
 	if err := a.client.createRooms(ctx, r.Opts.Concurrency, rooms, benchOwners[0], &h); err != nil {
 		return nil, err
 	}
 	dt := time.Since(start)
+	cpu := cpuTime() - cpu0
 	rooms = nil
 	runtime.GC()
 	debug.FreeOSMemory()
 	after := rss()
 	res := &Result{Ops: int64(nRooms), Seconds: dt.Seconds(), OpsPerSec: float64(nRooms) / dt.Seconds(), RSSAfterGC: after}
+	res.setCPU(cpu)
 	res.setLatency("create_room round trip", &h)
 	res.Notes = append(res.Notes, fmt.Sprintf("%d rooms: RSS after GC %s (%s before creating them, server up); whole bench process, load generator included",
 		nRooms, mib(after), mib(before)))

@@ -141,7 +141,7 @@ type roomd struct {
 
 // newRoomd writes the configuration and prepares a process on dataDir; it does not start
 // it. The process is killed when the test ends, and its log is written to the test log if
-// the test failed.
+// the test failed (or always, when FAULTTEST_LOGS is set).
 func newRoomd(t *testing.T, dataDir string, cfg procConfig) *roomd {
 	t.Helper()
 	cfgPath := filepath.Join(t.TempDir(), "roomd.yaml")
@@ -151,7 +151,7 @@ func newRoomd(t *testing.T, dataDir string, cfg procConfig) *roomd {
 	r := &roomd{t: t, dir: dataDir, cfgPath: cfgPath, logs: newTailBuffer(256 << 10)}
 	t.Cleanup(func() {
 		r.kill()
-		if t.Failed() {
+		if t.Failed() || os.Getenv("FAULTTEST_LOGS") != "" {
 			t.Logf("roomd log (last %d KiB of %d runs):\n%s", r.logs.max>>10, r.runs, r.logs.String())
 		}
 	})

@@ -104,7 +104,7 @@ func setupRooms(t *testing.T, c *client, base, prefix string, n int) []*roomLog 
 	return rooms
 }
 
-// start runs one goroutine per room until stop.
+// start runs one goroutine per room until stop. A room's changes continue its log.
 func (d *loadDriver) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
@@ -129,7 +129,10 @@ func (d *loadDriver) runRoom(ctx context.Context, l *roomLog) {
 	// Calls run to completion even when ctx ends, so that stop leaves no call whose outcome
 	// the client abandoned.
 	callCtx := context.WithoutCancel(ctx)
-	seq := 0
+	// A room's log may be continued by a later driver (after a restart, say).
+	l.mu.Lock()
+	seq := len(l.changes)
+	l.mu.Unlock()
 	for ctx.Err() == nil {
 		base := d.base()
 		if base == "" {

@@ -106,6 +106,13 @@ func durationSeconds(field string, v int64, minV int64) (time.Duration, error) {
 	return time.Duration(v) * time.Second, nil
 }
 
+// until returns when a mute or ban of d that starts at now ends: d after the start of the
+// current second, so that the whole-second MutedUntil / BannedUntil the APIs report is
+// exactly the moment it ends.
+func until(now time.Time, d time.Duration) time.Time {
+	return time.Unix(now.Unix(), 0).Add(d)
+}
+
 // MemberPage is one page of get_member_list.
 type MemberPage struct {
 	// Next is the cursor of the next page; empty at the end of the list or once
@@ -324,7 +331,7 @@ func (s *Service) Mute(ctx context.Context, a Actor, roomID string, users []stri
 		}
 		now := s.now()
 		for _, u := range users {
-			if err := tx.MutePut(ctx, store.Mute{App: a.App, RoomID: roomID, UserID: u, Until: now.Add(d), CreatedAt: now}); err != nil {
+			if err := tx.MutePut(ctx, store.Mute{App: a.App, RoomID: roomID, UserID: u, Until: until(now, d), CreatedAt: now}); err != nil {
 				return err
 			}
 		}
@@ -377,7 +384,7 @@ func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []strin
 			if u == row.Owner {
 				return fmt.Errorf("%w: %s is the room owner and cannot be banned", ErrInvalid, u)
 			}
-			if err := tx.BanPut(ctx, store.Ban{App: a.App, RoomID: roomID, UserID: u, Until: now.Add(d), Reason: reason, CreatedAt: now}); err != nil {
+			if err := tx.BanPut(ctx, store.Ban{App: a.App, RoomID: roomID, UserID: u, Until: until(now, d), Reason: reason, CreatedAt: now}); err != nil {
 				return err
 			}
 			err := tx.MemberRemove(ctx, a.App, roomID, u)

@@ -38,6 +38,9 @@ const (
 	CodeRoomExists         = 100003
 	CodeRoomNotFound       = 100004
 	CodeRoomExistsSameUser = 100010
+	CodeMsgRejected        = 10016 // the Before-callback refused a room message
+	CodeSenderMuted        = 10017 // the sender is muted, or the room's chat is disabled
+	CodeNoPermission       = 100006
 	CodeCallbackExists     = 100300
 	CodeCallbackNotFound   = 100301
 	CodeMetadataTooMany    = 100500
@@ -88,6 +91,10 @@ var codes = []struct {
 	{room.ErrRoomQuotaExceeded, CodeRoomQuota},
 	{account.ErrProfileTooLong, CodeProfileTooLong},
 	{webhook.ErrConfigExists, CodeCallbackExists},
+	{room.ErrBanned, CodeNoPermission},
+	{room.ErrSenderMuted, CodeSenderMuted},
+	{room.ErrMessagesDisabled, CodeSenderMuted},
+	{room.ErrMessageRejected, CodeMsgRejected},
 	{webhook.ErrConfigNotFound, CodeCallbackNotFound},
 }
 
@@ -103,6 +110,11 @@ func classify(err error, f family) (code int, info string, internal bool) {
 			return f.invalid, e.Info, false
 		}
 		return e.Code, e.Info, false
+	}
+	// A Before-callback's own code in [10100, 10200] goes to the caller as it is.
+	var cb *room.CallbackCodeError
+	if errors.As(err, &cb) {
+		return cb.Code, cb.Info, false
 	}
 	for _, c := range codes {
 		if errors.Is(err, c.err) {

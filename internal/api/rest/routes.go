@@ -31,6 +31,17 @@ func (h *Handler) routeTable() map[string]*route {
 		"live_engine_http_srv/destroy_room":      live(200, h.destroyRoom),
 		"live_engine_http_srv/change_room_owner": live(200, h.changeRoomOwner),
 
+		"live_engine_http_srv/get_member_list":        live(200, h.getMemberList),
+		"live_engine_http_srv/modify_admin":           live(200, h.modifyAdmin),
+		"live_engine_http_srv/get_admin_list":         live(200, h.getAdminList),
+		"live_engine_http_srv/mute_member":            live(200, h.muteMember),
+		"live_engine_http_srv/get_muted_member_list":  live(200, h.getMutedMemberList),
+		"live_engine_http_srv/ban_member":             live(200, h.banMember),
+		"live_engine_http_srv/unban_member":           live(200, h.unbanMember),
+		"live_engine_http_srv/get_banned_member_list": live(200, h.getBannedMemberList),
+		"live_engine_http_srv/send_text_msg":          live(200, h.sendTextMsg),
+		"live_engine_http_srv/send_custom_msg":        live(200, h.sendCustomMsg),
+
 		// Part A of issue 4: rooms_more.go, metadata.go, robots.go.
 		"live_engine_http_srv/update_room_info":   live(200, h.updateRoomInfo),
 		"live_engine_http_srv/get_room_list":      live(10, h.getRoomList),

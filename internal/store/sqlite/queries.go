@@ -434,13 +434,17 @@ func (t *tx) EventInsert(ctx context.Context, e *store.Event) error {
 }
 
 func (t *tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store.EventUpdate) error {
+	// The event first: for a missing event nothing is written, not even the attempt.
+	res, err := t.q.exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ? WHERE id = ?`,
+		string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt), a.EventID)
+	if err := affectedOne(res, err, fmt.Sprintf("update event %d", a.EventID)); err != nil {
+		return err
+	}
 	if _, err := t.q.exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (event_id, n) DO UPDATE SET started_at = excluded.started_at, duration_us = excluded.duration_us, url = excluded.url,
 		status_code = excluded.status_code, response = excluded.response, error = excluded.error`,
 		a.EventID, a.N, ms(a.StartedAt), a.Duration.Microseconds(), a.URL, a.StatusCode, a.Response, a.Error); err != nil {
 		return fmt.Errorf("record attempt %d of event %d: %w", a.N, a.EventID, err)
 	}
-	res, err := t.q.exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ? WHERE id = ?`,
-		string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt), a.EventID)
-	return affectedOne(res, err, fmt.Sprintf("update event %d", a.EventID))
+	return nil
 }

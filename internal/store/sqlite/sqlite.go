@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,7 @@ type Store struct {
 	quit     chan struct{}
 	stopped  chan struct{}
 	once     sync.Once
+	closeErr error // of the first Close
 	instance string
 	log      *slog.Logger
 }
@@ -221,11 +223,48 @@ func (s *Store) Tx(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	req := &txRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
+	case <-s.quit:
+		return ErrClosed
+	default:
+	}
+	select {
 	case s.reqs <- req:
 	case <-s.quit:
 		return ErrClosed
 	}
-	return <-req.done
+	var err error
+	select {
+	case err = <-req.done:
+	case <-s.stopped:
+		// The writer has stopped. It answers every request it took before it stops, so an
+		// empty done means req reached the queue after the writer's last look at it.
+		select {
+		case err = <-req.done:
+		default:
+			return ErrClosed
+		}
+	}
+	if p, ok := err.(*fnPanic); ok {
+		panic(p.value) // on the caller's goroutine, where it can be recovered
+	}
+	return err
+}
+
+// fnPanic carries a panic of a Tx fn from the writer goroutine to the caller of Tx.
+type fnPanic struct{ value any }
+
+func (p *fnPanic) Error() string { return fmt.Sprintf("panic in transaction: %v", p.value) }
+
+// callFn runs fn, turning a panic into a *fnPanic so that the writer survives it and the
+// batch's other calls still commit.
+func (s *Store) callFn(fn func(store.Tx) error, t *tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in transaction", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = &fnPanic{value: p}
+		}
+	}()
+	return fn(t)
 }
 
 func (s *Store) writeLoop() {
@@ -297,7 +336,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 			}
 		}
 		t := &tx{reader: reader{q: s.wq}}
-		err := r.fn(t)
+		err := s.callFn(r.fn, t)
 		if err != nil {
 			results[i] = err
 			if single {
@@ -335,10 +374,14 @@ func (s *Store) runBatch(batch []*txRequest) {
 }
 
 // Close stops the writer after the queued transactions and closes the database.
+// Calling it again returns the first call's result.
 func (s *Store) Close() error {
-	s.once.Do(func() { close(s.quit) })
-	<-s.stopped
-	return s.closeDBs()
+	s.once.Do(func() {
+		close(s.quit)
+		<-s.stopped
+		s.closeErr = s.closeDBs()
+	})
+	return s.closeErr
 }
 
 func (s *Store) closeDBs() error {

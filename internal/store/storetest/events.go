@@ -221,7 +221,7 @@ func testEvents(t *testing.T, h *Harness) {
 		got, err = s.EventGet(ctx(t), e.ID)
 		wantErr(t, "EventGet", err, nil)
 		want = e
-		want.State, want.Attempts, want.DeliveredAt = store.EventDelivered, 3, at(31)
+		want.State, want.Attempts, want.NextAttemptAt, want.DeliveredAt = store.EventDelivered, 3, time.Time{}, at(31)
 		equal(t, "event after a successful attempt", got, want, normEvent)
 
 		atts, err := s.AttemptList(ctx(t), e.ID)

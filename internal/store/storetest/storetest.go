@@ -63,6 +63,10 @@ var groups = []struct {
 	{"Events", testEvents},
 	{"Tx", testTx},
 	{"Lifecycle", testLifecycle},
+	{"Members", testMembers},                     // roomparta.go
+	{"RoomStats", testRoomStats},                 // roomparta.go
+	{"Metadata", testMetadata},                   // roomparta.go
+	{"RoomListAscending", testRoomListAscending}, // roomparta.go
 }
 
 // Harness opens stores for the subtests of the suite.

@@ -341,8 +341,8 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 		if ctx.Err() == nil {
 			d.o.Logger.Error("record delivery attempt", "event_id", ev.ID, "err", err)
 		}
+		// The attempt keeps its number: the next try overwrites its unrecorded slot.
 		q.dueAt = d.o.Now().Add(time.Second)
-		q.events[0].Attempts = att.N
 		d.schedule(q)
 		return
 	}
