@@ -1,0 +1,8 @@
+package dispatcher
+
+import (
+	"bytes"
+	"io"
+)
+
+func ioNopCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
