@@ -275,5 +275,3 @@ func ExitCode(err error) int {
 		return 1
 	}
 }
-
-

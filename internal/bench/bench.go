@@ -356,7 +356,15 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 		debug.FreeOSMemory()
 		resetPeakRSS()
 		cpu0 := cpuTime()
-		res, err := s.Run(ctx, r)
+		var (
+			res *Result
+			err error
+		)
+		// Profile samples carry the scenario's name: go tool pprof -tagfocus=scenario=drain.
+		// Goroutines a scenario starts (its server's among them) inherit the label.
+		pprof.Do(ctx, pprof.Labels("scenario", name), func(ctx context.Context) {
+			res, err = s.Run(ctx, r)
+		})
 		cpu := cpuTime() - cpu0
 		if res == nil {
 			res = &Result{}

@@ -174,6 +174,7 @@ func (r *roomd) start() error {
 	banner := &bannerWriter{found: make(chan string, 1)}
 	cmd.Stdout = banner
 	cmd.Stderr = r.logs
+	dieWithParent(cmd)
 	fmt.Fprintf(r.logs, "--- run %d ---\n", r.runs)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start roomd: %w", err)

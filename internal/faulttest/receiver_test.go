@@ -115,7 +115,7 @@ func runHang(t *testing.T, hang time.Duration) {
 	if len(lat) == 0 {
 		t.Fatal("app B made no changes")
 	}
-	t.Logf("app B while app A hangs: %d callbacks, latency from OK reply to arrival p50 %s, p99 %s, max %s",
+	t.Logf("app B while app A hangs: %d callbacks, latency from OK reply to arrival (0 = before the reply) p50 %s, p99 %s, max %s",
 		len(lat), lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
 
 	// App A's attempts must have timed out and been retried with the same webhook-id.

@@ -31,7 +31,8 @@ func dedupe(field string, ids []string) ([]string, error) {
 }
 
 // AddRobots puts imported accounts into a room as robots (simulated audience). Adding a
-// robot that is already one of the room's robots changes nothing. A robot is not a viewer:
+// robot that is already one of the room's robots changes nothing; a banned account is
+// refused (ErrBanned). A robot is not a viewer:
 // it does not count in ViewCount, and no member-state callback is sent, since robots do not
 // enter through the SDK. A room holds at most MaxRobots robots; more is a 100002, and a
 // rejected call changes nothing.
@@ -53,6 +54,10 @@ func (s *Service) AddRobots(ctx context.Context, a Actor, id string, robots []st
 		now := s.now()
 		for _, u := range robots {
 			if err := requireAccount(ctx, tx, a.App, "RobotList_Account", u); err != nil {
+				return err
+			}
+			// A banned account may not enter the room, not even as a robot (100006).
+			if err := s.CheckNotBanned(ctx, tx, a.App, id, u); err != nil {
 				return err
 			}
 			m, err := tx.MemberGet(ctx, a.App, id, u)

@@ -22,6 +22,8 @@ type Store interface {
 	// isolated by a savepoint, so an error from fn undoes fn's writes only and the others
 	// still commit. When Tx returns nil, fn's writes are durable at the configured durability
 	// level, and every hook fn registered with AfterCommit has run. fn must not keep tx.
+	// A panic in fn undoes fn's writes and is raised again in the caller of Tx; a done ctx
+	// makes Tx return ctx's error without running fn. See the package documentation.
 	Tx(ctx context.Context, fn func(tx Tx) error) error
 
 	// Instance returns a random id created with the database; it keeps the event ids of two

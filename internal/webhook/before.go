@@ -67,8 +67,8 @@ func ParseBeforeReply(status int, body []byte) (BeforeReply, error) {
 	if !ok {
 		return BeforeReply{}, fmt.Errorf("%w: reply has no ErrorCode", ErrNoValidReply)
 	}
-	var num json.Number
-	if err := json.Unmarshal(rawCode, &num); err != nil {
+	var num json.Number // (json.Number also takes a quoted number; that is not a number)
+	if err := json.Unmarshal(rawCode, &num); err != nil || bytes.HasPrefix(bytes.TrimSpace(rawCode), []byte(`"`)) {
 		return BeforeReply{}, fmt.Errorf("%w: ErrorCode is not a number", ErrNoValidReply)
 	}
 	code, err := strconv.ParseInt(string(num), 10, 64)

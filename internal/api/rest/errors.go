@@ -99,7 +99,7 @@ var codes = []struct {
 }
 
 var invalidSentinels = []error{room.ErrInvalid, account.ErrInvalid, webhook.ErrInvalid,
-	dispatcher.ErrEventNotFound, dispatcher.ErrEventUndelivered}
+	dispatcher.ErrEventNotFound, dispatcher.ErrEventUndelivered, dispatcher.ErrEventNotResendable}
 
 // classify returns the Tencent code and ErrorInfo for err, and whether err is unexpected
 // (to be logged in full and hidden from the caller).

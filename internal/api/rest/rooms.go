@@ -137,8 +137,10 @@ func (h *Handler) createRoom(ctx context.Context, c *call) (any, error) {
 	if err := h.creates.enter(c.app, p.ID); err != nil {
 		return nil, err
 	}
+	created := false
+	defer func() { h.creates.leave(c.app, p.ID, created) }() // also when Create panics
 	r, err := h.o.Rooms.Create(ctx, c.actor(), p)
-	h.creates.leave(c.app, p.ID, err == nil)
+	created = err == nil
 	if err != nil {
 		return nil, err
 	}

@@ -353,7 +353,7 @@ func (t *tx) AccountDelete(ctx context.Context, app uint64, userID string) error
 
 func (t *tx) RoomInsert(ctx context.Context, r store.Room) error {
 	_, err := t.q.exec(ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		int64(r.App), r.RoomID, r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), r.Info)
+		int64(r.App), r.RoomID, r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), nonNil(r.Info))
 	if isUniqueViolation(err) {
 		return store.ErrConflict
 	}
@@ -365,7 +365,7 @@ func (t *tx) RoomInsert(ctx context.Context, r store.Room) error {
 
 func (t *tx) RoomUpdate(ctx context.Context, r store.Room) error {
 	res, err := t.q.exec(ctx, `UPDATE rooms SET owner = ?, created_at = ?, view_count = ?, public_visible = ?, info = ? WHERE sdkappid = ? AND room_id = ?`,
-		r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), r.Info, int64(r.App), r.RoomID)
+		r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), nonNil(r.Info), int64(r.App), r.RoomID)
 	return affectedOne(res, err, "update room "+r.RoomID)
 }
 
@@ -390,6 +390,15 @@ func affectedOne(res sql.Result, err error, what string) error {
 		return store.ErrNotFound
 	}
 	return nil
+}
+
+// nonNil turns a nil byte slice into an empty one: the driver binds nil as NULL, which a
+// NOT NULL blob column refuses.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 func boolInt(b bool) int64 {

@@ -18,11 +18,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/roomd/roomd/internal/store"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -70,6 +72,18 @@ type Store struct {
 	closeErr error // of the first Close
 	instance string
 	log      *slog.Logger
+
+	// batches and calls count group commits and the Tx calls they carried (GroupStats).
+	batches, calls atomic.Uint64
+	// ckpt checkpoints the WAL off the writer goroutine (checkpoint.go).
+	ckpt *checkpointer
+}
+
+// GroupStats returns how many database transactions the writer has committed or rolled
+// back and how many Tx calls they carried; calls/batches is the mean group size, which
+// roomd bench reports.
+func (s *Store) GroupStats() (batches, calls uint64) {
+	return s.batches.Load(), s.calls.Load()
 }
 
 type txRequest struct {
@@ -104,7 +118,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if _, err := Migrate(ctx, o.Path); err != nil {
 		return nil, err
 	}
-	wdb, err := sql.Open("sqlite", dsn(o.Path, o.Durability))
+	// The writer never checkpoints by itself: the checkpointer does (see checkpoint.go).
+	wdb, err := sql.Open("sqlite", dsn(o.Path, o.Durability)+"&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", o.Path, err)
 	}
@@ -134,6 +149,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	s.reader = reader{q: &dbQuerier{db: rdb}}
 	if s.instance, err = s.loadInstance(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	if s.ckpt, err = startCheckpointer(o.Path, o.Durability, o.Logger); err != nil {
 		s.closeDBs()
 		return nil, err
 	}
@@ -285,6 +304,13 @@ func (s *Store) writeLoop() {
 				}
 			}
 		}
+		// Let the callers that are already runnable queue their calls before the batch is
+		// cut. A Tx call that finds the writer idle hands it the request directly and makes
+		// it the next goroutine to run on that P, ahead of the callers the previous commit
+		// woke up; without this yield most batches held one or two calls (measured: 5.5 calls
+		// per commit with 64 concurrent callers on 2 CPUs). Gosched returns at once when
+		// nothing else is runnable, so an idle server adds no latency.
+		runtime.Gosched()
 	fill:
 		for len(batch) < maxBatch {
 			select {
@@ -303,6 +329,8 @@ func (s *Store) writeLoop() {
 // unless it is alone; a failing call is rolled back to its savepoint and the rest commit.
 func (s *Store) runBatch(batch []*txRequest) {
 	ctx := context.Background()
+	s.batches.Add(1)
+	s.calls.Add(uint64(len(batch)))
 	results := make([]error, len(batch))
 	txs := make([]*tx, len(batch))
 	finish := func() {
@@ -311,7 +339,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 		}
 	}
 	failAll := func(err error) {
-		s.wq.exec(ctx, "ROLLBACK")
+		s.wq.ctl(ctx, "ROLLBACK")
 		for i := range results {
 			if results[i] == nil {
 				results[i] = err
@@ -319,7 +347,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 		}
 		finish()
 	}
-	if _, err := s.wq.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := s.wq.ctl(ctx, "BEGIN IMMEDIATE"); err != nil {
 		failAll(fmt.Errorf("begin: %w", err))
 		return
 	}
@@ -330,7 +358,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 			continue
 		}
 		if !single {
-			if _, err := s.wq.exec(ctx, "SAVEPOINT b"); err != nil {
+			if _, err := s.wq.ctl(ctx, "SAVEPOINT b"); err != nil {
 				failAll(fmt.Errorf("savepoint: %w", err))
 				return
 			}
@@ -340,11 +368,11 @@ func (s *Store) runBatch(batch []*txRequest) {
 		if err != nil {
 			results[i] = err
 			if single {
-				s.wq.exec(ctx, "ROLLBACK")
+				s.wq.ctl(ctx, "ROLLBACK")
 				finish()
 				return
 			}
-			if _, rerr := s.wq.exec(ctx, "ROLLBACK TO b"); rerr != nil {
+			if _, rerr := s.wq.ctl(ctx, "ROLLBACK TO b"); rerr != nil {
 				failAll(fmt.Errorf("rollback to savepoint after %v: %w", err, rerr))
 				return
 			}
@@ -352,16 +380,17 @@ func (s *Store) runBatch(batch []*txRequest) {
 			txs[i] = t
 		}
 		if !single {
-			if _, err := s.wq.exec(ctx, "RELEASE b"); err != nil {
+			if _, err := s.wq.ctl(ctx, "RELEASE b"); err != nil {
 				failAll(fmt.Errorf("release savepoint: %w", err))
 				return
 			}
 		}
 	}
-	if _, err := s.wq.exec(ctx, "COMMIT"); err != nil {
+	if _, err := s.wq.ctl(ctx, "COMMIT"); err != nil {
 		failAll(fmt.Errorf("commit: %w", err))
 		return
 	}
+	walFull := s.ckpt.committed()
 	for _, t := range txs {
 		if t == nil {
 			continue
@@ -371,6 +400,10 @@ func (s *Store) runBatch(batch []*txRequest) {
 		}
 	}
 	finish()
+	if walFull {
+		// After the callers have their answers: the checkpoint is not part of their commit.
+		s.checkpointInline(ctx)
+	}
 }
 
 // Close stops the writer after the queued transactions and closes the database.
@@ -385,9 +418,10 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeDBs() error {
+	errC := s.ckpt.stop()
 	s.wq.close()
 	errW := s.wconn.Close()
-	return errors.Join(errW, s.wdb.Close(), s.reader.q.(*dbQuerier).close(), s.rdb.Close())
+	return errors.Join(errC, errW, s.wdb.Close(), s.reader.q.(*dbQuerier).close(), s.rdb.Close())
 }
 
 // querier runs statements, caching prepared statements by query text.
@@ -413,6 +447,17 @@ func (c *connQuerier) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	}
 	c.stmts[q] = st
 	return st, nil
+}
+
+// ctl runs a transaction-control statement of the writer (BEGIN, SAVEPOINT, RELEASE,
+// COMMIT, ROLLBACK) through the statement cache: a group commit runs two of them per call,
+// and parsing them anew each time cost about 5 % of the writer's time.
+func (c *connQuerier) ctl(ctx context.Context, q string) (sql.Result, error) {
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx)
 }
 
 func (c *connQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {

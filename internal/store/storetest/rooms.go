@@ -48,6 +48,23 @@ func testRooms(t *testing.T, h *Harness) {
 		}
 	})
 
+	t.Run("EmptyInfo", func(t *testing.T) {
+		// A room without attributes (nil or empty Info) is stored and reads back empty.
+		s := h.Fresh(t)
+		nilInfo := store.Room{App: app, RoomID: "nil", Owner: "alice", CreatedAt: at(1)}
+		empty := store.Room{App: app, RoomID: "empty", Owner: "alice", CreatedAt: at(1), Info: []byte{}}
+		insertRooms(t, s, nilInfo, empty)
+		mustTx(t, s, func(tx store.Tx) error { return tx.RoomUpdate(ctx(t), empty) })
+		for _, want := range []store.Room{nilInfo, empty} {
+			got, err := s.RoomGet(ctx(t), app, want.RoomID)
+			wantErr(t, "RoomGet "+want.RoomID, err, nil)
+			equal(t, "room "+want.RoomID, got, want, normRoom)
+		}
+		mustTx(t, s, func(tx store.Tx) error {
+			return tx.RoomUpdate(ctx(t), store.Room{App: app, RoomID: "empty", Owner: "bob"})
+		})
+	})
+
 	t.Run("InsertDuplicateConflict", func(t *testing.T) {
 		s := h.Fresh(t)
 		orig := newRoom(app, "live-1", "alice", at(1), 3, true)

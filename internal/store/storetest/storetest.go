@@ -63,10 +63,12 @@ var groups = []struct {
 	{"Events", testEvents},
 	{"Tx", testTx},
 	{"Lifecycle", testLifecycle},
-	{"Members", testMembers},                     // roomparta.go
-	{"RoomStats", testRoomStats},                 // roomparta.go
-	{"Metadata", testMetadata},                   // roomparta.go
-	{"RoomListAscending", testRoomListAscending}, // roomparta.go
+	{"Members", testMembers},                         // roomparta.go
+	{"RoomStats", testRoomStats},                     // roomparta.go
+	{"Metadata", testMetadata},                       // roomparta.go
+	{"RoomListAscending", testRoomListAscending},     // roomparta.go
+	{"People", testPeople},                           // people.go
+	{"EventInsertRecorded", testEventInsertRecorded}, // people.go
 }
 
 // Harness opens stores for the subtests of the suite.

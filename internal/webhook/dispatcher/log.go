@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/webhook"
 )
 
 // Errors of the delivery log.
@@ -15,6 +16,9 @@ var (
 	ErrEventNotFound = errors.New("event does not exist")
 	// ErrEventUndelivered: the event is still pending or retrying, so it cannot be resent.
 	ErrEventUndelivered = errors.New("event is still being delivered")
+	// ErrEventNotResendable: the event is the record of a Before-callback, whose reply
+	// decided an operation that is over; sending it again would mean nothing.
+	ErrEventNotResendable = errors.New("a Before-callback cannot be resent")
 )
 
 // Get returns one event of app and its attempts.
@@ -47,6 +51,9 @@ func (d *Dispatcher) Resend(ctx context.Context, app uint64, id int64) error {
 		if err != nil {
 			return err
 		}
+		if webhook.Command(e.Command).IsBefore() {
+			return fmt.Errorf("%w: event %d is %s", ErrEventNotResendable, id, e.Command)
+		}
 		e, err = tx.EventRequeue(ctx, id, d.o.Now())
 		if errors.Is(err, store.ErrConflict) {
 			return fmt.Errorf("%w: event %d", ErrEventUndelivered, id)
@@ -74,7 +81,7 @@ func (d *Dispatcher) Redrive(ctx context.Context, q store.EventQuery, limit int)
 	n := 0
 	for i := len(evs) - 1; i >= 0; i-- {
 		err := d.Resend(ctx, q.App, evs[i].ID)
-		if errors.Is(err, ErrEventUndelivered) {
+		if errors.Is(err, ErrEventUndelivered) || errors.Is(err, ErrEventNotResendable) {
 			continue
 		}
 		if err != nil {

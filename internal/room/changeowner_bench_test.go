@@ -1,0 +1,133 @@
+package room_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/roomd/roomd/internal/room"
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlite"
+	"github.com/roomd/roomd/internal/webhook"
+)
+
+const benchApp = 1400000000
+
+// benchService returns a room service on a real SQLite file whose app has
+// Live.CallbackAfterChangeOwner switched on, with rooms "r0".."r<n-1>" owned by "owner-0"
+// and the accounts "owner-0" and "owner-1".
+func benchService(b *testing.B, durability string, rooms int) (*room.Service, *sqlite.Store) {
+	b.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "roomd.db"), Durability: durability})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	configs := webhook.NewConfigs()
+	configs.Update(benchApp, func(c *webhook.Config) {
+		c.URL = "http://127.0.0.1:9/callback"
+		c.Commands = []string{string(webhook.AfterChangeOwner)}
+	})
+	now := time.Now
+	// Notify is a no-op: this measures the outbox commit, not the delivery.
+	svc := room.NewService(st, webhook.NewOutbox(configs, now, func(store.Event) {}), now)
+	err = st.Tx(ctx, func(tx store.Tx) error {
+		for _, u := range []string{"admin", "owner-0", "owner-1"} {
+			if _, err := tx.AccountUpsert(ctx, store.Account{App: benchApp, UserID: u, CreatedAt: now()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI}
+	for i := range rooms {
+		if _, err := svc.Create(ctx, actor, room.CreateParams{ID: fmt.Sprintf("r%d", i), Owner: "owner-0", Info: room.Info{RoomType: "Live"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return svc, st
+}
+
+// BenchmarkChangeOwner measures one owner change and its outbox event, committed to a
+// real SQLite file: alone (each commit its own transaction) and from parallel callers
+// (grouped by the store's group commit).
+func BenchmarkChangeOwner(b *testing.B) {
+	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI}
+	owners := []string{"owner-1", "owner-0"}
+	for _, durability := range []string{sqlite.DurabilityProcess, sqlite.DurabilityPower} {
+		b.Run("durability="+durability+"/sequential", func(b *testing.B) {
+			const rooms = 100
+			svc, st := benchService(b, durability, rooms)
+			defer reportGroups(b, st)()
+			ctx := context.Background()
+			i := 0
+			b.ReportAllocs()
+			defer reportCPU(b, cpuNow())
+			for b.Loop() {
+				id := fmt.Sprintf("r%d", i%rooms)
+				if err := svc.ChangeOwner(ctx, actor, id, owners[(i/rooms)%2]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+		b.Run("durability="+durability+"/parallel", func(b *testing.B) {
+			// 64 callers, as roomd bench's default concurrency; each owns its rooms.
+			const callers, perCaller = 64, 16
+			svc, st := benchService(b, durability, callers*perCaller)
+			defer reportGroups(b, st)()
+			ctx := context.Background()
+			var next atomic.Int64
+			b.SetParallelism((callers + 1) / 2) // GOMAXPROCS 2 on the target machine
+			b.ReportAllocs()
+			b.ResetTimer()
+			defer reportCPU(b, cpuNow())
+			b.RunParallel(func(pb *testing.PB) {
+				base := int(next.Add(1)-1) % callers * perCaller
+				i := 0
+				for pb.Next() {
+					id := fmt.Sprintf("r%d", base+i%perCaller)
+					if err := svc.ChangeOwner(ctx, actor, id, owners[(i/perCaller)%2]); err != nil {
+						b.Error(err)
+						return
+					}
+					i++
+				}
+			})
+		})
+	}
+}
+
+// cpuNow is the CPU time of the process so far. On a shared machine the CPU time per
+// operation varies much less than the wall time per operation.
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process's CPU time per operation since start, every goroutine
+// included (the store's writer among them).
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// reportGroups returns a function that reports the mean number of Tx calls per database
+// transaction (group commit) since reportGroups was called.
+func reportGroups(b *testing.B, st *sqlite.Store) func() {
+	b0, c0 := st.GroupStats()
+	return func() {
+		b1, c1 := st.GroupStats()
+		if b1 > b0 {
+			b.ReportMetric(float64(c1-c0)/float64(b1-b0), "tx/commit")
+		}
+	}
+}

@@ -1,0 +1,477 @@
+package room
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/webhook"
+)
+
+// Room messages (spec rest-api.md §3.4): send_text_msg and send_custom_msg store a message
+// in the room's history under the room's next MsgSeq, count it in TotalMsgCount and emit
+// Group.CallbackAfterSendMsg, all in one transaction. Before that, when the app switched it
+// on, the Before-callback Group.CallbackBeforeSendMsg decides the message (webhooks.md §1.8):
+//
+//   - ErrorCode 0: the message is sent; a MsgBody and/or CloudCustomData in the reply
+//     replace the original in the history and in the After-callback.
+//   - ErrorCode 2: the message is dropped silently. The sender is told success with a
+//     MsgTime and a MsgSeq like any other (the number is used up, so the history has a
+//     gap); nothing is stored, counted or called back.
+//   - ErrorCode 10100…10200: the message is refused with that code and the reply's
+//     ErrorInfo.
+//   - ErrorCode 1, or any other: the message is refused with 10016.
+//   - No valid reply (timeout, HTTP status other than 200, a body that is not a JSON object
+//     with an integer ErrorCode, an unusable replacement): the app's BeforeSendMsgOnFailure
+//     policy decides, "allow" (the default) sends the original, "reject" refuses it with
+//     10016.
+//
+// Messages the room refuses before any callback: a sender banned from the room (100006, as
+// on entry), a muted sender, or a room whose IsMessageDisabled is on when the sender is not
+// its owner, one of its admins or an App admin (10017 both, IM's code for a muted sender).
+
+// MaxMsgContentBytes bounds a message's content: TextContent, the custom element's Data
+// (BusinessId and Data encoded together) and ExtensionInfo are each at most 12 KB, IM's
+// message size limit.
+const MaxMsgContentBytes = 12 << 10
+
+// The IM message element types roomd builds.
+const (
+	TextElem   = "TIMTextElem"
+	CustomElem = "TIMCustomElem"
+)
+
+// Before-callback reply codes (webhooks.md §1.8).
+const (
+	beforeAllow     = 0
+	beforeReject    = 1
+	beforeDrop      = 2
+	beforePassFirst = 10100
+	beforePassLast  = 10200
+)
+
+// ErrMessageRejected: the App backend refused the message in Group.CallbackBeforeSendMsg
+// (ErrorCode 1 or another code outside the documented ones), or gave no valid reply while
+// the app's policy is fail-closed (10016).
+var ErrMessageRejected = errors.New("message refused by Group.CallbackBeforeSendMsg")
+
+// CallbackCodeError is a refusal by Group.CallbackBeforeSendMsg with an ErrorCode in
+// [10100, 10200]: that code and the reply's ErrorInfo are returned to the sender as they
+// are.
+type CallbackCodeError struct {
+	Code int
+	Info string
+}
+
+func (e *CallbackCodeError) Error() string { return e.Info }
+
+// MessageOptions wire a MessageService.
+type MessageOptions struct {
+	Store   store.Store
+	Outbox  *webhook.Outbox
+	Configs *webhook.Configs
+	Before  *webhook.BeforeCaller
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Rand makes the 32-bit Random of each message; math/rand/v2 when nil.
+	Rand func() uint32
+	// IsAppAdmin reports whether user is an App admin of app (exempt from
+	// IsMessageDisabled). Nil: nobody is.
+	IsAppAdmin func(app uint64, user string) bool
+	Logger     *slog.Logger
+}
+
+// MessageService sends room messages and keeps their history.
+type MessageService struct {
+	o MessageOptions
+}
+
+// NewMessageService returns the message service.
+func NewMessageService(o MessageOptions) *MessageService {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Uint32
+	}
+	if o.IsAppAdmin == nil {
+		o.IsAppAdmin = func(uint64, string) bool { return false }
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &MessageService{o: o}
+}
+
+// TextMessage is a send_text_msg request.
+type TextMessage struct {
+	RoomID string
+	Sender string
+	Text   string
+	// ExtensionInfo, when not empty, must be JSON text; it becomes CloudCustomData.
+	ExtensionInfo string
+}
+
+// CustomMessage is a send_custom_msg request. An empty Sender is the operator.
+type CustomMessage struct {
+	RoomID     string
+	Sender     string
+	BusinessID string
+	Data       string
+}
+
+// SendResult is what the sender is told: the message's time (Unix seconds) and sequence.
+type SendResult struct {
+	MsgTime int64
+	MsgSeq  int64
+}
+
+// outgoing is a message on its way: its MsgBody and CloudCustomData may be replaced by the
+// Before-callback.
+type outgoing struct {
+	roomID string
+	sender string
+	body   json.RawMessage
+	cloud  string
+}
+
+type textContent struct {
+	Text string `json:"Text"`
+}
+
+// customContent is a TIMCustomElem's MsgContent. Desc is left out: the Live API has no
+// input for it, and the element carries everything in Data (docs/decisions.md).
+type customContent struct {
+	Data string `json:"Data"`
+}
+
+type msgElem struct {
+	MsgType    string `json:"MsgType"`
+	MsgContent any    `json:"MsgContent"`
+}
+
+func elemBody(typ string, content any) json.RawMessage {
+	b, _ := json.Marshal([]msgElem{{MsgType: typ, MsgContent: content}})
+	return b
+}
+
+// SendText sends a text message: one TIMTextElem whose Text is m.Text, with ExtensionInfo as
+// CloudCustomData.
+func (s *MessageService) SendText(ctx context.Context, a Actor, m TextMessage) (SendResult, error) {
+	if err := ValidateRoomID(m.RoomID); err != nil {
+		return SendResult{}, err
+	}
+	if m.Sender == "" {
+		return SendResult{}, fmt.Errorf("%w: Sender_Account is required", ErrInvalid)
+	}
+	if m.Text == "" {
+		return SendResult{}, fmt.Errorf("%w: TextContent is required", ErrInvalid)
+	}
+	if len(m.Text) > MaxMsgContentBytes {
+		return SendResult{}, fmt.Errorf("%w: TextContent is longer than %d bytes", ErrInvalid, MaxMsgContentBytes)
+	}
+	if m.ExtensionInfo != "" {
+		if len(m.ExtensionInfo) > MaxMsgContentBytes {
+			return SendResult{}, fmt.Errorf("%w: ExtensionInfo is longer than %d bytes", ErrInvalid, MaxMsgContentBytes)
+		}
+		if !json.Valid([]byte(m.ExtensionInfo)) {
+			return SendResult{}, fmt.Errorf("%w: ExtensionInfo must be a string holding JSON", ErrInvalid)
+		}
+	}
+	return s.send(ctx, a, &outgoing{roomID: m.RoomID, sender: m.Sender, body: elemBody(TextElem, textContent{Text: m.Text}), cloud: m.ExtensionInfo})
+}
+
+// CustomData returns the Data of the TIMCustomElem of a custom message: the JSON encoding of
+// {"BusinessId": businessID, "Data": data} (spec rest-api.md §3.4).
+func CustomData(businessID, data string) string {
+	b, _ := json.Marshal(struct {
+		BusinessId string `json:"BusinessId"`
+		Data       string `json:"Data"`
+	}{businessID, data})
+	return string(b)
+}
+
+// SendCustom sends a custom message: one TIMCustomElem whose Data is CustomData(BusinessID,
+// Data). Without a Sender the operator sends it.
+func (s *MessageService) SendCustom(ctx context.Context, a Actor, m CustomMessage) (SendResult, error) {
+	if err := ValidateRoomID(m.RoomID); err != nil {
+		return SendResult{}, err
+	}
+	if m.BusinessID == "" {
+		return SendResult{}, fmt.Errorf("%w: BusinessId is required", ErrInvalid)
+	}
+	data := CustomData(m.BusinessID, m.Data)
+	if len(data) > MaxMsgContentBytes {
+		return SendResult{}, fmt.Errorf("%w: BusinessId and Data together are longer than %d bytes", ErrInvalid, MaxMsgContentBytes)
+	}
+	sender := m.Sender
+	if sender == "" {
+		sender = a.Operator
+	}
+	return s.send(ctx, a, &outgoing{roomID: m.RoomID, sender: sender, body: elemBody(CustomElem, customContent{Data: data})})
+}
+
+// History returns up to limit messages of a room with MsgSeq > afterSeq, in MsgSeq order.
+func (s *MessageService) History(ctx context.Context, app uint64, roomID string, afterSeq int64, limit int) ([]store.Message, error) {
+	if err := ValidateRoomID(roomID); err != nil {
+		return nil, err
+	}
+	return s.o.Store.MessageList(ctx, store.MessageListParams{App: app, RoomID: roomID, AfterSeq: afterSeq, Limit: limit})
+}
+
+// msgID returns the MsgId of a message: "<sender key>-<Unix seconds>-<Random>", the shape of
+// Tencent's ("144115233406643804-1727580296-4026038328"), where the sender key is a stable
+// 63-bit hash of the app and sender.
+func msgID(app uint64, sender string, at time.Time, random uint32) string {
+	h := fnv.New64a()
+	h.Write([]byte(strconv.FormatUint(app, 10)))
+	h.Write([]byte{0})
+	h.Write([]byte(sender))
+	return strconv.FormatUint(h.Sum64()>>1, 10) + "-" + strconv.FormatInt(at.Unix(), 10) + "-" + strconv.FormatUint(uint64(random), 10)
+}
+
+// check refuses a message the room does not take: no such room (100004), a sender who is not
+// an imported account (70107), a sender banned from the room (100006), a muted sender or a
+// chat-disabled room (10017). The sender need not be in the room: Tencent's admin send
+// works for any account.
+func (s *MessageService) check(ctx context.Context, r store.Reader, app uint64, m *outgoing) error {
+	row, err := roomForUpdate(ctx, r, app, m.roomID)
+	if err != nil {
+		return err
+	}
+	if err := requireAccount(ctx, r, app, "Sender_Account", m.sender); err != nil {
+		return err
+	}
+	now := s.o.Now()
+	banned, err := r.BanActive(ctx, app, m.roomID, m.sender, now)
+	if err != nil {
+		return err
+	}
+	if banned {
+		return fmt.Errorf("%w: %s may not send messages to room %s", ErrBanned, m.sender, m.roomID)
+	}
+	mute, err := r.MuteGet(ctx, app, m.roomID, m.sender, now)
+	if err == nil {
+		return fmt.Errorf("%w: %s is muted in room %s until %d", ErrSenderMuted, m.sender, m.roomID, mute.Until.Unix())
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	rm, err := fromRow(row)
+	if err != nil {
+		return err
+	}
+	if !rm.IsMessageDisabled || m.sender == rm.Owner || s.o.IsAppAdmin(app, m.sender) {
+		return nil
+	}
+	admin, err := r.AdminIs(ctx, app, m.roomID, m.sender)
+	if err != nil {
+		return err
+	}
+	if !admin {
+		return fmt.Errorf("%w: room %s has IsMessageDisabled on and %s is not its owner or an admin", ErrMessagesDisabled, m.roomID, m.sender)
+	}
+	return nil
+}
+
+// verdict is what the Before-callback decided.
+type verdict int
+
+const (
+	sendIt verdict = iota
+	dropIt
+	refuseIt
+)
+
+// decide reads the Before-callback's outcome; for sendIt it has applied the reply's
+// replacements to m, for refuseIt it returns the error for the sender.
+func decide(res *webhook.BeforeResult, cfg *webhook.Config, m *outgoing) (verdict, error) {
+	if res.Err == nil {
+		r := res.Reply
+		switch {
+		case r.ErrorCode == beforeAllow:
+			if err := applyReplacement(r.Fields, m); err != nil {
+				res.Invalidate(err.Error())
+				break // no valid reply after all: the policy decides
+			}
+			return sendIt, nil
+		case r.ErrorCode == beforeDrop:
+			return dropIt, nil
+		case r.ErrorCode >= beforePassFirst && r.ErrorCode <= beforePassLast:
+			return refuseIt, &CallbackCodeError{Code: r.ErrorCode, Info: r.ErrorInfo}
+		default:
+			info := r.ErrorInfo
+			if info == "" {
+				info = "ErrorCode " + strconv.Itoa(r.ErrorCode)
+			}
+			return refuseIt, fmt.Errorf("%w: %s", ErrMessageRejected, info)
+		}
+	}
+	if cfg.BeforeSendMsgOnFailure == webhook.FailClosed {
+		return refuseIt, fmt.Errorf("%w: %v; the app's BeforeSendMsgOnFailure policy is %q", ErrMessageRejected, res.Err, webhook.FailClosed)
+	}
+	return sendIt, nil
+}
+
+// applyReplacement takes a replacement MsgBody and CloudCustomData from an allowing reply.
+// Absent or null fields keep the original.
+func applyReplacement(fields map[string]json.RawMessage, m *outgoing) error {
+	if raw, ok := fields["MsgBody"]; ok && !isNull(raw) {
+		body, err := ParseMsgBody(raw)
+		if err != nil {
+			return fmt.Errorf("MsgBody in the reply: %w", err)
+		}
+		m.body = body
+	}
+	if raw, ok := fields["CloudCustomData"]; ok && !isNull(raw) {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return errors.New("CloudCustomData in the reply is not a string")
+		}
+		m.cloud = s
+	}
+	return nil
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// ParseMsgBody checks a MsgBody from an App backend: a non-empty JSON array of objects, each
+// with a non-empty string MsgType and an object MsgContent. It returns the array compacted.
+func ParseMsgBody(raw []byte) (json.RawMessage, error) {
+	var elems []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil {
+		return nil, errors.New("not an array of message elements")
+	}
+	if len(elems) == 0 {
+		return nil, errors.New("no message elements")
+	}
+	for i, e := range elems {
+		var typ string
+		if err := json.Unmarshal(e["MsgType"], &typ); err != nil || typ == "" {
+			return nil, fmt.Errorf("element %d has no MsgType string", i)
+		}
+		var content map[string]json.RawMessage
+		if err := json.Unmarshal(e["MsgContent"], &content); err != nil || content == nil {
+			return nil, fmt.Errorf("element %d has no MsgContent object", i)
+		}
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return nil, errors.New("not an array of message elements")
+	}
+	return b.Bytes(), nil
+}
+
+// send runs a message through the room's checks, the Before-callback and the store.
+func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendResult, error) {
+	created := s.o.Now()
+	random := s.o.Rand()
+	id := msgID(a.App, m.sender, created, random)
+
+	var before *webhook.BeforeResult
+	if cfg := s.o.Configs.Get(a.App); cfg.Enabled(webhook.BeforeSendMsg) {
+		// A message the room refuses anyway is refused before the App backend is asked.
+		if err := s.check(ctx, s.o.Store, a.App, m); err != nil {
+			return SendResult{}, err
+		}
+		body, err := json.Marshal(webhook.BeforeSendMsgBody{
+			CallbackCommand: webhook.BeforeSendMsg, GroupId: m.roomID, Type: webhook.GroupTypeLive,
+			From_Account: m.sender, Operator_Account: a.Operator, Random: random, MsgId: id,
+			MsgBody: m.body, CloudCustomData: m.cloud, EventTime: created.UnixMilli(),
+		})
+		if err != nil {
+			return SendResult{}, fmt.Errorf("render %s: %w", webhook.BeforeSendMsg, err)
+		}
+		before = s.o.Before.Call(ctx, cfg, m.roomID, webhook.Delivery{
+			App: a.App, Command: webhook.BeforeSendMsg, Body: body, ClientIP: a.ClientIP, Platform: a.Platform,
+		})
+		v, refusal := decide(before, cfg, m)
+		switch v {
+		case refuseIt:
+			if err := s.record(ctx, before); err != nil {
+				return SendResult{}, err
+			}
+			return SendResult{}, refusal
+		case dropIt:
+			var res SendResult
+			err := s.o.Store.Tx(ctx, func(tx store.Tx) error {
+				if err := before.Record(ctx, tx); err != nil {
+					return err
+				}
+				if _, err := roomForUpdate(ctx, tx, a.App, m.roomID); err != nil {
+					return err
+				}
+				seq, err := tx.MessageNextSeq(ctx, a.App, m.roomID)
+				res = SendResult{MsgTime: s.o.Now().Unix(), MsgSeq: seq}
+				return err
+			})
+			return s.finish(ctx, before, m, res, err)
+		}
+	}
+
+	var res SendResult
+	err := s.o.Store.Tx(ctx, func(tx store.Tx) error {
+		if before != nil {
+			if err := before.Record(ctx, tx); err != nil {
+				return err
+			}
+		}
+		// (Checked again: the room may have changed while the App backend was deciding.)
+		if err := s.check(ctx, tx, a.App, m); err != nil {
+			return err
+		}
+		seq, err := tx.MessageNextSeq(ctx, a.App, m.roomID)
+		if err != nil {
+			return err
+		}
+		now := s.o.Now()
+		if err := tx.MessageInsert(ctx, store.Message{
+			App: a.App, RoomID: m.roomID, Seq: seq, Sender: m.sender, Time: now, Body: m.body,
+			CloudCustomData: m.cloud, Random: random, MsgID: id,
+		}); err != nil {
+			return err
+		}
+		if err := tx.RoomStatsIncr(ctx, a.App, m.roomID, store.StatMsgCount, 1); err != nil {
+			return err
+		}
+		res = SendResult{MsgTime: now.Unix(), MsgSeq: seq}
+		_, err = s.o.Outbox.Enqueue(ctx, tx, webhook.Emit{
+			App: a.App, RoomID: m.roomID, Command: webhook.AfterSendMsg, ClientIP: a.ClientIP, Platform: a.Platform,
+			Body: webhook.AfterSendMsgBody{
+				CallbackCommand: webhook.AfterSendMsg, GroupId: m.roomID, Type: webhook.GroupTypeLive,
+				From_Account: m.sender, Operator_Account: a.Operator, Random: random, MsgSeq: seq,
+				MsgTime: now.Unix(), MsgId: id, MsgBody: m.body, CloudCustomData: m.cloud, EventTime: now.UnixMilli(),
+			},
+		})
+		return err
+	})
+	return s.finish(ctx, before, m, res, err)
+}
+
+// finish returns the outcome of the store transaction of a message. When it failed after a
+// Before-callback went out (the room was dissolved meanwhile, say), the callback's record,
+// rolled back with the transaction, is stored on its own.
+func (s *MessageService) finish(ctx context.Context, before *webhook.BeforeResult, m *outgoing, res SendResult, err error) (SendResult, error) {
+	if err == nil {
+		return res, nil
+	}
+	if before != nil {
+		if rerr := s.record(ctx, before); rerr != nil {
+			s.o.Logger.Error("record before-callback", "room_id", m.roomID, "err", rerr)
+		}
+	}
+	return SendResult{}, err
+}
+
+// record stores a Before-callback's delivery record on its own.
+func (s *MessageService) record(ctx context.Context, res *webhook.BeforeResult) error {
+	return s.o.Store.Tx(ctx, func(tx store.Tx) error { return res.Record(ctx, tx) })
+}
