@@ -118,6 +118,13 @@ func FuzzRESTBody(f *testing.F) {
 		`{"DeleteItem":[{"UserID":"zz"}]}`, `{"Url":"http://127.0.0.1:1/cb","CallbackCommandList":["Live.CallbackAfterCreateRoom"]}`,
 		`{"Token":"t","IsTokenEnable":true}`, `{"RoomInfo":{"RoomId":"r2","RoomType":"Live","TakeSeatMode":2,"Category":[1,2,3,4]}}`,
 		`[`, `null`, `{"RoomId":1e400}`, `{"RoomInfo":{"TakeSeatMode":{}}}`,
+		`{"RoomInfo":{"RoomId":"r1","RoomName":"n","Category":[1],"Notice":"x"}}`, `{"Next":"","Count":20}`,
+		`{"RoomId":"r1","Metadata":[{"Key":"k","Value":"v"}]}`, `{"RoomId":"r1","Keys":["k"]}`,
+		`{"RoomId":"r1","RobotList_Account":["u1"]}`, `{"RoomId":"r1","Admin_Account":["u1"],"OpType":"add"}`,
+		`{"RoomId":"r1","MemberList_Account":["u2"],"MuteTime":60}`, `{"RoomId":"r1","MemberList_Account":["u2"],"Duration":60,"Reason":"r"}`,
+		`{"RoomId":"r1","Sender_Account":"u1","TextContent":"hi","ExtensionInfo":"{}"}`,
+		`{"RoomId":"r1","Sender_Account":"u1","BusinessId":"b","Data":"d"}`, `{"RoomId":"r1","Offset":0,"Limit":100}`,
+		`{"State":"dead","Since":1}`, `{"EventId":1}`,
 	}
 	for i, s := range seeds {
 		f.Add(uint8(i), []byte(s))
