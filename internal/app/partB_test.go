@@ -1,74 +1,33 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/roomd/roomd/internal/app"
 	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/store"
 )
 
-// Helpers of the conformance tests of issue 4 part B (members, admins, mutes, bans, room
-// messages and their callbacks): a server on a manual clock with the part-B callbacks
-// switched on, a snapshot of everything the people and message APIs touch (to prove that a
-// rejected request changes nothing), and golden files in testdata/partb.
+// Part B's switches of the conformance tests (conformance_test.go) and its tests: members,
+// admins, mutes, bans, room messages and their callbacks; golden files in testdata/partb.
 
 const (
-	pb                     = "live_engine_http_srv/"
-	cmdModifyAdmin         = "Live.CallbackAfterModifyAdmin"
-	cmdMemberState         = "Live.CallbackAfterMemberStateChanged"
-	cmdBeforeSendMsg       = "Group.CallbackBeforeSendMsg"
-	cmdAfterSendMsg        = "Group.CallbackAfterSendMsg"
-	pbStartUnix      int64 = 1767225600 // 2026-01-01T00:00:00Z
+	cmdModifyAdmin   = "Live.CallbackAfterModifyAdmin"
+	cmdMemberState   = "Live.CallbackAfterMemberStateChanged"
+	cmdBeforeSendMsg = "Group.CallbackBeforeSendMsg"
+	cmdAfterSendMsg  = "Group.CallbackAfterSendMsg"
 )
-
-// pbClock is a manual clock; it stands still until Advance. UserSigs are signed with the
-// real clock and stay valid (only expiry is checked).
-type pbClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *pbClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *pbClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-type pbEnv struct {
-	*testServer
-	rc  *receiver
-	clk *pbClock
-}
 
 // startPB starts roomd on a manual clock (at 2026-01-01T00:00:00.250Z, so that whole-second
 // rounding shows) with a receiver for the part-B After-callbacks; opts run after that.
-func startPB(t *testing.T, opts ...serverOption) *pbEnv {
+func startPB(t *testing.T, opts ...serverOption) *confEnv {
 	t.Helper()
-	rc := newReceiver(t)
-	clk := &pbClock{t: time.Unix(pbStartUnix, 250_000_000)}
-	opts = append([]serverOption{withCallback(rc.URL+"/cb", cmdModifyAdmin, cmdMemberState, cmdAfterSendMsg)}, opts...)
-	ts := startServer(t, app.Options{Now: clk.Now}, opts...)
-	return &pbEnv{testServer: ts, rc: rc, clk: clk}
+	return startConformance(t, "partb", time.Unix(startUnix, 250_000_000), []string{cmdModifyAdmin, cmdMemberState, cmdAfterSendMsg}, opts...)
 }
 
 // withBeforeSendMsg switches Group.CallbackBeforeSendMsg on with a timeout and failure policy.
@@ -81,16 +40,8 @@ func withBeforeSendMsg(timeout time.Duration, onFailure string) serverOption {
 	}
 }
 
-func (e *pbEnv) tx(fn func(ctx context.Context, tx store.Tx) error) {
-	e.t.Helper()
-	ctx := context.Background()
-	if err := e.Srv.Store().Tx(ctx, func(tx store.Tx) error { return fn(ctx, tx) }); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
 // importN imports accounts prefix0 … prefix(n-1) straight into the store.
-func (e *pbEnv) importN(prefix string, n int) []string {
+func (e *confEnv) importN(prefix string, n int) []string {
 	e.t.Helper()
 	users := make([]string, n)
 	e.tx(func(ctx context.Context, tx store.Tx) error {
@@ -107,7 +58,7 @@ func (e *pbEnv) importN(prefix string, n int) []string {
 
 // join puts users into a room as members (robot marks robots), one millisecond apart, the
 // way the client API will.
-func (e *pbEnv) join(room string, robot bool, users ...string) {
+func (e *confEnv) join(room string, robot bool, users ...string) {
 	e.t.Helper()
 	e.tx(func(ctx context.Context, tx store.Tx) error {
 		for i, u := range users {
@@ -118,173 +69,6 @@ func (e *pbEnv) join(room string, robot bool, users ...string) {
 		}
 		return nil
 	})
-}
-
-func (e *pbEnv) history(room string) []store.Message {
-	e.t.Helper()
-	ms, err := e.Srv.Store().MessageList(context.Background(), store.MessageListParams{App: testApp, RoomID: room})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return ms
-}
-
-// events returns the stored events of one command, oldest first.
-func (e *pbEnv) events(cmd string) []store.Event {
-	e.t.Helper()
-	evs, err := e.Srv.Store().EventList(context.Background(), store.EventQuery{App: testApp, Limit: 100000})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []store.Event
-	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Command == cmd {
-			out = append(out, evs[i])
-		}
-	}
-	return out
-}
-
-// snapshot renders what the people and message APIs touch: the outbox size and, per room,
-// the replies of the people read APIs, the statistics and the message history.
-func (e *pbEnv) snapshot(rooms ...string) string {
-	e.t.Helper()
-	ctx := context.Background()
-	var b strings.Builder
-	evs, err := e.Srv.Store().EventList(ctx, store.EventQuery{App: testApp, Limit: 100000})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	fmt.Fprintf(&b, "events=%d\n", len(evs))
-	for _, id := range rooms {
-		for _, api := range []string{"get_member_list", "get_admin_list", "get_muted_member_list", "get_banned_member_list", "get_room_stats"} {
-			env := e.call(pb+api, map[string]string{"RoomId": id})
-			fmt.Fprintf(&b, "%s %s: %d %s\n", id, api, env.ErrorCode, env.Response)
-		}
-		for _, m := range e.history(id) {
-			fmt.Fprintf(&b, "%s msg %d %s %s %q\n", id, m.Seq, m.Sender, m.Body, m.CloudCustomData)
-		}
-	}
-	return b.String()
-}
-
-// pbCase is one row of a conformance table. Rows run in order and state carries over; a
-// failing row must leave the snapshot of the table's rooms unchanged.
-type pbCase struct {
-	name   string
-	body   any
-	code   int
-	golden string
-	check  func(t *testing.T, env envelope)
-}
-
-func (e *pbEnv) runCases(t *testing.T, api string, watch []string, cases []pbCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var before string
-			if c.code != 0 {
-				before = e.snapshot(watch...)
-			}
-			env := e.call(pb+api, c.body)
-			if c.code == 0 {
-				mustOK(t, env)
-			} else {
-				mustFail(t, env, c.code)
-				if after := e.snapshot(watch...); after != before {
-					t.Errorf("rejected request changed state:\nbefore:\n%s\nafter:\n%s", before, after)
-				}
-			}
-			if c.golden != "" {
-				pbGolden(t, c.golden, pbNormalize(env.Raw))
-			}
-			if c.check != nil {
-				c.check(t, env)
-			}
-		})
-	}
-}
-
-var pbRequestIDRe = regexp.MustCompile(`"RequestId":"Id-[0-9a-f]{32}-O-Seq-[0-9]+"`)
-
-func pbNormalize(raw []byte) []byte {
-	return append(pbRequestIDRe.ReplaceAll(bytes.TrimSpace(raw), []byte(`"RequestId":"Id-00000000000000000000000000000000-O-Seq-0"`)), '\n')
-}
-
-// pbGolden compares got with testdata/partb/name.golden; -update (when the package defines
-// it) or ROOMD_UPDATE_GOLDEN=1 rewrites it.
-func pbGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "partb", name+".golden")
-	if paUpdate() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with ROOMD_UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n got: %s\nwant: %s", path, got, want)
-	}
-}
-
-var (
-	pbRandomRe = regexp.MustCompile(`"Random":[0-9]+`)
-	pbMsgIDRe  = regexp.MustCompile(`"MsgId":"([0-9]+)-([0-9]+)-[0-9]+"`)
-)
-
-// pbRender renders callbacks as the App backend saw them (path, sorted query, body), with
-// the per-message random parts (Random, the random tail of MsgId) fixed.
-func pbRender(rs []callbackRequest) []byte {
-	var b bytes.Buffer
-	for _, r := range rs {
-		keys := make([]string, 0, len(r.Query))
-		for k := range r.Query {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		q := url.Values{}
-		for _, k := range keys {
-			q.Set(k, r.Query[k])
-		}
-		body := pbRandomRe.ReplaceAll(r.Body, []byte(`"Random":4026038328`))
-		body = pbMsgIDRe.ReplaceAll(body, []byte(`"MsgId":"$1-$2-4026038328"`))
-		b.WriteString("POST /cb?" + q.Encode() + "\n")
-		b.Write(body)
-		b.WriteString("\n\n")
-	}
-	return b.Bytes()
-}
-
-// callbacksOf waits until n callbacks of cmd arrived and returns them in arrival order.
-func (e *pbEnv) callbacksOf(t *testing.T, cmd string, n int) []callbackRequest {
-	t.Helper()
-	pick := func(g []callbackRequest) []callbackRequest {
-		var out []callbackRequest
-		for _, r := range g {
-			if r.Command == cmd {
-				out = append(out, r)
-			}
-		}
-		return out
-	}
-	got := e.rc.waitFor(t, fmt.Sprintf("%d %s callbacks", n, cmd), 10*time.Second, func(g []callbackRequest) bool { return len(pick(g)) >= n })
-	return pick(got)
-}
-
-func response[T any](t *testing.T, env envelope) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(env.Response, &v); err != nil {
-		t.Fatalf("decode %s: %v", env.Response, err)
-	}
-	return v
 }
 
 func accountsJSON(users []string) string {
@@ -303,7 +87,7 @@ func TestPartBGetMemberList(t *testing.T) {
 	e.join("r1", false, "alice", "bob")
 	e.join("r1", true, "robot1")
 
-	e.runCases(t, "get_member_list", []string{"r1"}, []pbCase{
+	e.runCases(t, "get_member_list", []string{"r1"}, []confCase{
 		{name: "first page", body: `{"RoomId":"r1"}`, golden: "get_member_list"},
 		{name: "Next 0 starts at the top", body: `{"RoomId":"r1","Next":"0"}`, golden: "get_member_list"},
 		{name: "empty room", body: `{"RoomId":"empty","Next":""}`, golden: "get_member_list_empty"},
@@ -323,7 +107,7 @@ func TestPartBGetMemberList(t *testing.T) {
 	next, pages := "", 0
 	var seen []string
 	for {
-		env := mustOK(t, e.call(pb+"get_member_list", map[string]string{"RoomId": "big", "Next": next}))
+		env := mustOK(t, e.call(svc+"get_member_list", map[string]string{"RoomId": "big", "Next": next}))
 		page := response[struct {
 			Next        string
 			MemberCount int
@@ -363,7 +147,7 @@ func TestPartBModifyAdmin(t *testing.T) {
 	e.createRoom("r1", "owner")
 	more := e.importN("x", 10)
 
-	e.runCases(t, "modify_admin", []string{"r1"}, []pbCase{
+	e.runCases(t, "modify_admin", []string{"r1"}, []confCase{
 		{name: "add", body: `{"RoomId":"r1","Admin_Account":["a1","a2","a1"],"OpType":"add"}`, golden: "modify_admin"},
 		{name: "add again changes nothing", body: `{"RoomId":"r1","Admin_Account":["a1"],"OpType":"add"}`},
 		{name: "not imported", body: `{"RoomId":"r1","Admin_Account":["a1","ghost"],"OpType":"add"}`, code: 70107},
@@ -382,7 +166,7 @@ func TestPartBModifyAdmin(t *testing.T) {
 		{name: "room for one more", body: `{"RoomId":"r1","Admin_Account":["` + more[8] + `"],"OpType":"add"}`},
 	})
 
-	env := mustOK(t, e.call(pb+"get_admin_list", `{"RoomId":"r1"}`))
+	env := mustOK(t, e.call(svc+"get_admin_list", `{"RoomId":"r1"}`))
 	got := response[struct{ Admin_Account []string }](t, env).Admin_Account
 	want := append([]string{"a1"}, more[:9]...)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
@@ -391,7 +175,7 @@ func TestPartBModifyAdmin(t *testing.T) {
 
 	// Four callbacks: the first add, the eight, the delete of a2, the last add.
 	cbs := e.callbacksOf(t, cmdModifyAdmin, 4)
-	pbGolden(t, "modify_admin_callbacks", pbRender(cbs))
+	e.golden(t, "modify_admin_callbacks", renderCallbacks(cbs))
 	if n := len(e.events(cmdModifyAdmin)); n != 4 {
 		t.Errorf("%d ModifyAdmin events stored, want 4 (no-op calls send none)", n)
 	}
@@ -402,17 +186,17 @@ func TestPartBGetAdminList(t *testing.T) {
 	e.importAccounts("owner", "a1", "a2")
 	e.createRoom("r1", "owner")
 	e.createRoom("r2", "owner")
-	mustOK(t, e.call(pb+"modify_admin", `{"RoomId":"r1","Admin_Account":["a2","a1"],"OpType":"add"}`))
-	e.runCases(t, "get_admin_list", []string{"r1"}, []pbCase{
+	mustOK(t, e.call(svc+"modify_admin", `{"RoomId":"r1","Admin_Account":["a2","a1"],"OpType":"add"}`))
+	e.runCases(t, "get_admin_list", []string{"r1"}, []confCase{
 		{name: "in order added", body: `{"RoomId":"r1"}`, golden: "get_admin_list"},
 		{name: "none", body: `{"RoomId":"r2"}`, golden: "get_admin_list_empty"},
 		{name: "unknown room", body: `{"RoomId":"nope"}`, code: 100004},
 		{name: "no RoomId", body: `{}`, code: 100002},
 	})
 	// A room destroyed and created again starts without admins.
-	mustOK(t, e.call(pb+"destroy_room", `{"RoomId":"r1"}`))
+	mustOK(t, e.call(svc+"destroy_room", `{"RoomId":"r1"}`))
 	e.createRoom("r1", "owner")
-	env := mustOK(t, e.call(pb+"get_admin_list", `{"RoomId":"r1"}`))
+	env := mustOK(t, e.call(svc+"get_admin_list", `{"RoomId":"r1"}`))
 	if got := response[struct{ Admin_Account []string }](t, env).Admin_Account; len(got) != 0 {
 		t.Errorf("recreated room has admins %v", got)
 	}
@@ -427,7 +211,7 @@ func TestPartBMuteMember(t *testing.T) {
 	e.createRoom("r1", "owner")
 	five := e.importN("z", 501)
 
-	e.runCases(t, "mute_member", []string{"r1"}, []pbCase{
+	e.runCases(t, "mute_member", []string{"r1"}, []confCase{
 		{name: "mute", body: `{"RoomId":"r1","MemberList_Account":["u1","u2"],"MuteTime":600}`, golden: "mute_member"},
 		{name: "mute again replaces the end", body: `{"RoomId":"r1","MemberList_Account":["u2"],"MuteTime":60}`},
 		{name: "longest", body: `{"RoomId":"r1","MemberList_Account":["u3"],"MuteTime":4294967295}`},
@@ -444,14 +228,14 @@ func TestPartBMuteMember(t *testing.T) {
 		{name: "unmute an unknown account", body: `{"RoomId":"r1","MemberList_Account":["ghost"],"MuteTime":0}`},
 	})
 	// Started at .250 s: MutedUntil counts from the whole second.
-	e.runCases(t, "get_muted_member_list", []string{"r1"}, []pbCase{
+	e.runCases(t, "get_muted_member_list", []string{"r1"}, []confCase{
 		{name: "list", body: `{"RoomId":"r1","Next":"","Count":20}`, golden: "get_muted_member_list"},
 		{name: "unknown room", body: `{"RoomId":"nope"}`, code: 100004},
 		{name: "no RoomId", body: `{}`, code: 100002},
 	})
 
 	muted := func() string {
-		env := mustOK(t, e.call(pb+"get_muted_member_list", `{"RoomId":"r1"}`))
+		env := mustOK(t, e.call(svc+"get_muted_member_list", `{"RoomId":"r1"}`))
 		var names []string
 		for _, m := range response[struct {
 			MutedAccountList []struct {
@@ -463,19 +247,19 @@ func TestPartBMuteMember(t *testing.T) {
 		}
 		return strings.Join(names, ",")
 	}
-	start := pbStartUnix
+	start := startUnix
 	// u2's mute ends at start+60: still muted 59.75 s later, gone at exactly start+60.
 	e.clk.Advance(59*time.Second + 500*time.Millisecond)
 	if got, want := muted(), fmt.Sprintf("u1@%d,u2@%d,u3@%d", start+600, start+60, start+4294967295); got != want {
 		t.Errorf("at +59.75 s muted = %s, want %s", got, want)
 	}
-	mustFail(t, e.call(pb+"send_text_msg", `{"RoomId":"r1","Sender_Account":"u2","TextContent":"hi"}`), 10017)
+	mustFail(t, e.call(svc+"send_text_msg", `{"RoomId":"r1","Sender_Account":"u2","TextContent":"hi"}`), 10017)
 	e.clk.Advance(250 * time.Millisecond)
 	if got, want := muted(), fmt.Sprintf("u1@%d,u3@%d", start+600, start+4294967295); got != want {
 		t.Errorf("at +60 s muted = %s, want %s", got, want)
 	}
-	mustOK(t, e.call(pb+"send_text_msg", `{"RoomId":"r1","Sender_Account":"u2","TextContent":"hi"}`))
-	mustOK(t, e.call(pb+"mute_member", `{"RoomId":"r1","MemberList_Account":["u1"],"MuteTime":0}`))
+	mustOK(t, e.call(svc+"send_text_msg", `{"RoomId":"r1","Sender_Account":"u2","TextContent":"hi"}`))
+	mustOK(t, e.call(svc+"mute_member", `{"RoomId":"r1","MemberList_Account":["u1"],"MuteTime":0}`))
 	if got, want := muted(), fmt.Sprintf("u3@%d", start+4294967295); got != want {
 		t.Errorf("after unmute muted = %s, want %s", got, want)
 	}
@@ -492,7 +276,7 @@ func TestPartBBanMember(t *testing.T) {
 	e.join("r1", true, "bot")
 	many := e.importN("b", 21)
 
-	e.runCases(t, "ban_member", []string{"r1"}, []pbCase{
+	e.runCases(t, "ban_member", []string{"r1"}, []confCase{
 		{name: "ban members and a non-member", body: `{"RoomId":"r1","MemberList_Account":["u1","bot","u3"],"Duration":3600,"Reason":"spam"}`, golden: "ban_member"},
 		{name: "ban non-members only", body: `{"RoomId":"r1","MemberList_Account":["u3"],"Duration":120}`},
 		{name: "21 accounts", body: `{"RoomId":"r1","MemberList_Account":` + accountsJSON(many) + `,"Duration":60}`, code: 100002},
@@ -508,10 +292,10 @@ func TestPartBBanMember(t *testing.T) {
 	})
 
 	// u1 and the robot were removed, u2 stays; one Kicked callback for the first ban only.
-	env := mustOK(t, e.call(pb+"get_member_list", `{"RoomId":"r1"}`))
-	pbGolden(t, "ban_member_members_after", pbNormalize(env.Raw))
+	env := mustOK(t, e.call(svc+"get_member_list", `{"RoomId":"r1"}`))
+	e.golden(t, "ban_member_members_after", normalizeReply(env.Raw))
 	cbs := e.callbacksOf(t, cmdMemberState, 1)
-	pbGolden(t, "ban_member_callback", pbRender(cbs))
+	e.golden(t, "ban_member_callback", renderCallbacks(cbs))
 	if n := len(e.events(cmdMemberState)); n != 1 {
 		t.Errorf("%d MemberStateChanged events, want 1 (none when nobody was removed)", n)
 	}
@@ -527,7 +311,7 @@ func TestPartBBanMember(t *testing.T) {
 	if !active("u1") || !active("bot") || active("u2") {
 		t.Errorf("BanActive u1=%v bot=%v u2=%v, want true true false", active("u1"), active("bot"), active("u2"))
 	}
-	mustFail(t, e.call(pb+"add_robot", `{"RoomId":"r1","RobotList_Account":["bot"]}`), 100006)
+	mustFail(t, e.call(svc+"add_robot", `{"RoomId":"r1","RobotList_Account":["bot"]}`), 100006)
 	e.clk.Advance(3600*time.Second - 251*time.Millisecond)
 	if !active("bot") {
 		t.Error("ban ended before Duration")
@@ -536,7 +320,7 @@ func TestPartBBanMember(t *testing.T) {
 	if active("u1") || active("bot") {
 		t.Error("ban still active after Duration")
 	}
-	mustOK(t, e.call(pb+"add_robot", `{"RoomId":"r1","RobotList_Account":["bot"]}`))
+	mustOK(t, e.call(svc+"add_robot", `{"RoomId":"r1","RobotList_Account":["bot"]}`))
 }
 
 func TestPartBBannedListAndUnban(t *testing.T) {
@@ -546,7 +330,7 @@ func TestPartBBannedListAndUnban(t *testing.T) {
 	users := e.importN("u", 105)
 	for i := 0; i < 105; i += 20 {
 		batch := users[i:min(i+20, 105)]
-		mustOK(t, e.call(pb+"ban_member", `{"RoomId":"r1","MemberList_Account":`+accountsJSON(batch)+`,"Duration":`+fmt.Sprint(100+i)+`,"Reason":"batch `+fmt.Sprint(i/20)+`"}`))
+		mustOK(t, e.call(svc+"ban_member", `{"RoomId":"r1","MemberList_Account":`+accountsJSON(batch)+`,"Duration":`+fmt.Sprint(100+i)+`,"Reason":"batch `+fmt.Sprint(i/20)+`"}`))
 		e.clk.Advance(time.Second)
 	}
 	type page struct {
@@ -557,7 +341,7 @@ func TestPartBBannedListAndUnban(t *testing.T) {
 		}
 		NextOffset int
 	}
-	e.runCases(t, "get_banned_member_list", []string{"r1"}, []pbCase{
+	e.runCases(t, "get_banned_member_list", []string{"r1"}, []confCase{
 		{name: "small page", body: `{"RoomId":"r1","Offset":0,"Limit":2}`, golden: "get_banned_member_list"},
 		{name: "default limit 100", body: `{"RoomId":"r1"}`, check: func(t *testing.T, env envelope) {
 			p := response[page](t, env)
@@ -576,7 +360,7 @@ func TestPartBBannedListAndUnban(t *testing.T) {
 		{name: "negative offset", body: `{"RoomId":"r1","Offset":-1}`, code: 100002},
 		{name: "unknown room", body: `{"RoomId":"nope"}`, code: 100004},
 	})
-	e.runCases(t, "unban_member", []string{"r1"}, []pbCase{
+	e.runCases(t, "unban_member", []string{"r1"}, []confCase{
 		{name: "unban", body: `{"RoomId":"r1","MemberList_Account":["u0","u1","ghost"]}`, golden: "unban_member"},
 		{name: "again", body: `{"RoomId":"r1","MemberList_Account":["u0"]}`},
 		{name: "21 accounts", body: `{"RoomId":"r1","MemberList_Account":` + accountsJSON(users[:21]) + `}`, code: 100002},
@@ -585,19 +369,19 @@ func TestPartBBannedListAndUnban(t *testing.T) {
 		{name: "unknown room", body: `{"RoomId":"nope","MemberList_Account":["u1"]}`, code: 100004},
 	})
 	// 83 left; the first batch still listed (u22…u104), until the earliest bans end.
-	p := response[page](t, mustOK(t, e.call(pb+"get_banned_member_list", `{"RoomId":"r1","Limit":100}`)))
+	p := response[page](t, mustOK(t, e.call(svc+"get_banned_member_list", `{"RoomId":"r1","Limit":100}`)))
 	if len(p.BannedAccountList) != 83 || p.BannedAccountList[0].Member_Account != "u22" {
 		t.Fatalf("after unban: %d listed, first %+v", len(p.BannedAccountList), p.BannedAccountList[0])
 	}
 	// Batch k was banned at start+k s for 100+20k s, so it ends at start+k+100+20k: batch 1
 	// (u20…u39, of which u22… are left) at start+121, batch 2 at start+142.
 	e.clk.Advance(95 * time.Second) // now start+101.250
-	p = response[page](t, mustOK(t, e.call(pb+"get_banned_member_list", `{"RoomId":"r1","Limit":100}`)))
+	p = response[page](t, mustOK(t, e.call(svc+"get_banned_member_list", `{"RoomId":"r1","Limit":100}`)))
 	if len(p.BannedAccountList) != 83 {
 		t.Fatalf("batch 1 (ends at start+121) expired too early: %d listed", len(p.BannedAccountList))
 	}
 	e.clk.Advance(21 * time.Second) // now start+122.250: batch 1 ended
-	p = response[page](t, mustOK(t, e.call(pb+"get_banned_member_list", `{"RoomId":"r1","Limit":100}`)))
+	p = response[page](t, mustOK(t, e.call(svc+"get_banned_member_list", `{"RoomId":"r1","Limit":100}`)))
 	if len(p.BannedAccountList) != 65 || p.BannedAccountList[0].Member_Account != "u40" {
 		t.Fatalf("after batch 1 expired: %d listed, first %+v", len(p.BannedAccountList), p.BannedAccountList[0])
 	}
@@ -611,21 +395,21 @@ func TestPartBSendTextMsg(t *testing.T) {
 	e.importAccounts("owner", "u1", "u2", "adm")
 	e.createRoom("r1", "owner")
 	e.createRoom("quiet", "owner")
-	mustOK(t, e.call(pb+"update_room_info", `{"RoomInfo":{"RoomId":"quiet","IsMessageDisabled":true}}`))
-	mustOK(t, e.call(pb+"modify_admin", `{"RoomId":"quiet","Admin_Account":["adm"],"OpType":"add"}`))
-	mustOK(t, e.call(pb+"mute_member", `{"RoomId":"r1","MemberList_Account":["u2"],"MuteTime":60}`))
+	mustOK(t, e.call(svc+"update_room_info", `{"RoomInfo":{"RoomId":"quiet","IsMessageDisabled":true}}`))
+	mustOK(t, e.call(svc+"modify_admin", `{"RoomId":"quiet","Admin_Account":["adm"],"OpType":"add"}`))
+	mustOK(t, e.call(svc+"mute_member", `{"RoomId":"r1","MemberList_Account":["u2"],"MuteTime":60}`))
 	e.importAccounts("u3")
-	mustOK(t, e.call(pb+"ban_member", `{"RoomId":"r1","MemberList_Account":["u3"],"Duration":60}`))
+	mustOK(t, e.call(svc+"ban_member", `{"RoomId":"r1","MemberList_Account":["u3"],"Duration":60}`))
 
 	seq := func(want int64) func(*testing.T, envelope) {
 		return func(t *testing.T, env envelope) {
 			r := response[struct{ MsgTime, MsgSeq int64 }](t, env)
-			if r.MsgSeq != want || r.MsgTime != pbStartUnix {
-				t.Errorf("MsgSeq %d MsgTime %d, want %d %d", r.MsgSeq, r.MsgTime, want, pbStartUnix)
+			if r.MsgSeq != want || r.MsgTime != startUnix {
+				t.Errorf("MsgSeq %d MsgTime %d, want %d %d", r.MsgSeq, r.MsgTime, want, startUnix)
 			}
 		}
 	}
-	e.runCases(t, "send_text_msg", []string{"r1", "quiet"}, []pbCase{
+	e.runCases(t, "send_text_msg", []string{"r1", "quiet"}, []confCase{
 		{name: "text", body: `{"RoomId":"r1","Sender_Account":"u1","TextContent":"hello <world> & \u4f60\u597d"}`, golden: "send_text_msg"},
 		{name: "with ExtensionInfo", body: `{"RoomId":"r1","Sender_Account":"u1","TextContent":"hi","ExtensionInfo":"{\"level\":3}"}`, check: seq(2)},
 		{name: "TextContent 12 KB", body: `{"RoomId":"r1","Sender_Account":"u1","TextContent":"` + rep("t", 12288) + `"}`, check: seq(3)},
@@ -660,7 +444,7 @@ func TestPartBSendTextMsg(t *testing.T) {
 	if string(hist[1].Body) != `[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]` || hist[1].CloudCustomData != `{"level":3}` {
 		t.Errorf("stored message 2 = %s %q", hist[1].Body, hist[1].CloudCustomData)
 	}
-	stats := response[struct{ TotalMsgCount int64 }](t, mustOK(t, e.call(pb+"get_room_stats", `{"RoomId":"r1"}`)))
+	stats := response[struct{ TotalMsgCount int64 }](t, mustOK(t, e.call(svc+"get_room_stats", `{"RoomId":"r1"}`)))
 	if stats.TotalMsgCount != 4 {
 		t.Errorf("TotalMsgCount = %d, want 4", stats.TotalMsgCount)
 	}
@@ -671,14 +455,14 @@ func TestPartBSendTextMsg(t *testing.T) {
 			r1 = append(r1, c)
 		}
 	}
-	pbGolden(t, "send_text_msg_callbacks", pbRender(r1))
+	e.golden(t, "send_text_msg_callbacks", renderCallbacks(r1))
 }
 
 func TestPartBSendCustomMsg(t *testing.T) {
 	e := startPB(t)
 	e.importAccounts("owner", "u1")
 	e.createRoom("r1", "owner")
-	e.runCases(t, "send_custom_msg", []string{"r1"}, []pbCase{
+	e.runCases(t, "send_custom_msg", []string{"r1"}, []confCase{
 		{name: "custom", body: `{"RoomId":"r1","Sender_Account":"u1","BusinessId":"gift","Data":"{\"id\":7}"}`, golden: "send_custom_msg"},
 		{name: "without sender: the admin", body: `{"RoomId":"r1","BusinessId":"like","Data":""}`},
 		{name: "Data a number (one doc types it Integer)", body: `{"RoomId":"r1","BusinessId":"n","Data":12.50}`},
@@ -699,7 +483,7 @@ func TestPartBSendCustomMsg(t *testing.T) {
 		t.Errorf("history: %s %s / %s", hist[1].Sender, hist[1].Body, hist[2].Body)
 	}
 	cbs := e.callbacksOf(t, cmdAfterSendMsg, 4)
-	pbGolden(t, "send_custom_msg_callbacks", pbRender(cbs[:3]))
+	e.golden(t, "send_custom_msg_callbacks", renderCallbacks(cbs[:3]))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -708,7 +492,7 @@ func TestPartBSendCustomMsg(t *testing.T) {
 
 // beforeBackend answers Group.CallbackBeforeSendMsg by the message text and After-callbacks
 // with OK. "slow" blocks until the test ends.
-func beforeBackend(t *testing.T, e *pbEnv) {
+func beforeBackend(t *testing.T, e *confEnv) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	e.rc.setRespond(func(n int, r callbackRequest, w http.ResponseWriter) {
@@ -761,13 +545,13 @@ type sent struct {
 	msgTime int64
 }
 
-func (e *pbEnv) send(text, ext string) sent {
+func (e *confEnv) send(text, ext string) sent {
 	e.t.Helper()
 	body := map[string]string{"RoomId": "r1", "Sender_Account": "u1", "TextContent": text}
 	if ext != "" {
 		body["ExtensionInfo"] = ext
 	}
-	env := e.call(pb+"send_text_msg", body)
+	env := e.call(svc+"send_text_msg", body)
 	s := sent{code: env.ErrorCode, info: env.ErrorInfo}
 	if env.ErrorCode == 0 {
 		r := response[struct{ MsgTime, MsgSeq int64 }](e.t, env)
@@ -808,7 +592,7 @@ func TestPartBBeforeSendMsgFailOpen(t *testing.T) {
 		got := e.send(c.text, `{"x":1}`)
 		want := c.want
 		if want.code == 0 {
-			want.msgTime = pbStartUnix
+			want.msgTime = startUnix
 		}
 		if want.info == "" {
 			got.info = ""
@@ -823,8 +607,8 @@ func TestPartBBeforeSendMsgFailOpen(t *testing.T) {
 	for _, m := range e.history("r1") {
 		hist = append(hist, fmt.Sprintf("%d %s %q", m.Seq, m.Body, m.CloudCustomData))
 	}
-	pbGolden(t, "before_send_msg_history", []byte(strings.Join(hist, "\n")+"\n"))
-	stats := response[struct{ TotalMsgCount int64 }](t, mustOK(t, e.call(pb+"get_room_stats", `{"RoomId":"r1"}`)))
+	e.golden(t, "before_send_msg_history", []byte(strings.Join(hist, "\n")+"\n"))
+	stats := response[struct{ TotalMsgCount int64 }](t, mustOK(t, e.call(svc+"get_room_stats", `{"RoomId":"r1"}`)))
 	if stats.TotalMsgCount != 9 {
 		t.Errorf("TotalMsgCount = %d, want 9 (dropped and vetoed messages are not counted)", stats.TotalMsgCount)
 	}
@@ -834,14 +618,14 @@ func TestPartBBeforeSendMsgFailOpen(t *testing.T) {
 	// (The receiver records a request once it answered it; "slow" is still blocked.)
 	befores := e.callbacksOf(t, cmdBeforeSendMsg, len(cases)-1)
 	afters := e.callbacksOf(t, cmdAfterSendMsg, 9)
-	pbGolden(t, "before_send_msg_callbacks", pbRender(append(befores[:1:1], afters[:2]...)))
+	e.golden(t, "before_send_msg_callbacks", renderCallbacks(append(befores[:1:1], afters[:2]...)))
 	var modified callbackRequest
 	for _, a := range afters {
 		if strings.Contains(string(a.Body), "m*dified") {
 			modified = a
 		}
 	}
-	pbGolden(t, "before_send_msg_modified_after", pbRender([]callbackRequest{modified}))
+	e.golden(t, "before_send_msg_modified_after", renderCallbacks([]callbackRequest{modified}))
 	if befores[0].Header.Get("webhook-id") == "" || !strings.HasPrefix(befores[0].Header.Get("webhook-id"), "msg_") {
 		t.Errorf("Before-callback webhook-id %q", befores[0].Header.Get("webhook-id"))
 	}
@@ -851,7 +635,7 @@ func TestPartBBeforeSendMsgFailOpen(t *testing.T) {
 	}
 	json.Unmarshal(befores[0].Body, &b0)
 	json.Unmarshal(afters[0].Body, &a0)
-	if b0 != a0 || !strings.HasSuffix(b0.MsgId, fmt.Sprintf("-%d-%d", pbStartUnix, b0.Random)) {
+	if b0 != a0 || !strings.HasSuffix(b0.MsgId, fmt.Sprintf("-%d-%d", startUnix, b0.Random)) {
 		t.Errorf("Before %+v and After %+v differ in Random/MsgId", b0, a0)
 	}
 
@@ -871,7 +655,7 @@ func TestPartBBeforeSendMsgFailOpen(t *testing.T) {
 		}
 		states = append(states, strings.TrimSpace(string(ev.State)+" "+ev.LastError))
 	}
-	pbGolden(t, "before_send_msg_records", []byte(strings.Join(states, "\n")+"\n"))
+	e.golden(t, "before_send_msg_records", []byte(strings.Join(states, "\n")+"\n"))
 	und, err := e.Srv.Store().EventListUndelivered(context.Background(), store.EventListParams{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -888,19 +672,19 @@ func TestPartBBeforeSendMsgFailClosed(t *testing.T) {
 	beforeBackend(t, e)
 	e.importAccounts("owner", "u1", "u2")
 	e.createRoom("r1", "owner")
-	mustOK(t, e.call(pb+"mute_member", `{"RoomId":"r1","MemberList_Account":["u2"],"MuteTime":60}`))
+	mustOK(t, e.call(svc+"mute_member", `{"RoomId":"r1","MemberList_Account":["u2"],"MuteTime":60}`))
 
 	for _, c := range []struct {
 		text string
 		want sent
 	}{
-		{"plain", sent{seq: 1, msgTime: pbStartUnix}},
+		{"plain", sent{seq: 1, msgTime: startUnix}},
 		{"slow", sent{code: 10016}},
 		{"garbage", sent{code: 10016}},
 		{"status-500", sent{code: 10016}},
 		{"bad-body", sent{code: 10016}},
-		{"drop", sent{seq: 2, msgTime: pbStartUnix}},
-		{"modify", sent{seq: 3, msgTime: pbStartUnix}},
+		{"drop", sent{seq: 2, msgTime: startUnix}},
+		{"modify", sent{seq: 3, msgTime: startUnix}},
 	} {
 		got := e.send(c.text, "")
 		got.info = ""
@@ -913,13 +697,13 @@ func TestPartBBeforeSendMsgFailClosed(t *testing.T) {
 	}
 	// A muted sender is refused before any callback is made.
 	n := len(e.events(cmdBeforeSendMsg))
-	env := e.call(pb+"send_text_msg", `{"RoomId":"r1","Sender_Account":"u2","TextContent":"plain"}`)
+	env := e.call(svc+"send_text_msg", `{"RoomId":"r1","Sender_Account":"u2","TextContent":"plain"}`)
 	mustFail(t, env, 10017)
 	if len(e.events(cmdBeforeSendMsg)) != n {
 		t.Error("a Before-callback was recorded for a muted sender")
 	}
-	fail := e.call(pb+"send_text_msg", `{"RoomId":"r1","Sender_Account":"u1","TextContent":"garbage"}`)
-	pbGolden(t, "before_send_msg_fail_closed", pbNormalize(fail.Raw))
+	fail := e.call(svc+"send_text_msg", `{"RoomId":"r1","Sender_Account":"u1","TextContent":"garbage"}`)
+	e.golden(t, "before_send_msg_fail_closed", normalizeReply(fail.Raw))
 }
 
 func TestPartBBeforeSendMsgSwitchedOff(t *testing.T) {

@@ -45,7 +45,7 @@ func TestPartARoomQuotaThreshold(t *testing.T) {
 			t.Fatalf("after room %d: %d threshold callbacks, want %d", i+1, n, i-5)
 		}
 	}
-	e.runCases(t, "create_room", []string{"q0"}, []paCase{
+	e.runCases(t, "create_room", []string{"q0"}, []confCase{
 		{name: "beyond the quota", body: `{"RoomInfo":{"RoomId":"q10","RoomType":"Live"}}`, code: 100007},
 	})
 	// Room ids are released with their room: after a destroy there is room for one more.
@@ -57,7 +57,7 @@ func TestPartARoomQuotaThreshold(t *testing.T) {
 	}
 	// The callback of the 7th room follows that room's create callback (same ordering key).
 	first := e.callbackWith(t, cmdThreshold, `"CurRoomCount":7`)
-	paGolden(t, "room_threshold_callback", renderCallbacks([]callbackRequest{first}))
+	e.golden(t, "room_threshold_callback", renderCallbacks([]callbackRequest{first}))
 	var createAt, thresholdAt int = -1, -1
 	for i, r := range e.rc.requests() {
 		if r.Command == cmdCreate && strings.Contains(string(r.Body), `"RoomId":"q6"`) {
@@ -133,7 +133,7 @@ func TestPartACreateSameRoomIDWithinASecond(t *testing.T) {
 	e.importAccounts("anchor1")
 	create := `{"RoomInfo":{"RoomId":"r1","RoomType":"Live","Owner_Account":"anchor1"}}`
 	mustOK(t, e.call(svc+"create_room", create))
-	e.runCases(t, "create_room", []string{"r1"}, []paCase{
+	e.runCases(t, "create_room", []string{"r1"}, []confCase{
 		{name: "again at once", body: create, code: 100012},
 	})
 	e.clk.Advance(999 * time.Millisecond)
@@ -144,7 +144,7 @@ func TestPartACreateSameRoomIDWithinASecond(t *testing.T) {
 	mustOK(t, e.call(svc+"destroy_room", `{"RoomId":"r1"}`))
 	mustOK(t, e.call(svc+"create_room", create))
 	mustOK(t, e.call(svc+"destroy_room", `{"RoomId":"r1"}`))
-	e.runCases(t, "create_room", nil, []paCase{
+	e.runCases(t, "create_room", nil, []confCase{
 		{name: "re-created within a second", body: create, code: 100012},
 	})
 	// Other room ids are not held.

@@ -26,7 +26,7 @@ func metaBody(room string, pairs ...string) map[string]any {
 }
 
 // metadata returns a room's metadata as the API answers it.
-func (e *paEnv) metadata(t *testing.T, room string, keys ...string) []kv {
+func (e *confEnv) metadata(t *testing.T, room string, keys ...string) []kv {
 	t.Helper()
 	body := map[string]any{"RoomId": room}
 	if keys != nil {
@@ -71,7 +71,7 @@ func TestPartASetRoomMetadata(t *testing.T) {
 		eleven = append(eleven, fmt.Sprintf("x%d", i), "v")
 	}
 	watch := []string{"m1", "m2"}
-	e.runCases(t, "set_room_metadata", watch, []paCase{
+	e.runCases(t, "set_room_metadata", watch, []confCase{
 		{name: "two keys", body: metaBody("m1", "key1", "value1", "key2", "value2"), golden: "set_room_metadata_reply", check: stored(1)},
 		{name: "key of 50 bytes, value of 2048 bytes", body: metaBody("m1", rep("k", 50), rep("v", 2048)), check: stored(2)},
 		{name: "update in place", body: metaBody("m1", "key1", "changed", "key3", ""), check: func(t *testing.T, env envelope) {
@@ -110,7 +110,7 @@ func TestPartASetRoomMetadata(t *testing.T) {
 	})
 	// The callbacks of one room arrive in commit order; the first is the spec's sample.
 	cbs := e.callbacksOf(t, cmdSetMeta, 1)
-	paGolden(t, "set_room_metadata_callback", renderCallbacks(cbs[:1]))
+	e.golden(t, "set_room_metadata_callback", renderCallbacks(cbs[:1]))
 
 	// Metadata goes with its room.
 	mustOK(t, e.call(svc+"destroy_room", `{"RoomId":"m1"}`))
@@ -138,7 +138,7 @@ func TestPartAGetRoomMetadata(t *testing.T) {
 			}
 		}
 	}
-	e.runCases(t, "get_room_metadata", []string{"g1"}, []paCase{
+	e.runCases(t, "get_room_metadata", []string{"g1"}, []confCase{
 		{name: "all keys in the order set", body: `{"RoomId":"g1"}`, golden: "get_room_metadata_reply"},
 		{name: "Keys empty: all", body: `{"RoomId":"g1","Keys":[]}`, check: keys("b", "a", "c")},
 		{name: "Keys subset", body: `{"RoomId":"g1","Keys":["c","b"]}`, check: keys("b", "c")},
@@ -166,7 +166,7 @@ func TestPartADelRoomMetadata(t *testing.T) {
 			}
 		}
 	}
-	e.runCases(t, "del_room_metadata", []string{"d1"}, []paCase{
+	e.runCases(t, "del_room_metadata", []string{"d1"}, []confCase{
 		{name: "existing and unknown keys", body: `{"RoomId":"d1","Keys":["c","zz","a","c"]}`, golden: "del_room_metadata_reply",
 			check: func(t *testing.T, env envelope) {
 				if got := e.metadata(t, "d1"); !slices.Equal(got, []kv{{"b", "2"}}) {
@@ -184,11 +184,11 @@ func TestPartADelRoomMetadata(t *testing.T) {
 		{name: "last key", body: `{"RoomId":"d1","Keys":["b"]}`, check: stored(2)},
 	})
 	cbs := e.callbacksOf(t, cmdDelMeta, 2)
-	paGolden(t, "del_room_metadata_callbacks", renderCallbacks(cbs))
+	e.golden(t, "del_room_metadata_callbacks", renderCallbacks(cbs))
 }
 
 // robots returns a room's robots as get_robot answers them.
-func (e *paEnv) robots(t *testing.T, room string) []string {
+func (e *confEnv) robots(t *testing.T, room string) []string {
 	t.Helper()
 	env := mustOK(t, e.call(svc+"get_robot", map[string]string{"RoomId": room}))
 	var r struct{ RobotList_Account []string }
@@ -223,7 +223,7 @@ func TestPartAAddRobot(t *testing.T) {
 			}
 		}
 	}
-	e.runCases(t, "add_robot", []string{"rb"}, []paCase{
+	e.runCases(t, "add_robot", []string{"rb"}, []confCase{
 		{name: "two robots", body: robotBody("rb", "bot1", "bot2"), golden: "add_robot_reply", check: robotsAre("bot1", "bot2")},
 		{name: "a robot again", body: robotBody("rb", "bot1", "bot1"), check: robotsAre("bot1", "bot2")},
 		{name: "account not imported", body: robotBody("rb", "bot3", "ghost"), code: 70107},
@@ -264,7 +264,7 @@ func TestPartAGetRobot(t *testing.T) {
 	mustOK(t, e.call(svc+"add_robot", robotBody("rb", "bot2")))
 	e.clk.Advance(time.Second)
 	mustOK(t, e.call(svc+"add_robot", robotBody("rb", "bot1")))
-	e.runCases(t, "get_robot", []string{"rb"}, []paCase{
+	e.runCases(t, "get_robot", []string{"rb"}, []confCase{
 		{name: "in the order added", body: `{"RoomId":"rb"}`, golden: "get_robot_reply"},
 		{name: "no robots: empty list", body: `{"RoomId":"none"}`, check: func(t *testing.T, env envelope) {
 			if string(env.Response) != `{"RobotList_Account":[]}` {
@@ -293,7 +293,7 @@ func TestPartADelRobot(t *testing.T) {
 			}
 		}
 	}
-	e.runCases(t, "del_robot", []string{"rb"}, []paCase{
+	e.runCases(t, "del_robot", []string{"rb"}, []confCase{
 		{name: "one robot", body: robotBody("rb", "bot2"), golden: "del_robot_reply", check: robotsAre("bot1", "bot3")},
 		{name: "the same again", body: robotBody("rb", "bot2"), check: robotsAre("bot1", "bot3")},
 		{name: "a person is not a robot: untouched", body: robotBody("rb", "human"), check: func(t *testing.T, env envelope) {

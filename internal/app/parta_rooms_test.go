@@ -20,7 +20,7 @@ func TestPartACreateRoom(t *testing.T) {
 	e.importAccounts("anchor1", "anchor2")
 	infoGolden := func(id, golden string) func(t *testing.T, env envelope) {
 		return func(t *testing.T, _ envelope) {
-			paGolden(t, golden, normalizeReply(e.roomInfo(t, id).Raw))
+			e.golden(t, golden, normalizeReply(e.roomInfo(t, id).Raw))
 		}
 	}
 	room := func(kv ...any) map[string]any {
@@ -31,7 +31,7 @@ func TestPartACreateRoom(t *testing.T) {
 		return map[string]any{"RoomInfo": info}
 	}
 	watch := []string{"gen-2024"}
-	e.runCases(t, "create_room", watch, []paCase{
+	e.runCases(t, "create_room", watch, []confCase{
 		// The three documented generations of the body (rest-api.md §5).
 		{name: "2024 generation", body: room("RoomId", "gen-2024", "Owner_Account", "anchor1", "RoomName", "Old style",
 			"MaxMemberCount", 300, "IsSeatEnabled", true, "TakeSeatMode", 2, "IsMessageDisabled", true, "CoverURL", "https://x/c.png",
@@ -85,7 +85,7 @@ func TestPartACreateRoom(t *testing.T) {
 	// The create callback of the oldest generation carries its fields.
 	// Callbacks of different rooms may arrive in any order; pick the room's.
 	cb := e.callbackWith(t, cmdCreate, `"RoomId":"gen-2024"`)
-	paGolden(t, "create_room_2024_callback", renderCallbacks([]callbackRequest{cb}))
+	e.golden(t, "create_room_2024_callback", renderCallbacks([]callbackRequest{cb}))
 }
 
 func TestPartAUpdateRoomInfo(t *testing.T) {
@@ -101,7 +101,7 @@ func TestPartAUpdateRoomInfo(t *testing.T) {
 		return map[string]any{"RoomInfo": info}
 	}
 	infoGolden := func(golden string) func(t *testing.T, env envelope) {
-		return func(t *testing.T, _ envelope) { paGolden(t, golden, normalizeReply(e.roomInfo(t, "u1").Raw)) }
+		return func(t *testing.T, _ envelope) { e.golden(t, golden, normalizeReply(e.roomInfo(t, "u1").Raw)) }
 	}
 	wantCallbacks := func(n int) func(t *testing.T, env envelope) {
 		return func(t *testing.T, _ envelope) {
@@ -111,7 +111,7 @@ func TestPartAUpdateRoomInfo(t *testing.T) {
 		}
 	}
 	watch := []string{"u1"}
-	e.runCases(t, "update_room_info", watch, []paCase{
+	e.runCases(t, "update_room_info", watch, []confCase{
 		{name: "only RoomName changes", body: upd("RoomName", "new name"), golden: "update_room_info_reply", check: func(t *testing.T, env envelope) {
 			infoGolden("update_room_info_name_only")(t, env)
 			wantCallbacks(1)(t, env)
@@ -164,7 +164,7 @@ func TestPartAUpdateRoomInfo(t *testing.T) {
 		{name: "body not JSON", body: `{"RoomInfo":{`, code: 60003},
 	})
 	cbs := e.callbacksOf(t, cmdUpdate, 5)
-	paGolden(t, "update_room_info_callbacks", renderCallbacks(cbs[:2]))
+	e.golden(t, "update_room_info_callbacks", renderCallbacks(cbs[:2]))
 }
 
 func TestPartAGetRoomList(t *testing.T) {
@@ -285,7 +285,7 @@ func TestPartAGetRoomList(t *testing.T) {
 	ascFirst := list(t, map[string]any{"Next": "", "Count": 2, "SortDirection": "ascend"})
 	tampered := []byte(first.Next)
 	tampered[3] ^= 1
-	e.runCases(t, "get_room_list", []string{"l00"}, []paCase{
+	e.runCases(t, "get_room_list", []string{"l00"}, []confCase{
 		{name: "golden first page", body: `{"Next":"","Count":2}`, golden: "get_room_list_reply"},
 		{name: "second page from the cursor", body: map[string]any{"Next": first.Next, "Count": 2}, check: func(t *testing.T, env envelope) {
 			var p page
@@ -320,7 +320,7 @@ func TestPartAGetRoomStats(t *testing.T) {
 	e.create(map[string]any{"RoomId": "s2"})
 	for _, api := range []string{"get_room_stats", "get_room_statistic"} {
 		t.Run(api, func(t *testing.T) {
-			e.runCases(t, api, []string{"s1"}, []paCase{
+			e.runCases(t, api, []string{"s1"}, []confCase{
 				{name: "fresh room: all zero", body: `{"RoomId":"s2"}`, golden: "get_room_stats_zero"},
 				{name: "RoomId missing", body: `{}`, code: 100002},
 				{name: "RoomId 49 bytes", body: `{"RoomId":"` + rep("s", 49) + `"}`, code: 100002},
@@ -346,7 +346,7 @@ func TestPartAGetRoomStats(t *testing.T) {
 	if string(a.Response) != string(b.Response) {
 		t.Errorf("the alias answers differently: %s vs %s", a.Response, b.Response)
 	}
-	paGolden(t, "get_room_stats_counted", normalizeReply(a.Raw))
+	e.golden(t, "get_room_stats_counted", normalizeReply(a.Raw))
 	if !strings.Contains(string(e.roomInfo(t, "s1").Response), `"ViewCount":3`) {
 		t.Error("TotalViewers is not the room's ViewCount")
 	}

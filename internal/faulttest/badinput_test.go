@@ -102,7 +102,9 @@ func runBadInput(t *testing.T, randomBodies int) {
 		{"no identifier", "POST", change + auth(fmt.Sprint(appA), "", sig), []byte(`{}`), 60004},
 		{"empty UserSig", "POST", change + auth(fmt.Sprint(appA), adminID, ""), []byte(`{}`), 70002},
 		{"truncated UserSig", "POST", change + auth(fmt.Sprint(appA), adminID, sig[:len(sig)/2]), []byte(`{}`), 70003},
-		{"UserSig cut by one", "POST", change + auth(fmt.Sprint(appA), adminID, sig[:len(sig)-1]), []byte(`{}`), 70003},
+		// Cut one character of data: a trailing '_' is only Base64 padding, which the
+		// verifier accepts either way, so it is stripped first.
+		{"UserSig cut by one", "POST", change + auth(fmt.Sprint(appA), adminID, strings.TrimRight(sig, "_")[:len(strings.TrimRight(sig, "_"))-1]), []byte(`{}`), 70003},
 		{"garbage UserSig", "POST", change + auth(fmt.Sprint(appA), adminID, "!!!not-a-sig***"), []byte(`{}`), 70003},
 		{"huge UserSig", "POST", change + auth(fmt.Sprint(appA), adminID, strings.Repeat("A", 30000)), []byte(`{}`), 70003},
 		{"UserSig of another user", "POST", change + auth(fmt.Sprint(appA), adminID, otherSig), []byte(`{}`), 70013},

@@ -74,9 +74,9 @@ func TestDiskFullLong(t *testing.T) {
 }
 
 func runDiskFull(t *testing.T, cycles int, fullFor time.Duration) {
-	// 16 MiB rather than less: SQLite's WAL grows to about 4 MiB (1000 pages) before its
-	// automatic checkpoint recycles it, so on a smaller disk roomd's own WAL fills it and
-	// there is no space to give back.
+	// 16 MiB rather than less: SQLite's WAL grows to a few MiB (1,000 pages and more under
+	// load) before a checkpoint lets it start over, so on a smaller disk roomd's own WAL
+	// fills it and there is no space to give back.
 	dir := mountTmpfs(t, "16m")
 	rcv := newReceiver(t)
 	rd := newRoomd(t, dir, procConfig{Apps: []appSpec{{ID: appA, Key: keyA, CallbackURL: rcv.URL(),

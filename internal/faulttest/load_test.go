@@ -250,8 +250,9 @@ func waitDelivered(t *testing.T, rcv *receiver, rooms []*roomLog, final map[stri
 		if len(missing) > 10 {
 			missing = append(missing[:10], "…")
 		}
-		t.Fatalf("after %s: %d OK'd changes still without a callback (%v); rooms whose last callback is not their final owner: %v",
-			timeout, len(missingOK(rooms, rcv.delivered())), missing, lagging)
+		problems, _ := checkCallbacks(rooms, rcv.all(), final)
+		t.Fatalf("after %s: %d OK'd changes still without a callback (%v); rooms whose last callback is not their final owner: %v; what the receiver got so far:\n  %s",
+			timeout, len(missingOK(rooms, rcv.delivered())), missing, lagging, strings.Join(problems, "\n  "))
 	}
 	t.Logf("all callbacks delivered %s after the load stopped", time.Since(start).Round(time.Millisecond))
 }

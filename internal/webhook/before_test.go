@@ -7,10 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/roomd/roomd/internal/golden"
 	"github.com/roomd/roomd/internal/store"
 )
 
@@ -167,6 +169,6 @@ func TestBodiesPeopleGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, c.name, dumpRequest(t, cfg, Delivery{ID: "msg_x_1", App: cfg.App, Command: c.cmd, Body: b, ClientIP: "127.0.0.1", Platform: PlatformRESTAPI}, now))
+		golden.Check(t, filepath.Join("testdata", c.name), dumpRequest(t, cfg, Delivery{ID: "msg_x_1", App: cfg.App, Command: c.cmd, Body: b, ClientIP: "127.0.0.1", Platform: PlatformRESTAPI}, now))
 	}
 }

@@ -4,34 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/roomd/roomd/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n got: %s\nwant: %s", name, got, want)
-	}
-}
 
 // dumpRequest renders a callback request as the App backend sees it: method, URL, the
 // headers that matter, and the body.
@@ -93,7 +72,7 @@ func TestCallbackRequestsGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := Delivery{ID: "msg_0123456789ab_42", App: c.cfg.App, Command: c.cmd, Body: body, ClientIP: "127.0.0.1", Platform: PlatformRESTAPI}
-			golden(t, c.name, dumpRequest(t, c.cfg, d, now))
+			golden.Check(t, filepath.Join("testdata", c.name), dumpRequest(t, c.cfg, d, now))
 		})
 	}
 }

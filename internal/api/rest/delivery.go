@@ -69,6 +69,32 @@ func eventState(s string) (store.EventState, error) {
 	return "", errorf(0, "State must be pending, retrying, delivered or dead")
 }
 
+// eventFilter is the part of a list_events or redrive request that picks events: a room, a
+// state and a start time (Unix seconds), and how many at the most.
+type eventFilter struct {
+	RoomId string `json:"RoomId"`
+	State  string `json:"State"`
+	Since  int64  `json:"Since"`
+	Limit  int    `json:"Limit"`
+}
+
+// query checks the filter and returns it as a store query of app; a Limit that is not
+// positive or above maxLimit becomes maxLimit.
+func (f eventFilter) query(app uint64, maxLimit int) (store.EventQuery, error) {
+	st, err := eventState(f.State)
+	if err != nil {
+		return store.EventQuery{}, err
+	}
+	q := store.EventQuery{App: app, RoomID: f.RoomId, State: st, Limit: f.Limit}
+	if q.Limit <= 0 || q.Limit > maxLimit {
+		q.Limit = maxLimit
+	}
+	if f.Since > 0 {
+		q.Since = time.Unix(f.Since, 0)
+	}
+	return q, nil
+}
+
 func (h *Handler) listEvents(ctx context.Context, c *call) (any, error) {
 	var req struct {
 		RoomId   string `json:"RoomId"`
@@ -80,17 +106,12 @@ func (h *Handler) listEvents(ctx context.Context, c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	st, err := eventState(req.State)
+	// Not embedded in req: a type error would name the field eventFilter.State.
+	q, err := eventFilter{RoomId: req.RoomId, State: req.State, Since: req.Since, Limit: req.Limit}.query(c.app.ID, maxDeliveryPage)
 	if err != nil {
 		return nil, err
 	}
-	if req.Limit <= 0 || req.Limit > maxDeliveryPage {
-		req.Limit = maxDeliveryPage
-	}
-	q := store.EventQuery{App: c.app.ID, RoomID: req.RoomId, State: st, BeforeID: req.BeforeId, Limit: req.Limit}
-	if req.Since > 0 {
-		q.Since = time.Unix(req.Since, 0)
-	}
+	q.BeforeID = req.BeforeId
 	evs, err := h.o.Delivery.List(ctx, q)
 	if err != nil {
 		return nil, err
@@ -102,7 +123,7 @@ func (h *Handler) listEvents(ctx context.Context, c *call) (any, error) {
 	for _, e := range evs {
 		out.Events = append(out.Events, h.eventJSON(e, false))
 	}
-	if len(evs) == req.Limit {
+	if len(evs) == q.Limit {
 		out.NextBeforeId = evs[len(evs)-1].ID
 	}
 	return out, nil
@@ -141,30 +162,18 @@ func (h *Handler) resendEvent(ctx context.Context, c *call) (any, error) {
 }
 
 func (h *Handler) redrive(ctx context.Context, c *call) (any, error) {
-	var req struct {
-		State  string `json:"State"`
-		Since  int64  `json:"Since"`
-		RoomId string `json:"RoomId"`
-		Limit  int    `json:"Limit"`
-	}
+	var req eventFilter
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	st, err := eventState(req.State)
+	q, err := req.query(c.app.ID, 10000)
 	if err != nil {
 		return nil, err
 	}
-	if st != store.EventDead && st != store.EventDelivered {
+	if q.State != store.EventDead && q.State != store.EventDelivered {
 		return nil, errorf(0, "State must be dead or delivered")
 	}
-	if req.Limit <= 0 || req.Limit > 10000 {
-		req.Limit = 10000
-	}
-	q := store.EventQuery{App: c.app.ID, RoomID: req.RoomId, State: st}
-	if req.Since > 0 {
-		q.Since = time.Unix(req.Since, 0)
-	}
-	n, err := h.o.Delivery.Redrive(ctx, q, req.Limit)
+	n, err := h.o.Delivery.Redrive(ctx, q, q.Limit)
 	if err != nil {
 		return nil, err
 	}

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/roomd/roomd/internal/account"
 	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/golden"
 	"github.com/roomd/roomd/internal/room"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/sqlite"
@@ -23,26 +22,6 @@ import (
 	"github.com/roomd/roomd/internal/webhook"
 	"github.com/roomd/roomd/internal/webhook/dispatcher"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n got: %s\nwant: %s", name, got, want)
-	}
-}
 
 const (
 	fixedReqID = "Id-0123456789abcdef0123456789abcdef-O-Seq-1"
@@ -65,7 +44,7 @@ func TestEnvelopesGolden(t *testing.T) {
 	b.WriteByte('\n')
 	writeFailure(&b, CodeBadJSON, `quote " and <tag> & control `+"\x01", fixedReqID)
 	b.WriteByte('\n')
-	golden(t, "envelopes.golden", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "envelopes.golden"), b.Bytes())
 }
 
 // newTestHandler returns a handler over a real SQLite store with one app whose admin is

@@ -7,15 +7,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/sign_golden.json from the current Sign output")
+	"github.com/roomd/roomd/internal/golden"
+)
 
 // vectors mirrors testdata/vectors.json, the worked example of the spec's §4.
 type vectors struct {
@@ -239,7 +238,7 @@ func TestSignGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join("testdata", "sign_golden.json")
-	if *update {
+	if golden.Updating() { // -update or ROOMD_UPDATE_GOLDEN=1: rewrite sign_golden.json from the current Sign output
 		b, _ := json.MarshalIndent(goldenSign{
 			Comment: "Sign and SignWithUserBuf output for the inputs of vectors.json (userbuf 0x05), zlib default level of Go's compress/zlib. Regenerate with: go test -run TestSignGolden -update",
 			Plain:   plain,

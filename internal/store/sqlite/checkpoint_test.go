@@ -34,8 +34,8 @@ func TestCheckpointerBoundsTheWAL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Unbounded, the WAL would hold every page: more than 4,000 frames of 4 KiB; bounded, it
-	// holds the hard limit plus what commits while one checkpoint runs.
+	// Unbounded, the WAL would hold every page: about 5,000 frames of 4 KiB; bounded, it
+	// stays within a few times the hard limit (200 here).
 	const frame = 4096 + 24
 	if max := int64(2500 * frame); st.Size() > max {
 		t.Errorf("WAL is %d bytes (%d frames), want at most %d frames", st.Size(), st.Size()/frame, max/frame)

@@ -42,29 +42,16 @@ func (r reader) MemberList(ctx context.Context, p store.MemberListParams) ([]sto
 		q += ` AND (joined_at > ? OR (joined_at = ? AND user_id > ?))`
 		args = append(args, ms(p.After.JoinedAt), ms(p.After.JoinedAt), p.After.UserID)
 	}
-	limit := p.Limit
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
-	}
 	q += ` ORDER BY joined_at, user_id LIMIT ?`
-	args = append(args, limit)
-	rows, err := r.q.query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list members of room %s: %w", p.RoomID, err)
-	}
-	defer rows.Close()
-	var out []store.Member
-	for rows.Next() {
+	args = append(args, pageLimit(p.Limit))
+	return queryList(ctx, r.q, "list members of room "+p.RoomID, func(rows *sql.Rows) (store.Member, error) {
 		m := store.Member{App: p.App, RoomID: p.RoomID}
 		var robot, joined int64
-		if err := rows.Scan(&m.UserID, &robot, &joined); err != nil {
-			return nil, fmt.Errorf("list members of room %s: %w", p.RoomID, err)
-		}
+		err := rows.Scan(&m.UserID, &robot, &joined)
 		m.IsRobot = robot != 0
 		m.JoinedAt = fromMS(joined)
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		return m, err
+	}, q, args...)
 }
 
 func (r reader) MemberCount(ctx context.Context, app uint64, roomID string, kind store.MemberKind) (int, error) {

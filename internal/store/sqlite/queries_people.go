@@ -14,20 +14,14 @@ import (
 // (store.PeopleReader, store.PeopleWriter). Schema: migrations/0003_people_messages.sql.
 
 func (r reader) AdminList(ctx context.Context, app uint64, roomID string) ([]string, error) {
-	rows, err := r.q.query(ctx, `SELECT user_id FROM room_admins WHERE sdkappid = ? AND room_id = ? ORDER BY seq`, int64(app), roomID)
-	if err != nil {
-		return nil, fmt.Errorf("list admins of room %s: %w", roomID, err)
+	out, err := queryList(ctx, r.q, "list admins of room "+roomID, func(rows *sql.Rows) (u string, err error) {
+		err = rows.Scan(&u)
+		return u, err
+	}, `SELECT user_id FROM room_admins WHERE sdkappid = ? AND room_id = ? ORDER BY seq`, int64(app), roomID)
+	if out == nil && err == nil {
+		out = []string{} // an empty list, not null
 	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, fmt.Errorf("list admins of room %s: %w", roomID, err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 func (r reader) AdminIs(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
@@ -58,23 +52,14 @@ func (r reader) MuteGet(ctx context.Context, app uint64, roomID, userID string, 
 }
 
 func (r reader) MuteList(ctx context.Context, app uint64, roomID string, now time.Time) ([]store.Mute, error) {
-	rows, err := r.q.query(ctx, `SELECT user_id, muted_until, created_at FROM room_mutes WHERE sdkappid = ? AND room_id = ? AND muted_until > ? ORDER BY user_id`,
-		int64(app), roomID, now.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("list mutes of room %s: %w", roomID, err)
-	}
-	defer rows.Close()
-	var out []store.Mute
-	for rows.Next() {
+	return queryList(ctx, r.q, "list mutes of room "+roomID, func(rows *sql.Rows) (store.Mute, error) {
 		m := store.Mute{App: app, RoomID: roomID}
 		var until, created int64
-		if err := rows.Scan(&m.UserID, &until, &created); err != nil {
-			return nil, fmt.Errorf("list mutes of room %s: %w", roomID, err)
-		}
+		err := rows.Scan(&m.UserID, &until, &created)
 		m.Until, m.CreatedAt = fromMS(until), fromMS(created)
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		return m, err
+	}, `SELECT user_id, muted_until, created_at FROM room_mutes WHERE sdkappid = ? AND room_id = ? AND muted_until > ? ORDER BY user_id`,
+		int64(app), roomID, now.UnixMilli())
 }
 
 func (r reader) BanActive(ctx context.Context, app uint64, roomID, userID string, now time.Time) (bool, error) {
@@ -91,55 +76,29 @@ func (r reader) BanActive(ctx context.Context, app uint64, roomID, userID string
 }
 
 func (r reader) BanList(ctx context.Context, p store.BanListParams) ([]store.Ban, error) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := r.q.query(ctx, `SELECT user_id, banned_until, reason, created_at FROM room_bans
-		WHERE sdkappid = ? AND room_id = ? AND banned_until > ? ORDER BY created_at, user_id LIMIT ? OFFSET ?`,
-		int64(p.App), p.RoomID, p.Now.UnixMilli(), limit, max(p.Offset, 0))
-	if err != nil {
-		return nil, fmt.Errorf("list bans of room %s: %w", p.RoomID, err)
-	}
-	defer rows.Close()
-	var out []store.Ban
-	for rows.Next() {
+	return queryList(ctx, r.q, "list bans of room "+p.RoomID, func(rows *sql.Rows) (store.Ban, error) {
 		b := store.Ban{App: p.App, RoomID: p.RoomID}
 		var until, created int64
-		if err := rows.Scan(&b.UserID, &until, &b.Reason, &created); err != nil {
-			return nil, fmt.Errorf("list bans of room %s: %w", p.RoomID, err)
-		}
+		err := rows.Scan(&b.UserID, &until, &b.Reason, &created)
 		b.Until, b.CreatedAt = fromMS(until), fromMS(created)
-		out = append(out, b)
-	}
-	return out, rows.Err()
+		return b, err
+	}, `SELECT user_id, banned_until, reason, created_at FROM room_bans
+		WHERE sdkappid = ? AND room_id = ? AND banned_until > ? ORDER BY created_at, user_id LIMIT ? OFFSET ?`,
+		int64(p.App), p.RoomID, p.Now.UnixMilli(), pageLimit(p.Limit), max(p.Offset, 0))
 }
 
 func (r reader) MessageList(ctx context.Context, p store.MessageListParams) ([]store.Message, error) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := r.q.query(ctx, `SELECT seq, sender, msg_time, msg_body, cloud_custom_data, random, msg_id FROM room_messages
-		WHERE sdkappid = ? AND room_id = ? AND seq > ? ORDER BY seq LIMIT ?`, int64(p.App), p.RoomID, p.AfterSeq, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list messages of room %s: %w", p.RoomID, err)
-	}
-	defer rows.Close()
-	var out []store.Message
-	for rows.Next() {
+	return queryList(ctx, r.q, "list messages of room "+p.RoomID, func(rows *sql.Rows) (store.Message, error) {
 		m := store.Message{App: p.App, RoomID: p.RoomID}
 		var at, random int64
 		var body string
-		if err := rows.Scan(&m.Seq, &m.Sender, &at, &body, &m.CloudCustomData, &random, &m.MsgID); err != nil {
-			return nil, fmt.Errorf("list messages of room %s: %w", p.RoomID, err)
-		}
+		err := rows.Scan(&m.Seq, &m.Sender, &at, &body, &m.CloudCustomData, &random, &m.MsgID)
 		m.Time = fromMS(at)
 		m.Body = []byte(body)
 		m.Random = uint32(random)
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		return m, err
+	}, `SELECT seq, sender, msg_time, msg_body, cloud_custom_data, random, msg_id FROM room_messages
+		WHERE sdkappid = ? AND room_id = ? AND seq > ? ORDER BY seq LIMIT ?`, int64(p.App), p.RoomID, p.AfterSeq, pageLimit(p.Limit))
 }
 
 func (t *tx) AdminAdd(ctx context.Context, app uint64, roomID, userID string, at time.Time) (bool, error) {
