@@ -258,7 +258,7 @@ func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
 	if r.Method != http.MethodPost {
 		return nil, nil, nil, errorf(CodeBadRequest, "method "+r.Method+" is not allowed; use POST")
 	}
-	if ct := q.Get("contenttype"); ct != "" && ct != "json" {
+	if ct := q.Get("contenttype"); ct != "" && !strings.EqualFold(ct, "json") {
 		return nil, nil, nil, errorf(CodeBadRequest, "contenttype must be json")
 	}
 	name, ok := strings.CutPrefix(r.URL.Path, "/v4/")
