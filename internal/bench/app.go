@@ -12,6 +12,7 @@ import (
 
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/store"
 )
 
 // The bench app: one SDKAppID, one admin, two imported owners that every change_room_owner
@@ -113,14 +114,41 @@ func (r *Runner) startApp(ctx context.Context, name string, nRooms int, track bo
 	return a, nil
 }
 
+// groupStats returns the store's group-commit counters (database transactions, Tx calls)
+// when the server exposes them (the SQLite store does); ok is false otherwise.
+func (a *benchApp) groupStats() (batches, calls uint64, ok bool) {
+	st, ok := a.srv.(interface{ Store() store.Store })
+	if !ok {
+		return 0, 0, false
+	}
+	gs, ok := st.Store().(interface{ GroupStats() (uint64, uint64) })
+	if !ok {
+		return 0, 0, false
+	}
+	batches, calls = gs.GroupStats()
+	return batches, calls, true
+}
+
+// groupNote describes the group commits since (b0, c0) per operation, for the notes.
+func (a *benchApp) groupNote(b0, c0 uint64, ops int64) string {
+	b1, c1, ok := a.groupStats()
+	if !ok || b1 <= b0 || ops <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("store: %d commits carrying %d transaction calls (%.1f per commit, %.2f commits per operation)",
+		b1-b0, c1-c0, float64(c1-c0)/float64(b1-b0), float64(b1-b0)/float64(ops))
+}
+
 func (a *benchApp) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if a.srv != nil {
-		a.srv.Close(ctx)
-	}
+	// Client connections first: the server's graceful shutdown waits up to 5 s for a
+	// connection that was opened but never carried a request.
 	if a.hc != nil {
 		a.hc.CloseIdleConnections()
+	}
+	if a.srv != nil {
+		a.srv.Close(ctx)
 	}
 	a.rc.Close()
 }

@@ -115,6 +115,12 @@ type Result struct {
 	OpsPerSec float64 `json:"ops_per_sec"`
 	// RatioToL is OpsPerSec / L; 0 when it is not meaningful.
 	RatioToL float64 `json:"ratio_to_l,omitempty"`
+	// RatioToLByCPU is L's CPU time per request divided by this scenario's CPU time per
+	// operation: the ratio the scenario would reach if both were limited by CPU alone. On a
+	// machine shared with other work, whose share of the CPU changes between the loopback
+	// run and this one, it is the steadier of the two ratios; it overstates a scenario that
+	// is limited by something else (a lock, a disk, the single database writer).
+	RatioToLByCPU float64 `json:"ratio_to_l_by_cpu,omitempty"`
 	// LatencyOf says what the latency columns measure; empty when they are not measured.
 	LatencyOf string  `json:"latency_of,omitempty"`
 	P50Ms     float64 `json:"p50_ms"`
@@ -172,6 +178,7 @@ type Report struct {
 	Store       string    `json:"store"`
 	Durability  string    `json:"durability"`
 	L           float64   `json:"l_ops_per_sec"`
+	LCPUPerOpUs float64   `json:"l_cpu_us_per_op"`
 	Results     []*Result `json:"results"`
 	Notes       []string  `json:"notes"`
 }
@@ -289,6 +296,8 @@ type Runner struct {
 	Env  Env
 	// L is the loopback rate of this run in requests per second; 0 until measured.
 	L float64
+	// LCPUPerOpUs is the process CPU time per loopback request, in microseconds.
+	LCPUPerOpUs float64
 
 	dirs []string
 }
@@ -296,7 +305,7 @@ type Runner struct {
 // timed returns the length of a timed scenario.
 func (r *Runner) timed() time.Duration {
 	if r.Opts.Quick {
-		return min(r.Opts.Duration, 500*time.Millisecond)
+		return min(r.Opts.Duration, 300*time.Millisecond)
 	}
 	return r.Opts.Duration
 }
@@ -379,10 +388,13 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 		}
 		if s.NeedsL && r.L > 0 && res.OpsPerSec > 0 {
 			res.RatioToL = res.OpsPerSec / r.L
+			if r.LCPUPerOpUs > 0 && res.CPUPerOpUs > 0 {
+				res.RatioToLByCPU = r.LCPUPerOpUs / res.CPUPerOpUs
+			}
 		}
 		if name == "loopback" && res.Error == "" {
-			r.L = res.OpsPerSec
-			rep.L = r.L
+			r.L, r.LCPUPerOpUs = res.OpsPerSec, res.CPUPerOpUs
+			rep.L, rep.LCPUPerOpUs = r.L, r.LCPUPerOpUs
 		}
 		if s.Judge != nil && res.Error == "" {
 			s.Judge(r, res)

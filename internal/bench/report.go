@@ -17,15 +17,18 @@ func WriteTable(w io.Writer, rep *Report) {
 	}
 	fmt.Fprintln(w)
 	if rep.L > 0 {
-		fmt.Fprintf(w, "L = %s req/s (loopback HTTP ceiling, same run)\n", thousands(rep.L))
+		fmt.Fprintf(w, "L = %s req/s (loopback HTTP ceiling, same run; %.0f us of CPU per request)\n", thousands(rep.L), rep.LCPUPerOpUs)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tops/s\tx L\tp50\tp99\tmax\tpeak RSS\tCPU/op\tcallbacks\t")
+	fmt.Fprintln(tw, "scenario\tops/s\tx L\tx L (cpu)\tp50\tp99\tmax\tpeak RSS\tCPU/op\tcallbacks\t")
 	for _, r := range rep.Results {
-		ratio, lat50, lat99, latMax, cbs := "-", "-", "-", "-", "-"
+		ratio, ratioCPU, lat50, lat99, latMax, cbs := "-", "-", "-", "-", "-", "-"
 		if r.RatioToL > 0 {
 			ratio = strconv.FormatFloat(r.RatioToL, 'f', 2, 64)
+		}
+		if r.RatioToLByCPU > 0 {
+			ratioCPU = strconv.FormatFloat(r.RatioToLByCPU, 'f', 2, 64)
 		}
 		if r.LatencyOf != "" {
 			lat50, lat99, latMax = fmtMs(r.P50Ms), fmtMs(r.P99Ms), fmtMs(r.MaxMs)
@@ -46,7 +49,7 @@ func WriteTable(w io.Writer, rep *Report) {
 		if r.OpsPerSec > 0 {
 			ops = thousands(r.OpsPerSec)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, ops, ratio, lat50, lat99, latMax, mib(r.PeakRSS), cpu, cbs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, ops, ratio, ratioCPU, lat50, lat99, latMax, mib(r.PeakRSS), cpu, cbs)
 	}
 	tw.Flush()
 

@@ -61,7 +61,7 @@ func runLoopback(ctx context.Context, r *Runner) (*Result, error) {
 	ops, elapsed, err := closedLoop(ctx, r.Opts.Concurrency, r.timed(), &h, func(ctx context.Context, _ int) error {
 		return c.call(ctx, "live_engine_http_srv/change_room_owner", body)
 	})
-	res := &Result{Ops: ops, Seconds: elapsed.Seconds(), OpsPerSec: float64(ops) / elapsed.Seconds(), RatioToL: 1}
+	res := &Result{Ops: ops, Seconds: elapsed.Seconds(), OpsPerSec: float64(ops) / elapsed.Seconds(), RatioToL: 1, RatioToLByCPU: 1}
 	res.setLatency("request round trip", &h)
 	res.Target = "(is L)"
 	return res, err
@@ -82,6 +82,7 @@ func runOwnerChange(ctx context.Context, r *Runner) (*Result, error) {
 	var h histogram
 	bodies := make([][]byte, conc)
 	turn := make([]int, conc)
+	b0, c0, _ := a.groupStats()
 	cpu0 := cpuTime()
 	start := time.Now()
 	calls, loadTime, err := closedLoop(ctx, conc, r.timed(), &h, func(ctx context.Context, w int) error {
@@ -110,6 +111,9 @@ func runOwnerChange(ctx context.Context, r *Runner) (*Result, error) {
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("%d rooms, %d callers: %.0f change_room_owner/s acknowledged for %s; the queue drained %s after the load stopped (counted in the rate)",
 			nRooms, conc, float64(calls)/loadTime.Seconds(), loadTime.Round(time.Millisecond), end.Sub(loadEnd).Round(time.Millisecond)))
+	if n := a.groupNote(b0, c0, v.Verified); n != "" {
+		res.Notes = append(res.Notes, n)
+	}
 	if werr != nil {
 		return res, werr
 	}
@@ -224,7 +228,7 @@ func judgeLatency(r *Runner, res *Result) {
 // runDrain queues callbacks while the receiver answers 503, then brings it back and
 // measures the delivery rate until every callback has arrived, in order.
 func runDrain(ctx context.Context, r *Runner) (*Result, error) {
-	nRooms := r.scale(10_000, 200)
+	nRooms := r.scale(10_000, 100)
 	perRoom := 10
 	a, err := r.startApp(ctx, "drain", nRooms, true)
 	if err != nil {
@@ -269,6 +273,7 @@ func runDrain(ctx context.Context, r *Runner) (*Result, error) {
 	qtime := time.Since(qstart)
 	rejected := a.rc.rejected.Load()
 
+	b0, c0, _ := a.groupStats()
 	cpu0 := cpuTime()
 	up := time.Now()
 	a.rc.down.Store(false)
@@ -285,6 +290,9 @@ func runDrain(ctx context.Context, r *Runner) (*Result, error) {
 			queued, nRooms, qtime.Round(time.Millisecond), float64(queued)/qtime.Seconds(), rejected),
 		fmt.Sprintf("retry backoff of the bench app: %s doubling to %s, so the first retries after the receiver is back wait up to %s (counted in the rate)",
 			benchInitialBackoff, benchMaxBackoff, benchMaxBackoff))
+	if n := a.groupNote(b0, c0, v.Verified); n != "" {
+		res.Notes = append(res.Notes, n)
+	}
 	if werr != nil {
 		return res, werr
 	}
@@ -301,7 +309,7 @@ func judgeDrain(r *Runner, res *Result) {
 // runIdleRooms creates rooms through the REST API and reads the resident set after a full
 // garbage collection, with the server (and its idle rooms) still up.
 func runIdleRooms(ctx context.Context, r *Runner) (*Result, error) {
-	nRooms := r.scale(100_000, 2_000)
+	nRooms := r.scale(100_000, 1_000)
 	a, err := r.startApp(ctx, "idle-rooms", 0, false)
 	if err != nil {
 		return nil, err

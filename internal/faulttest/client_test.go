@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -74,9 +73,6 @@ func (c *client) call(ctx context.Context, base, api string, body any) (envelope
 
 // raw sends one request and decodes the envelope.
 func (c *client) raw(ctx context.Context, method, u string, body []byte) (envelope, error) {
-	if u == "" || u[0] == '/' || len(u) < 7 {
-		return envelope{}, errors.New("roomd is down")
-	}
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return envelope{}, err

@@ -90,6 +90,7 @@ func BenchmarkDelivery(b *testing.B) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 	b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/op")
 	if batches, calls := st.GroupStats(); batches > batches0 {
+		b.ReportMetric(float64(b.N)/float64(batches-batches0), "events/commit")
 		b.ReportMetric(float64(calls-calls0)/float64(batches-batches0), "tx/commit")
 	}
 }

@@ -2,7 +2,6 @@ package dispatcher
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +84,8 @@ type Dispatcher struct {
 	loading    bool
 	closed     bool
 	loadWake   chan struct{}
+	// records feeds the recorder (record.go) while Run runs.
+	records chan *recordReq
 }
 
 // New returns a dispatcher; it delivers nothing until Run.
@@ -235,6 +236,12 @@ func (d *Dispatcher) next() *roomQueue {
 
 // Run delivers until ctx is done. It loads the undelivered events of earlier runs first.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	d.records = make(chan *recordReq, maxRecordGroup)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		d.recordLoop(d.records)
+	}()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -260,6 +267,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.cond.Broadcast()
 	d.mu.Unlock()
 	wg.Wait()
+	close(d.records) // no worker records any more
+	<-recorded
 	return nil
 }
 
@@ -318,23 +327,29 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 	cfg := d.o.Configs.Get(ev.App)
 	att, reply := d.attempt(ctx, cfg, ev)
 	next := d.nextState(cfg, ev, att, reply)
+	// The App backend has answered: give the app's in-flight slot to another room now,
+	// while this attempt is being recorded. The room itself stays in flight until the
+	// record is written, so its next event still waits for it. (Held until the end, the
+	// slot made a delivery cost an HTTP round trip plus a group commit, and with the
+	// default 64 slots deliveries fell behind the REST calls that caused them.)
+	d.mu.Lock()
+	d.apps[ev.App].inFlight--
+	d.cond.Signal()
+	d.mu.Unlock()
 	var err error
 	if ctx.Err() != nil {
 		// Shutting down: the attempt was cut short by us, not by the App backend. Leave the
 		// event as it is stored; the next start sends it again.
 		err = ctx.Err()
 	} else {
-		rctx := context.WithoutCancel(ctx)
-		err = d.o.Store.Tx(rctx, func(tx store.Tx) error {
-			return tx.EventRecordAttempt(rctx, att, next)
-		})
+		// Grouped with other workers' records (record.go).
+		err = d.record(att, next)
 	}
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	q.inFlight = false
 	d.inFlight--
-	d.apps[ev.App].inFlight--
 	d.cond.Signal()
 	if err != nil {
 		// The outcome is not recorded: keep the event at the head and try again later.
@@ -430,8 +445,7 @@ func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.
 		rep.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.o.Now())
 		return att, rep
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+	if !isJSONObject(body) {
 		att.Error = "reply is not a JSON object"
 		return att, rep
 	}

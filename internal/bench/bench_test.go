@@ -1,0 +1,181 @@
+package bench
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHistogramQuantilesWithinOneBucket(t *testing.T) {
+	var h histogram
+	// 1..10000 µs: the q-quantile is q*10000 µs.
+	for i := 1; i <= 10000; i++ {
+		h.Record(time.Duration(i) * time.Microsecond)
+	}
+	for _, q := range []float64{0.5, 0.9, 0.99, 1} {
+		want := time.Duration(q*10000) * time.Microsecond
+		got := h.Quantile(q)
+		if got < want || float64(got-want) > float64(want)/50 {
+			t.Errorf("q%v = %v, want %v (within 2%%, never below)", q, got, want)
+		}
+	}
+	if h.Max() != 10*time.Millisecond || h.Count() != 10000 {
+		t.Errorf("max %v, count %d", h.Max(), h.Count())
+	}
+	var empty histogram
+	if empty.Quantile(0.5) != 0 {
+		t.Error("quantile of no samples")
+	}
+	for _, d := range []time.Duration{0, 1, 63, 64, 65, 1 << 20, 1<<40 + 12345} {
+		if b := bucketOf(d); bucketHigh(b) < d || (b > 0 && bucketHigh(b-1) >= d) {
+			t.Errorf("%v falls in bucket %d: (%v, %v]", d, b, bucketHigh(b-1), bucketHigh(b))
+		}
+	}
+}
+
+func TestEventSeq(t *testing.T) {
+	for id, want := range map[string]int64{"msg_0a1b2c3d4e5f_42": 42, "msg_x_1": 1} {
+		if got, ok := eventSeq(id); !ok || got != want {
+			t.Errorf("eventSeq(%q) = %d, %v", id, got, ok)
+		}
+	}
+	for _, id := range []string{"", "42", "msg_42", "msg_x_", "msg_x_-1", "msg_x_0", "evt_x_1"} {
+		if _, ok := eventSeq(id); ok {
+			t.Errorf("eventSeq(%q) accepted", id)
+		}
+	}
+}
+
+// post sends one Live.CallbackAfterChangeOwner, as roomd renders it, to the receiver.
+func post(t *testing.T, rc *receiver, url, id string, room, orig, cur string) int {
+	t.Helper()
+	body := `{"CallbackCommand":"Live.CallbackAfterChangeOwner","RoomId":"` + room + `","EventTime":` +
+		itoa(time.Now().UnixMilli()) + `,"Operator_Account":"administrator","CurrentOwner_Account":"` + cur +
+		`","OriginalOwner_Account":"` + orig + `"}`
+	req, _ := http.NewRequest(http.MethodPost, url+"?"+rc.query, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", itoa(time.Now().Unix()))
+	w := httptest.NewRecorder()
+	rc.ServeHTTP(w, req)
+	return w.Code
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// The receiver's verdicts: in order and complete verifies; a duplicate is tolerated; a
+// late event, a missing one, a wrong owner or a malformed request is a problem.
+func TestReceiverVerify(t *testing.T) {
+	o0, o1 := benchOwners[0], benchOwners[1]
+	newRC := func(t *testing.T) *receiver {
+		rc, err := newReceiver(benchAppID, benchAdmin, benchOwners, []string{"r1", "r2"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(rc.Close)
+		return rc
+	}
+	const u = "http://roomd.test/callback"
+	acked := map[string][]uint8{"r1": {1, 0}, "r2": {1}}
+
+	t.Run("in order, with a duplicate", func(t *testing.T) {
+		rc := newRC(t)
+		post(t, rc, u, "msg_i_1", "r1", o0, o1)
+		post(t, rc, u, "msg_i_2", "r2", o0, o1)
+		post(t, rc, u, "msg_i_1", "r1", o0, o1) // redelivered
+		post(t, rc, u, "msg_i_3", "r1", o1, o0)
+		v := rc.verify(acked)
+		if !v.OK() || v.Verified != 3 || v.Duplicates != 1 {
+			t.Errorf("%+v", v)
+		}
+	})
+	t.Run("out of order", func(t *testing.T) {
+		rc := newRC(t)
+		post(t, rc, u, "msg_i_3", "r1", o1, o0)
+		post(t, rc, u, "msg_i_1", "r1", o0, o1)
+		post(t, rc, u, "msg_i_2", "r2", o0, o1)
+		if v := rc.verify(acked); v.OK() {
+			t.Errorf("late event not caught: %+v", v)
+		}
+	})
+	t.Run("missing", func(t *testing.T) {
+		rc := newRC(t)
+		post(t, rc, u, "msg_i_1", "r1", o0, o1)
+		post(t, rc, u, "msg_i_2", "r2", o0, o1)
+		if v := rc.verify(acked); v.OK() || v.Verified != 2 || v.Expected != 3 {
+			t.Errorf("missing callback not caught: %+v", v)
+		}
+	})
+	t.Run("wrong owner", func(t *testing.T) {
+		rc := newRC(t)
+		post(t, rc, u, "msg_i_1", "r1", o1, o0)
+		post(t, rc, u, "msg_i_2", "r1", o0, o1)
+		post(t, rc, u, "msg_i_3", "r2", o0, o1)
+		if v := rc.verify(acked); v.OK() {
+			t.Errorf("wrong sequence not caught: %+v", v)
+		}
+	})
+	t.Run("malformed", func(t *testing.T) {
+		rc := newRC(t)
+		post(t, rc, u, "no-id", "r1", o0, o1)
+		if v := rc.verify(map[string][]uint8{}); v.OK() || v.Problems == 0 {
+			t.Errorf("request without webhook-id not caught: %+v", v)
+		}
+	})
+	t.Run("down", func(t *testing.T) {
+		rc := newRC(t)
+		rc.down.Store(true)
+		if code := post(t, rc, u, "msg_i_1", "r1", o0, o1); code != http.StatusServiceUnavailable {
+			t.Errorf("down: HTTP %d", code)
+		}
+		if rc.rejected.Load() != 1 || rc.accepted.Load() != 0 {
+			t.Errorf("rejected %d, accepted %d", rc.rejected.Load(), rc.accepted.Load())
+		}
+	})
+}
+
+func TestFlags(t *testing.T) {
+	o, err := parseFlags([]string{"--scenarios", "drain, owner-change,drain", "--duration", "3s", "--quick"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(o.Scenarios, ",") != "drain,owner-change" || o.Duration != 3*time.Second || !o.Quick || o.Store != "sqlite" {
+		t.Errorf("%+v", o)
+	}
+	for _, args := range [][]string{{"--scenarios", "nope"}, {"--duration", "0s"}, {"--concurrency", "0"}, {"extra"}} {
+		if _, err := parseFlags(args, io.Discard); !errors.Is(err, ErrUsage) {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+	if o, err := parseFlags([]string{"--help"}, io.Discard); o != nil || err != nil {
+		t.Errorf("--help: %v, %v", o, err)
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	met, missed := true, false
+	rep := &Report{Date: "2026-01-02T03:04:05Z", GoVersion: "go1.26", OS: "linux/amd64", CPUs: 2, Concurrency: 64,
+		Store: "sqlite", Durability: "process", L: 20000, LCPUPerOpUs: 80,
+		Results: []*Result{
+			{Scenario: "loopback", OpsPerSec: 20000, RatioToL: 1, RatioToLByCPU: 1, LatencyOf: "request round trip", P50Ms: 1.5, P99Ms: 12, MaxMs: 150, PeakRSS: 30 << 20, CPUPerOpUs: 80},
+			{Scenario: "owner-change", OpsPerSec: 5000, RatioToL: 0.25, RatioToLByCPU: 0.3, Callbacks: &verification{Expected: 10, Verified: 10},
+				Target: ">= 0.30 x L", TargetMet: &missed, Notes: []string{"a note"}},
+			{Scenario: "latency", Target: "p50 <= 2ms", TargetMet: &met},
+			{Scenario: "drain", Error: "boom"},
+		}}
+	var b bytes.Buffer
+	WriteTable(&b, rep)
+	out := b.String()
+	for _, want := range []string{"L = 20,000 req/s", "owner-change   5,000  0.25       0.30", "10/10 ok", ">= 0.30 x L: NOT MET",
+		"p50 <= 2ms: met", "drain         ERROR: boom", "a note", "1.50ms", "12.0ms", "150ms"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
