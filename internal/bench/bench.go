@@ -115,6 +115,11 @@ type Result struct {
 	OpsPerSec float64 `json:"ops_per_sec"`
 	// RatioToL is OpsPerSec / L; 0 when it is not meaningful.
 	RatioToL float64 `json:"ratio_to_l,omitempty"`
+	// L and LCPUPerOpUs are the loopback figures the ratios were computed against: the
+	// loopback row's for the scenario right after it, else a loopback run just before this
+	// scenario (see Run).
+	L           float64 `json:"l_ops_per_sec,omitempty"`
+	LCPUPerOpUs float64 `json:"l_cpu_us_per_op,omitempty"`
 	// RatioToLByCPU is L's CPU time per request divided by this scenario's CPU time per
 	// operation: the ratio the scenario would reach if both were limited by CPU alone. On a
 	// machine shared with other work, whose share of the CPU changes between the loopback
@@ -133,6 +138,9 @@ type Result struct {
 	// generator and receiver) per operation. Unlike a rate it hardly depends on what else
 	// the machine is running, so it is the figure to compare between two builds.
 	CPUPerOpUs float64 `json:"cpu_us_per_op,omitempty"`
+	// AllocPerOp is the Go heap allocated per operation, in bytes, by the whole process,
+	// over the same phase as CPUPerOpUs.
+	AllocPerOp float64 `json:"alloc_bytes_per_op,omitempty"`
 	// RSSAfterGC is the resident set after a full GC, for the memory scenario.
 	RSSAfterGC int64 `json:"rss_after_gc_bytes,omitempty"`
 	// Callbacks is the verification of the callbacks, for scenarios that send them.
@@ -153,10 +161,30 @@ func (r *Result) setLatency(of string, h *histogram) {
 
 // setCPU sets CPUPerOpUs from the CPU time of the measured phase; a scenario that does not
 // call it gets the CPU time of its whole run, set-up included.
-func (r *Result) setCPU(cpu time.Duration) {
+func (r *Result) setCPU(cpu time.Duration, alloc uint64) {
 	if r.Ops > 0 && cpu > 0 {
 		r.CPUPerOpUs = float64(cpu.Microseconds()) / float64(r.Ops)
+		r.AllocPerOp = float64(alloc) / float64(r.Ops)
 	}
+}
+
+// meter marks the start of a measured phase: CPU time and bytes allocated so far.
+type meter struct {
+	cpu   time.Duration
+	alloc uint64
+}
+
+func startMeter() meter {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return meter{cpu: cpuTime(), alloc: ms.TotalAlloc}
+}
+
+// since returns the CPU time used and the bytes allocated since m.
+func (m meter) since() (time.Duration, uint64) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return cpuTime() - m.cpu, ms.TotalAlloc - m.alloc
 }
 
 func (r *Result) judge(target string, met bool) {
@@ -356,15 +384,22 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 	if !resetPeakRSS() {
 		rep.Notes = append(rep.Notes, "peak RSS is the process peak since start (this kernel does not allow resetting VmHWM)")
 	}
+	prev := ""
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			break
 		}
 		s, _ := lookup(name)
+		if s.NeedsL && prev != "loopback" && r.L > 0 {
+			// The speed a shared machine gives this process drifts over minutes, so each
+			// ratio is taken against an L measured right before its scenario.
+			r.remeasureL(ctx)
+		}
+		prev = name
 		runtime.GC()
 		debug.FreeOSMemory()
 		resetPeakRSS()
-		cpu0 := cpuTime()
+		m := startMeter()
 		var (
 			res *Result
 			err error
@@ -374,7 +409,6 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 		pprof.Do(ctx, pprof.Labels("scenario", name), func(ctx context.Context) {
 			res, err = s.Run(ctx, r)
 		})
-		cpu := cpuTime() - cpu0
 		if res == nil {
 			res = &Result{}
 		}
@@ -383,10 +417,11 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 			res.Error = err.Error()
 		}
 		res.PeakRSS = max(res.PeakRSS, peakRSS())
-		if res.CPUPerOpUs == 0 && res.Ops > 0 && cpu > 0 {
-			res.CPUPerOpUs = float64(cpu.Microseconds()) / float64(res.Ops)
+		if res.CPUPerOpUs == 0 {
+			res.setCPU(m.since())
 		}
 		if s.NeedsL && r.L > 0 && res.OpsPerSec > 0 {
+			res.L, res.LCPUPerOpUs = r.L, r.LCPUPerOpUs
 			res.RatioToL = res.OpsPerSec / r.L
 			if r.LCPUPerOpUs > 0 && res.CPUPerOpUs > 0 {
 				res.RatioToLByCPU = r.LCPUPerOpUs / res.CPUPerOpUs
@@ -398,6 +433,9 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 		}
 		if s.Judge != nil && res.Error == "" {
 			s.Judge(r, res)
+			if o.Quick {
+				res.TargetMet = nil // a smoke run measures nothing
+			}
 		}
 		rep.Results = append(rep.Results, res)
 	}
@@ -405,6 +443,23 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 		return rep, err
 	}
 	return rep, ctx.Err()
+}
+
+// remeasureL runs the loopback again, for at most 3 s, and makes it the current L.
+func (r *Runner) remeasureL(ctx context.Context) {
+	o := r.Opts
+	o.Duration = min(r.timed(), 3*time.Second)
+	sub := &Runner{Opts: o, Env: r.Env}
+	m := startMeter()
+	var res *Result
+	pprof.Do(ctx, pprof.Labels("scenario", "loopback"), func(ctx context.Context) {
+		res, _ = runLoopback(ctx, sub)
+	})
+	if res == nil || res.OpsPerSec <= 0 {
+		return // keep the previous L
+	}
+	res.setCPU(m.since())
+	r.L, r.LCPUPerOpUs = res.OpsPerSec, res.CPUPerOpUs
 }
 
 // newDataDir returns a fresh temporary data directory, removed at the end of the run

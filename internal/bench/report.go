@@ -21,7 +21,7 @@ func WriteTable(w io.Writer, rep *Report) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tops/s\tx L\tx L (cpu)\tp50\tp99\tmax\tpeak RSS\tCPU/op\tcallbacks\t")
+	fmt.Fprintln(tw, "scenario\tops/s\tx L\tx L (cpu)\tp50\tp99\tmax\tpeak RSS\tCPU/op\talloc/op\tcallbacks\t")
 	for _, r := range rep.Results {
 		ratio, ratioCPU, lat50, lat99, latMax, cbs := "-", "-", "-", "-", "-", "-"
 		if r.RatioToL > 0 {
@@ -45,11 +45,15 @@ func WriteTable(w io.Writer, rep *Report) {
 		if r.CPUPerOpUs > 0 {
 			cpu = strconv.FormatFloat(r.CPUPerOpUs, 'f', 0, 64) + "us"
 		}
+		alloc := "-"
+		if r.AllocPerOp > 0 {
+			alloc = strconv.FormatFloat(r.AllocPerOp/1024, 'f', 1, 64) + "KiB"
+		}
 		ops := "-"
 		if r.OpsPerSec > 0 {
 			ops = thousands(r.OpsPerSec)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, ops, ratio, ratioCPU, lat50, lat99, latMax, mib(r.PeakRSS), cpu, cbs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, ops, ratio, ratioCPU, lat50, lat99, latMax, mib(r.PeakRSS), cpu, alloc, cbs)
 	}
 	tw.Flush()
 
@@ -59,7 +63,9 @@ func WriteTable(w io.Writer, rep *Report) {
 		case r.Error != "":
 			fmt.Fprintf(w, "  %-13s ERROR: %s\n", r.Scenario, r.Error)
 		case r.TargetMet == nil:
-			if r.Target != "" {
+			if r.Target != "" && rep.Quick && r.Scenario != "loopback" {
+				fmt.Fprintf(w, "  %-13s %s: not judged in a --quick run\n", r.Scenario, r.Target)
+			} else if r.Target != "" {
 				fmt.Fprintf(w, "  %-13s %s\n", r.Scenario, r.Target)
 			}
 		case *r.TargetMet:
@@ -70,6 +76,9 @@ func WriteTable(w io.Writer, rep *Report) {
 	}
 	fmt.Fprintln(w, "\nnotes:")
 	for _, r := range rep.Results {
+		if r.L > 0 && r.Scenario != "loopback" && r.L != rep.L {
+			fmt.Fprintf(w, "  %-13s ratios against L = %s req/s (%.0f us of CPU per request), measured just before it\n", r.Scenario, thousands(r.L), r.LCPUPerOpUs)
+		}
 		if r.LatencyOf != "" {
 			fmt.Fprintf(w, "  %-13s latency = %s\n", r.Scenario, r.LatencyOf)
 		}

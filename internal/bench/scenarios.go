@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/roomd/roomd/internal/auth/usersig"
 )
 
 func init() {
@@ -53,8 +55,11 @@ func runLoopback(ctx context.Context, r *Runner) (*Result, error) {
 	defer srv.Close()
 	hc := newHTTPClient(r.Opts.Concurrency)
 	defer hc.CloseIdleConnections()
-	// A UserSig-sized token, so the request line is as long as a real REST call's.
-	sig := "eJw1jV0LgjAYhf9K7DpE3Y2V0EWfRFRkYjfejfb6bsl0NFci9d.0m9yxdnnGw6-vCfO_sGQxmHwLLQcHdBWMY8Xcr5h3RjQ7DfiZrMuS4Rcf4UqwTfAC5Rg0X5SHnOc_8mI4gWXGxBFwZ6QAEYmrBDYvAgfSVbNjxp5vP1W0jDvFuvE0ukVvpT4gHlyN2ZDfH4D7wzo2wB6HABgoAAAA_"
+	// A real UserSig, so the request line is exactly as long as a REST call's.
+	sig, err := usersig.Sign(benchAppID, "loopback-key", benchAdmin, 86400, time.Now())
+	if err != nil {
+		return nil, err
+	}
 	c := newRESTClient(hc, "http://"+ln.Addr().String(), benchAppID, benchAdmin, sig)
 	body := changeOwnerRequest(nil, roomName(1), benchOwners[1])
 	var h histogram
@@ -83,7 +88,7 @@ func runOwnerChange(ctx context.Context, r *Runner) (*Result, error) {
 	bodies := make([][]byte, conc)
 	turn := make([]int, conc)
 	b0, c0, _ := a.groupStats()
-	cpu0 := cpuTime()
+	m := startMeter()
 	start := time.Now()
 	calls, loadTime, err := closedLoop(ctx, conc, r.timed(), &h, func(ctx context.Context, w int) error {
 		// Worker w owns rooms w, w+conc, w+2*conc, … and changes them in turn.
@@ -106,7 +111,7 @@ func runOwnerChange(ctx context.Context, r *Runner) (*Result, error) {
 	v := a.rc.verify(tr.byRoom(a))
 	total := end.Sub(start)
 	res := &Result{Ops: v.Verified, Seconds: total.Seconds(), OpsPerSec: float64(v.Verified) / total.Seconds(), Callbacks: &v}
-	res.setCPU(cpuTime() - cpu0)
+	res.setCPU(m.since())
 	res.setLatency("change_room_owner round trip", &h)
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("%d rooms, %d callers: %.0f change_room_owner/s acknowledged for %s; the queue drained %s after the load stopped (counted in the rate)",
@@ -147,7 +152,7 @@ func runLatency(ctx context.Context, r *Runner) (*Result, error) {
 	)
 	interval := time.Second / rate
 	d := r.timed()
-	cpu0 := cpuTime()
+	m := startMeter()
 	start := time.Now()
 	for i := 0; ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * interval)
@@ -188,11 +193,11 @@ func runLatency(ctx context.Context, r *Runner) (*Result, error) {
 	wctx, cancel := context.WithTimeout(ctx, r.drainTimeout())
 	defer cancel()
 	_, werr := a.rc.waitFor(wctx, tr.n.Load())
-	cpu := cpuTime() - cpu0
+	cpu, alloc := m.since()
 	v := a.rc.verify(tr.byRoom(a))
 	n := tr.n.Load()
 	res := &Result{Ops: n, Seconds: loadTime.Seconds(), OpsPerSec: float64(n) / loadTime.Seconds(), Callbacks: &v}
-	res.setCPU(cpu)
+	res.setCPU(cpu, alloc)
 	if werr != nil {
 		return res, werr
 	}
@@ -274,17 +279,17 @@ func runDrain(ctx context.Context, r *Runner) (*Result, error) {
 	rejected := a.rc.rejected.Load()
 
 	b0, c0, _ := a.groupStats()
-	cpu0 := cpuTime()
+	m := startMeter()
 	up := time.Now()
 	a.rc.down.Store(false)
 	wctx, cancel := context.WithTimeout(ctx, r.drainTimeout())
 	defer cancel()
 	end, werr := a.rc.waitFor(wctx, queued)
-	cpu := cpuTime() - cpu0
+	cpu, alloc := m.since()
 	v := a.rc.verify(tr.byRoom(a))
 	dt := end.Sub(up)
 	res := &Result{Ops: v.Verified, Seconds: dt.Seconds(), OpsPerSec: float64(v.Verified) / dt.Seconds(), Callbacks: &v}
-	res.setCPU(cpu)
+	res.setCPU(cpu, alloc)
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("%d callbacks queued over %d rooms in %s (%.0f change_room_owner/s) while the receiver answered 503 (%d attempts refused)",
 			queued, nRooms, qtime.Round(time.Millisecond), float64(queued)/qtime.Seconds(), rejected),
@@ -323,19 +328,19 @@ func runIdleRooms(ctx context.Context, r *Runner) (*Result, error) {
 		rooms[i] = roomName(i)
 	}
 	var h histogram
-	cpu0 := cpuTime()
+	m := startMeter()
 	start := time.Now()
 	if err := a.client.createRooms(ctx, r.Opts.Concurrency, rooms, benchOwners[0], &h); err != nil {
 		return nil, err
 	}
 	dt := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu, alloc := m.since()
 	rooms = nil
 	runtime.GC()
 	debug.FreeOSMemory()
 	after := rss()
 	res := &Result{Ops: int64(nRooms), Seconds: dt.Seconds(), OpsPerSec: float64(nRooms) / dt.Seconds(), RSSAfterGC: after}
-	res.setCPU(cpu)
+	res.setCPU(cpu, alloc)
 	res.setLatency("create_room round trip", &h)
 	res.Notes = append(res.Notes, fmt.Sprintf("%d rooms: RSS after GC %s (%s before creating them, server up); whole bench process, load generator included",
 		nRooms, mib(after), mib(before)))

@@ -26,7 +26,8 @@ type Options struct {
 	Now func() time.Time
 	// Workers bounds the attempts in flight across all apps (default 256).
 	Workers int
-	// MaxInFlightPerApp bounds one app's attempts in flight (default 64).
+	// MaxInFlightPerApp bounds one app's requests in flight to its App backend (default
+	// 64); a slot is given back when the backend has answered, before the attempt is recorded.
 	MaxInFlightPerApp int
 	// MaxInMemory bounds the undelivered events held in memory (default 50,000).
 	MaxInMemory int
