@@ -56,11 +56,16 @@ type roomQueue struct {
 	queued   bool      // in its app's ready list
 	dueAt    time.Time // when the head may be attempted
 	timerSet bool
+	// timerGen tells a stale backoff timer (one brought forward by wakeWaiting) from the
+	// current one.
+	timerGen uint64
 }
 
 type appState struct {
 	ready    []*roomQueue
 	inFlight int
+	// waiting holds the rooms whose head waits for a retry backoff.
+	waiting map[*roomQueue]struct{}
 }
 
 // Dispatcher is the delivery loop. Create it with New, feed it with Notify (the outbox's
@@ -180,26 +185,59 @@ func (d *Dispatcher) schedule(q *roomQueue) {
 	if q.inFlight || q.queued || len(q.events) == 0 || q.timerSet {
 		return
 	}
-	wait := q.dueAt.Sub(d.o.Now())
-	if wait > 0 {
-		q.timerSet = true
-		time.AfterFunc(wait, func() {
-			d.mu.Lock()
-			q.timerSet = false
-			d.schedule(q)
-			d.mu.Unlock()
-		})
-		return
-	}
 	a := d.apps[q.key.app]
 	if a == nil {
 		a = &appState{}
 		d.apps[q.key.app] = a
 		d.appOrder = append(d.appOrder, q.key.app)
 	}
+	wait := q.dueAt.Sub(d.o.Now())
+	if wait > 0 {
+		q.timerSet = true
+		q.timerGen++
+		gen := q.timerGen
+		if a.waiting == nil {
+			a.waiting = map[*roomQueue]struct{}{}
+		}
+		a.waiting[q] = struct{}{}
+		time.AfterFunc(wait, func() {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if q.timerGen != gen || !q.timerSet {
+				return // brought forward by wakeWaiting
+			}
+			q.timerSet = false
+			delete(a.waiting, q)
+			d.schedule(q)
+		})
+		return
+	}
 	a.ready = append(a.ready, q)
 	q.queued = true
 	d.cond.Signal()
+}
+
+// wakeWaiting makes every room of app that waits for a retry backoff ready now: an attempt
+// to the app's backend has just succeeded, so it is back, and its other rooms need not sit
+// out backoffs of up to MaxBackoff. The per-app in-flight limit still bounds the burst.
+// d.mu is held.
+func (d *Dispatcher) wakeWaiting(app uint64) {
+	a := d.apps[app]
+	if a == nil || len(a.waiting) == 0 {
+		return
+	}
+	now := d.o.Now()
+	rooms := make([]*roomQueue, 0, len(a.waiting))
+	for q := range a.waiting {
+		rooms = append(rooms, q)
+	}
+	clear(a.waiting)
+	for _, q := range rooms {
+		q.timerSet = false
+		q.timerGen++
+		q.dueAt = now
+		d.schedule(q)
+	}
 }
 
 // next blocks until a room's head event may be attempted and returns that room, marked in
@@ -364,6 +402,9 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 	}
 	if d.o.Observer != nil {
 		d.o.Observer(Result{Event: ev, Attempt: att, State: next.State})
+	}
+	if next.State == store.EventDelivered {
+		d.wakeWaiting(ev.App)
 	}
 	switch next.State {
 	case store.EventDelivered, store.EventDead:

@@ -232,3 +232,50 @@ func TestFailuresRetryInOrder(t *testing.T) {
 	f.waitTotal(t, 15)
 	f.checkOrder(t, 3, 5)
 }
+
+// A success to an app ends the backoff of its other rooms: after an outage, rooms waiting
+// for a long retry are delivered as soon as one delivery gets through.
+func TestSuccessEndsOtherRoomsBackoff(t *testing.T) {
+	var mu sync.Mutex
+	down := true
+	f, _ := newFixture(t, func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return false
+		}
+		return true
+	})
+	// A backoff far longer than the test: only the wake-up can deliver in time.
+	f.configs.Update(1, func(c *webhook.Config) {
+		c.Retry = webhook.RetryPolicy{Enabled: true, MaxAttempts: 10, InitialBackoff: time.Hour, MaxBackoff: time.Hour}
+	})
+	d := New(Options{Store: f.st, Configs: f.configs, Workers: 4})
+	run(t, d)
+	f.enqueue(t, d, 5, 2)
+	// Every room's head fails once and waits an hour.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, _ := f.st.EventStats(context.Background())
+		if st.Retrying == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("heads did not fail: %+v", st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	// A new room's event succeeds at once and wakes the others.
+	ob := webhook.NewOutbox(f.configs, time.Now, d.Notify)
+	f.st.Tx(context.Background(), func(tx store.Tx) error {
+		_, err := ob.Enqueue(context.Background(), tx, webhook.Emit{App: 1, RoomID: "fresh", Command: webhook.AfterChangeOwner,
+			Body: map[string]any{"RoomId": "fresh", "Seq": 1}})
+		return err
+	})
+	f.waitTotal(t, 11)
+	f.checkOrder(t, 5, 2)
+}

@@ -20,6 +20,10 @@
 // before a crash finds its event still pending or retrying at start-up, and it is sent
 // again with the same webhook-id, which lets the receiver de-duplicate.
 //
+// A successful delivery to an app ends the backoff of every other room of that app that is
+// waiting to retry: the App backend is evidently back, so its callbacks need not sit out
+// delays of up to MaxBackoff. The per-app in-flight limit still bounds the burst.
+//
 // # Memory bound
 //
 // At most MaxInMemory events are held. Beyond that, newly committed events are left in the
