@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/roomd/roomd/internal/wirejson"
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
@@ -159,7 +160,7 @@ type msgElem struct {
 }
 
 func elemBody(typ string, content any) json.RawMessage {
-	b, _ := json.Marshal([]msgElem{{MsgType: typ, MsgContent: content}})
+	b, _ := wirejson.Marshal([]msgElem{{MsgType: typ, MsgContent: content}})
 	return b
 }
 
@@ -192,7 +193,7 @@ func (s *MessageService) SendText(ctx context.Context, a Actor, m TextMessage) (
 // CustomData returns the Data of the TIMCustomElem of a custom message: the JSON encoding of
 // {"BusinessId": businessID, "Data": data} (spec rest-api.md §3.4).
 func CustomData(businessID, data string) string {
-	b, _ := json.Marshal(struct {
+	b, _ := wirejson.Marshal(struct {
 		BusinessId string `json:"BusinessId"`
 		Data       string `json:"Data"`
 	}{businessID, data})
@@ -382,7 +383,7 @@ func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendRe
 		if err := s.check(ctx, s.o.Store, a.App, m); err != nil {
 			return SendResult{}, err
 		}
-		body, err := json.Marshal(webhook.BeforeSendMsgBody{
+		body, err := wirejson.Marshal(webhook.BeforeSendMsgBody{
 			CallbackCommand: webhook.BeforeSendMsg, GroupId: m.roomID, Type: webhook.GroupTypeLive,
 			From_Account: m.sender, Operator_Account: a.Operator, Random: random, MsgId: id,
 			MsgBody: m.body, CloudCustomData: m.cloud, EventTime: created.UnixMilli(),

@@ -2,8 +2,8 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"github.com/roomd/roomd/internal/wirejson"
 	"time"
 
 	"github.com/roomd/roomd/internal/store"
@@ -48,7 +48,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx store.Tx, e Emit) (bool, error)
 	if !o.configs.Get(e.App).Enabled(e.Command) {
 		return false, nil
 	}
-	body, err := json.Marshal(e.Body)
+	body, err := wirejson.Marshal(e.Body)
 	if err != nil {
 		return false, fmt.Errorf("render %s: %w", e.Command, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/roomd/roomd/internal/wirejson"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -127,7 +128,8 @@ func (c *call) decode(v any) error {
 		if i := strings.LastIndexByte(field, '.'); i >= 0 {
 			field = field[i+1:]
 		}
-		if strings.HasSuffix(field, "_Account") || field == "UserID" {
+		// Accounts is multiaccount_import's legacy list of UserIDs: an account field too.
+		if strings.HasSuffix(field, "_Account") || field == "UserID" || field == "Accounts" {
 			return errorf(CodeAccountNotString, "account field "+te.Field+" must be a string")
 		}
 		return errorf(c.fam.invalid, "field "+te.Field+" must be "+jsonKind(te.Type.Kind().String())+", got "+te.Value)
@@ -206,7 +208,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeFailure(buf *bytes.Buffer, code int, info, reqID string) {
-	infoJSON, _ := json.Marshal(info)
+	infoJSON, _ := wirejson.Marshal(info)
 	buf.WriteString(`{"ActionStatus":"FAIL","ErrorCode":`)
 	buf.WriteString(strconv.Itoa(code))
 	buf.WriteString(`,"ErrorInfo":`)
@@ -221,7 +223,7 @@ func writeSuccess(buf *bytes.Buffer, reqID string, payload any, topLevel bool) e
 	buf.WriteString(reqID)
 	buf.WriteByte('"')
 	if payload != nil {
-		b, err := json.Marshal(payload)
+		b, err := wirejson.Marshal(payload)
 		if err != nil {
 			return err
 		}
