@@ -77,8 +77,10 @@ type Delivery struct {
 	// Workers is the largest number of callbacks in flight at once across all apps. The
 	// default is 256.
 	Workers int `yaml:"workers"`
-	// MaxInFlightPerApp is the largest number of callbacks in flight at once for one app, so
-	// that one slow App backend cannot take every worker. It must not exceed Workers. The
+	// MaxInFlightPerApp is the largest number of HTTP requests roomd has open to one app's
+	// backend at once (an attempt's slot is freed when the backend answers, while its
+	// record is still being written), so that one slow App backend cannot take every
+	// worker. It must not exceed Workers. The
 	// default is 64, or Workers when a configuration file sets that lower and leaves this
 	// key out.
 	MaxInFlightPerApp int `yaml:"max_in_flight_per_app"`
