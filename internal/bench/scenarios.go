@@ -116,16 +116,7 @@ func runOwnerChange(ctx context.Context, r *Runner) (*Result, error) {
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("%d rooms, %d callers: %.0f change_room_owner/s acknowledged for %s; the queue drained %s after the load stopped (counted in the rate)",
 			nRooms, conc, float64(calls)/loadTime.Seconds(), loadTime.Round(time.Millisecond), end.Sub(loadEnd).Round(time.Millisecond)))
-	if n := a.groupNote(b0, c0, v.Verified); n != "" {
-		res.Notes = append(res.Notes, n)
-	}
-	if werr != nil {
-		return res, werr
-	}
-	if !v.OK() {
-		return res, fmt.Errorf("callbacks did not verify: %d problems, e.g. %v", v.Problems, v.Examples)
-	}
-	return res, nil
+	return a.finish(res, b0, c0, &v, werr)
 }
 
 func judgeOwnerChange(r *Runner, res *Result) {
@@ -295,16 +286,7 @@ func runDrain(ctx context.Context, r *Runner) (*Result, error) {
 			queued, nRooms, qtime.Round(time.Millisecond), float64(queued)/qtime.Seconds(), rejected),
 		fmt.Sprintf("retry backoff of the bench app: %s doubling to %s, so the first retries after the receiver is back wait up to %s (counted in the rate)",
 			benchInitialBackoff, benchMaxBackoff, benchMaxBackoff))
-	if n := a.groupNote(b0, c0, v.Verified); n != "" {
-		res.Notes = append(res.Notes, n)
-	}
-	if werr != nil {
-		return res, werr
-	}
-	if !v.OK() {
-		return res, fmt.Errorf("callbacks did not verify: %d problems, e.g. %v", v.Problems, v.Examples)
-	}
-	return res, nil
+	return a.finish(res, b0, c0, &v, werr)
 }
 
 func judgeDrain(r *Runner, res *Result) {
@@ -352,3 +334,18 @@ func judgeIdleRooms(r *Runner, res *Result) {
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+
+// finish adds the group-commit note to res and turns a load error or callbacks that did not
+// verify into the scenario's error: a rate is only reported for verified callbacks.
+func (a *benchApp) finish(res *Result, b0, c0 uint64, v *verification, werr error) (*Result, error) {
+	if n := a.groupNote(b0, c0, v.Verified); n != "" {
+		res.Notes = append(res.Notes, n)
+	}
+	if werr != nil {
+		return res, werr
+	}
+	if !v.OK() {
+		return res, fmt.Errorf("callbacks did not verify: %d problems, e.g. %v", v.Problems, v.Examples)
+	}
+	return res, nil
+}
