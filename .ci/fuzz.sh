@@ -38,7 +38,20 @@ while read -r dir name; do
   count=$((count + 1))
   echo "== fuzz $dir $name ($FUZZTIME)"
   start=$SECONDS
-  if go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "./$dir"; then
+  log=$(mktemp)
+  status=0
+  go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "./$dir" 2>&1 | tee "$log" || status=$?
+  # Go's fuzzing engine sometimes ends a run with "context deadline exceeded" and no failing
+  # input when its time runs out while a worker is busy (seen on this 2-core machine under
+  # load). That is not a finding: run the target once more. A real failure writes its input
+  # to testdata/fuzz and fails again here.
+  if ((status != 0)) && grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+    echo "   fuzzing engine timed out without a failing input; running $name again"
+    status=0
+    go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "./$dir" || status=$?
+  fi
+  rm -f "$log"
+  if ((status == 0)); then
     echo "   ok ($((SECONDS - start))s)"
   else
     echo "   FAILED: $dir $name"

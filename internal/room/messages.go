@@ -364,6 +364,16 @@ func ParseMsgBody(raw []byte) (json.RawMessage, error) {
 			return nil, fmt.Errorf("element %d has no MsgContent object", i)
 		}
 	}
+	// A key given twice (say MsgContent as a string, then as an object) passes the checks
+	// above, which see only the last one, but a receiver's decoder may read the first: such
+	// a body is refused. Decoding into the element's shape sees every occurrence.
+	var shaped []struct {
+		MsgType    string
+		MsgContent map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(raw, &shaped); err != nil {
+		return nil, errors.New("message elements have a field of the wrong type")
+	}
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
 		return nil, errors.New("not an array of message elements")
