@@ -156,7 +156,8 @@ func ParseMemberCursor(next string) (returned int, after *store.Member, err erro
 		return 0, nil, bad
 	}
 	user, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
-	if err != nil || len(user) == 0 || !utf8.Valid(user) {
+	// The decoder skips '\r' and '\n'; only the exact text this server wrote is a cursor.
+	if err != nil || len(user) == 0 || !utf8.Valid(user) || base64.RawURLEncoding.EncodeToString(user) != parts[2] {
 		return 0, nil, bad
 	}
 	return n, &store.Member{UserID: string(user), JoinedAt: fromMSCursor(joined)}, nil

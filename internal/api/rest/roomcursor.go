@@ -70,7 +70,8 @@ func decodeRoomCursor(key string, app uint64, ascending bool, s string) (*store.
 		return nil, errBadCursor
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	if err != nil || len(b) < 2+2+cursorMACBytes {
+	// The decoder skips '\r' and '\n'; only the exact text this server wrote is a cursor.
+	if err != nil || len(b) < 2+2+cursorMACBytes || base64.RawURLEncoding.EncodeToString(b) != s {
 		return nil, errBadCursor
 	}
 	payload, mac := b[:len(b)-cursorMACBytes], b[len(b)-cursorMACBytes:]
