@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -50,6 +51,12 @@ func TestEnvelopesGolden(t *testing.T) {
 // newTestHandler returns a handler over a real SQLite store with one app whose admin is
 // "admin", and that admin's UserSig.
 func newTestHandler(t testing.TB) (*Handler, string) {
+	h, sig, _ := newTestHandlerStore(t)
+	return h, sig
+}
+
+// newTestHandlerStore is newTestHandler that also returns the store.
+func newTestHandlerStore(t testing.TB) (*Handler, string, store.Store) {
 	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "roomd.db")})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +86,7 @@ func newTestHandler(t testing.TB) (*Handler, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h, sig
+	return h, sig, st
 }
 
 // FuzzRESTBody sends arbitrary bodies to every API: the reply must always be HTTP 200 with a
@@ -143,4 +150,49 @@ func TestRequestIDFormat(t *testing.T) {
 	if len(id) != len("Id-")+32+len("-O-Seq-1") || !strings.HasPrefix(id, "Id-") || !strings.HasSuffix(id, "-O-Seq-1") {
 		t.Errorf("request id %q", id)
 	}
+}
+
+// TestDeliveryLogGolden pins the replies of roomd_delivery/list_events and get_event.
+func TestDeliveryLogGolden(t *testing.T) {
+	h, sig, st := newTestHandlerStore(t)
+	ctx := context.Background()
+	at := time.Unix(1700000000, 0)
+	err := st.Tx(ctx, func(tx store.Tx) error {
+		e := store.Event{App: testApp, RoomID: "r1", Command: "Live.CallbackAfterChangeOwner",
+			Body: []byte(`{"CallbackCommand":"Live.CallbackAfterChangeOwner","RoomId":"r1"}`), ClientIP: "127.0.0.1",
+			Platform: "RESTAPI", CreatedAt: at, NextAttemptAt: at}
+		if err := tx.EventInsert(ctx, &e); err != nil {
+			return err
+		}
+		if err := tx.EventRecordAttempt(ctx, store.Attempt{EventID: e.ID, N: 1, StartedAt: at, Duration: 3 * time.Millisecond,
+			URL: "http://127.0.0.1:9000/cb", StatusCode: 500, Response: "down", Error: "HTTP status 500"},
+			store.EventUpdate{State: store.EventRetrying, NextAttemptAt: at.Add(time.Second), LastError: "HTTP status 500"}); err != nil {
+			return err
+		}
+		return tx.EventRecordAttempt(ctx, store.Attempt{EventID: e.ID, N: 2, StartedAt: at.Add(time.Second), Duration: time.Millisecond,
+			URL: "http://127.0.0.1:9000/cb", StatusCode: 200, Response: `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`},
+			store.EventUpdate{State: store.EventDelivered, DeliveredAt: at.Add(time.Second + time.Millisecond)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqID := regexp.MustCompile(`"RequestId":"Id-[0-9a-f]{32}-O-Seq-[0-9]+"`)
+	webhookID := regexp.MustCompile(`"WebhookId":"msg_[0-9a-f]+_`)
+	var out bytes.Buffer
+	for _, c := range []struct{ api, body string }{
+		{"roomd_delivery/list_events", `{"RoomId":"r1"}`},
+		{"roomd_delivery/get_event", `{"EventId":1}`},
+		{"roomd_delivery/resend_event", `{"EventId":1}`},
+		{"roomd_delivery/list_events", `{"State":"bogus"}`},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/v4/"+c.api+"?sdkappid=1400000000&identifier=admin&usersig="+sig+"&random=1&contenttype=json", strings.NewReader(c.body))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		b := reqID.ReplaceAll(rec.Body.Bytes(), []byte(`"RequestId":"Id-00000000000000000000000000000000-O-Seq-0"`))
+		b = webhookID.ReplaceAll(b, []byte(`"WebhookId":"msg_INSTANCE_`))
+		out.WriteString(c.api + " " + c.body + "\n")
+		out.Write(b)
+		out.WriteString("\n")
+	}
+	golden.Check(t, filepath.Join("testdata", "delivery_log.golden"), out.Bytes())
 }
