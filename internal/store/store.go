@@ -38,6 +38,7 @@ type Store interface {
 type Reader interface {
 	MemberReader    // members.go
 	RoomExtraReader // roomextra.go
+	PresenceReader  // presence.go
 	PeopleReader    // people.go
 
 	AccountGet(ctx context.Context, app uint64, userID string) (Account, error)
@@ -69,6 +70,7 @@ type Tx interface {
 	Reader
 	MemberWriter    // members.go
 	RoomExtraWriter // roomextra.go
+	PresenceWriter  // presence.go
 	PeopleWriter    // people.go
 	DeliveryWriter  // delivery.go
 

@@ -113,7 +113,7 @@ func (t *tx) MetadataDelete(ctx context.Context, app uint64, roomID string, keys
 
 // deleteRoomExtras empties the part-A tables of a room; RoomDelete calls it.
 func (t *tx) deleteRoomExtras(ctx context.Context, app uint64, roomID string) error {
-	for _, table := range []string{"room_members", "room_stats", "room_metadata"} {
+	for _, table := range []string{"room_members", "room_stats", "room_metadata", "room_lost_members", "room_timers"} {
 		if _, err := t.q.exec(ctx, `DELETE FROM `+table+` WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID); err != nil {
 			return fmt.Errorf("delete %s of room %s: %w", table, roomID, err)
 		}

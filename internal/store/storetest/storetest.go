@@ -69,6 +69,7 @@ var groups = []struct {
 	{"RoomListAscending", testRoomListAscending},     // roomparta.go
 	{"People", testPeople},                           // people.go
 	{"EventInsertRecorded", testEventInsertRecorded}, // people.go
+	{"Presence", testPresence},                       // presence.go
 }
 
 // Harness opens stores for the subtests of the suite.
