@@ -15,6 +15,7 @@ import (
 
 	"github.com/roomd/roomd/internal/account"
 	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/golden"
 	"github.com/roomd/roomd/internal/room"
 	"github.com/roomd/roomd/internal/store"
@@ -41,9 +42,9 @@ func TestEnvelopesGolden(t *testing.T) {
 		FailAccounts []string `json:"FailAccounts"`
 	}{[]string{"bad id"}}, true)
 	b.WriteByte('\n')
-	writeFailure(&b, CodeRoomNotFound, "room does not exist: r1", fixedReqID)
+	writeFailure(&b, errcode.RoomNotFound, "room does not exist: r1", fixedReqID)
 	b.WriteByte('\n')
-	writeFailure(&b, CodeBadJSON, `quote " and <tag> & control `+"\x01", fixedReqID)
+	writeFailure(&b, errcode.BadJSON, `quote " and <tag> & control `+"\x01", fixedReqID)
 	b.WriteByte('\n')
 	golden.Check(t, filepath.Join("testdata", "envelopes.golden"), b.Bytes())
 }
@@ -138,7 +139,7 @@ func FuzzRESTBody(f *testing.F) {
 		if (env.ActionStatus == "OK") != (*env.ErrorCode == 0) {
 			t.Fatalf("%s: ActionStatus and ErrorCode disagree: %s", name, rec.Body.Bytes())
 		}
-		if *env.ErrorCode == CodeLiveInternal || *env.ErrorCode == CodeAccountInternal {
+		if *env.ErrorCode == errcode.LiveInternal || *env.ErrorCode == errcode.AccountInternal {
 			t.Fatalf("%s: internal error for body %q: %s", name, body, rec.Body.Bytes())
 		}
 	})
