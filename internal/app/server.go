@@ -163,7 +163,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	// One keep-alive client for After- and Before-callbacks alike.
 	workers := cfg.Delivery.Workers
 	if workers <= 0 {
-		workers = 256
+		workers = webhook.DefaultWorkers
 	}
 	client := dispatcher.NewClient(workers)
 	s.Dispatcher = dispatcher.New(dispatcher.Options{
