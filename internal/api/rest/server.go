@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,6 +92,20 @@ func New(o Options) *Handler {
 	h.routes = h.routeTable()
 	h.bufs.New = func() any { return new(bytes.Buffer) }
 	return h
+}
+
+// Root returns the handler of a whole listener: a request for exactly one of ownPaths goes to
+// own (roomd's own endpoints, such as /metrics and /healthz), and every other request to api.
+// So a path outside /v4/{service}/{command} ("/v4", "/v4/a//b", "/v5/x") is answered with
+// Tencent's envelope and 60009, never with net/http's 404 or its redirect to a cleaned path.
+func Root(api, own http.Handler, ownPaths ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slices.Contains(ownPaths, r.URL.Path) {
+			own.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
 
 // call is one authenticated REST request as a handler sees it.
