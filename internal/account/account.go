@@ -97,11 +97,8 @@ func (s *Service) Import(ctx context.Context, app uint64, p Profile) error {
 // ImportMany imports up to 100 accounts; the invalid ones are returned as failed and the
 // rest are imported.
 func (s *Service) ImportMany(ctx context.Context, app uint64, ps []Profile) (failed []string, err error) {
-	if len(ps) == 0 {
-		return nil, errcode.Invalid("", "the account list is empty")
-	}
-	if len(ps) > MaxBatch {
-		return nil, errcode.Invalid("", "%d accounts, at most %d per call", len(ps), MaxBatch)
+	if err := batchSize(len(ps)); err != nil {
+		return nil, err
 	}
 	var ok []Profile
 	for _, p := range ps {
@@ -135,7 +132,7 @@ type CheckResult struct {
 
 // Check reports for each UserID whether it is imported.
 func (s *Service) Check(ctx context.Context, app uint64, ids []string) ([]CheckResult, error) {
-	if err := batchSize(ids); err != nil {
+	if err := batchSize(len(ids)); err != nil {
 		return nil, err
 	}
 	out := make([]CheckResult, 0, len(ids))
@@ -168,7 +165,7 @@ type DeleteResult struct {
 
 // Delete deletes accounts; one that does not exist gets ResultCode 70107.
 func (s *Service) Delete(ctx context.Context, app uint64, ids []string) ([]DeleteResult, error) {
-	if err := batchSize(ids); err != nil {
+	if err := batchSize(len(ids)); err != nil {
 		return nil, err
 	}
 	out := make([]DeleteResult, len(ids))
@@ -193,12 +190,13 @@ func (s *Service) Delete(ctx context.Context, app uint64, ids []string) ([]Delet
 	return out, err
 }
 
-func batchSize(ids []string) error {
-	if len(ids) == 0 {
+// batchSize checks the number of accounts one call names: 1 to MaxBatch.
+func batchSize(n int) error {
+	if n == 0 {
 		return errcode.Invalid("", "the account list is empty")
 	}
-	if len(ids) > MaxBatch {
-		return errcode.Invalid("", "%d accounts, at most %d per call", len(ids), MaxBatch)
+	if n > MaxBatch {
+		return errcode.Invalid("", "%d accounts, at most %d per call", n, MaxBatch)
 	}
 	return nil
 }
