@@ -9,6 +9,9 @@ import (
 	"github.com/roomd/roomd/internal/store"
 )
 
+// The queries of room members, robots included (store.MemberReader, store.MemberWriter).
+// Schema: migrations/0002_members_stats_metadata.sql.
+
 func memberKindClause(k store.MemberKind) string {
 	switch k {
 	case store.MembersPeople:
@@ -44,7 +47,7 @@ func (r reader) MemberList(ctx context.Context, p store.MemberListParams) ([]sto
 	}
 	q += ` ORDER BY joined_at, user_id LIMIT ?`
 	args = append(args, pageLimit(p.Limit))
-	return queryList(ctx, r.q, "list members of room "+p.RoomID, func(rows *sql.Rows) (store.Member, error) {
+	return queryList(ctx, r.q, "list members of room "+p.RoomID, func(rows scanner) (store.Member, error) {
 		m := store.Member{App: p.App, RoomID: p.RoomID}
 		var robot, joined int64
 		err := rows.Scan(&m.UserID, &robot, &joined)

@@ -349,3 +349,36 @@ func testRoomList(t *testing.T, h *Harness) {
 		}
 	})
 }
+
+func testRoomListAscending(t *testing.T, h *Harness) {
+	s := h.Fresh(t)
+	insertRooms(t, s,
+		newRoom(app, "r-a", "u", at(1), 5, true),
+		newRoom(app, "r-b", "u", at(3), 9, true),
+		newRoom(app, "r-c", "u", at(1), 5, true),
+		newRoom(app, "r-d", "u", at(0), 5, true),
+		newRoom(app, "r-e", "u", at(2), 0, false),
+		newRoom(app, "r-h", "u", at(2), 0, true),
+	)
+	// The exact reverse of the descending order.
+	want := []string{"r-h", "r-c", "r-a", "r-d", "r-b"}
+	var got []string
+	var after *store.Room
+	for range 10 {
+		page, err := s.RoomList(ctx(t), store.RoomListParams{App: app, OnlyPublic: true, Limit: 2, After: after, Ascending: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			got = append(got, r.RoomID)
+		}
+		last := page[len(page)-1]
+		after = &last
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ascending pages = %v, want %v", got, want)
+	}
+}
