@@ -18,6 +18,7 @@ import (
 	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/golden"
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
 // The machinery of the conformance tests of the REST APIs (rooms_test.go, metadata_test.go,
@@ -58,7 +59,7 @@ func (c *manualClock) Advance(d time.Duration) {
 // confEnv is a running server for one conformance test.
 type confEnv struct {
 	*testServer
-	rc        *receiver
+	rc        *testkit.Receiver
 	clk       *manualClock
 	goldenDir string // the folder of the test's golden files below testdata
 }
@@ -70,7 +71,7 @@ func startConformance(t *testing.T, goldenDir string, start time.Time, cmds []st
 	t.Helper()
 	rc := newReceiver(t)
 	clk := &manualClock{t: start}
-	opts = append([]serverOption{withCallback(rc.URL+"/cb", cmds...)}, opts...)
+	opts = append([]serverOption{withCallback(rc.URL()+"/cb", cmds...)}, opts...)
 	ts := startServer(t, app.Options{Now: clk.Now}, opts...)
 	return &confEnv{testServer: ts, rc: rc, clk: clk, goldenDir: goldenDir}
 }
@@ -332,7 +333,7 @@ func renderCallbacks(rs []callbackRequest) []byte {
 		sort.Strings(keys)
 		q := url.Values{}
 		for _, k := range keys {
-			q.Set(k, r.Query[k])
+			q.Set(k, r.Query.Get(k))
 		}
 		body := randomRe.ReplaceAll(r.Body, []byte(`"Random":4026038328`))
 		body = msgIDRe.ReplaceAll(body, []byte(`"MsgId":"$1-$2-4026038328"`))
@@ -355,7 +356,7 @@ func (e *confEnv) callbacksOf(t *testing.T, cmd string, n int) []callbackRequest
 		}
 		return out
 	}
-	got := e.rc.waitFor(t, fmt.Sprintf("%d %s callbacks", n, cmd), 10*time.Second, func(g []callbackRequest) bool { return len(pick(g)) >= n })
+	got := e.rc.WaitFor(t, fmt.Sprintf("%d %s callbacks", n, cmd), 10*time.Second, func(g []callbackRequest) bool { return len(pick(g)) >= n })
 	return pick(got)
 }
 
@@ -363,7 +364,7 @@ func (e *confEnv) callbacksOf(t *testing.T, cmd string, n int) []callbackRequest
 func (e *confEnv) callbackWith(t *testing.T, cmd, match string) callbackRequest {
 	t.Helper()
 	var found callbackRequest
-	e.rc.waitFor(t, cmd+" with "+match, 10*time.Second, func(g []callbackRequest) bool {
+	e.rc.WaitFor(t, cmd+" with "+match, 10*time.Second, func(g []callbackRequest) bool {
 		for _, r := range g {
 			if r.Command == cmd && strings.Contains(string(r.Body), match) {
 				found = r

@@ -1,14 +1,12 @@
 package app_test
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"io"
 	"math/big"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/roomd/roomd/internal/app"
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
 // HTTPS: roomd serving the REST API with a certificate and key from the configuration.
@@ -76,24 +75,10 @@ func TestHTTPS(t *testing.T) {
 	}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	defer client.CloseIdleConnections()
+	c := &testkit.Client{Base: ts.Base, App: testApp, Identifier: testAdmin, Sig: ts.sig, HTTP: client}
 	post := func(api, body string) envelope {
 		t.Helper()
-		url := ts.Base + "/v4/" + api + "?sdkappid=" + itoa(testApp) + "&identifier=" + testAdmin + "&usersig=" + ts.sig + "&random=7&contenttype=json"
-		resp, err := client.Post(url, "application/json", bytes.NewReader([]byte(body)))
-		if err != nil {
-			t.Fatalf("POST %s over TLS: %v", api, err)
-		}
-		defer resp.Body.Close()
-		if resp.TLS == nil {
-			t.Fatal("reply not over TLS")
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		var env envelope
-		if err := json.Unmarshal(raw, &env); err != nil {
-			t.Fatalf("reply %q", raw)
-		}
-		env.Raw = raw
-		return env
+		return c.Do(t, api, body)
 	}
 	mustOK(t, post(svc+"create_room", `{"RoomInfo":{"RoomId":"tls-room","RoomType":"Live"}}`))
 	env := mustOK(t, post(svc+"get_room_list", `{"Next":"","Count":20}`))

@@ -41,7 +41,7 @@ func TestRoomQuotaThreshold(t *testing.T) {
 	first := e.callbackWith(t, cmdThreshold, `"CurRoomCount":7`)
 	e.golden(t, "room_threshold_callback", renderCallbacks([]callbackRequest{first}))
 	var createAt, thresholdAt int = -1, -1
-	for i, r := range e.rc.requests() {
+	for i, r := range e.rc.All() {
 		if r.Command == cmdCreate && strings.Contains(string(r.Body), `"RoomId":"q6"`) {
 			createAt = i
 		}

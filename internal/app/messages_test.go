@@ -117,7 +117,7 @@ func TestSendCustomMsg(t *testing.T) {
 func beforeBackend(t *testing.T, e *confEnv) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
-	e.rc.setRespond(func(n int, r callbackRequest, w http.ResponseWriter) {
+	e.rc.Respond(func(w http.ResponseWriter, _ *http.Request, r callbackRequest) {
 		reply := `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`
 		if r.Command == cmdBeforeSendMsg {
 			var body struct {
