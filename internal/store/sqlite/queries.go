@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -111,6 +112,21 @@ func queryList[T any](ctx context.Context, q querier, what string, scan func(sca
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// queryOne runs a query of one row and turns it into a T with scan, as queryList does for
+// many rows: no row is store.ErrNotFound, another error is wrapped with what ("get room r1").
+func queryOne[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(q.queryRow(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		var zero T
+		return zero, store.ErrNotFound
+	}
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
 }
 
 // deleteOne runs q, a DELETE of one user's row of a room, with (app, roomID, userID) and

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/roomd/roomd/internal/store"
@@ -13,18 +11,13 @@ import (
 // migrations/0001_init.sql.
 
 func (r reader) AccountGet(ctx context.Context, app uint64, userID string) (store.Account, error) {
-	a := store.Account{App: app, UserID: userID}
-	var created int64
-	err := r.q.queryRow(ctx, `SELECT nick, face_url, created_at FROM accounts WHERE sdkappid = ? AND user_id = ?`,
-		int64(app), userID).Scan(&a.Nick, &a.FaceURL, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Account{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.Account{}, fmt.Errorf("get account %s: %w", userID, err)
-	}
-	a.CreatedAt = fromMS(created)
-	return a, nil
+	return queryOne(ctx, r.q, "get account "+userID, func(row scanner) (store.Account, error) {
+		a := store.Account{App: app, UserID: userID}
+		var created int64
+		err := row.Scan(&a.Nick, &a.FaceURL, &created)
+		a.CreatedAt = fromMS(created)
+		return a, err
+	}, `SELECT nick, face_url, created_at FROM accounts WHERE sdkappid = ? AND user_id = ?`, int64(app), userID)
 }
 
 func (r reader) AccountCount(ctx context.Context, app uint64) (int, error) {

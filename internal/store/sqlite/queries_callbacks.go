@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/roomd/roomd/internal/store"
@@ -14,14 +12,8 @@ import (
 // store.CallbackConfigWriter). Schema: migrations/0001_init.sql.
 
 func (r reader) CallbackConfigGet(ctx context.Context, app uint64) (store.CallbackConfig, error) {
-	c, err := scanCallbackConfig(r.q.queryRow(ctx, `SELECT sdkappid, url, commands, token, token_enabled, updated_at FROM callback_configs WHERE sdkappid = ?`, int64(app)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.CallbackConfig{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.CallbackConfig{}, fmt.Errorf("get callback config: %w", err)
-	}
-	return c, nil
+	return queryOne(ctx, r.q, "get callback config", scanCallbackConfig,
+		`SELECT sdkappid, url, commands, token, token_enabled, updated_at FROM callback_configs WHERE sdkappid = ?`, int64(app))
 }
 
 func scanCallbackConfig(sc scanner) (store.CallbackConfig, error) {

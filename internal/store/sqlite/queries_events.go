@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -34,14 +33,7 @@ func scanEvent(sc scanner) (store.Event, error) {
 }
 
 func (r reader) EventGet(ctx context.Context, id int64) (store.Event, error) {
-	e, err := scanEvent(r.q.queryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Event{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.Event{}, fmt.Errorf("get event %d: %w", id, err)
-	}
-	return e, nil
+	return queryOne(ctx, r.q, fmt.Sprintf("get event %d", id), scanEvent, `SELECT `+eventColumns+` FROM events WHERE id = ?`, id)
 }
 
 func (r reader) events(ctx context.Context, q string, args ...any) ([]store.Event, error) {

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/roomd/roomd/internal/store"
@@ -30,14 +28,7 @@ func scanRoom(sc scanner) (store.Room, error) {
 }
 
 func (r reader) RoomGet(ctx context.Context, app uint64, roomID string) (store.Room, error) {
-	rm, err := scanRoom(r.q.queryRow(ctx, `SELECT `+roomColumns+` FROM rooms WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Room{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.Room{}, fmt.Errorf("get room %s: %w", roomID, err)
-	}
-	return rm, nil
+	return queryOne(ctx, r.q, "get room "+roomID, scanRoom, `SELECT `+roomColumns+` FROM rooms WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID)
 }
 
 func (r reader) RoomCount(ctx context.Context, app uint64) (int, error) {

@@ -14,18 +14,14 @@ import (
 // migrations/0003_admins_sanctions_messages.sql.
 
 func (r reader) MuteGet(ctx context.Context, app uint64, roomID, userID string, now time.Time) (store.Mute, error) {
-	m := store.Mute{App: app, RoomID: roomID, UserID: userID}
-	var until, created int64
-	err := r.q.queryRow(ctx, `SELECT muted_until, created_at FROM room_mutes WHERE sdkappid = ? AND room_id = ? AND user_id = ? AND muted_until > ?`,
-		int64(app), roomID, userID, now.UnixMilli()).Scan(&until, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Mute{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.Mute{}, fmt.Errorf("get mute of %s in room %s: %w", userID, roomID, err)
-	}
-	m.Until, m.CreatedAt = fromMS(until), fromMS(created)
-	return m, nil
+	return queryOne(ctx, r.q, "get mute of "+userID+" in room "+roomID, func(row scanner) (store.Mute, error) {
+		m := store.Mute{App: app, RoomID: roomID, UserID: userID}
+		var until, created int64
+		err := row.Scan(&until, &created)
+		m.Until, m.CreatedAt = fromMS(until), fromMS(created)
+		return m, err
+	}, `SELECT muted_until, created_at FROM room_mutes WHERE sdkappid = ? AND room_id = ? AND user_id = ? AND muted_until > ?`,
+		int64(app), roomID, userID, now.UnixMilli())
 }
 
 func (r reader) MuteList(ctx context.Context, app uint64, roomID string, now time.Time) ([]store.Mute, error) {

@@ -10,8 +10,7 @@ import (
 // Conformance of a room's admins (store/admins.go).
 
 func testAdmins(t *testing.T, h *Harness) {
-	s := h.Fresh(t)
-	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true), newRoom(app, "r2", "u", at(0), 0, true))
+	s := twoRooms(t, h)
 
 	// Admins: in the order added; adding again and removing a non-admin change nothing.
 	var flags []bool
@@ -57,8 +56,7 @@ func testAdmins(t *testing.T, h *Harness) {
 	}
 
 	// Deleting a room deletes its admins, and only its.
-	mustTx(t, s, func(tx store.Tx) error { return tx.RoomDelete(ctx(t), app, "r1") })
-	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true))
+	recreateR1(t, s)
 	if l, err := s.AdminList(ctx(t), app, "r1"); err != nil || len(l) != 0 {
 		t.Errorf("admins survived the room: %v (%v)", l, err)
 	}

@@ -18,8 +18,7 @@ func memberIDs(ms []store.Member) []string {
 }
 
 func testMembers(t *testing.T, h *Harness) {
-	s := h.Fresh(t)
-	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true), newRoom(app, "r2", "u", at(0), 0, true))
+	s := twoRooms(t, h)
 	add := func(room, user string, robot bool, sec int) bool {
 		t.Helper()
 		var created bool

@@ -11,8 +11,7 @@ import (
 // Conformance of a room's message history (store/messages.go).
 
 func testMessages(t *testing.T, h *Harness) {
-	s := h.Fresh(t)
-	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true), newRoom(app, "r2", "u", at(0), 0, true))
+	s := twoRooms(t, h)
 
 	// Message numbers per room, never handed out twice; insert, conflict, list.
 	var seqs []int64
@@ -52,8 +51,7 @@ func testMessages(t *testing.T, h *Harness) {
 	}
 
 	// Deleting a room deletes its history; its numbers start again.
-	mustTx(t, s, func(tx store.Tx) error { return tx.RoomDelete(ctx(t), app, "r1") })
-	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true))
+	recreateR1(t, s)
 	if h, err := s.MessageList(ctx(t), store.MessageListParams{App: app, RoomID: "r1"}); err != nil || len(h) != 0 {
 		t.Errorf("history survived the room: %+v (%v)", h, err)
 	}

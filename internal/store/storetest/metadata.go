@@ -10,8 +10,7 @@ import (
 // Conformance of a room's metadata (store/metadata.go).
 
 func testMetadata(t *testing.T, h *Harness) {
-	s := h.Fresh(t)
-	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true), newRoom(app, "r2", "u", at(0), 0, true))
+	s := twoRooms(t, h)
 	put := func(room string, kv ...string) {
 		t.Helper()
 		var items []store.Metadata

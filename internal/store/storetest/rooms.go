@@ -32,6 +32,23 @@ func insertRooms(t *testing.T, s store.Store, rooms ...store.Room) {
 	})
 }
 
+// twoRooms opens a fresh store with the rooms r1 and r2 of app, which the per-room
+// groups (members, metadata, admins, sanctions, messages) work on.
+func twoRooms(t *testing.T, h *Harness) store.Store {
+	t.Helper()
+	s := h.Fresh(t)
+	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true), newRoom(app, "r2", "u", at(0), 0, true))
+	return s
+}
+
+// recreateR1 deletes room r1 and creates it again, so that a group can check that what
+// hung off the old room is gone.
+func recreateR1(t *testing.T, s store.Store) {
+	t.Helper()
+	mustTx(t, s, func(tx store.Tx) error { return tx.RoomDelete(ctx(t), app, "r1") })
+	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true))
+}
+
 func testRooms(t *testing.T, h *Harness) {
 	t.Run("InsertGet", func(t *testing.T) {
 		s := h.Fresh(t)

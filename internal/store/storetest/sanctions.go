@@ -12,8 +12,7 @@ import (
 // Conformance of a room's sanctions: mutes and bans (store/sanctions.go).
 
 func testSanctions(t *testing.T, h *Harness) {
-	s := h.Fresh(t)
-	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true), newRoom(app, "r2", "u", at(0), 0, true))
+	s := twoRooms(t, h)
 
 	// Mutes end at Until (exclusive); MutePut replaces.
 	mustTx(t, s, func(tx store.Tx) error {
@@ -124,8 +123,7 @@ func testSanctions(t *testing.T, h *Harness) {
 	})
 
 	// Deleting a room deletes its mutes and bans, and only its.
-	mustTx(t, s, func(tx store.Tx) error { return tx.RoomDelete(ctx(t), app, "r1") })
-	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true))
+	recreateR1(t, s)
 	if got := bans(at(0), 0, 0); len(got) != 0 {
 		t.Errorf("bans survived the room: %v", got)
 	}
