@@ -1,19 +1,13 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/roomd/roomd/internal/store"
 )
 
-// Conformance of set_room_metadata, get_room_metadata, del_room_metadata and of the robot
-// APIs add_robot, get_robot, del_robot (issue 4, part A).
+// Conformance of set_room_metadata, get_room_metadata and del_room_metadata.
 
 type kv struct{ Key, Value string }
 
@@ -40,8 +34,8 @@ func (e *confEnv) metadata(t *testing.T, room string, keys ...string) []kv {
 	return r.Metadata
 }
 
-func TestPartASetRoomMetadata(t *testing.T) {
-	e := startPA(t)
+func TestSetRoomMetadata(t *testing.T) {
+	e := startWithRoomCallbacks(t, "metadata")
 	e.create(map[string]any{"RoomId": "m1"})
 	e.create(map[string]any{"RoomId": "m2"})
 	stored := func(n int) func(t *testing.T, env envelope) {
@@ -120,8 +114,8 @@ func TestPartASetRoomMetadata(t *testing.T) {
 	}
 }
 
-func TestPartAGetRoomMetadata(t *testing.T) {
-	e := startPA(t)
+func TestGetRoomMetadata(t *testing.T) {
+	e := startWithRoomCallbacks(t, "metadata")
 	e.create(map[string]any{"RoomId": "g1"})
 	e.create(map[string]any{"RoomId": "empty"})
 	mustOK(t, e.call(svc+"set_room_metadata", metaBody("g1", "b", "2", "a", "1", "c", `{"json":true}`)))
@@ -155,8 +149,8 @@ func TestPartAGetRoomMetadata(t *testing.T) {
 	})
 }
 
-func TestPartADelRoomMetadata(t *testing.T) {
-	e := startPA(t)
+func TestDelRoomMetadata(t *testing.T) {
+	e := startWithRoomCallbacks(t, "metadata")
 	e.create(map[string]any{"RoomId": "d1"})
 	mustOK(t, e.call(svc+"set_room_metadata", metaBody("d1", "a", "1", "b", "2", "c", "3")))
 	stored := func(n int) func(t *testing.T, env envelope) {
@@ -185,127 +179,4 @@ func TestPartADelRoomMetadata(t *testing.T) {
 	})
 	cbs := e.callbacksOf(t, cmdDelMeta, 2)
 	e.golden(t, "del_room_metadata_callbacks", renderCallbacks(cbs))
-}
-
-// robots returns a room's robots as get_robot answers them.
-func (e *confEnv) robots(t *testing.T, room string) []string {
-	t.Helper()
-	env := mustOK(t, e.call(svc+"get_robot", map[string]string{"RoomId": room}))
-	var r struct{ RobotList_Account []string }
-	if err := json.Unmarshal(env.Response, &r); err != nil {
-		t.Fatal(err)
-	}
-	return r.RobotList_Account
-}
-
-func robotBody(room string, robots ...any) map[string]any {
-	if robots == nil {
-		robots = []any{}
-	}
-	return map[string]any{"RoomId": room, "RobotList_Account": robots}
-}
-
-func TestPartAAddRobot(t *testing.T) {
-	e := startPA(t)
-	e.importAccounts("bot1", "bot2", "bot3", "bot4", "human", "banned")
-	e.create(map[string]any{"RoomId": "rb"})
-	// A member who entered as a person (the people APIs' table), and a banned account.
-	e.tx(func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.MemberAdd(ctx, store.Member{App: testApp, RoomID: "rb", UserID: "human", JoinedAt: paStart}); err != nil {
-			return err
-		}
-		return tx.BanPut(ctx, store.Ban{App: testApp, RoomID: "rb", UserID: "banned", Until: paStart.Add(time.Minute), CreatedAt: paStart})
-	})
-	robotsAre := func(want ...string) func(t *testing.T, env envelope) {
-		return func(t *testing.T, _ envelope) {
-			if got := e.robots(t, "rb"); !slices.Equal(got, want) {
-				t.Errorf("robots %v, want %v", got, want)
-			}
-		}
-	}
-	e.runCases(t, "add_robot", []string{"rb"}, []confCase{
-		{name: "two robots", body: robotBody("rb", "bot1", "bot2"), golden: "add_robot_reply", check: robotsAre("bot1", "bot2")},
-		{name: "a robot again", body: robotBody("rb", "bot1", "bot1"), check: robotsAre("bot1", "bot2")},
-		{name: "account not imported", body: robotBody("rb", "bot3", "ghost"), code: 70107},
-		{name: "a fourth robot", body: robotBody("rb", "bot3", "bot4"), code: 100002},
-		{name: "four in one request", body: robotBody("rb", "bot1", "bot2", "bot3", "bot4"), code: 100002},
-		{name: "a person already in the room", body: robotBody("rb", "human"), code: 100002},
-		{name: "a banned account", body: robotBody("rb", "banned"), code: 100006},
-		{name: "the third robot", body: robotBody("rb", "bot3"), check: robotsAre("bot1", "bot2", "bot3")},
-		{name: "at three, a known robot again", body: robotBody("rb", "bot3", "bot2"), check: robotsAre("bot1", "bot2", "bot3")},
-		{name: "list empty", body: robotBody("rb"), code: 100002},
-		{name: "list missing", body: `{"RoomId":"rb"}`, code: 100002},
-		{name: "empty account", body: robotBody("rb", ""), code: 100002},
-		{name: "account not a string", body: robotBody("rb", 7), code: 60015},
-		{name: "RoomId missing", body: `{"RobotList_Account":["bot4"]}`, code: 100002},
-		{name: "RoomId 49 bytes", body: robotBody(rep("r", 49), "bot4"), code: 100002},
-		{name: "room does not exist", body: robotBody("nope", "bot4"), code: 100004},
-	})
-	// Robots are members flagged as robots; they are not viewers.
-	ms, err := e.Srv.Store().MemberList(context.Background(), store.MemberListParams{App: testApp, RoomID: "rb", Kind: store.MembersRobots})
-	if err != nil || len(ms) != 3 {
-		t.Errorf("robot members %v, %v", ms, err)
-	}
-	if env := mustOK(t, e.call(svc+"get_room_stats", `{"RoomId":"rb"}`)); !strings.Contains(string(env.Response), `"TotalViewers":0`) {
-		t.Errorf("robots counted as viewers: %s", env.Response)
-	}
-	// Robots go with their room.
-	mustOK(t, e.call(svc+"destroy_room", `{"RoomId":"rb"}`))
-	if n, _ := e.Srv.Store().MemberCount(context.Background(), testApp, "rb", store.MembersAll); n != 0 {
-		t.Errorf("%d members left after destroy", n)
-	}
-}
-
-func TestPartAGetRobot(t *testing.T) {
-	e := startPA(t)
-	e.importAccounts("bot1", "bot2")
-	e.create(map[string]any{"RoomId": "rb"})
-	e.create(map[string]any{"RoomId": "none"})
-	mustOK(t, e.call(svc+"add_robot", robotBody("rb", "bot2")))
-	e.clk.Advance(time.Second)
-	mustOK(t, e.call(svc+"add_robot", robotBody("rb", "bot1")))
-	e.runCases(t, "get_robot", []string{"rb"}, []confCase{
-		{name: "in the order added", body: `{"RoomId":"rb"}`, golden: "get_robot_reply"},
-		{name: "no robots: empty list", body: `{"RoomId":"none"}`, check: func(t *testing.T, env envelope) {
-			if string(env.Response) != `{"RobotList_Account":[]}` {
-				t.Errorf("Response %s", env.Response)
-			}
-		}},
-		{name: "RoomId missing", body: `{}`, code: 100002},
-		{name: "RoomId 49 bytes", body: `{"RoomId":"` + rep("r", 49) + `"}`, code: 100002},
-		{name: "room does not exist", body: `{"RoomId":"nope"}`, code: 100004},
-	})
-}
-
-func TestPartADelRobot(t *testing.T) {
-	e := startPA(t)
-	e.importAccounts("bot1", "bot2", "bot3", "human")
-	e.create(map[string]any{"RoomId": "rb"})
-	mustOK(t, e.call(svc+"add_robot", robotBody("rb", "bot1", "bot2", "bot3")))
-	e.tx(func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.MemberAdd(ctx, store.Member{App: testApp, RoomID: "rb", UserID: "human", JoinedAt: paStart})
-		return err
-	})
-	robotsAre := func(want ...string) func(t *testing.T, env envelope) {
-		return func(t *testing.T, _ envelope) {
-			if got := e.robots(t, "rb"); !slices.Equal(got, want) {
-				t.Errorf("robots %v, want %v", got, want)
-			}
-		}
-	}
-	e.runCases(t, "del_robot", []string{"rb"}, []confCase{
-		{name: "one robot", body: robotBody("rb", "bot2"), golden: "del_robot_reply", check: robotsAre("bot1", "bot3")},
-		{name: "the same again", body: robotBody("rb", "bot2"), check: robotsAre("bot1", "bot3")},
-		{name: "a person is not a robot: untouched", body: robotBody("rb", "human"), check: func(t *testing.T, env envelope) {
-			if _, err := e.Srv.Store().MemberGet(context.Background(), testApp, "rb", "human"); err != nil {
-				t.Errorf("the person left the room: %v", err)
-			}
-		}},
-		{name: "account not imported", body: robotBody("rb", "bot1", "ghost"), code: 70107},
-		{name: "list empty", body: robotBody("rb"), code: 100002},
-		{name: "account not a string", body: robotBody("rb", 1), code: 60015},
-		{name: "RoomId 49 bytes", body: robotBody(rep("r", 49), "bot1"), code: 100002},
-		{name: "room does not exist", body: robotBody("nope", "bot1"), code: 100004},
-		{name: "the rest", body: robotBody("rb", "bot3", "bot1"), check: robotsAre()},
-	})
 }

@@ -12,11 +12,10 @@ import (
 	"github.com/roomd/roomd/internal/store"
 )
 
-// Conformance of create_room (three field generations, limits), update_room_info,
-// get_room_list and get_room_stats / get_room_statistic (issue 4, part A).
+// Conformance of create_room, update_room_info and get_room_list.
 
-func TestPartACreateRoom(t *testing.T) {
-	e := startPA(t)
+func TestCreateRoom(t *testing.T) {
+	e := startWithRoomCallbacks(t, "rooms")
 	e.importAccounts("anchor1", "anchor2")
 	infoGolden := func(id, golden string) func(t *testing.T, env envelope) {
 		return func(t *testing.T, _ envelope) {
@@ -88,8 +87,8 @@ func TestPartACreateRoom(t *testing.T) {
 	e.golden(t, "create_room_2024_callback", renderCallbacks([]callbackRequest{cb}))
 }
 
-func TestPartAUpdateRoomInfo(t *testing.T) {
-	e := startPA(t)
+func TestUpdateRoomInfo(t *testing.T) {
+	e := startWithRoomCallbacks(t, "rooms")
 	e.importAccounts("anchor1")
 	e.create(map[string]any{"RoomId": "u1", "Owner_Account": "anchor1", "TakeSeatMode": "ApplyToTake", "Category": []int{1},
 		"CoverURL": "c0", "MaxMemberCount": 100, "CustomInfo": "ci", "Notice": "n0"})
@@ -167,8 +166,8 @@ func TestPartAUpdateRoomInfo(t *testing.T) {
 	e.golden(t, "update_room_info_callbacks", renderCallbacks(cbs[:2]))
 }
 
-func TestPartAGetRoomList(t *testing.T) {
-	e := startPA(t)
+func TestGetRoomList(t *testing.T) {
+	e := startWithRoomCallbacks(t, "rooms")
 	// 25 public rooms with view counts 0..24 in a scrambled order, two hidden ones with the
 	// highest counts, and one made hidden by update_room_info.
 	views := map[string]int64{}
@@ -307,58 +306,9 @@ func TestPartAGetRoomList(t *testing.T) {
 	})
 
 	// An app without public rooms answers an empty list, not null.
-	e2 := startPA(t)
+	e2 := startWithRoomCallbacks(t, "rooms")
 	env := mustOK(t, e2.call(svc+"get_room_list", `{"Next":"","Count":20}`))
 	if string(env.Response) != `{"Next":"","RoomList":[]}` {
 		t.Errorf("empty list: %s", env.Response)
-	}
-}
-
-func TestPartAGetRoomStats(t *testing.T) {
-	e := startPA(t)
-	e.create(map[string]any{"RoomId": "s1"})
-	e.create(map[string]any{"RoomId": "s2"})
-	for _, api := range []string{"get_room_stats", "get_room_statistic"} {
-		t.Run(api, func(t *testing.T) {
-			e.runCases(t, api, []string{"s1"}, []confCase{
-				{name: "fresh room: all zero", body: `{"RoomId":"s2"}`, golden: "get_room_stats_zero"},
-				{name: "RoomId missing", body: `{}`, code: 100002},
-				{name: "RoomId 49 bytes", body: `{"RoomId":"` + rep("s", 49) + `"}`, code: 100002},
-				{name: "RoomId not a string", body: `{"RoomId":1}`, code: 100002},
-				{name: "room does not exist", body: `{"RoomId":"nope"}`, code: 100004},
-				{name: "body not JSON", body: `RoomId=s1`, code: 60003},
-			})
-		})
-	}
-	// The counters: viewers are the room's ViewCount, the rest live in room_stats (fed by
-	// messages, gifts and likes).
-	e.tx(func(ctx context.Context, tx store.Tx) error {
-		for f, d := range map[store.StatField]int64{store.StatViewers: 3, store.StatGiftsSent: 2, store.StatGiftCoins: 100,
-			store.StatUniqueGiftSenders: 1, store.StatLikesReceived: 9, store.StatMsgCount: 5} {
-			if err := tx.RoomStatsIncr(ctx, testApp, "s1", f, d); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	a := mustOK(t, e.call(svc+"get_room_stats", `{"RoomId":"s1"}`))
-	b := mustOK(t, e.call(svc+"get_room_statistic", `{"RoomId":"s1"}`))
-	if string(a.Response) != string(b.Response) {
-		t.Errorf("the alias answers differently: %s vs %s", a.Response, b.Response)
-	}
-	e.golden(t, "get_room_stats_counted", normalizeReply(a.Raw))
-	if !strings.Contains(string(e.roomInfo(t, "s1").Response), `"ViewCount":3`) {
-		t.Error("TotalViewers is not the room's ViewCount")
-	}
-	// destroy_room answers the same counters.
-	env := mustOK(t, e.call(svc+"destroy_room", `{"RoomId":"s1"}`))
-	if want := `{"Statistic":` + string(a.Response) + `}`; string(env.Response) != want {
-		t.Errorf("destroy_room Response %s, want %s", env.Response, want)
-	}
-	// A room created again under the same id starts from zero.
-	e.create(map[string]any{"RoomId": "s1"})
-	env = mustOK(t, e.call(svc+"get_room_stats", `{"RoomId":"s1"}`))
-	if !strings.Contains(string(env.Response), `"TotalMsgCount":0`) || !strings.Contains(string(env.Response), `"TotalViewers":0`) {
-		t.Errorf("stats of a re-created room: %s", env.Response)
 	}
 }

@@ -2,30 +2,21 @@ package store
 
 import "context"
 
-// RoomExtraReader holds the read queries of a room's statistics counters and metadata.
-type RoomExtraReader interface {
+// RoomStatsReader holds the read query of a room's statistics counters.
+type RoomStatsReader interface {
 	// RoomStatsGet returns a room's cumulative counters; all zero when nothing was counted
 	// yet. TotalViewers is the room's ViewCount. ErrNotFound when the room does not exist.
 	RoomStatsGet(ctx context.Context, app uint64, roomID string) (RoomStats, error)
-	// MetadataList returns a room's metadata in the order the keys were first set; with keys
-	// given, only those that exist (in the same order).
-	MetadataList(ctx context.Context, app uint64, roomID string, keys []string) ([]Metadata, error)
 }
 
-// RoomExtraWriter holds the writes of a room's statistics counters and metadata.
-type RoomExtraWriter interface {
+// RoomStatsWriter holds the write of a room's statistics counters.
+type RoomStatsWriter interface {
 	// RoomStatsIncr adds delta to one counter of a room. StatViewers adds to the room's
 	// ViewCount (which orders get_room_list). Callers outside the room package (messages,
 	// gifts, likes) call it in the same transaction as the change they count, e.g.
 	// tx.RoomStatsIncr(ctx, app, roomID, store.StatMsgCount, 1) for every stored message.
 	// ErrNotFound when the room does not exist.
 	RoomStatsIncr(ctx context.Context, app uint64, roomID string, field StatField, delta int64) error
-	// MetadataPut inserts or updates keys of a room's metadata; new keys go after the
-	// existing ones.
-	MetadataPut(ctx context.Context, app uint64, roomID string, items []Metadata) error
-	// MetadataDelete deletes the named keys of a room's metadata and returns how many
-	// existed.
-	MetadataDelete(ctx context.Context, app uint64, roomID string, keys []string) (int, error)
 }
 
 // StatField names one counter of RoomStats.
@@ -49,10 +40,4 @@ type RoomStats struct {
 	TotalUniqueGiftSenders int64
 	TotalLikesReceived     int64
 	TotalMsgCount          int64
-}
-
-// Metadata is one key/value pair of a room's metadata.
-type Metadata struct {
-	Key   string
-	Value string
 }
