@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
 )
 
@@ -21,12 +22,9 @@ const (
 	MaxBatch        = 100
 )
 
-var (
-	// ErrInvalid marks a malformed request (70402); wrapped with the detail.
-	ErrInvalid = errors.New("invalid parameter")
-	// ErrProfileTooLong: a Nick or FaceUrl is longer than 500 bytes (40601).
-	ErrProfileTooLong = errors.New("profile value longer than 500 bytes")
-)
+// ErrProfileTooLong: a Nick or FaceUrl is longer than 500 bytes (40601). A malformed
+// request is an *errcode.InvalidError, answered with 70402.
+var ErrProfileTooLong = errcode.New(errcode.ProfileTooLong, "profile value longer than 500 bytes")
 
 // Result codes inside ResultItem arrays.
 const (
@@ -41,17 +39,17 @@ const (
 func ValidateUserID(id string) error {
 	switch {
 	case id == "":
-		return fmt.Errorf("%w: UserID is empty", ErrInvalid)
+		return errcode.Invalid("UserID", "is empty")
 	case len(id) > MaxUserIDBytes:
-		return fmt.Errorf("%w: UserID %q is longer than %d bytes", ErrInvalid, id, MaxUserIDBytes)
+		return errcode.Invalid("UserID", "%q is longer than %d bytes", id, MaxUserIDBytes)
 	case !utf8.ValidString(id):
-		return fmt.Errorf("%w: UserID is not valid UTF-8", ErrInvalid)
+		return errcode.Invalid("UserID", "is not valid UTF-8")
 	case strings.HasPrefix(id, "@TIM#"):
-		return fmt.Errorf("%w: UserID %q uses the reserved @TIM# prefix", ErrInvalid, id)
+		return errcode.Invalid("UserID", "%q uses the reserved @TIM# prefix", id)
 	}
 	for _, r := range id {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("%w: UserID %q contains a space or control character", ErrInvalid, id)
+			return errcode.Invalid("UserID", "%q contains a space or control character", id)
 		}
 	}
 	return nil
@@ -99,11 +97,8 @@ func (s *Service) Import(ctx context.Context, app uint64, p Profile) error {
 // ImportMany imports up to 100 accounts; the invalid ones are returned as failed and the
 // rest are imported.
 func (s *Service) ImportMany(ctx context.Context, app uint64, ps []Profile) (failed []string, err error) {
-	if len(ps) == 0 {
-		return nil, fmt.Errorf("%w: the account list is empty", ErrInvalid)
-	}
-	if len(ps) > MaxBatch {
-		return nil, fmt.Errorf("%w: %d accounts, at most %d per call", ErrInvalid, len(ps), MaxBatch)
+	if err := batchSize(len(ps)); err != nil {
+		return nil, err
 	}
 	var ok []Profile
 	for _, p := range ps {
@@ -137,7 +132,7 @@ type CheckResult struct {
 
 // Check reports for each UserID whether it is imported.
 func (s *Service) Check(ctx context.Context, app uint64, ids []string) ([]CheckResult, error) {
-	if err := batchSize(ids); err != nil {
+	if err := batchSize(len(ids)); err != nil {
 		return nil, err
 	}
 	out := make([]CheckResult, 0, len(ids))
@@ -170,7 +165,7 @@ type DeleteResult struct {
 
 // Delete deletes accounts; one that does not exist gets ResultCode 70107.
 func (s *Service) Delete(ctx context.Context, app uint64, ids []string) ([]DeleteResult, error) {
-	if err := batchSize(ids); err != nil {
+	if err := batchSize(len(ids)); err != nil {
 		return nil, err
 	}
 	out := make([]DeleteResult, len(ids))
@@ -195,12 +190,13 @@ func (s *Service) Delete(ctx context.Context, app uint64, ids []string) ([]Delet
 	return out, err
 }
 
-func batchSize(ids []string) error {
-	if len(ids) == 0 {
-		return fmt.Errorf("%w: the account list is empty", ErrInvalid)
+// batchSize checks the number of accounts one call names: 1 to MaxBatch.
+func batchSize(n int) error {
+	if n == 0 {
+		return errcode.Invalid("", "the account list is empty")
 	}
-	if len(ids) > MaxBatch {
-		return fmt.Errorf("%w: %d accounts, at most %d per call", ErrInvalid, len(ids), MaxBatch)
+	if n > MaxBatch {
+		return errcode.Invalid("", "%d accounts, at most %d per call", n, MaxBatch)
 	}
 	return nil
 }

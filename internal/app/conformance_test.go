@@ -15,16 +15,18 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/app"
+	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/golden"
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
-// The machinery of the conformance tests of issue 4 (part A: rooms, metadata, robots, room
-// quota, rate limits, HTTPS; part B: members, admins, mutes, bans, room messages and their
-// callbacks): a server on a manual clock with a callback receiver, tables of requests that
-// run in order, a snapshot that proves a rejected request changes nothing, and golden
-// files in testdata/<part>. Each part's own switches are in parta_helpers_test.go and
-// partB_test.go.
+// The machinery of the conformance tests of the REST APIs (rooms_test.go, metadata_test.go,
+// members_test.go, admins_test.go, sanctions_test.go, messages_test.go, stats_test.go,
+// limits_test.go): a server on a manual clock with a callback receiver, tables of requests
+// that run in order, a snapshot that proves a rejected request changes nothing, and golden
+// files in testdata/<concept>. Two starters switch callbacks on: startWithRoomCallbacks for
+// the room APIs, startWithMemberCallbacks for what happens inside a room.
 
 // svc is the path prefix of the room APIs.
 const svc = "live_engine_http_srv/"
@@ -57,7 +59,7 @@ func (c *manualClock) Advance(d time.Duration) {
 // confEnv is a running server for one conformance test.
 type confEnv struct {
 	*testServer
-	rc        *receiver
+	rc        *testkit.Receiver
 	clk       *manualClock
 	goldenDir string // the folder of the test's golden files below testdata
 }
@@ -69,9 +71,67 @@ func startConformance(t *testing.T, goldenDir string, start time.Time, cmds []st
 	t.Helper()
 	rc := newReceiver(t)
 	clk := &manualClock{t: start}
-	opts = append([]serverOption{withCallback(rc.URL+"/cb", cmds...)}, opts...)
+	opts = append([]serverOption{withCallback(rc.URL()+"/cb", cmds...)}, opts...)
 	ts := startServer(t, app.Options{Now: clk.Now}, opts...)
 	return &confEnv{testServer: ts, rc: rc, clk: clk, goldenDir: goldenDir}
+}
+
+const (
+	cmdUpdate    = "Live.CallbackAfterUpdateRoomInfo"
+	cmdSetMeta   = "Live.CallbackAfterSetMetadata"
+	cmdDelMeta   = "Live.CallbackAfterDelMetadata"
+	cmdThreshold = "Live.CallbackAfterCreateRoomReachingThreshold"
+)
+
+// clockStart is where startWithRoomCallbacks's manual clock starts: 2026-01-01T00:00:00Z
+// exactly.
+var clockStart = time.Unix(startUnix, 0)
+
+// startWithRoomCallbacks starts roomd on a manual clock at clockStart with a receiver for
+// the callbacks of the room APIs: create, destroy, update, metadata and the room-count
+// threshold. The test's golden files are in testdata/goldenDir.
+func startWithRoomCallbacks(t *testing.T, goldenDir string, opts ...serverOption) *confEnv {
+	t.Helper()
+	return startConformance(t, goldenDir, clockStart, []string{cmdCreate, cmdDestroy, cmdUpdate, cmdSetMeta, cmdDelMeta, cmdThreshold}, opts...)
+}
+
+const (
+	cmdModifyAdmin   = "Live.CallbackAfterModifyAdmin"
+	cmdMemberState   = "Live.CallbackAfterMemberStateChanged"
+	cmdBeforeSendMsg = "Group.CallbackBeforeSendMsg"
+	cmdAfterSendMsg  = "Group.CallbackAfterSendMsg"
+)
+
+// startWithMemberCallbacks starts roomd on a manual clock (at 2026-01-01T00:00:00.250Z, so
+// that whole-second rounding shows) with a receiver for the After-callbacks of what happens
+// inside a room: admin changes, member state changes and sent messages. The test's golden
+// files are in testdata/goldenDir; opts run after the callback switch.
+func startWithMemberCallbacks(t *testing.T, goldenDir string, opts ...serverOption) *confEnv {
+	t.Helper()
+	return startConformance(t, goldenDir, time.Unix(startUnix, 250_000_000), []string{cmdModifyAdmin, cmdMemberState, cmdAfterSendMsg}, opts...)
+}
+
+// withRoomQuota sets the app's room quota to n.
+func withRoomQuota(n int) serverOption {
+	return func(c *config.Config) { c.Apps[0].RoomQuota = n }
+}
+
+// withRateLimits switches the app's rate limits on, with optional per-API overrides.
+func withRateLimits(perAPI map[string]int) serverOption {
+	return func(c *config.Config) {
+		on := true
+		c.Apps[0].RateLimit = config.RateLimit{Enabled: &on, PerAPI: perAPI}
+	}
+}
+
+// withBeforeSendMsg switches Group.CallbackBeforeSendMsg on with a timeout and failure policy.
+func withBeforeSendMsg(timeout time.Duration, onFailure string) serverOption {
+	return func(c *config.Config) {
+		cb := c.Apps[0].Callback
+		cb.Commands = append(cb.Commands, cmdBeforeSendMsg)
+		cb.Timeout = timeout
+		cb.BeforeSendMsgOnFailure = onFailure
+	}
 }
 
 // tx runs fn in a write transaction of the server's store (to set state that the REST API
@@ -115,6 +175,58 @@ func (e *confEnv) history(room string) []store.Message {
 		e.t.Fatal(err)
 	}
 	return ms
+}
+
+// importN imports accounts prefix0 … prefix(n-1) straight into the store.
+func (e *confEnv) importN(prefix string, n int) []string {
+	e.t.Helper()
+	users := make([]string, n)
+	e.tx(func(ctx context.Context, tx store.Tx) error {
+		for i := range users {
+			users[i] = fmt.Sprintf("%s%d", prefix, i)
+			if _, err := tx.AccountUpsert(ctx, store.Account{App: testApp, UserID: users[i], CreatedAt: e.clk.Now()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return users
+}
+
+// join puts users into a room as members (robot marks robots), one millisecond apart, the
+// way the client API will.
+func (e *confEnv) join(room string, robot bool, users ...string) {
+	e.t.Helper()
+	e.tx(func(ctx context.Context, tx store.Tx) error {
+		for i, u := range users {
+			at := e.clk.Now().Add(time.Duration(i) * time.Millisecond)
+			if _, err := tx.MemberAdd(ctx, store.Member{App: testApp, RoomID: room, UserID: u, IsRobot: robot, JoinedAt: at}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// accountsJSON renders users as a JSON array.
+func accountsJSON(users []string) string {
+	b, _ := json.Marshal(users)
+	return string(b)
+}
+
+// create creates a room from a RoomInfo object.
+func (e *confEnv) create(info map[string]any) {
+	e.t.Helper()
+	if _, ok := info["RoomType"]; !ok {
+		info["RoomType"] = "Live"
+	}
+	mustOK(e.t, e.call(svc+"create_room", map[string]any{"RoomInfo": info}))
+}
+
+// roomInfo returns get_room_info's reply for a room.
+func (e *confEnv) roomInfo(t *testing.T, id string) envelope {
+	t.Helper()
+	return mustOK(t, e.call(svc+"get_room_info", map[string]string{"RoomId": id}))
 }
 
 // snapshotAPIs are the read APIs whose replies make up a room's part of a snapshot.
@@ -221,7 +333,7 @@ func renderCallbacks(rs []callbackRequest) []byte {
 		sort.Strings(keys)
 		q := url.Values{}
 		for _, k := range keys {
-			q.Set(k, r.Query[k])
+			q.Set(k, r.Query.Get(k))
 		}
 		body := randomRe.ReplaceAll(r.Body, []byte(`"Random":4026038328`))
 		body = msgIDRe.ReplaceAll(body, []byte(`"MsgId":"$1-$2-4026038328"`))
@@ -244,7 +356,7 @@ func (e *confEnv) callbacksOf(t *testing.T, cmd string, n int) []callbackRequest
 		}
 		return out
 	}
-	got := e.rc.waitFor(t, fmt.Sprintf("%d %s callbacks", n, cmd), 10*time.Second, func(g []callbackRequest) bool { return len(pick(g)) >= n })
+	got := e.rc.WaitFor(t, fmt.Sprintf("%d %s callbacks", n, cmd), 10*time.Second, func(g []callbackRequest) bool { return len(pick(g)) >= n })
 	return pick(got)
 }
 
@@ -252,7 +364,7 @@ func (e *confEnv) callbacksOf(t *testing.T, cmd string, n int) []callbackRequest
 func (e *confEnv) callbackWith(t *testing.T, cmd, match string) callbackRequest {
 	t.Helper()
 	var found callbackRequest
-	e.rc.waitFor(t, cmd+" with "+match, 10*time.Second, func(g []callbackRequest) bool {
+	e.rc.WaitFor(t, cmd+" with "+match, 10*time.Second, func(g []callbackRequest) bool {
 		for _, r := range g {
 			if r.Command == cmd && strings.Contains(string(r.Body), match) {
 				found = r

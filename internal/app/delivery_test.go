@@ -11,16 +11,17 @@ import (
 
 	"github.com/roomd/roomd/internal/app"
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
 // The delivery log: every callback and attempt can be inspected, and resent or redriven.
 func TestDeliveryLogInspectResendRedrive(t *testing.T) {
 	rc := newReceiver(t)
-	rc.setRespond(func(n int, r callbackRequest, w http.ResponseWriter) {
+	rc.Respond(func(w http.ResponseWriter, _ *http.Request, r callbackRequest) {
 		http.Error(w, "down", http.StatusInternalServerError)
 	})
 	ts := startServer(t, app.Options{}, func(c *config.Config) {
-		withCallback(rc.URL, cmdCreate, cmdOwner)(c)
+		withCallback(rc.URL(), cmdCreate, cmdOwner)(c)
 		c.Apps[0].Callback.Retry.MaxAttempts = 2
 	})
 	ts.importAccounts("a", "b")
@@ -71,12 +72,12 @@ func TestDeliveryLogInspectResendRedrive(t *testing.T) {
 
 	// The App backend recovers; a redrive of dead events delivers the callback with the same
 	// webhook-id it had.
-	rc.setRespond(nil)
+	rc.Respond(nil)
 	env = mustOK(t, ts.call("roomd_delivery/redrive", `{"State":"dead"}`))
 	if string(env.Response) != `{"Requeued":1}` {
 		t.Errorf("redrive: %s", env.Response)
 	}
-	got := rc.waitFor(t, "the redriven callback", 10*time.Second, func(g []callbackRequest) bool { return len(g) >= 3 })
+	got := rc.WaitFor(t, "the redriven callback", 10*time.Second, func(g []callbackRequest) bool { return len(g) >= 3 })
 	if got[2].Header.Get("webhook-id") != list.Events[0].WebhookId || got[0].Header.Get("webhook-id") != list.Events[0].WebhookId {
 		t.Errorf("webhook-id changed on redrive: %q then %q", got[0].Header.Get("webhook-id"), got[2].Header.Get("webhook-id"))
 	}
@@ -84,48 +85,48 @@ func TestDeliveryLogInspectResendRedrive(t *testing.T) {
 
 	// A delivered event can be resent once more.
 	mustOK(t, ts.call("roomd_delivery/resend_event", fmt.Sprintf(`{"EventId":%d}`, id)))
-	rc.waitFor(t, "the resent callback", 10*time.Second, func(g []callbackRequest) bool { return len(g) >= 4 })
+	rc.WaitFor(t, "the resent callback", 10*time.Second, func(g []callbackRequest) bool { return len(g) >= 4 })
 	mustFail(t, ts.call("roomd_delivery/list_events", `{"State":"bogus"}`), 100002)
 }
 
 // waitState polls the delivery log until n events are in state.
 func waitState(t *testing.T, ts *testServer, state string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testkit.Eventually(t, fmt.Sprintf("%d %s events", n, state), 15*time.Second, func() (bool, string) {
 		var list struct{ Events []json.RawMessage }
 		env := mustOK(t, ts.call("roomd_delivery/list_events", `{"State":"`+state+`"}`))
 		json.Unmarshal(env.Response, &list)
-		if len(list.Events) >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %d %s events: %s", n, state, env.Response)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(list.Events) >= n, string(env.Response)
+	})
 }
 
+// TestMetricsEndpoint reads the metrics after one delivered callback. The attempt counter
+// is updated just after the attempt is recorded, so the metrics are polled until they
+// show it.
 func TestMetricsEndpoint(t *testing.T) {
 	rc := newReceiver(t)
-	ts := startServer(t, app.Options{}, withCallback(rc.URL, cmdCreate))
+	ts := startServer(t, app.Options{}, withCallback(rc.URL(), cmdCreate))
 	ts.importAccounts("a")
 	ts.createRoom("r", "a")
 	waitState(t, ts, "delivered", 1)
-	resp, err := http.Get(ts.Base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{
+	want := []string{
 		`roomd_callback_attempts_total{command="Live.CallbackAfterCreateRoom",outcome="delivered"} 1`,
 		`roomd_callback_events{state="delivered"} 1`,
 		`roomd_rest_requests_total{api="live_engine_http_srv/create_room",code="0"} 1`,
 		`roomd_callback_oldest_undelivered_age_seconds 0`,
-	} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("metrics lack %q", want)
-		}
 	}
+	testkit.Eventually(t, "the metrics of one delivered callback", 10*time.Second, func() (bool, string) {
+		resp, err := http.Get(ts.Base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, w := range want {
+			if !strings.Contains(string(b), w) {
+				return false, "metrics lack " + w
+			}
+		}
+		return true, ""
+	})
 }

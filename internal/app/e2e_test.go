@@ -13,6 +13,7 @@ import (
 	"github.com/roomd/roomd/internal/app"
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
 const (
@@ -42,19 +43,19 @@ type ownerBody struct {
 
 func TestOwnerChangeReachesAppBackend(t *testing.T) {
 	rc := newReceiver(t)
-	ts := startServer(t, app.Options{}, withCallback(rc.URL+"/callback", cmdCreate, cmdOwner, cmdDestroy))
+	ts := startServer(t, app.Options{}, withCallback(rc.URL()+"/callback", cmdCreate, cmdOwner, cmdDestroy))
 	ts.importAccounts("user1", "user2")
 	ts.createRoom("room_id", "user1")
 	before := time.Now().UnixMilli()
 	mustOK(t, ts.call("live_engine_http_srv/change_room_owner", `{"RoomId":"room_id","NewOwner_Account":"user2"}`))
 	after := time.Now().UnixMilli()
 
-	got := rc.waitFor(t, "the owner-change callback", 10*time.Second, func(g []callbackRequest) bool { return len(ownerChanges(g)) == 1 })
+	got := rc.WaitFor(t, "the owner-change callback", 10*time.Second, func(g []callbackRequest) bool { return len(ownerChanges(g)) == 1 })
 	cb := ownerChanges(got)[0]
 	wantQuery := map[string]string{"SdkAppid": "1400000001", "CallbackCommand": cmdOwner, "contenttype": "json", "ClientIP": "127.0.0.1", "OptPlatform": "RESTAPI"}
 	for k, v := range wantQuery {
-		if cb.Query[k] != v {
-			t.Errorf("query %s = %q, want %q (query %v)", k, cb.Query[k], v, cb.Query)
+		if cb.Query.Get(k) != v {
+			t.Errorf("query %s = %q, want %q (query %v)", k, cb.Query.Get(k), v, cb.Query)
 		}
 	}
 	if _, ok := cb.Query["Sign"]; ok {
@@ -97,19 +98,19 @@ func TestOwnerChangeReachesAppBackend(t *testing.T) {
 
 func TestCallbackTokenSignsRequests(t *testing.T) {
 	rc := newReceiver(t)
-	ts := startServer(t, app.Options{}, withCallback(rc.URL, cmdOwner))
+	ts := startServer(t, app.Options{}, withCallback(rc.URL(), cmdOwner))
 	mustOK(t, ts.call("live_config/set_callback_token", `{"Token":"xxxxyyyy","IsTokenEnable":true}`))
 	ts.importAccounts("a", "b")
 	ts.createRoom("r", "a")
 	mustOK(t, ts.call("live_engine_http_srv/change_room_owner", `{"RoomId":"r","NewOwner_Account":"b"}`))
-	cb := ownerChanges(rc.waitFor(t, "signed callback", 10*time.Second, func(g []callbackRequest) bool { return len(ownerChanges(g)) == 1 }))[0]
-	rt := cb.Query["RequestTime"]
-	if rt == "" || cb.Query["Sign"] == "" {
+	cb := ownerChanges(rc.WaitFor(t, "signed callback", 10*time.Second, func(g []callbackRequest) bool { return len(ownerChanges(g)) == 1 }))[0]
+	rt := cb.Query.Get("RequestTime")
+	if rt == "" || cb.Query.Get("Sign") == "" {
 		t.Fatalf("no Sign/RequestTime: %v", cb.Query)
 	}
 	var sec int64
 	fmt.Sscan(rt, &sec)
-	if want := signOf("xxxxyyyy", sec); cb.Query["Sign"] != want {
+	if want := signOf("xxxxyyyy", sec); cb.Query.Get("Sign") != want {
 		t.Errorf("Sign = %s, want %s", cb.Query["Sign"], want)
 	}
 }
@@ -118,7 +119,7 @@ func TestCallbackRetriedUntilReceiverRecovers(t *testing.T) {
 	rc := newReceiver(t)
 	var mu sync.Mutex
 	failing := true
-	rc.setRespond(func(n int, r callbackRequest, w http.ResponseWriter) {
+	rc.Respond(func(w http.ResponseWriter, _ *http.Request, r callbackRequest) {
 		mu.Lock()
 		f := failing
 		mu.Unlock()
@@ -128,33 +129,31 @@ func TestCallbackRetriedUntilReceiverRecovers(t *testing.T) {
 		}
 		w.Write([]byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`))
 	})
-	ts := startServer(t, app.Options{}, withCallback(rc.URL, cmdOwner))
+	ts := startServer(t, app.Options{}, withCallback(rc.URL(), cmdOwner))
 	ts.importAccounts("u0", "u1", "u2", "u3")
 	ts.createRoom("r1", "u0")
 	for _, u := range []string{"u1", "u2", "u3"} {
 		mustOK(t, ts.call("live_engine_http_srv/change_room_owner", `{"RoomId":"r1","NewOwner_Account":"`+u+`"}`))
 	}
 	// Wait for at least two failed attempts of the head event, then recover.
-	rc.waitFor(t, "failed attempts", 10*time.Second, func(g []callbackRequest) bool { return len(g) >= 2 })
+	rc.WaitFor(t, "failed attempts", 10*time.Second, func(g []callbackRequest) bool { return len(g) >= 2 })
 	mu.Lock()
 	failing = false
 	mu.Unlock()
 
-	firstOK := map[string]callbackRequest{} // webhook-id -> first 200
+	// Every event is delivered once recovered; the first delivery of each webhook-id comes
+	// in commit order.
 	var order []string
-	rc.waitFor(t, "delivery after recovery", 15*time.Second, func(g []callbackRequest) bool {
-		return len(g) >= 3 && distinctIDs(g) == 3 && lastN(g, 3)
-	})
-	got := rc.requests()
-	ids := map[string][]string{} // body -> webhook-ids seen
-	for _, r := range got {
+	for _, r := range rc.WaitUnique(t, 3, 15*time.Second) {
 		var b ownerBody
 		json.Unmarshal(r.Body, &b)
-		ids[b.CurrentOwner_Account] = append(ids[b.CurrentOwner_Account], r.Header.Get("webhook-id"))
-		if _, seen := firstOK[r.Header.Get("webhook-id")]; !seen {
-			firstOK[r.Header.Get("webhook-id")] = r
-			order = append(order, b.CurrentOwner_Account)
-		}
+		order = append(order, b.CurrentOwner_Account)
+	}
+	ids := map[string][]string{} // new owner -> webhook-ids of its attempts
+	for _, r := range rc.All() {
+		var b ownerBody
+		json.Unmarshal(r.Body, &b)
+		ids[b.CurrentOwner_Account] = append(ids[b.CurrentOwner_Account], r.ID)
 	}
 	if strings.Join(order, ",") != "u1,u2,u3" {
 		t.Errorf("delivery order %v, want u1,u2,u3", order)
@@ -182,44 +181,25 @@ func TestCallbackRetriedUntilReceiverRecovers(t *testing.T) {
 	}
 }
 
-// lastN reports whether the last n requests were answered after recovery; it is a cheap
-// stand-in that keeps polling until every event has had a successful attempt.
-func lastN(g []callbackRequest, n int) bool { return len(g) >= n }
-
-func distinctIDs(g []callbackRequest) int {
-	seen := map[string]bool{}
-	for _, r := range g {
-		seen[r.Header.Get("webhook-id")] = true
-	}
-	return len(seen)
-}
-
 // waitDelivered polls the store until n events are delivered.
 func waitDelivered(t *testing.T, ts *testServer, n int64) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testkit.Eventually(t, fmt.Sprintf("%d delivered events", n), 20*time.Second, func() (bool, string) {
 		st, err := ts.Srv.Store().EventStats(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Delivered >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out: %+v, want %d delivered", st, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return st.Delivered >= n, fmt.Sprintf("%+v", st)
+	})
 }
 
 func TestPerRoomOrderWithSlowReceiver(t *testing.T) {
 	rc := newReceiver(t)
-	rc.setRespond(func(n int, r callbackRequest, w http.ResponseWriter) {
+	rc.Respond(func(w http.ResponseWriter, _ *http.Request, r callbackRequest) {
 		time.Sleep(3 * time.Millisecond) // a slow App backend
 		w.Write([]byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`))
 	})
-	ts := startServer(t, app.Options{}, withCallback(rc.URL, cmdOwner))
+	ts := startServer(t, app.Options{}, withCallback(rc.URL(), cmdOwner))
 	var users []string
 	for i := range 11 {
 		users = append(users, fmt.Sprintf("u%d", i))
@@ -243,7 +223,7 @@ func TestPerRoomOrderWithSlowReceiver(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	got := rc.waitFor(t, "50 owner changes", 20*time.Second, func(g []callbackRequest) bool { return len(ownerChanges(g)) >= rooms*perRoom })
+	got := rc.WaitFor(t, "50 owner changes", 20*time.Second, func(g []callbackRequest) bool { return len(ownerChanges(g)) >= rooms*perRoom })
 	seq := map[string][]string{}
 	for _, r := range ownerChanges(got) {
 		var b ownerBody
@@ -264,13 +244,13 @@ func TestPerRoomOrderWithSlowReceiver(t *testing.T) {
 
 func TestSwitchedOffCommandIsNotSent(t *testing.T) {
 	rc := newReceiver(t)
-	ts := startServer(t, app.Options{}, withCallback(rc.URL, cmdCreate))
+	ts := startServer(t, app.Options{}, withCallback(rc.URL(), cmdCreate))
 	ts.importAccounts("a", "b")
 	ts.createRoom("r1", "a")
 	mustOK(t, ts.call("live_engine_http_srv/change_room_owner", `{"RoomId":"r1","NewOwner_Account":"b"}`))
 	ts.createRoom("r2", "a")
-	rc.waitFor(t, "both create callbacks", 10*time.Second, func(g []callbackRequest) bool { return len(g) >= 2 })
-	for _, r := range rc.requests() {
+	rc.WaitFor(t, "both create callbacks", 10*time.Second, func(g []callbackRequest) bool { return len(g) >= 2 })
+	for _, r := range rc.All() {
 		if r.Command != cmdCreate {
 			t.Errorf("switched-off command sent: %s", r.Body)
 		}
@@ -285,14 +265,14 @@ func TestSwitchedOffCommandIsNotSent(t *testing.T) {
 		}
 	}
 	// Switch it on through the REST API: the next change is sent.
-	mustOK(t, ts.call("live_config/update_callback", map[string]any{"Url": rc.URL, "CallbackCommandList": []string{cmdCreate, cmdOwner}}))
+	mustOK(t, ts.call("live_config/update_callback", map[string]any{"Url": rc.URL(), "CallbackCommandList": []string{cmdCreate, cmdOwner}}))
 	mustOK(t, ts.call("live_engine_http_srv/change_room_owner", `{"RoomId":"r1","NewOwner_Account":"a"}`))
-	rc.waitFor(t, "owner change after switching on", 10*time.Second, func(g []callbackRequest) bool { return len(ownerChanges(g)) == 1 })
+	rc.WaitFor(t, "owner change after switching on", 10*time.Second, func(g []callbackRequest) bool { return len(ownerChanges(g)) == 1 })
 }
 
 func TestRejectedRequestsChangeNothing(t *testing.T) {
 	rc := newReceiver(t)
-	ts := startServer(t, app.Options{}, withCallback(rc.URL, cmdCreate, cmdOwner, cmdDestroy))
+	ts := startServer(t, app.Options{}, withCallback(rc.URL(), cmdCreate, cmdOwner, cmdDestroy))
 	ts.importAccounts("a", "b", "plainuser")
 	ts.createRoom("r", "a")
 	waitDelivered(t, ts, 1)
@@ -365,21 +345,21 @@ func TestRejectedRequestsChangeNothing(t *testing.T) {
 
 func TestUndeliveredCallbacksSurviveRestart(t *testing.T) {
 	rc := newReceiver(t)
-	rc.setRespond(func(n int, r callbackRequest, w http.ResponseWriter) {
+	rc.Respond(func(w http.ResponseWriter, _ *http.Request, r callbackRequest) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	})
-	ts := startServer(t, app.Options{}, withCallback(rc.URL, cmdOwner))
+	ts := startServer(t, app.Options{}, withCallback(rc.URL(), cmdOwner))
 	ts.importAccounts("a", "b")
 	ts.createRoom("r", "a")
 	mustOK(t, ts.call("live_engine_http_srv/change_room_owner", `{"RoomId":"r","NewOwner_Account":"b"}`))
 	mustOK(t, ts.call("live_engine_http_srv/change_room_owner", `{"RoomId":"r","NewOwner_Account":"a"}`))
-	rc.waitFor(t, "a failed attempt", 10*time.Second, func(g []callbackRequest) bool { return len(g) >= 1 })
+	rc.WaitFor(t, "a failed attempt", 10*time.Second, func(g []callbackRequest) bool { return len(g) >= 1 })
 	ts.Close()
 
-	rc.setRespond(nil)
-	n := len(rc.requests())
-	startServerIn(t, ts.Dir, app.Options{}, withCallback(rc.URL, cmdOwner))
-	got := rc.waitFor(t, "both callbacks after restart", 10*time.Second, func(g []callbackRequest) bool {
+	rc.Respond(nil)
+	n := len(rc.All())
+	startServerIn(t, ts.Dir, app.Options{}, withCallback(rc.URL(), cmdOwner))
+	got := rc.WaitFor(t, "both callbacks after restart", 10*time.Second, func(g []callbackRequest) bool {
 		ok := 0
 		for _, r := range g[n:] {
 			if r.Command == cmdOwner {

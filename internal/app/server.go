@@ -163,7 +163,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	// One keep-alive client for After- and Before-callbacks alike.
 	workers := cfg.Delivery.Workers
 	if workers <= 0 {
-		workers = 256
+		workers = webhook.DefaultWorkers
 	}
 	client := dispatcher.NewClient(workers)
 	s.Dispatcher = dispatcher.New(dispatcher.Options{
@@ -191,14 +191,14 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		Logger:    o.Logger,
 		Now:       o.Now,
 	})
-	mux := http.NewServeMux()
-	mux.Handle("/v4/", api)
-	mux.Handle("GET /metrics", met.Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	// roomd's own endpoints; every other path is the REST API's (rest.Root).
+	own := http.NewServeMux()
+	own.Handle("GET /metrics", met.Handler())
+	own.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("ok\n"))
 	})
-	s.handler = mux
+	s.handler = rest.Root(api, own, "/metrics", "/healthz")
 	return s, nil
 }
 

@@ -1,23 +1,19 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/roomd/roomd/internal/app"
-	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
 // Shared helpers for the end-to-end tests of this package: a real roomd server on
-// 127.0.0.1:0 with a real SQLite file, and a real HTTP callback receiver.
+// 127.0.0.1:0 with a real SQLite file, a REST client and a real HTTP callback receiver (both
+// from package testkit).
 
 const (
 	testApp   = 1400000001
@@ -25,13 +21,14 @@ const (
 	testAdmin = "admin"
 )
 
-// testServer is a running roomd for one test.
+// testServer is a running roomd for one test, with a REST client of its admin.
 type testServer struct {
 	t    *testing.T
 	Srv  *app.Server
 	Dir  string
 	Base string
 	sig  string
+	c    *testkit.Client
 }
 
 // serverOption adjusts the configuration before the server starts.
@@ -77,8 +74,8 @@ func startServerIn(t *testing.T, dir string, o app.Options, opts ...serverOption
 	if err := srv.Start(); err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	ts := &testServer{t: t, Srv: srv, Dir: dir, Base: srv.URL()}
-	ts.sig = ts.userSig(testAdmin)
+	ts := &testServer{t: t, Srv: srv, Dir: dir, Base: srv.URL(), c: testkit.NewClient(t, srv.URL(), testApp, testKey, testAdmin)}
+	ts.sig = ts.c.Sig
 	t.Cleanup(func() { ts.Close() })
 	return ts
 }
@@ -95,83 +92,44 @@ func (ts *testServer) Close() {
 	ts.Srv.Close(ctx)
 }
 
-func (ts *testServer) userSig(user string) string {
-	sig, err := usersig.Sign(testApp, testKey, user, 86400, time.Now())
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	return sig
-}
+// userSig signs a UserSig of user for the test app.
+func (ts *testServer) userSig(user string) string { return ts.c.UserSig(ts.t, testKey, user) }
 
 // envelope is a decoded REST reply.
-type envelope struct {
-	ActionStatus string
-	ErrorCode    int
-	ErrorInfo    string
-	RequestId    string
-	Response     json.RawMessage
-	Raw          []byte
-}
+type envelope = testkit.Envelope
 
 // call POSTs body (a JSON string or a value to marshal) to /v4/api as the admin.
 func (ts *testServer) call(api string, body any) envelope {
 	ts.t.Helper()
-	return ts.callAs(testAdmin, ts.sig, api, body)
+	return ts.c.Do(ts.t, api, body)
 }
 
 // callAs POSTs as identifier with sig.
 func (ts *testServer) callAs(identifier, sig, api string, body any) envelope {
 	ts.t.Helper()
-	url := ts.Base + "/v4/" + api + "?sdkappid=" + itoa(testApp) + "&identifier=" + identifier + "&usersig=" + sig + "&random=42&contenttype=json"
-	return ts.post(url, body)
+	return ts.post(ts.c.URLAs(identifier, sig, api), body)
 }
 
+// post POSTs body to url and fails the test unless the reply is a Tencent envelope.
 func (ts *testServer) post(url string, body any) envelope {
 	ts.t.Helper()
-	var b []byte
-	switch v := body.(type) {
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		var err error
-		if b, err = json.Marshal(v); err != nil {
-			ts.t.Fatal(err)
-		}
-	}
-	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	env, err := ts.c.Post(context.Background(), url, body)
 	if err != nil {
 		ts.t.Fatalf("POST %s: %v", url, err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		ts.t.Fatalf("POST %s: HTTP %d %s", url, resp.StatusCode, raw)
-	}
-	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		ts.t.Fatalf("POST %s: reply is not JSON: %s", url, raw)
-	}
-	env.Raw = raw
 	return env
 }
 
 // mustOK fails the test unless env is a success.
 func mustOK(t *testing.T, env envelope) envelope {
 	t.Helper()
-	if env.ActionStatus != "OK" || env.ErrorCode != 0 {
-		t.Fatalf("want OK, got %s", env.Raw)
-	}
-	return env
+	return testkit.MustOK(t, env)
 }
 
 // mustFail fails the test unless env failed with code.
 func mustFail(t *testing.T, env envelope, code int) {
 	t.Helper()
-	if env.ActionStatus != "FAIL" || env.ErrorCode != code {
-		t.Fatalf("want FAIL %d, got %s", code, env.Raw)
-	}
+	testkit.MustFail(t, env, code)
 }
 
 // importAccounts imports users into the test app.
@@ -191,106 +149,9 @@ func (ts *testServer) createRoom(id, owner string) {
 }
 
 // callbackRequest is one request the receiver got.
-type callbackRequest struct {
-	Query   map[string]string
-	Header  http.Header
-	Body    []byte
-	Command string
-	RoomID  string
-	At      time.Time
-}
+type callbackRequest = testkit.Callback
 
-// receiver is a real HTTP App backend that records callbacks. Its reply is decided by
-// Respond, which may be swapped while it runs.
-type receiver struct {
-	*httptest.Server
-	mu      sync.Mutex
-	got     []callbackRequest
-	respond func(n int, r callbackRequest, w http.ResponseWriter) // nil: 200 OK
-	arrived chan struct{}
-}
-
-func newReceiver(t *testing.T) *receiver {
-	rc := &receiver{arrived: make(chan struct{}, 1)}
-	rc.Server = httptest.NewServer(http.HandlerFunc(rc.serve))
-	t.Cleanup(rc.Server.Close)
-	return rc
-}
-
-func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	cr := callbackRequest{Query: map[string]string{}, Header: r.Header.Clone(), Body: body, At: time.Now()}
-	for k, v := range r.URL.Query() {
-		cr.Query[k] = v[0]
-	}
-	var head struct {
-		CallbackCommand string
-		RoomId          string
-	}
-	json.Unmarshal(body, &head)
-	cr.Command, cr.RoomID = head.CallbackCommand, head.RoomId
-	rc.mu.Lock()
-	n := len(rc.got)
-	respond := rc.respond
-	rc.mu.Unlock()
-	if respond != nil {
-		respond(n, cr, w)
-	} else {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`))
-	}
-	rc.mu.Lock()
-	rc.got = append(rc.got, cr)
-	rc.mu.Unlock()
-	select {
-	case rc.arrived <- struct{}{}:
-	default:
-	}
-}
-
-// setRespond swaps the reply function.
-func (rc *receiver) setRespond(f func(n int, r callbackRequest, w http.ResponseWriter)) {
-	rc.mu.Lock()
-	rc.respond = f
-	rc.mu.Unlock()
-}
-
-// requests returns a copy of what arrived so far.
-func (rc *receiver) requests() []callbackRequest {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return append([]callbackRequest(nil), rc.got...)
-}
-
-// waitFor polls until cond holds for the received requests or the deadline passes.
-func (rc *receiver) waitFor(t *testing.T, what string, timeout time.Duration, cond func([]callbackRequest) bool) []callbackRequest {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		got := rc.requests()
-		if cond(got) {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; received %d callbacks", what, len(got))
-		}
-		select {
-		case <-rc.arrived:
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-func itoa(v uint64) string {
-	b := []byte{}
-	if v == 0 {
-		return "0"
-	}
-	for v > 0 {
-		b = append([]byte{byte('0' + v%10)}, b...)
-		v /= 10
-	}
-	return string(b)
-}
+// newReceiver starts an App backend that records the callbacks it gets.
+func newReceiver(t *testing.T) *testkit.Receiver { return testkit.NewReceiver(t) }
 
 func signOf(token string, sec int64) string { return webhookSign(token, sec) }

@@ -21,6 +21,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/roomd/roomd/internal/webhook"
 )
 
 // Config is the effective configuration of one roomd process.
@@ -93,8 +95,9 @@ type App struct {
 	SDKAppID uint64 `yaml:"sdkappid"`
 	// SecretKey signs and verifies the app's UserSigs. It is required.
 	SecretKey string `yaml:"secret_key"`
-	// Admins lists the App admin UserIDs allowed to call the REST API: 1 to 10 unique IDs of
-	// 1 to 32 bytes each, made of letters, digits, '_' and '-'. When the key is omitted it
+	// Admins lists the App admin UserIDs allowed to call the REST API: 1 to 10 unique IDs,
+	// each a valid account UserID (account.ValidateUserID: 1 to 32 bytes of UTF-8 without
+	// spaces or control characters, not starting with "@TIM#"). When the key is omitted it
 	// defaults to ["administrator"].
 	Admins []string `yaml:"admins"`
 	// Callback configures the webhooks sent to the App backend. It is optional; the URL,
@@ -200,21 +203,17 @@ const (
 	DurabilityProcess = "process"
 	DurabilityPower   = "power"
 
-	OnFailureAllow  = "allow"
-	OnFailureReject = "reject"
+	OnFailureAllow  = webhook.FailOpen
+	OnFailureReject = webhook.FailClosed
 )
 
 // DefaultAdmin is the App admin UserID an app gets when its admins key is omitted.
 const DefaultAdmin = "administrator"
 
-// Defaults and limits of the callback settings.
-const (
-	DefaultCallbackTimeout = 2 * time.Second
-	MaxCallbackTimeout     = 60 * time.Second
-	DefaultMaxAttempts     = 12
-	DefaultInitialBackoff  = time.Second
-	DefaultMaxBackoff      = 10 * time.Minute
-)
+// MaxCallbackTimeout is the longest callback timeout. The defaults of the callback and
+// delivery settings are package webhook's (webhook.DefaultTimeout and the others), which
+// the dispatcher uses too.
+const MaxCallbackTimeout = 60 * time.Second
 
 const signingSecretPrefix = "whsec_"
 
@@ -234,8 +233,8 @@ func Default() *Config {
 			Format: "text",
 		},
 		Delivery: Delivery{
-			Workers:           256,
-			MaxInFlightPerApp: 64,
+			Workers:           webhook.DefaultWorkers,
+			MaxInFlightPerApp: webhook.DefaultMaxInFlightPerApp,
 		},
 	}
 }
@@ -272,7 +271,7 @@ func (a *App) applyDefaults(path string, explicit func(string) bool) {
 		return
 	}
 	if cb.Timeout == 0 && unset("callback.timeout") {
-		cb.Timeout = DefaultCallbackTimeout
+		cb.Timeout = webhook.DefaultTimeout
 	}
 	if cb.BeforeSendMsgOnFailure == "" && unset("callback.before_send_msg_on_failure") {
 		cb.BeforeSendMsgOnFailure = OnFailureAllow
@@ -282,15 +281,15 @@ func (a *App) applyDefaults(path string, explicit func(string) bool) {
 		r.Enabled = boolPtr(true)
 	}
 	if r.MaxAttempts == 0 && unset("callback.retry.max_attempts") {
-		r.MaxAttempts = DefaultMaxAttempts
+		r.MaxAttempts = webhook.DefaultMaxAttempts
 	}
 	if r.InitialBackoff == 0 && unset("callback.retry.initial_backoff") {
-		r.InitialBackoff = DefaultInitialBackoff
+		r.InitialBackoff = webhook.DefaultInitialBackoff
 	}
 	if r.MaxBackoff == 0 && unset("callback.retry.max_backoff") {
 		// An initial backoff above the default cap raises the cap rather than failing
 		// validation over a setting the user did not write.
-		r.MaxBackoff = max(DefaultMaxBackoff, r.InitialBackoff)
+		r.MaxBackoff = max(webhook.DefaultMaxBackoff, r.InitialBackoff)
 	}
 }
 

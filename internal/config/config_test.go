@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/roomd/roomd/internal/webhook"
 )
 
 // env returns a getenv function that reads from m.
@@ -142,8 +144,8 @@ func TestAppDefaults(t *testing.T) {
 	c := &Config{Apps: []App{{SDKAppID: 1, SecretKey: "k", Callback: &Callback{}}}}
 	c.ApplyDefaults()
 	a := c.Apps[0]
-	if !reflect.DeepEqual(a.Admins, []string{DefaultAdmin}) || a.Callback.Timeout != DefaultCallbackTimeout ||
-		a.Callback.Retry.MaxAttempts != DefaultMaxAttempts || !a.Callback.Retry.IsEnabled() || !a.RateLimit.IsEnabled() {
+	if !reflect.DeepEqual(a.Admins, []string{DefaultAdmin}) || a.Callback.Timeout != webhook.DefaultTimeout ||
+		a.Callback.Retry.MaxAttempts != webhook.DefaultMaxAttempts || !a.Callback.Retry.IsEnabled() || !a.RateLimit.IsEnabled() {
 		t.Errorf("ApplyDefaults gave %+v, callback %+v", a, a.Callback)
 	}
 }
@@ -436,7 +438,11 @@ func TestValidate(t *testing.T) {
 		}, []string{"apps[0].admins: must list at most 10 admin UserIDs, got 11"}},
 		{"bad admins", func(c *Config) {
 			c.Apps[0].Admins = []string{"ok", "ok", "has space", strings.Repeat("x", 33), ""}
-		}, []string{`apps[0].admins[1]: "ok" is already listed as admins[0]`, "apps[0].admins[2]: \"has space\" may contain only", "apps[0].admins[3]: must be 1 to 32 bytes, got 33", "apps[0].admins[4]: must be 1 to 32 bytes, got 0"}},
+		}, []string{`apps[0].admins[1]: "ok" is already listed as admins[0]`, "apps[0].admins[2]: \"has space\" contains a space or control character", "apps[0].admins[3]: \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" is longer than 32 bytes", "apps[0].admins[4]: is empty"}},
+		// Admins follow the account APIs' UserID rule (account.ValidateUserID), not a stricter one.
+		{"admins as the account APIs accept them", func(c *Config) {
+			c.Apps[0].Admins = []string{"admin.ops", "管理员", "@TIM#x"}
+		}, []string{`apps[0].admins[2]: "@TIM#x" uses the reserved @TIM# prefix`}},
 		{"negative room quota", func(c *Config) { c.Apps[0].RoomQuota = -1 }, []string{"apps[0].room_quota: must be 0 (no limit) or more"}},
 		{"bad per_api", func(c *Config) {
 			c.Apps[0].RateLimit.PerAPI = map[string]int{"v4/live_engine_http_srv/create_room": 5, "live_engine_http_srv/get_room_list": 0, "live_engine_http_pk/create_battle": 3}
@@ -444,7 +450,7 @@ func TestValidate(t *testing.T) {
 		{"url without scheme", func(c *Config) { c.Apps[0].Callback.URL = "example.com/cb" }, []string{"apps[0].callback.url: must start with http:// or https://"}},
 		{"url without host", func(c *Config) { c.Apps[0].Callback.URL = "http:///cb" }, []string{"apps[0].callback.url: must name a host"}},
 		{"url with fragment", func(c *Config) { c.Apps[0].Callback.URL = "https://x/cb#frag" }, []string{"apps[0].callback.url: must not contain a fragment"}},
-		{"url unparsable", func(c *Config) { c.Apps[0].Callback.URL = "http://user:pa ss@[::1" }, []string{"apps[0].callback.url: not a valid URL"}},
+		{"url unparsable", func(c *Config) { c.Apps[0].Callback.URL = "http://user:pa ss@[::1" }, []string{"apps[0].callback.url: is not a valid URL"}},
 		{"empty url", func(c *Config) { c.Apps[0].Callback.URL = "" }, nil},
 		{"commands", func(c *Config) {
 			c.Apps[0].Callback.Commands = []string{"Live.CallbackAfterCreateRoom", "live.callbackaftercreateroom", "Live.CallbackAfterCreateRoom"}

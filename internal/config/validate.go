@@ -2,14 +2,15 @@ package config
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/roomd/roomd/internal/account"
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/webhook"
 )
 
@@ -175,11 +176,8 @@ func (c *Config) validateDelivery(ps *problems) {
 	}
 }
 
-// Limits of the admin list.
-const (
-	maxAdmins      = 10
-	maxUserIDBytes = 32
-)
+// maxAdmins is the most App admins an app lists.
+const maxAdmins = 10
 
 func (a *App) validate(ps *problems, path string) {
 	if a.SDKAppID == 0 {
@@ -196,8 +194,8 @@ func (a *App) validate(ps *problems, path string) {
 	}
 	for i, id := range a.Admins {
 		p := fmt.Sprintf("%sadmins[%d]", path, i)
-		if msg := checkUserID(id); msg != "" {
-			ps.add(p, "%s", msg)
+		if err := account.ValidateUserID(id); err != nil {
+			ps.add(p, "%s", reason(err))
 		} else if j := slices.Index(a.Admins[:i], id); j >= 0 {
 			ps.add(p, "%q is already listed as admins[%d]", id, j)
 		}
@@ -211,21 +209,14 @@ func (a *App) validate(ps *problems, path string) {
 	}
 }
 
-// checkUserID returns what is wrong with an admin UserID, or "" when it is valid.
-func checkUserID(id string) string {
-	if id == "" || len(id) > maxUserIDBytes {
-		return fmt.Sprintf("must be 1 to %d bytes, got %d", maxUserIDBytes, len(id))
+// reason returns what a domain validator found wrong, without the field name and the
+// "invalid parameter: " prefix that the APIs' ErrorInfo carries.
+func reason(err error) string {
+	var ie *errcode.InvalidError
+	if errors.As(err, &ie) {
+		return ie.Reason
 	}
-	for i := 0; i < len(id); i++ {
-		if !isIDByte(id[i]) {
-			return fmt.Sprintf("%q may contain only letters, digits, '_' and '-'", id)
-		}
-	}
-	return ""
-}
-
-func isIDByte(b byte) bool {
-	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '_' || b == '-'
+	return err.Error()
 }
 
 func (r *RateLimit) validate(ps *problems, path string) {
@@ -266,14 +257,15 @@ func isAPIWord(s string) bool {
 
 // Limits of the callback settings.
 const (
-	maxTokenChars       = 128
 	minSigningKeyBytes  = 16
 	maxRetryMaxAttempts = 1000
 )
 
 func (c *Callback) validate(ps *problems, path string) {
 	if c.URL != "" {
-		validateURL(ps, path+"url", c.URL)
+		if err := webhook.ValidateURL(c.URL); err != nil {
+			ps.add(path+"url", "%s", reason(err))
+		}
 	}
 	for i, cmd := range c.Commands {
 		p := fmt.Sprintf("%scommands[%d]", path, i)
@@ -283,8 +275,10 @@ func (c *Callback) validate(ps *problems, path string) {
 			ps.add(p, "%q is already listed as commands[%d]", cmd, j)
 		}
 	}
-	if n := utf8.RuneCountInString(c.Token); n > maxTokenChars {
-		ps.add(path+"token", "must be 1 to %d characters, got %d", maxTokenChars, n)
+	if c.Token != "" {
+		if err := webhook.ValidateToken(c.Token); err != nil {
+			ps.add(path+"token", "%s", reason(err))
+		}
 	}
 	if c.TokenEnabled && c.Token == "" {
 		ps.add(path+"token_enabled", "requires callback.token")
@@ -301,33 +295,6 @@ func (c *Callback) validate(ps *problems, path string) {
 		ps.add(path+"before_send_msg_on_failure", "must be %s or %s, got %q", OnFailureAllow, OnFailureReject, c.BeforeSendMsgOnFailure)
 	}
 	c.Retry.validate(ps, path+"retry.")
-}
-
-func validateURL(ps *problems, path, raw string) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		ps.add(path, "not a valid URL: %v", unwrapURLError(err))
-		return
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		ps.add(path, "must start with http:// or https://")
-		return
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		ps.add(path, "must name a host, such as http://127.0.0.1:9000/callback")
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		ps.add(path, "must not contain a fragment (#...)")
-	}
-}
-
-// unwrapURLError returns the cause of a url.Parse error without the URL it quotes, which
-// may contain credentials.
-func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
 }
 
 func validateSigningSecret(ps *problems, path, secret string) {

@@ -73,6 +73,7 @@ type Error struct {
 // New returns an error that answers code with info as its text.
 func New(code int, info string) *Error { return &Error{Code: code, Info: info} }
 
+// Error returns the text a caller sees as ErrorInfo.
 func (e *Error) Error() string { return e.Info }
 
 // ErrInvalid is matched (errors.Is) by every *InvalidError, so code that only needs to know
@@ -82,20 +83,37 @@ var ErrInvalid = errors.New("invalid parameter")
 // InvalidError is a request that breaks a documented rule of one field. It answers the API
 // family's invalid-parameter code (100002 for Live APIs, 70402 for the account APIs).
 type InvalidError struct {
-	Field  string // the request field, as the API names it ("RoomId", "AccountList[2].UserID")
+	Field  string // the request field, as the API names it ("RoomId", "AccountList[2].UserID"); may be empty
 	Reason string // what is wrong, e.g. "is longer than 48 bytes"
+	// Bare leaves the "invalid parameter: " prefix out of the text. The REST transport's own
+	// checks of a request's shape (and the delivery log) have always answered without it,
+	// and golden files pin those texts.
+	Bare bool
 }
 
 // Invalid returns an *InvalidError for field; the reason is formatted as fmt.Sprintf does.
+// Its text is "invalid parameter: <field> <reason>", or "invalid parameter: <reason>" when
+// field is empty.
 func Invalid(field, format string, args ...any) error {
 	return &InvalidError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
+// InvalidBare is Invalid without the "invalid parameter: " prefix in the text: "<field>
+// <reason>", or the reason alone when field is empty.
+func InvalidBare(field, format string, args ...any) error {
+	return &InvalidError{Field: field, Reason: fmt.Sprintf(format, args...), Bare: true}
+}
+
+// Error returns the text a caller sees as ErrorInfo.
 func (e *InvalidError) Error() string {
-	if e.Field == "" {
-		return "invalid parameter: " + e.Reason
+	s := e.Reason
+	if e.Field != "" {
+		s = e.Field + " " + s
 	}
-	return "invalid parameter: " + e.Field + " " + e.Reason
+	if e.Bare {
+		return s
+	}
+	return "invalid parameter: " + s
 }
 
 // Is makes errors.Is(err, ErrInvalid) true for every *InvalidError.

@@ -2,7 +2,6 @@ package faulttest
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
 // TestBadInput sends malformed and oversized requests to a real roomd process: each must
@@ -243,7 +243,7 @@ func send(hc *http.Client, req *http.Request) (int, string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return -resp.StatusCode, string(b), nil
 	}
-	env, err := decodeEnvelope(b)
+	env, err := testkit.DecodeEnvelope(resp.StatusCode, b)
 	if err != nil {
 		return 0, "", err
 	}
@@ -251,17 +251,6 @@ func send(hc *http.Client, req *http.Request) (int, string, error) {
 		return 0, "", fmt.Errorf("inconsistent envelope: %s", b)
 	}
 	return env.ErrorCode, env.ErrorInfo, nil
-}
-
-func decodeEnvelope(b []byte) (envelope, error) {
-	var env envelope
-	if err := json.Unmarshal(b, &env); err != nil {
-		return env, fmt.Errorf("not a Tencent envelope: %v: %.200s", err, b)
-	}
-	if env.ActionStatus != "OK" && env.ActionStatus != "FAIL" {
-		return env, fmt.Errorf("ActionStatus %q: %.200s", env.ActionStatus, b)
-	}
-	return env, nil
 }
 
 // randomBody returns a random request body: JSON-ish fragments, valid JSON with wrong

@@ -91,7 +91,7 @@ func setupRooms(t *testing.T, c *client, base, prefix string, n int) []*roomLog 
 	t.Helper()
 	var rooms []*roomLog
 	for i := range n {
-		l := &roomLog{App: c.app, Room: fmt.Sprintf("%s-%02d", prefix, i), Initial: adminID}
+		l := &roomLog{App: c.kit.App, Room: fmt.Sprintf("%s-%02d", prefix, i), Initial: adminID}
 		c.createRoom(t, base, l.Room)
 		ids := make([]string, importBlock)
 		for j := range ids {

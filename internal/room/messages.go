@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/wirejson"
 	"hash/fnv"
 	"log/slog"
@@ -58,21 +59,6 @@ const (
 	beforePassFirst = 10100
 	beforePassLast  = 10200
 )
-
-// ErrMessageRejected: the App backend refused the message in Group.CallbackBeforeSendMsg
-// (ErrorCode 1 or another code outside the documented ones), or gave no valid reply while
-// the app's policy is fail-closed (10016).
-var ErrMessageRejected = errors.New("message refused by Group.CallbackBeforeSendMsg")
-
-// CallbackCodeError is a refusal by Group.CallbackBeforeSendMsg with an ErrorCode in
-// [10100, 10200]: that code and the reply's ErrorInfo are returned to the sender as they
-// are.
-type CallbackCodeError struct {
-	Code int
-	Info string
-}
-
-func (e *CallbackCodeError) Error() string { return e.Info }
 
 // MessageOptions wire a MessageService.
 type MessageOptions struct {
@@ -171,20 +157,20 @@ func (s *MessageService) SendText(ctx context.Context, a Actor, m TextMessage) (
 		return SendResult{}, err
 	}
 	if m.Sender == "" {
-		return SendResult{}, fmt.Errorf("%w: Sender_Account is required", ErrInvalid)
+		return SendResult{}, errcode.Invalid("Sender_Account", "is required")
 	}
 	if m.Text == "" {
-		return SendResult{}, fmt.Errorf("%w: TextContent is required", ErrInvalid)
+		return SendResult{}, errcode.Invalid("TextContent", "is required")
 	}
 	if len(m.Text) > MaxMsgContentBytes {
-		return SendResult{}, fmt.Errorf("%w: TextContent is longer than %d bytes", ErrInvalid, MaxMsgContentBytes)
+		return SendResult{}, errcode.Invalid("TextContent", "is longer than %d bytes", MaxMsgContentBytes)
 	}
 	if m.ExtensionInfo != "" {
 		if len(m.ExtensionInfo) > MaxMsgContentBytes {
-			return SendResult{}, fmt.Errorf("%w: ExtensionInfo is longer than %d bytes", ErrInvalid, MaxMsgContentBytes)
+			return SendResult{}, errcode.Invalid("ExtensionInfo", "is longer than %d bytes", MaxMsgContentBytes)
 		}
 		if !json.Valid([]byte(m.ExtensionInfo)) {
-			return SendResult{}, fmt.Errorf("%w: ExtensionInfo must be a string holding JSON", ErrInvalid)
+			return SendResult{}, errcode.Invalid("ExtensionInfo", "must be a string holding JSON")
 		}
 	}
 	return s.send(ctx, a, &outgoing{roomID: m.RoomID, sender: m.Sender, body: elemBody(TextElem, textContent{Text: m.Text}), cloud: m.ExtensionInfo})
@@ -207,11 +193,11 @@ func (s *MessageService) SendCustom(ctx context.Context, a Actor, m CustomMessag
 		return SendResult{}, err
 	}
 	if m.BusinessID == "" {
-		return SendResult{}, fmt.Errorf("%w: BusinessId is required", ErrInvalid)
+		return SendResult{}, errcode.Invalid("BusinessId", "is required")
 	}
 	data := CustomData(m.BusinessID, m.Data)
 	if len(data) > MaxMsgContentBytes {
-		return SendResult{}, fmt.Errorf("%w: BusinessId and Data together are longer than %d bytes", ErrInvalid, MaxMsgContentBytes)
+		return SendResult{}, errcode.Invalid("", "BusinessId and Data together are longer than %d bytes", MaxMsgContentBytes)
 	}
 	sender := m.Sender
 	if sender == "" {
@@ -244,7 +230,7 @@ func msgID(app uint64, sender string, at time.Time, random uint32) string {
 // chat-disabled room (10017). The sender need not be in the room: Tencent's admin send
 // works for any account.
 func (s *MessageService) check(ctx context.Context, r store.Reader, app uint64, m *outgoing) error {
-	row, err := roomForUpdate(ctx, r, app, m.roomID)
+	row, err := requireRoom(ctx, r, app, m.roomID)
 	if err != nil {
 		return err
 	}
@@ -252,12 +238,8 @@ func (s *MessageService) check(ctx context.Context, r store.Reader, app uint64, 
 		return err
 	}
 	now := s.o.Now()
-	banned, err := r.BanActive(ctx, app, m.roomID, m.sender, now)
-	if err != nil {
+	if err := checkNotBanned(ctx, r, app, m.roomID, m.sender, now); err != nil {
 		return err
-	}
-	if banned {
-		return fmt.Errorf("%w: %s may not send messages to room %s", ErrBanned, m.sender, m.roomID)
 	}
 	mute, err := r.MuteGet(ctx, app, m.roomID, m.sender, now)
 	if err == nil {
@@ -307,7 +289,8 @@ func decide(res *webhook.BeforeResult, cfg *webhook.Config, m *outgoing) (verdic
 		case r.ErrorCode == beforeDrop:
 			return dropIt, nil
 		case r.ErrorCode >= beforePassFirst && r.ErrorCode <= beforePassLast:
-			return refuseIt, &CallbackCodeError{Code: r.ErrorCode, Info: r.ErrorInfo}
+			// That code and the reply's ErrorInfo go to the sender as they are.
+			return refuseIt, errcode.New(r.ErrorCode, r.ErrorInfo)
 		default:
 			info := r.ErrorInfo
 			if info == "" {
@@ -417,7 +400,7 @@ func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendRe
 				if err := before.Record(ctx, tx); err != nil {
 					return err
 				}
-				if _, err := roomForUpdate(ctx, tx, a.App, m.roomID); err != nil {
+				if _, err := requireRoom(ctx, tx, a.App, m.roomID); err != nil {
 					return err
 				}
 				seq, err := tx.MessageNextSeq(ctx, a.App, m.roomID)

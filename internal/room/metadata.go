@@ -2,10 +2,10 @@ package room
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
 )
@@ -23,23 +23,15 @@ const (
 // Metadata is one key/value pair of a room's metadata.
 type Metadata = store.Metadata
 
-func (s *Service) requireRoom(ctx context.Context, r store.Reader, app uint64, id string) (store.Room, error) {
-	row, err := r.RoomGet(ctx, app, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Room{}, fmt.Errorf("%w: %s", ErrRoomNotFound, id)
-	}
-	return row, err
-}
-
 func validateMetadataKey(k string) error {
 	switch {
 	case k == "":
-		return fmt.Errorf("%w: a metadata Key is empty", ErrInvalid)
+		return errcode.Invalid("", "a metadata Key is empty")
 	case len(k) > MaxMetadataKeyBytes:
 		// The spec gives no code for a long key; 100002 names the broken field rule.
-		return fmt.Errorf("%w: metadata Key %.20q… is longer than %d bytes", ErrInvalid, k, MaxMetadataKeyBytes)
+		return errcode.Invalid("", "metadata Key %.20q… is longer than %d bytes", k, MaxMetadataKeyBytes)
 	case !utf8.ValidString(k):
-		return fmt.Errorf("%w: metadata Key is not valid UTF-8", ErrInvalid)
+		return errcode.Invalid("", "metadata Key is not valid UTF-8")
 	}
 	return nil
 }
@@ -52,7 +44,7 @@ func (s *Service) SetMetadata(ctx context.Context, a Actor, id string, items []M
 		return err
 	}
 	if len(items) == 0 {
-		return fmt.Errorf("%w: Metadata is required", ErrInvalid)
+		return errcode.Invalid("Metadata", "is required")
 	}
 	seen := make(map[string]bool, len(items))
 	for _, m := range items {
@@ -60,21 +52,21 @@ func (s *Service) SetMetadata(ctx context.Context, a Actor, id string, items []M
 			return err
 		}
 		if seen[m.Key] {
-			return fmt.Errorf("%w: metadata Key %q appears twice", ErrInvalid, m.Key)
+			return errcode.Invalid("", "metadata Key %q appears twice", m.Key)
 		}
 		seen[m.Key] = true
 		if len(m.Value) > MaxMetadataValueBytes {
 			return fmt.Errorf("%w: the value of %q is %d bytes, more than %d", ErrMetadataValueTooLarge, m.Key, len(m.Value), MaxMetadataValueBytes)
 		}
 		if !utf8.ValidString(m.Value) {
-			return fmt.Errorf("%w: the value of %q is not valid UTF-8", ErrInvalid, m.Key)
+			return errcode.Invalid("", "the value of %q is not valid UTF-8", m.Key)
 		}
 	}
 	if len(items) > MaxMetadataKeys {
 		return fmt.Errorf("%w: %d keys in one request, at most %d per room", ErrMetadataTooManyKeys, len(items), MaxMetadataKeys)
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := s.requireRoom(ctx, tx, a.App, id); err != nil {
+		if _, err := requireRoom(ctx, tx, a.App, id); err != nil {
 			return err
 		}
 		cur, err := tx.MetadataList(ctx, a.App, id, nil)
@@ -118,7 +110,7 @@ func (s *Service) GetMetadata(ctx context.Context, app uint64, id string, keys [
 	if err := ValidateRoomID(id); err != nil {
 		return nil, err
 	}
-	if _, err := s.requireRoom(ctx, s.store, app, id); err != nil {
+	if _, err := requireRoom(ctx, s.store, app, id); err != nil {
 		return nil, err
 	}
 	return s.store.MetadataList(ctx, app, id, keys)
@@ -132,15 +124,15 @@ func (s *Service) DelMetadata(ctx context.Context, a Actor, id string, keys []st
 		return err
 	}
 	if len(keys) == 0 {
-		return fmt.Errorf("%w: Keys is required", ErrInvalid)
+		return errcode.Invalid("Keys", "is required")
 	}
 	for _, k := range keys {
 		if k == "" {
-			return fmt.Errorf("%w: a metadata key in Keys is empty", ErrInvalid)
+			return errcode.Invalid("", "a metadata key in Keys is empty")
 		}
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := s.requireRoom(ctx, tx, a.App, id); err != nil {
+		if _, err := requireRoom(ctx, tx, a.App, id); err != nil {
 			return err
 		}
 		existing, err := tx.MetadataList(ctx, a.App, id, keys)

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
 )
@@ -42,35 +43,25 @@ const (
 	MaxBanListLimit = 100
 )
 
-// Sentinel errors of the people and message APIs; package api/rest maps each to its code.
-var (
-	// ErrBanned: the user is banned from the room and may not enter it (100006, the
-	// general no-permission code). Every way into a room checks store.Reader.BanActive.
-	ErrBanned = errors.New("user is banned from the room")
-	// ErrSenderMuted: the sender is muted in the room (10017, IM's "muted" code).
-	ErrSenderMuted = errors.New("the sender is muted in this room")
-	// ErrMessagesDisabled: the room's IsMessageDisabled is on and the sender is neither
-	// the owner, a room admin nor an App admin (10017, as IM answers in a muted group).
-	ErrMessagesDisabled = errors.New("chat is disabled in this room")
-)
-
-// userList checks a list of accounts named in a request: 1..max non-empty entries. It
-// returns them without duplicates, in their first order.
-func userList(field string, users []string, maxN int) ([]string, error) {
+// accountList checks a list of accounts named in a request (field is its name): at least
+// one entry, at most maxN entries when maxN > 0, none empty or invalid UTF-8. It returns
+// them without duplicates, in their first order. Every API that names a list of accounts
+// checks it here.
+func accountList(field string, users []string, maxN int) ([]string, error) {
 	if len(users) == 0 {
-		return nil, fmt.Errorf("%w: %s is required and must not be empty", ErrInvalid, field)
+		return nil, errcode.Invalid(field, "is required and must not be empty")
 	}
-	if len(users) > maxN {
-		return nil, fmt.Errorf("%w: %s has %d entries, at most %d are allowed", ErrInvalid, field, len(users), maxN)
+	if maxN > 0 && len(users) > maxN {
+		return nil, errcode.Invalid(field, "has %d entries, at most %d are allowed", len(users), maxN)
 	}
 	seen := make(map[string]bool, len(users))
 	out := make([]string, 0, len(users))
 	for _, u := range users {
 		if u == "" {
-			return nil, fmt.Errorf("%w: %s contains an empty account", ErrInvalid, field)
+			return nil, errcode.Invalid(field, "contains an empty account")
 		}
 		if !utf8.ValidString(u) {
-			return nil, fmt.Errorf("%w: %s contains an account that is not valid UTF-8", ErrInvalid, field)
+			return nil, errcode.Invalid(field, "contains an account that is not valid UTF-8")
 		}
 		if !seen[u] {
 			seen[u] = true
@@ -78,15 +69,6 @@ func userList(field string, users []string, maxN int) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// roomForUpdate returns the room, or ErrRoomNotFound.
-func roomForUpdate(ctx context.Context, r store.Reader, app uint64, id string) (store.Room, error) {
-	row, err := r.RoomGet(ctx, app, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Room{}, fmt.Errorf("%w: %s", ErrRoomNotFound, id)
-	}
-	return row, err
 }
 
 // requireAccounts checks that every user is an imported account (70107 otherwise).
@@ -101,7 +83,7 @@ func requireAccounts(ctx context.Context, r store.Reader, app uint64, field stri
 
 func durationSeconds(field string, v int64, minV int64) (time.Duration, error) {
 	if v < minV || v > MaxDurationSeconds {
-		return 0, fmt.Errorf("%w: %s must be between %d and %d seconds", ErrInvalid, field, minV, int64(MaxDurationSeconds))
+		return 0, errcode.Invalid(field, "must be between %d and %d seconds", minV, int64(MaxDurationSeconds))
 	}
 	return time.Duration(v) * time.Second, nil
 }
@@ -142,7 +124,7 @@ func ParseMemberCursor(next string) (returned int, after *store.Member, err erro
 	if next == "" || next == "0" {
 		return 0, nil, nil
 	}
-	bad := fmt.Errorf("%w: Next %q is not a cursor returned by get_member_list", ErrInvalid, next)
+	bad := errcode.Invalid("Next", "%q is not a cursor returned by get_member_list", next)
 	parts := strings.Split(next, ".")
 	if len(parts) != 3 {
 		return 0, nil, bad
@@ -188,7 +170,7 @@ func (s *Service) MemberList(ctx context.Context, app uint64, roomID, next strin
 	if err != nil {
 		return MemberPage{}, err
 	}
-	if _, err := roomForUpdate(ctx, s.store, app, roomID); err != nil {
+	if _, err := requireRoom(ctx, s.store, app, roomID); err != nil {
 		return MemberPage{}, err
 	}
 	count, err := s.store.MemberCount(ctx, app, roomID, store.MembersAll)
@@ -229,14 +211,14 @@ func (s *Service) ModifyAdmin(ctx context.Context, a Actor, roomID string, users
 		return err
 	}
 	if op != webhook.AdminAdd && op != webhook.AdminDelete {
-		return fmt.Errorf("%w: OpType must be \"add\" or \"delete\"", ErrInvalid)
+		return errcode.Invalid("OpType", "must be \"add\" or \"delete\"")
 	}
-	users, err := userList("Admin_Account", users, MaxAdmins)
+	users, err := accountList("Admin_Account", users, MaxAdmins)
 	if err != nil {
 		return err
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		row, err := roomForUpdate(ctx, tx, a.App, roomID)
+		row, err := requireRoom(ctx, tx, a.App, roomID)
 		if err != nil {
 			return err
 		}
@@ -248,7 +230,7 @@ func (s *Service) ModifyAdmin(ctx context.Context, a Actor, roomID string, users
 			now := s.now()
 			for _, u := range users {
 				if u == row.Owner {
-					return fmt.Errorf("%w: %s is the room owner and cannot be made an admin", ErrInvalid, u)
+					return errcode.Invalid("", "%s is the room owner and cannot be made an admin", u)
 				}
 				created, err := tx.AdminAdd(ctx, a.App, roomID, u, now)
 				if err != nil {
@@ -263,7 +245,7 @@ func (s *Service) ModifyAdmin(ctx context.Context, a Actor, roomID string, users
 				return err
 			}
 			if len(admins) > MaxAdmins {
-				return fmt.Errorf("%w: a room has at most %d admins (it would have %d)", ErrInvalid, MaxAdmins, len(admins))
+				return errcode.Invalid("", "a room has at most %d admins (it would have %d)", MaxAdmins, len(admins))
 			}
 		} else {
 			for _, u := range users {
@@ -295,7 +277,7 @@ func (s *Service) AdminList(ctx context.Context, app uint64, roomID string) ([]s
 	if err := ValidateRoomID(roomID); err != nil {
 		return nil, err
 	}
-	if _, err := roomForUpdate(ctx, s.store, app, roomID); err != nil {
+	if _, err := requireRoom(ctx, s.store, app, roomID); err != nil {
 		return nil, err
 	}
 	return s.store.AdminList(ctx, app, roomID)
@@ -307,7 +289,7 @@ func (s *Service) Mute(ctx context.Context, a Actor, roomID string, users []stri
 	if err := ValidateRoomID(roomID); err != nil {
 		return err
 	}
-	users, err := userList("MemberList_Account", users, MaxMuteBatch)
+	users, err := accountList("MemberList_Account", users, MaxMuteBatch)
 	if err != nil {
 		return err
 	}
@@ -316,7 +298,7 @@ func (s *Service) Mute(ctx context.Context, a Actor, roomID string, users []stri
 		return err
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := roomForUpdate(ctx, tx, a.App, roomID); err != nil {
+		if _, err := requireRoom(ctx, tx, a.App, roomID); err != nil {
 			return err
 		}
 		if d == 0 {
@@ -345,7 +327,7 @@ func (s *Service) MutedList(ctx context.Context, app uint64, roomID string) ([]s
 	if err := ValidateRoomID(roomID); err != nil {
 		return nil, err
 	}
-	if _, err := roomForUpdate(ctx, s.store, app, roomID); err != nil {
+	if _, err := requireRoom(ctx, s.store, app, roomID); err != nil {
 		return nil, err
 	}
 	return s.store.MuteList(ctx, app, roomID, s.now())
@@ -360,7 +342,7 @@ func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []strin
 	if err := ValidateRoomID(roomID); err != nil {
 		return err
 	}
-	users, err := userList("MemberList_Account", users, MaxBanBatch)
+	users, err := accountList("MemberList_Account", users, MaxBanBatch)
 	if err != nil {
 		return err
 	}
@@ -372,7 +354,7 @@ func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []strin
 		return err
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		row, err := roomForUpdate(ctx, tx, a.App, roomID)
+		row, err := requireRoom(ctx, tx, a.App, roomID)
 		if err != nil {
 			return err
 		}
@@ -383,7 +365,7 @@ func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []strin
 		var kicked []webhook.MemberAccount
 		for _, u := range users {
 			if u == row.Owner {
-				return fmt.Errorf("%w: %s is the room owner and cannot be banned", ErrInvalid, u)
+				return errcode.Invalid("", "%s is the room owner and cannot be banned", u)
 			}
 			if err := tx.BanPut(ctx, store.Ban{App: a.App, RoomID: roomID, UserID: u, Until: until(now, d), Reason: reason, CreatedAt: now}); err != nil {
 				return err
@@ -415,12 +397,12 @@ func (s *Service) Unban(ctx context.Context, a Actor, roomID string, users []str
 	if err := ValidateRoomID(roomID); err != nil {
 		return err
 	}
-	users, err := userList("MemberList_Account", users, MaxBanBatch)
+	users, err := accountList("MemberList_Account", users, MaxBanBatch)
 	if err != nil {
 		return err
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := roomForUpdate(ctx, tx, a.App, roomID); err != nil {
+		if _, err := requireRoom(ctx, tx, a.App, roomID); err != nil {
 			return err
 		}
 		for _, u := range users {
@@ -440,15 +422,15 @@ func (s *Service) BannedList(ctx context.Context, app uint64, roomID string, off
 		return nil, 0, err
 	}
 	if offset < 0 || offset > math.MaxInt32 {
-		return nil, 0, fmt.Errorf("%w: Offset must be between 0 and %d", ErrInvalid, math.MaxInt32)
+		return nil, 0, errcode.Invalid("Offset", "must be between 0 and %d", math.MaxInt32)
 	}
 	if limit < 0 || limit > MaxBanListLimit {
-		return nil, 0, fmt.Errorf("%w: Limit must be between 1 and %d", ErrInvalid, MaxBanListLimit)
+		return nil, 0, errcode.Invalid("Limit", "must be between 1 and %d", MaxBanListLimit)
 	}
 	if limit == 0 {
 		limit = MaxBanListLimit
 	}
-	if _, err := roomForUpdate(ctx, s.store, app, roomID); err != nil {
+	if _, err := requireRoom(ctx, s.store, app, roomID); err != nil {
 		return nil, 0, err
 	}
 	bans, err := s.store.BanList(ctx, store.BanListParams{App: app, RoomID: roomID, Now: s.now(), Offset: offset, Limit: limit + 1})
@@ -463,15 +445,15 @@ func (s *Service) BannedList(ctx context.Context, app uint64, roomID string, off
 	return bans, next, nil
 }
 
-// CheckNotBanned returns ErrBanned when userID is banned from the room at the service's
-// clock; callers that put users into a room (add_robot, joins) call it in their transaction.
-func (s *Service) CheckNotBanned(ctx context.Context, r store.Reader, app uint64, roomID, userID string) error {
-	banned, err := r.BanActive(ctx, app, roomID, userID, s.now())
+// checkNotBanned returns ErrBanned when userID is banned from the room at now. Every way
+// into a room (add_robot, joins) and every message send calls it in its transaction.
+func checkNotBanned(ctx context.Context, r store.Reader, app uint64, roomID, userID string, now time.Time) error {
+	banned, err := r.BanActive(ctx, app, roomID, userID, now)
 	if err != nil {
 		return err
 	}
 	if banned {
-		return fmt.Errorf("%w: %s may not enter room %s until the ban ends", ErrBanned, userID, roomID)
+		return fmt.Errorf("%w: %s is banned from room %s until the ban ends", ErrBanned, userID, roomID)
 	}
 	return nil
 }

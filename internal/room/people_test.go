@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/roomd/roomd/internal/errcode"
 )
 
 func TestMemberCursorRoundTrip(t *testing.T) {
@@ -25,7 +27,7 @@ func TestMemberCursorRoundTrip(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"1000.1.YQ", "0.1.YQ", "-1.1.YQ", "01.1.YQ", "1.-1.YQ", "1.01.YQ", "1.1.", "1.1.YQ=", "1.1.YQ.x", "1.1", "x", "1.1.!!", "1.1._w"} {
-		if _, _, err := ParseMemberCursor(bad); !errors.Is(err, ErrInvalid) {
+		if _, _, err := ParseMemberCursor(bad); !errors.Is(err, errcode.ErrInvalid) {
 			t.Errorf("%q accepted (err %v)", bad, err)
 		}
 	}
@@ -38,8 +40,8 @@ func FuzzParseMemberCursor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, next string) {
 		n, after, err := ParseMemberCursor(next)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error %v is not ErrInvalid", err)
+			if !errors.Is(err, errcode.ErrInvalid) {
+				t.Fatalf("error %v is not errcode.ErrInvalid", err)
 			}
 			return
 		}

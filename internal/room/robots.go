@@ -3,32 +3,13 @@ package room
 import (
 	"context"
 	"errors"
-	"fmt"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
 )
 
 // MaxRobots is how many robots a room holds at most (spec rest-api.md §3.5).
 const MaxRobots = 3
-
-// dedupe returns ids without repeats, in first-seen order, and rejects empty ids.
-func dedupe(field string, ids []string) ([]string, error) {
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("%w: %s is required", ErrInvalid, field)
-	}
-	seen := make(map[string]bool, len(ids))
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if id == "" {
-			return nil, fmt.Errorf("%w: %s holds an empty account", ErrInvalid, field)
-		}
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out, nil
-}
 
 // AddRobots puts imported accounts into a room as robots (simulated audience). Adding a
 // robot that is already one of the room's robots changes nothing; a banned account is
@@ -40,15 +21,15 @@ func (s *Service) AddRobots(ctx context.Context, a Actor, id string, robots []st
 	if err := ValidateRoomID(id); err != nil {
 		return err
 	}
-	robots, err := dedupe("RobotList_Account", robots)
+	robots, err := accountList("RobotList_Account", robots, 0)
 	if err != nil {
 		return err
 	}
 	if len(robots) > MaxRobots {
-		return fmt.Errorf("%w: a room holds at most %d robots, %d named", ErrInvalid, MaxRobots, len(robots))
+		return errcode.Invalid("", "a room holds at most %d robots, %d named", MaxRobots, len(robots))
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := s.requireRoom(ctx, tx, a.App, id); err != nil {
+		if _, err := requireRoom(ctx, tx, a.App, id); err != nil {
 			return err
 		}
 		now := s.now()
@@ -57,7 +38,7 @@ func (s *Service) AddRobots(ctx context.Context, a Actor, id string, robots []st
 				return err
 			}
 			// A banned account may not enter the room, not even as a robot (100006).
-			if err := s.CheckNotBanned(ctx, tx, a.App, id, u); err != nil {
+			if err := checkNotBanned(ctx, tx, a.App, id, u, now); err != nil {
 				return err
 			}
 			m, err := tx.MemberGet(ctx, a.App, id, u)
@@ -65,7 +46,7 @@ func (s *Service) AddRobots(ctx context.Context, a Actor, id string, robots []st
 			case err == nil && m.IsRobot:
 				continue
 			case err == nil:
-				return fmt.Errorf("%w: %s is in the room as a member, not a robot", ErrInvalid, u)
+				return errcode.Invalid("", "%s is in the room as a member, not a robot", u)
 			case !errors.Is(err, store.ErrNotFound):
 				return err
 			}
@@ -78,7 +59,7 @@ func (s *Service) AddRobots(ctx context.Context, a Actor, id string, robots []st
 			return err
 		}
 		if n > MaxRobots {
-			return fmt.Errorf("%w: a room holds at most %d robots, it would hold %d", ErrInvalid, MaxRobots, n)
+			return errcode.Invalid("", "a room holds at most %d robots, it would hold %d", MaxRobots, n)
 		}
 		return nil
 	})
@@ -89,7 +70,7 @@ func (s *Service) Robots(ctx context.Context, app uint64, id string) ([]string, 
 	if err := ValidateRoomID(id); err != nil {
 		return nil, err
 	}
-	if _, err := s.requireRoom(ctx, s.store, app, id); err != nil {
+	if _, err := requireRoom(ctx, s.store, app, id); err != nil {
 		return nil, err
 	}
 	ms, err := s.store.MemberList(ctx, store.MemberListParams{App: app, RoomID: id, Kind: store.MembersRobots, Limit: MaxRobots * 4})
@@ -110,12 +91,12 @@ func (s *Service) DelRobots(ctx context.Context, a Actor, id string, robots []st
 	if err := ValidateRoomID(id); err != nil {
 		return err
 	}
-	robots, err := dedupe("RobotList_Account", robots)
+	robots, err := accountList("RobotList_Account", robots, 0)
 	if err != nil {
 		return err
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := s.requireRoom(ctx, tx, a.App, id); err != nil {
+		if _, err := requireRoom(ctx, tx, a.App, id); err != nil {
 			return err
 		}
 		for _, u := range robots {

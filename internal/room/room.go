@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
 )
 
@@ -97,21 +98,21 @@ func (r Room) row() (store.Room, error) {
 func ValidateRoomID(id string) error {
 	switch {
 	case id == "":
-		return fmt.Errorf("%w: RoomId is required", ErrInvalid)
+		return errcode.Invalid("RoomId", "is required")
 	case len(id) > MaxRoomIDBytes:
-		return fmt.Errorf("%w: RoomId is longer than %d bytes", ErrInvalid, MaxRoomIDBytes)
+		return errcode.Invalid("RoomId", "is longer than %d bytes", MaxRoomIDBytes)
 	case !utf8.ValidString(id):
-		return fmt.Errorf("%w: RoomId is not valid UTF-8", ErrInvalid)
+		return errcode.Invalid("RoomId", "is not valid UTF-8")
 	}
 	return nil
 }
 
 func maxBytes(field, v string, n int) error {
 	if len(v) > n {
-		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalid, field, n)
+		return errcode.Invalid(field, "is longer than %d bytes", n)
 	}
 	if !utf8.ValidString(v) {
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
+		return errcode.Invalid(field, "is not valid UTF-8")
 	}
 	return nil
 }
@@ -119,7 +120,7 @@ func maxBytes(field, v string, n int) error {
 // validate checks every attribute rule of the spec.
 func (in *Info) validate() error {
 	if in.RoomType != "Live" {
-		return fmt.Errorf("%w: RoomType must be \"Live\"", ErrInvalid)
+		return errcode.Invalid("RoomType", "must be \"Live\"")
 	}
 	if err := maxBytes("RoomName", in.RoomName, MaxRoomNameBytes); err != nil {
 		return err
@@ -131,19 +132,19 @@ func (in *Info) validate() error {
 		return err
 	}
 	if len(in.Category) > MaxCategories {
-		return fmt.Errorf("%w: Category has more than %d entries", ErrInvalid, MaxCategories)
+		return errcode.Invalid("Category", "has more than %d entries", MaxCategories)
 	}
 	if in.TakeSeatMode != FreeToTake && in.TakeSeatMode != ApplyToTake {
-		return fmt.Errorf("%w: TakeSeatMode must be FreeToTake or ApplyToTake", ErrInvalid)
+		return errcode.Invalid("TakeSeatMode", "must be FreeToTake or ApplyToTake")
 	}
 	if _, ok := seatTemplates[in.SeatTemplate]; !ok {
-		return fmt.Errorf("%w: unknown SeatTemplate %q", ErrInvalid, in.SeatTemplate)
+		return errcode.Invalid("", "unknown SeatTemplate %q", in.SeatTemplate)
 	}
 	if in.MaxSeatCount < 0 {
-		return fmt.Errorf("%w: MaxSeatCount is negative", ErrInvalid)
+		return errcode.Invalid("MaxSeatCount", "is negative")
 	}
 	if in.MaxMemberCount < 0 {
-		return fmt.Errorf("%w: MaxMemberCount is negative", ErrInvalid)
+		return errcode.Invalid("MaxMemberCount", "is negative")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
 )
@@ -37,11 +38,27 @@ func (s *Service) emit(ctx context.Context, tx store.Tx, a Actor, roomID string,
 
 func requireAccount(ctx context.Context, tx store.Reader, app uint64, field, userID string) error {
 	if userID == "" {
-		return fmt.Errorf("%w: %s is required", ErrInvalid, field)
+		return errcode.Invalid(field, "is required")
 	}
 	_, err := tx.AccountGet(ctx, app, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %s %q", ErrAccountNotImported, field, userID)
+	}
+	return err
+}
+
+// requireRoom returns the room, or ErrRoomNotFound: every operation on an existing room
+// checks it here.
+func requireRoom(ctx context.Context, r store.Reader, app uint64, id string) (store.Room, error) {
+	row, err := r.RoomGet(ctx, app, id)
+	return row, roomLookupErr(id, err)
+}
+
+// roomLookupErr turns the store's ErrNotFound from a read keyed by room id into
+// ErrRoomNotFound; other errors pass unchanged.
+func roomLookupErr(id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %s", ErrRoomNotFound, id)
 	}
 	return err
 }
@@ -87,9 +104,8 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 		return Room{}, err
 	}
 	err := s.store.Tx(ctx, func(tx store.Tx) error {
-		if err := requireAccount(ctx, tx, a.App, "Owner_Account", r.Owner); err != nil {
-			return err
-		}
+		// The spec's order: a taken RoomId (100003, or 100010 for the same owner) is reported
+		// before an owner that is not an imported account (70107).
 		existing, err := tx.RoomGet(ctx, a.App, r.ID)
 		if err == nil {
 			if existing.Owner == r.Owner {
@@ -98,6 +114,9 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 			return fmt.Errorf("%w: room %s", ErrRoomExists, r.ID)
 		}
 		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := requireAccount(ctx, tx, a.App, "Owner_Account", r.Owner); err != nil {
 			return err
 		}
 		rooms, err := checkQuota(ctx, tx, a.App, p.RoomQuota)
@@ -142,10 +161,7 @@ func (s *Service) Get(ctx context.Context, app uint64, id string) (Room, error) 
 	if err := ValidateRoomID(id); err != nil {
 		return Room{}, err
 	}
-	row, err := s.store.RoomGet(ctx, app, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return Room{}, fmt.Errorf("%w: %s", ErrRoomNotFound, id)
-	}
+	row, err := requireRoom(ctx, s.store, app, id)
 	if err != nil {
 		return Room{}, err
 	}
@@ -167,10 +183,7 @@ func (s *Service) Destroy(ctx context.Context, a Actor, id string) (Statistic, e
 	}
 	var stat Statistic
 	err := s.store.Tx(ctx, func(tx store.Tx) error {
-		row, err := tx.RoomGet(ctx, a.App, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%w: %s", ErrRoomNotFound, id)
-		}
+		row, err := requireRoom(ctx, tx, a.App, id)
 		if err != nil {
 			return err
 		}
@@ -216,13 +229,10 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		return err
 	}
 	if newOwner == "" {
-		return fmt.Errorf("%w: NewOwner_Account is required", ErrInvalid)
+		return errcode.Invalid("NewOwner_Account", "is required")
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		row, err := tx.RoomGet(ctx, a.App, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%w: %s", ErrRoomNotFound, id)
-		}
+		row, err := requireRoom(ctx, tx, a.App, id)
 		if err != nil {
 			return err
 		}

@@ -2,8 +2,6 @@ package room
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/roomd/roomd/internal/store"
 )
@@ -17,9 +15,7 @@ func (s *Service) Stats(ctx context.Context, app uint64, id string) (Stats, erro
 	if err := ValidateRoomID(id); err != nil {
 		return Stats{}, err
 	}
+	// One read: the counters are found exactly when the room is.
 	st, err := s.store.RoomStatsGet(ctx, app, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return Stats{}, fmt.Errorf("%w: %s", ErrRoomNotFound, id)
-	}
-	return st, err
+	return st, roomLookupErr(id, err)
 }

@@ -2,9 +2,8 @@ package room
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
 )
@@ -84,13 +83,10 @@ func (s *Service) Update(ctx context.Context, a Actor, p UpdateParams) error {
 	}
 	if p.Category != nil && len(*p.Category) > MaxCategories {
 		// Checked early too so that an oversized request fails before the room lookup.
-		return fmt.Errorf("%w: Category has more than %d entries", ErrInvalid, MaxCategories)
+		return errcode.Invalid("Category", "has more than %d entries", MaxCategories)
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		row, err := tx.RoomGet(ctx, a.App, p.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%w: %s", ErrRoomNotFound, p.ID)
-		}
+		row, err := requireRoom(ctx, tx, a.App, p.ID)
 		if err != nil {
 			return err
 		}

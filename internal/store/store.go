@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"time"
 )
 
 // ErrNotFound is returned when the row asked for does not exist.
@@ -34,184 +33,39 @@ type Store interface {
 	Close() error
 }
 
-// Reader holds the read queries. Outside a transaction they see the last committed state.
+// Reader holds the read queries, one group per noun, each in the file named after it.
+// Outside a transaction they see the last committed state.
 type Reader interface {
-	MemberReader    // members.go
-	RoomExtraReader // roomextra.go
-	PresenceReader  // presence.go
-	PeopleReader    // people.go
-
-	AccountGet(ctx context.Context, app uint64, userID string) (Account, error)
-	AccountCount(ctx context.Context, app uint64) (int, error)
-
-	RoomGet(ctx context.Context, app uint64, roomID string) (Room, error)
-	RoomCount(ctx context.Context, app uint64) (int, error)
-	// RoomList returns up to p.Limit rooms of app ordered by view count descending, then
-	// creation time and room id, starting after p.After (the zero value starts at the top).
-	RoomList(ctx context.Context, p RoomListParams) ([]Room, error)
-
-	CallbackConfigGet(ctx context.Context, app uint64) (CallbackConfig, error)
-	CallbackConfigList(ctx context.Context) ([]CallbackConfig, error)
-
-	EventGet(ctx context.Context, id int64) (Event, error)
-	// EventListUndelivered returns undelivered events (pending or retrying) with id > p.AfterID
-	// in id order, at most p.Limit of them.
-	EventListUndelivered(ctx context.Context, p EventListParams) ([]Event, error)
-	// EventList returns events of one app, newest first, filtered as p says; it backs the
-	// delivery log.
-	EventList(ctx context.Context, p EventQuery) ([]Event, error)
-	AttemptList(ctx context.Context, eventID int64) ([]Attempt, error)
-	// EventStats counts events per state, for metrics and the admin views.
-	EventStats(ctx context.Context) (EventStats, error)
+	AccountReader        // accounts.go
+	RoomReader           // rooms.go
+	MetadataReader       // metadata.go
+	RoomStatsReader      // stats.go
+	MemberReader         // members.go
+	PresenceReader       // presence.go
+	AdminReader          // admins.go
+	SanctionReader       // sanctions.go
+	MessageReader        // messages.go
+	CallbackConfigReader // callbacks.go
+	EventReader          // events.go
 }
 
 // Tx is a write transaction. Its methods see the transaction's own writes.
 type Tx interface {
 	Reader
-	MemberWriter    // members.go
-	RoomExtraWriter // roomextra.go
-	PresenceWriter  // presence.go
-	PeopleWriter    // people.go
-	DeliveryWriter  // delivery.go
+	AccountWriter        // accounts.go
+	RoomWriter           // rooms.go
+	MetadataWriter       // metadata.go
+	RoomStatsWriter      // stats.go
+	MemberWriter         // members.go
+	PresenceWriter       // presence.go
+	AdminWriter          // admins.go
+	SanctionWriter       // sanctions.go
+	MessageWriter        // messages.go
+	CallbackConfigWriter // callbacks.go
+	EventWriter          // events.go
 
-	// AccountUpsert inserts the account or, if it exists, updates nick and face URL; it
-	// reports whether the account was created.
-	AccountUpsert(ctx context.Context, a Account) (created bool, err error)
-	// AccountDelete deletes the account; ErrNotFound when there is none.
-	AccountDelete(ctx context.Context, app uint64, userID string) error
-
-	// RoomInsert adds a room; ErrConflict when the id is taken.
-	RoomInsert(ctx context.Context, r Room) error
-	// RoomUpdate replaces every column of an existing room; ErrNotFound when there is none.
-	RoomUpdate(ctx context.Context, r Room) error
-	// RoomSetOwner changes the owner column only; ErrNotFound when there is no such room.
-	RoomSetOwner(ctx context.Context, app uint64, roomID, owner string) error
-	// RoomDelete removes a room and everything hanging off it; ErrNotFound when absent.
-	RoomDelete(ctx context.Context, app uint64, roomID string) error
-
-	CallbackConfigPut(ctx context.Context, c CallbackConfig) error
-
-	// EventInsert appends an event to the outbox and sets e.ID.
-	EventInsert(ctx context.Context, e *Event) error
-	// EventRecordAttempt stores one delivery attempt and the event's new state.
-	EventRecordAttempt(ctx context.Context, a Attempt, next EventUpdate) error
 	// AfterCommit registers fn to run once the enclosing transaction has committed, before Tx
 	// returns; hooks run in registration order, on the committing goroutine, and must not
 	// block. They do not run when fn's writes are rolled back.
 	AfterCommit(fn func())
-}
-
-// Account is an imported user account of an app.
-type Account struct {
-	App       uint64
-	UserID    string
-	Nick      string
-	FaceURL   string
-	CreatedAt time.Time
-}
-
-// Room is a live room row. Info holds the room's remaining attributes as JSON owned by the
-// room package; the columns are those the store must query by.
-type Room struct {
-	App           uint64
-	RoomID        string
-	Owner         string
-	CreatedAt     time.Time
-	ViewCount     int64
-	PublicVisible bool
-	Info          []byte
-}
-
-// RoomListParams selects a page of rooms.
-type RoomListParams struct {
-	App        uint64
-	OnlyPublic bool
-	Limit      int
-	// After is the last room of the previous page; zero to start at the top.
-	After *Room
-	// Ascending reverses the order: view count ascending, then creation time and room id
-	// descending.
-	Ascending bool
-}
-
-// CallbackConfig is an app's callback configuration (spec webhooks.md §1.9).
-type CallbackConfig struct {
-	App          uint64
-	URL          string
-	Commands     []string
-	Token        string
-	TokenEnabled bool
-	UpdatedAt    time.Time
-}
-
-// EventState is a persisted state of an outbox event. "sending" is held in memory by the
-// dispatcher only (see package webhook/dispatcher).
-type EventState string
-
-// The persisted event states.
-const (
-	EventPending   EventState = "pending"
-	EventRetrying  EventState = "retrying"
-	EventDelivered EventState = "delivered"
-	EventDead      EventState = "dead"
-)
-
-// Event is one outbox row: a rendered After-callback waiting for, or done with, delivery.
-type Event struct {
-	ID            int64
-	App           uint64
-	RoomID        string // ordering key: events of one room are delivered in id order
-	Command       string
-	Body          []byte
-	ClientIP      string
-	Platform      string
-	CreatedAt     time.Time
-	State         EventState
-	Attempts      int
-	NextAttemptAt time.Time
-	LastError     string
-	DeliveredAt   time.Time
-}
-
-// EventUpdate is the state an event moves to after an attempt.
-type EventUpdate struct {
-	State         EventState
-	NextAttemptAt time.Time
-	LastError     string
-	DeliveredAt   time.Time
-}
-
-// Attempt is one delivery attempt of an event.
-type Attempt struct {
-	EventID    int64
-	N          int // 1-based attempt number
-	StartedAt  time.Time
-	Duration   time.Duration
-	URL        string
-	StatusCode int    // 0 when no HTTP response
-	Response   string // reply body, truncated
-	Error      string // empty on success
-}
-
-// EventListParams pages through undelivered events.
-type EventListParams struct {
-	AfterID int64
-	Limit   int
-}
-
-// EventQuery filters the delivery log.
-type EventQuery struct {
-	App      uint64
-	RoomID   string     // empty = any
-	State    EventState // empty = any
-	Since    time.Time  // zero = any
-	BeforeID int64      // 0 = from the newest
-	Limit    int
-}
-
-// EventStats counts events by state.
-type EventStats struct {
-	Pending, Retrying, Delivered, Dead int64
-	// OldestUndelivered is the creation time of the oldest pending or retrying event.
-	OldestUndelivered time.Time
 }

@@ -22,11 +22,25 @@ type RetryPolicy struct {
 	MaxBackoff     time.Duration
 }
 
-// DefaultRetryPolicy is used when an app's configuration says nothing.
-var DefaultRetryPolicy = RetryPolicy{Enabled: true, MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: 10 * time.Minute}
+// Defaults of callback delivery: the configuration file's defaults, and what the
+// dispatcher and the Before-callback caller use when nothing is configured.
+const (
+	// DefaultTimeout is Tencent's callback timeout.
+	DefaultTimeout = 2 * time.Second
+	// DefaultMaxAttempts is how many attempts an After-callback gets, the first included.
+	DefaultMaxAttempts = 12
+	// DefaultInitialBackoff is the wait before the first retry.
+	DefaultInitialBackoff = time.Second
+	// DefaultMaxBackoff caps the wait between retries.
+	DefaultMaxBackoff = 10 * time.Minute
+	// DefaultWorkers is how many callbacks are in flight at once across all apps.
+	DefaultWorkers = 256
+	// DefaultMaxInFlightPerApp is how many requests are open to one app's backend at once.
+	DefaultMaxInFlightPerApp = 64
+)
 
-// DefaultTimeout is Tencent's callback timeout.
-const DefaultTimeout = 2 * time.Second
+// DefaultRetryPolicy is used when an app's configuration says nothing.
+var DefaultRetryPolicy = RetryPolicy{Enabled: true, MaxAttempts: DefaultMaxAttempts, InitialBackoff: DefaultInitialBackoff, MaxBackoff: DefaultMaxBackoff}
 
 // Config is one app's effective callback configuration: the part Tencent's
 // v4/live_config APIs manage (URL, command list, token) and roomd's own delivery settings.

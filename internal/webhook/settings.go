@@ -3,25 +3,27 @@ package webhook
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
 )
 
-// Errors of the v4/live_config APIs; package api/rest maps them to Tencent codes.
+// Errors of the v4/live_config APIs, with their Tencent codes. A malformed configuration
+// request is an *errcode.InvalidError (100002).
 var (
-	// ErrInvalid marks a malformed configuration request (100002), wrapped with the detail.
-	ErrInvalid = errors.New("invalid parameter")
 	// ErrConfigExists: set_callback on an app that already has a callback URL (100300).
-	ErrConfigExists = errors.New("callback configuration already exists, use update_callback")
+	ErrConfigExists = errcode.New(errcode.CallbackExists, "callback configuration already exists, use update_callback")
 	// ErrConfigNotFound: update or get on an app without a callback URL (100301).
-	ErrConfigNotFound = errors.New("callback configuration does not exist, use set_callback")
+	ErrConfigNotFound = errcode.New(errcode.CallbackNotFound, "callback configuration does not exist, use set_callback")
 )
 
-// MaxTokenLength is the longest callback token (spec §1.6: 1 to 128 characters).
+// MaxTokenLength is the longest callback token, in characters (spec webhooks.md §1.6: 1 to
+// 128 characters).
 const MaxTokenLength = 128
 
 // Settings manages the per-app callback configuration behind v4/live_config: it persists
@@ -37,22 +39,49 @@ func NewSettings(s store.Store, configs *Configs, now func() time.Time) *Setting
 	return &Settings{store: s, configs: configs, now: now}
 }
 
-// ValidateURL checks a callback URL: absolute http:// or https:// with a host.
+// ValidateURL checks a callback URL: absolute http:// or https:// with a host, and no
+// fragment (roomd appends Tencent's query string to the URL, which a "#" would swallow). The
+// configuration file is checked with it too.
 func ValidateURL(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: Url must be an http:// or https:// URL", ErrInvalid)
+	switch {
+	case err != nil:
+		return errcode.Invalid("Url", "is not a valid URL: %v", unwrapURLError(err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errcode.Invalid("Url", "must start with http:// or https://")
+	case u.Host == "" || u.Hostname() == "":
+		return errcode.Invalid("Url", "must name a host, such as http://127.0.0.1:9000/callback")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return errcode.Invalid("Url", "must not contain a fragment (#...)")
+	}
+	return nil
+}
+
+// unwrapURLError returns the cause of a url.Parse error without the URL it quotes, which
+// may contain credentials.
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// ValidateToken checks a callback token: 1 to MaxTokenLength characters (not bytes). The
+// configuration file is checked with it too.
+func ValidateToken(token string) error {
+	if n := utf8.RuneCountInString(token); n < 1 || n > MaxTokenLength {
+		return errcode.Invalid("Token", "must be 1 to %d characters, got %d", MaxTokenLength, n)
 	}
 	return nil
 }
 
 func validateCommands(cmds []string) error {
 	if cmds == nil {
-		return fmt.Errorf("%w: CallbackCommandList is required", ErrInvalid)
+		return errcode.Invalid("CallbackCommandList", "is required")
 	}
 	for _, c := range cmds {
 		if !Known(c) {
-			return fmt.Errorf("%w: unknown callback command %q", ErrInvalid, c)
+			return errcode.Invalid("", "unknown callback command %q", c)
 		}
 	}
 	return nil
@@ -147,15 +176,17 @@ func (s *Settings) GetCallback(app uint64) (string, []string, error) {
 // SetToken sets the token and/or switches signing on or off. Both are required until a
 // token has been set; afterwards either may be given alone.
 func (s *Settings) SetToken(ctx context.Context, app uint64, token *string, enable *bool) error {
-	if token != nil && (len(*token) < 1 || len(*token) > MaxTokenLength) {
-		return fmt.Errorf("%w: Token must be 1 to %d characters", ErrInvalid, MaxTokenLength)
+	if token != nil {
+		if err := ValidateToken(*token); err != nil {
+			return err
+		}
 	}
 	if token == nil && enable == nil {
-		return fmt.Errorf("%w: Token or IsTokenEnable is required", ErrInvalid)
+		return errcode.Invalid("", "Token or IsTokenEnable is required")
 	}
 	return s.put(ctx, app, func(cur store.CallbackConfig) error {
 		if cur.Token == "" && (token == nil || enable == nil) {
-			return fmt.Errorf("%w: Token and IsTokenEnable are both required the first time", ErrInvalid)
+			return errcode.Invalid("", "Token and IsTokenEnable are both required the first time")
 		}
 		return nil
 	}, func(c *store.CallbackConfig) {

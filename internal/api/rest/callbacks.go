@@ -1,6 +1,10 @@
 package rest
 
-import "context"
+import (
+	"context"
+
+	"github.com/roomd/roomd/internal/errcode"
+)
 
 type callbackRequest struct {
 	Url                 string   `json:"Url"`
@@ -9,7 +13,7 @@ type callbackRequest struct {
 
 func (req *callbackRequest) check() error {
 	if req.Url == "" {
-		return errorf(0, "Url is required")
+		return errcode.InvalidBare("Url", "is required")
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
 )
 
@@ -66,7 +67,7 @@ func eventState(s string) (store.EventState, error) {
 	case "", store.EventPending, store.EventRetrying, store.EventDelivered, store.EventDead:
 		return st, nil
 	}
-	return "", errorf(0, "State must be pending, retrying, delivered or dead")
+	return "", errcode.InvalidBare("State", "must be pending, retrying, delivered or dead")
 }
 
 // eventFilter is the part of a list_events or redrive request that picks events: a room, a
@@ -171,7 +172,7 @@ func (h *Handler) redrive(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if q.State != store.EventDead && q.State != store.EventDelivered {
-		return nil, errorf(0, "State must be dead or delivered")
+		return nil, errcode.InvalidBare("State", "must be dead or delivered")
 	}
 	n, err := h.o.Delivery.Redrive(ctx, q, q.Limit)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/tenant"
 )
 
@@ -56,7 +57,7 @@ func (l *limiter) allow(app *tenant.App, api string, def int) error {
 		w.second, w.count = sec, 0
 	}
 	if w.count >= limit {
-		return errorf(CodeAPIFrequency, api+" is limited to "+strconv.Itoa(limit)+" requests per second per SDKAppID")
+		return errcode.New(errcode.APIFrequency, api+" is limited to "+strconv.Itoa(limit)+" requests per second per SDKAppID")
 	}
 	w.count++
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/room"
 )
 
@@ -48,21 +49,21 @@ type flexString struct {
 func (f *flexString) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) == 0:
-		return errorf(0, "Data must be a string")
+		return errcode.InvalidBare("Data", "must be a string")
 	case string(b) == "null":
 		*f = flexString{}
 		return nil
 	case b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return errorf(0, "Data must be a string")
+			return errcode.InvalidBare("Data", "must be a string")
 		}
 		*f = flexString{Value: s, Set: true}
 		return nil
 	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
-		return errorf(0, "Data must be a string")
+		return errcode.InvalidBare("Data", "must be a string")
 	}
 	*f = flexString{Value: n.String(), Set: true}
 	return nil
@@ -79,7 +80,7 @@ func (h *Handler) sendCustomMsg(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if !req.Data.Set {
-		return nil, errorf(0, "Data is required")
+		return nil, errcode.InvalidBare("Data", "is required")
 	}
 	res, err := h.o.Messages.SendCustom(ctx, c.actor(), room.CustomMessage{
 		RoomID: req.RoomId, Sender: req.Sender_Account, BusinessID: req.BusinessId, Data: req.Data.Value,

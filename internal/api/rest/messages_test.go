@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/roomd/roomd/internal/errcode"
 )
 
 func TestFlexString(t *testing.T) {
@@ -27,9 +29,9 @@ func TestFlexString(t *testing.T) {
 		if (err == nil) != c.ok || (c.ok && v.Data != c.want) {
 			t.Errorf("%s: got %+v, %v", c.in, v.Data, err)
 		}
-		var e *Error
+		var e *errcode.InvalidError
 		if err != nil && !errors.As(err, &e) {
-			t.Errorf("%s: error %v is not a REST error", c.in, err)
+			t.Errorf("%s: error %v is not an *errcode.InvalidError", c.in, err)
 		}
 	}
 }
@@ -41,9 +43,9 @@ func FuzzFlexString(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var v flexString
 		if err := v.UnmarshalJSON(raw); err != nil {
-			var e *Error
+			var e *errcode.InvalidError
 			if !errors.As(err, &e) {
-				t.Fatalf("error %v is not a REST error", err)
+				t.Fatalf("error %v is not an *errcode.InvalidError", err)
 			}
 			return
 		}

@@ -1,6 +1,10 @@
 package rest
 
-import "context"
+import (
+	"context"
+
+	"github.com/roomd/roomd/internal/errcode"
+)
 
 // The people APIs (spec rest-api.md §3.3): members, admins, mutes, bans.
 
@@ -68,7 +72,7 @@ func (h *Handler) muteMember(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if req.MuteTime == nil {
-		return nil, errorf(0, "MuteTime is required (0 lifts the mute)")
+		return nil, errcode.InvalidBare("MuteTime", "is required (0 lifts the mute)")
 	}
 	return nil, h.o.Rooms.Mute(ctx, c.actor(), req.RoomId, req.MemberList_Account, *req.MuteTime)
 }
@@ -106,7 +110,7 @@ func (h *Handler) banMember(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if req.Duration == nil {
-		return nil, errorf(0, "Duration is required")
+		return nil, errcode.InvalidBare("Duration", "is required")
 	}
 	return nil, h.o.Rooms.Ban(ctx, c.actor(), req.RoomId, req.MemberList_Account, *req.Duration, req.Reason)
 }

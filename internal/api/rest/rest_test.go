@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/roomd/roomd/internal/account"
 	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/golden"
 	"github.com/roomd/roomd/internal/room"
 	"github.com/roomd/roomd/internal/store"
@@ -41,9 +43,9 @@ func TestEnvelopesGolden(t *testing.T) {
 		FailAccounts []string `json:"FailAccounts"`
 	}{[]string{"bad id"}}, true)
 	b.WriteByte('\n')
-	writeFailure(&b, CodeRoomNotFound, "room does not exist: r1", fixedReqID)
+	writeFailure(&b, errcode.RoomNotFound, "room does not exist: r1", fixedReqID)
 	b.WriteByte('\n')
-	writeFailure(&b, CodeBadJSON, `quote " and <tag> & control `+"\x01", fixedReqID)
+	writeFailure(&b, errcode.BadJSON, `quote " and <tag> & control `+"\x01", fixedReqID)
 	b.WriteByte('\n')
 	golden.Check(t, filepath.Join("testdata", "envelopes.golden"), b.Bytes())
 }
@@ -63,14 +65,16 @@ func newTestHandlerStore(t testing.TB) (*Handler, string, store.Store) {
 	}
 	t.Cleanup(func() { st.Close() })
 	now := func() time.Time { return time.Unix(1700000000, 0) }
-	st.Tx(context.Background(), func(tx store.Tx) error {
+	if err := st.Tx(context.Background(), func(tx store.Tx) error {
 		for _, u := range []string{"admin", "u1", "u2"} {
 			if _, err := tx.AccountUpsert(context.Background(), store.Account{App: testApp, UserID: u}); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	configs := webhook.NewConfigs()
 	outbox := webhook.NewOutbox(configs, now, nil)
 	d := dispatcher.New(dispatcher.Options{Store: st, Configs: configs})
@@ -138,7 +142,7 @@ func FuzzRESTBody(f *testing.F) {
 		if (env.ActionStatus == "OK") != (*env.ErrorCode == 0) {
 			t.Fatalf("%s: ActionStatus and ErrorCode disagree: %s", name, rec.Body.Bytes())
 		}
-		if *env.ErrorCode == CodeLiveInternal || *env.ErrorCode == CodeAccountInternal {
+		if *env.ErrorCode == errcode.LiveInternal || *env.ErrorCode == errcode.AccountInternal {
 			t.Fatalf("%s: internal error for body %q: %s", name, body, rec.Body.Bytes())
 		}
 	})
@@ -195,4 +199,88 @@ func TestDeliveryLogGolden(t *testing.T) {
 		out.WriteString("\n")
 	}
 	golden.Check(t, filepath.Join("testdata", "delivery_log.golden"), out.Bytes())
+}
+
+// TestPathsOutsideV4 pins that a path outside /v4/{service}/{command} is answered with
+// Tencent's envelope and 60009 (HTTP 200), not with net/http's 404 or a redirect, while
+// roomd's own endpoints still reach their handler.
+func TestPathsOutsideV4(t *testing.T) {
+	h, sig := newTestHandler(t)
+	own := http.NewServeMux()
+	own.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("metrics")) })
+	own.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	root := Root(h, own, "/metrics", "/healthz")
+	query := "?sdkappid=1400000000&identifier=admin&usersig=" + sig + "&random=1&contenttype=json"
+	for _, path := range []string{"/v4", "/v4/", "/v4/a//b", "/v4/a/b/c", "/v5/x", "/", "//v4/im_open_login_svc/account_check",
+		"/v4/im_open_login_svc/account_check/", "/v4/./im_open_login_svc/account_check", "/metrics/"} {
+		req := httptest.NewRequest(http.MethodPost, "http://roomd"+path+query, strings.NewReader(`{}`))
+		rec := httptest.NewRecorder()
+		root.ServeHTTP(rec, req)
+		var env struct {
+			ActionStatus string
+			ErrorCode    int
+		}
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &env) != nil || env.ActionStatus != "FAIL" || env.ErrorCode != errcode.UnknownCommand {
+			t.Errorf("%s: HTTP %d %s, want HTTP 200 with ErrorCode %d", path, rec.Code, rec.Body.Bytes(), errcode.UnknownCommand)
+		}
+	}
+	for path, want := range map[string]string{"/metrics": "metrics", "/healthz": "ok"} {
+		rec := httptest.NewRecorder()
+		root.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK || rec.Body.String() != want {
+			t.Errorf("%s: HTTP %d %q, want %q", path, rec.Code, rec.Body.String(), want)
+		}
+	}
+}
+
+// TestSentinelCodes pins the code every domain sentinel answers, in both families: the
+// sentinels carry their codes, and invalid parameters take the family's code.
+func TestSentinelCodes(t *testing.T) {
+	ctx := context.Background()
+	h, _ := newTestHandler(t)
+	_, redriveErr := h.o.Delivery.Redrive(ctx, store.EventQuery{App: testApp, State: store.EventPending}, 10)
+	resendErr := h.o.Delivery.Resend(ctx, testApp, 99)
+	for _, c := range []struct {
+		err  error
+		fam  errcode.Family
+		code int
+		info string
+	}{
+		{usersig.ErrEmpty, errcode.Live, errcode.SigEmpty, "usersig: empty"},
+		{usersig.ErrMalformed, errcode.Live, errcode.SigMalformed, ""},
+		{usersig.ErrAppIDMismatch, errcode.Live, errcode.SigSDKAppID, ""},
+		{usersig.ErrIdentifierMismatch, errcode.Live, errcode.SigIdentifier, ""},
+		{usersig.ErrExpired, errcode.Account, errcode.SigExpired, ""},
+		{usersig.ErrSignatureMismatch, errcode.Live, errcode.SigMismatch, ""},
+		{usersig.ErrUserBufMismatch, errcode.Live, errcode.SigMismatch, ""},
+		{fmt.Errorf("%w: r1", room.ErrRoomNotFound), errcode.Live, errcode.RoomNotFound, "room does not exist: r1"},
+		{room.ErrRoomExists, errcode.Live, errcode.RoomExists, ""},
+		{room.ErrRoomExistsSameOwner, errcode.Live, errcode.RoomExistsSameUser, ""},
+		{room.ErrAccountNotImported, errcode.Live, errcode.AccountNotImported, ""},
+		{room.ErrMetadataTooManyKeys, errcode.Live, errcode.MetadataTooMany, ""},
+		{room.ErrMetadataValueTooLarge, errcode.Live, errcode.MetadataValueLarge, ""},
+		{room.ErrMetadataTooLarge, errcode.Live, errcode.MetadataTooLarge, ""},
+		{room.ErrRoomQuotaExceeded, errcode.Live, errcode.RoomQuota, ""},
+		{room.ErrBanned, errcode.Live, errcode.NoPermission, ""},
+		{room.ErrSenderMuted, errcode.Live, errcode.SenderMuted, ""},
+		{room.ErrMessagesDisabled, errcode.Live, errcode.SenderMuted, ""},
+		{room.ErrMessageRejected, errcode.Live, errcode.MsgRejected, ""},
+		{account.ErrProfileTooLong, errcode.Account, errcode.ProfileTooLong, ""},
+		{webhook.ErrConfigExists, errcode.Live, errcode.CallbackExists, ""},
+		{webhook.ErrConfigNotFound, errcode.Live, errcode.CallbackNotFound, ""},
+		{account.ValidateUserID(""), errcode.Account, errcode.AccountInvalid, "invalid parameter: UserID is empty"},
+		{room.ValidateRoomID(""), errcode.Live, errcode.LiveInvalid, "invalid parameter: RoomId is required"},
+		{webhook.ValidateURL("ftp://x"), errcode.Live, errcode.LiveInvalid, "invalid parameter: Url must start with http:// or https://"},
+		{fmt.Errorf("%w: 7", webhook.ErrEventNotFound), errcode.Live, errcode.LiveInvalid, "event does not exist: 7"},
+		{webhook.ErrEventUndelivered, errcode.Live, errcode.LiveInvalid, ""},
+		{webhook.ErrEventNotResendable, errcode.Live, errcode.LiveInvalid, ""},
+		{resendErr, errcode.Live, errcode.LiveInvalid, "event does not exist: 99"},
+		{redriveErr, errcode.Live, errcode.LiveInvalid, `invalid parameter: State must be dead or delivered, not "pending"`},
+		{errBadCursor, errcode.Live, errcode.LiveInvalid, "Next is not a cursor returned by get_room_list"},
+	} {
+		code, info, internal := errcode.Classify(c.err, c.fam)
+		if code != c.code || internal || (c.info != "" && info != c.info) {
+			t.Errorf("%v: code %d %q (internal %v), want %d %q", c.err, code, info, internal, c.code, c.info)
+		}
+	}
 }

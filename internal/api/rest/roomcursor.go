@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"time"
 	"unicode/utf8"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/room"
 	"github.com/roomd/roomd/internal/store"
 )
@@ -32,7 +32,7 @@ const (
 	cursorAscending = 1
 )
 
-var errBadCursor = errors.New("Next is not a cursor returned by get_room_list")
+var errBadCursor = errcode.InvalidBare("Next", "is not a cursor returned by get_room_list")
 
 func cursorMAC(key string, app uint64, payload []byte) []byte {
 	m := hmac.New(sha256.New, []byte(key))

@@ -3,8 +3,8 @@ package rest
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/room"
 )
 
@@ -20,7 +20,7 @@ func (m *takeSeatMode) UnmarshalJSON(b []byte) error {
 	}
 	var n int
 	if err := json.Unmarshal(b, &n); err != nil {
-		return errorf(0, "TakeSeatMode must be \"FreeToTake\", \"ApplyToTake\", 1 or 2")
+		return errcode.InvalidBare("TakeSeatMode", "must be \"FreeToTake\", \"ApplyToTake\", 1 or 2")
 	}
 	switch n {
 	case 1:
@@ -28,7 +28,7 @@ func (m *takeSeatMode) UnmarshalJSON(b []byte) error {
 	case 2:
 		*m = room.ApplyToTake
 	default:
-		return errorf(0, fmt.Sprintf("TakeSeatMode %d is neither 1 (FreeToTake) nor 2 (ApplyToTake)", n))
+		return errcode.InvalidBare("TakeSeatMode", "%d is neither 1 (FreeToTake) nor 2 (ApplyToTake)", n)
 	}
 	return nil
 }
@@ -109,10 +109,10 @@ func (h *Handler) createRoom(ctx context.Context, c *call) (any, error) {
 	}
 	ri := req.RoomInfo
 	if ri == nil {
-		return nil, errorf(0, "RoomInfo is required")
+		return nil, errcode.InvalidBare("RoomInfo", "is required")
 	}
 	if ri.RoomType == "" {
-		return nil, errorf(0, "RoomInfo.RoomType is required")
+		return nil, errcode.InvalidBare("RoomInfo.RoomType", "is required")
 	}
 	p := room.CreateParams{
 		ID:              ri.RoomId,
@@ -198,4 +198,62 @@ func (h *Handler) changeRoomOwner(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	return nil, h.o.Rooms.ChangeOwner(ctx, c.actor(), req.RoomId, req.NewOwner_Account)
+}
+
+// updateRoomInfoRequest is the RoomInfo object of update_room_info: every field is a
+// pointer so that absent fields stay unchanged.
+type updateRoomInfoRequest struct {
+	RoomId                 string        `json:"RoomId"`
+	RoomName               *string       `json:"RoomName"`
+	MaxMemberCount         *int          `json:"MaxMemberCount"`
+	IsMessageDisabled      *bool         `json:"IsMessageDisabled"`
+	CoverURL               *string       `json:"CoverURL"`
+	Category               *[]int        `json:"Category"`
+	ActivityStatus         *int          `json:"ActivityStatus"`
+	IsPublicVisible        *bool         `json:"IsPublicVisible"`
+	TakeSeatMode           *takeSeatMode `json:"TakeSeatMode"`
+	Notice                 *string       `json:"Notice"`
+	CustomInfo             *string       `json:"CustomInfo"`
+	IsUnlimitedRoomEnabled *bool         `json:"IsUnlimitedRoomEnabled"`
+	BackgroundURL          *string       `json:"BackgroundURL"`
+}
+
+func (h *Handler) updateRoomInfo(ctx context.Context, c *call) (any, error) {
+	var req struct {
+		RoomInfo *updateRoomInfoRequest `json:"RoomInfo"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	ri := req.RoomInfo
+	if ri == nil {
+		return nil, errcode.InvalidBare("RoomInfo", "is required")
+	}
+	p := room.UpdateParams{
+		ID: ri.RoomId, RoomName: ri.RoomName, MaxMemberCount: ri.MaxMemberCount, IsMessageDisabled: ri.IsMessageDisabled,
+		CoverURL: ri.CoverURL, Category: ri.Category, ActivityStatus: ri.ActivityStatus, IsPublicVisible: ri.IsPublicVisible,
+		Notice: ri.Notice, CustomInfo: ri.CustomInfo, IsUnlimitedRoomEnabled: ri.IsUnlimitedRoomEnabled, BackgroundURL: ri.BackgroundURL,
+	}
+	if ri.TakeSeatMode != nil {
+		m := string(*ri.TakeSeatMode)
+		p.TakeSeatMode = &m
+	}
+	return nil, h.o.Rooms.Update(ctx, c.actor(), p)
+}
+
+// getRoomStats serves get_room_stats and its alias get_room_statistic.
+func (h *Handler) getRoomStats(ctx context.Context, c *call) (any, error) {
+	var req roomIDRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	st, err := h.o.Rooms.Stats(ctx, c.app.ID, req.RoomId)
+	if err != nil {
+		return nil, err
+	}
+	return roomStatistic{
+		TotalViewers: st.TotalViewers, TotalGiftsSent: st.TotalGiftsSent, TotalGiftCoins: st.TotalGiftCoins,
+		TotalUniqueGiftSenders: st.TotalUniqueGiftSenders, TotalLikesReceived: st.TotalLikesReceived,
+		TotalMsgCount: st.TotalMsgCount,
+	}, nil
 }

@@ -1,13 +1,17 @@
 package rest
 
-import "context"
+import (
+	"context"
+
+	"github.com/roomd/roomd/internal/errcode"
+)
 
 // route is one REST API: its handler, the code family of its errors, whether its payload
 // sits at the top level of the envelope (IM account APIs) instead of under Response, and
 // its default frequency limit per second (spec rest-api.md §1.7).
 type route struct {
 	h        func(ctx context.Context, c *call) (any, error)
-	fam      family
+	fam      errcode.Family
 	topLevel bool
 	rate     int
 }
@@ -15,10 +19,10 @@ type route struct {
 // routeTable lists every API roomd serves, keyed by "service/command".
 func (h *Handler) routeTable() map[string]*route {
 	live := func(rate int, fn func(context.Context, *call) (any, error)) *route {
-		return &route{h: fn, fam: liveFamily, rate: rate}
+		return &route{h: fn, fam: errcode.Live, rate: rate}
 	}
 	acct := func(rate int, fn func(context.Context, *call) (any, error)) *route {
-		return &route{h: fn, fam: accountFamily, topLevel: true, rate: rate}
+		return &route{h: fn, fam: errcode.Account, topLevel: true, rate: rate}
 	}
 	return map[string]*route{
 		"im_open_login_svc/account_import":      acct(200, h.accountImport),
@@ -42,7 +46,6 @@ func (h *Handler) routeTable() map[string]*route {
 		"live_engine_http_srv/send_text_msg":          live(200, h.sendTextMsg),
 		"live_engine_http_srv/send_custom_msg":        live(200, h.sendCustomMsg),
 
-		// Part A of issue 4: rooms_more.go, metadata.go, robots.go.
 		"live_engine_http_srv/update_room_info":   live(200, h.updateRoomInfo),
 		"live_engine_http_srv/get_room_list":      live(10, h.getRoomList),
 		"live_engine_http_srv/get_room_stats":     live(100, h.getRoomStats),

@@ -10,12 +10,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/wirejson"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,7 +70,7 @@ type Handler struct {
 	routes  map[string]*route
 	seq     atomic.Uint64
 	limiter *limiter
-	creates *createGate // rooms_more.go
+	creates *createGate // creategate.go
 	bufs    sync.Pool
 }
 
@@ -92,13 +94,27 @@ func New(o Options) *Handler {
 	return h
 }
 
+// Root returns the handler of a whole listener: a request for exactly one of ownPaths goes to
+// own (roomd's own endpoints, such as /metrics and /healthz), and every other request to api.
+// So a path outside /v4/{service}/{command} ("/v4", "/v4/a//b", "/v5/x") is answered with
+// Tencent's envelope and 60009, never with net/http's 404 or its redirect to a cleaned path.
+func Root(api, own http.Handler, ownPaths ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slices.Contains(ownPaths, r.URL.Path) {
+			own.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
 // call is one authenticated REST request as a handler sees it.
 type call struct {
 	app        *tenant.App
 	identifier string
 	clientIP   string
 	body       []byte
-	fam        family
+	fam        errcode.Family
 }
 
 // actor returns who is acting, for the domain: the admin, through the REST API.
@@ -112,15 +128,17 @@ func (c *call) actor() room.Actor {
 func (c *call) decode(v any) error {
 	b := bytes.TrimLeft(c.body, " \t\r\n")
 	if len(b) == 0 || b[0] != '{' {
-		return errorf(CodeBadJSON, "the request body must be a JSON object")
+		return errcode.New(errcode.BadJSON, "the request body must be a JSON object")
 	}
 	err := json.Unmarshal(c.body, v)
 	if err == nil {
 		return nil
 	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e
+	// The field types' own UnmarshalJSON methods (takeSeatMode, flexString) answer
+	// *errcode.InvalidError, which json.Unmarshal returns as it is.
+	var ie *errcode.InvalidError
+	if errors.As(err, &ie) {
+		return ie
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
@@ -130,11 +148,11 @@ func (c *call) decode(v any) error {
 		}
 		// Accounts is multiaccount_import's legacy list of UserIDs: an account field too.
 		if strings.HasSuffix(field, "_Account") || field == "UserID" || field == "Accounts" {
-			return errorf(CodeAccountNotString, "account field "+te.Field+" must be a string")
+			return errcode.New(errcode.AccountNotString, "account field "+te.Field+" must be a string")
 		}
-		return errorf(c.fam.invalid, "field "+te.Field+" must be "+jsonKind(te.Type.Kind().String())+", got "+te.Value)
+		return errcode.InvalidBare("", "field %s must be %s, got %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
 	}
-	return errorf(CodeBadJSON, "the request body is not valid JSON: "+err.Error())
+	return errcode.New(errcode.BadJSON, "the request body is not valid JSON: "+err.Error())
 }
 
 func jsonKind(k string) string {
@@ -168,8 +186,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := h.newRequestID()
 	rt, c, payload, err := h.serve(r)
-	code := CodeOK
-	fam := liveFamily
+	code := errcode.OK
+	fam := errcode.Live
 	if rt != nil {
 		fam = rt.fam
 	}
@@ -179,7 +197,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var info string
 		var internal bool
-		code, info, internal = classify(err, fam)
+		code, info, internal = errcode.Classify(err, fam)
 		if internal {
 			attrs := []any{"request_id", reqID, "path", r.URL.Path, "err", err}
 			if c != nil {
@@ -191,8 +209,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if err := writeSuccess(buf, reqID, payload, rt != nil && rt.topLevel); err != nil {
 		h.o.Logger.Error("render response", "request_id", reqID, "err", err)
 		buf.Reset()
-		code = fam.internal
-		writeFailure(buf, code, "internal error, see the server log under this RequestId", reqID)
+		code = fam.Internal
+		writeFailure(buf, code, errcode.InternalInfo, reqID)
 	}
 	if h.o.Observe != nil {
 		api := "unknown"
@@ -247,50 +265,50 @@ func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
 	q := r.URL.Query()
 	rawApp := q.Get("sdkappid")
 	if rawApp == "" {
-		return nil, nil, nil, errorf(CodeSDKAppIDMissing, "sdkappid is missing from the URL")
+		return nil, nil, nil, errcode.New(errcode.SDKAppIDMissing, "sdkappid is missing from the URL")
 	}
 	appID, err := strconv.ParseUint(rawApp, 10, 64)
 	if err != nil || appID == 0 {
-		return nil, nil, nil, errorf(CodeBadSDKAppID, "sdkappid "+strconv.Quote(rawApp)+" is not a valid SDKAppID")
+		return nil, nil, nil, errcode.New(errcode.BadSDKAppID, "sdkappid "+strconv.Quote(rawApp)+" is not a valid SDKAppID")
 	}
 	app, ok := h.o.Apps.Get(appID)
 	if !ok {
-		return nil, nil, nil, errorf(CodeSDKAppIDNotFound, "SDKAppID "+rawApp+" is not served here")
+		return nil, nil, nil, errcode.New(errcode.SDKAppIDNotFound, "SDKAppID "+rawApp+" is not served here")
 	}
 	if r.Method != http.MethodPost {
-		return nil, nil, nil, errorf(CodeBadRequest, "method "+r.Method+" is not allowed; use POST")
+		return nil, nil, nil, errcode.New(errcode.BadRequest, "method "+r.Method+" is not allowed; use POST")
 	}
 	if ct := q.Get("contenttype"); ct != "" && !strings.EqualFold(ct, "json") {
-		return nil, nil, nil, errorf(CodeBadRequest, "contenttype must be json")
+		return nil, nil, nil, errcode.New(errcode.BadRequest, "contenttype must be json")
 	}
 	name, ok := strings.CutPrefix(r.URL.Path, "/v4/")
 	rt := h.routes[name]
 	if !ok || rt == nil {
-		return nil, nil, nil, errorf(CodeUnknownCommand, "unknown API "+strconv.Quote(r.URL.Path))
+		return nil, nil, nil, errcode.New(errcode.UnknownCommand, "unknown API "+strconv.Quote(r.URL.Path))
 	}
 	identifier := q.Get("identifier")
 	if identifier == "" {
-		return rt, nil, nil, errorf(CodeBadAccount, "identifier is missing from the URL")
+		return rt, nil, nil, errcode.New(errcode.BadAccount, "identifier is missing from the URL")
 	}
 	if _, err := h.o.Verifier.Verify(q.Get("usersig"), app.ID, app.SecretKey, identifier, h.o.Now()); err != nil {
 		return rt, nil, nil, err
 	}
 	if !app.IsAdmin(identifier) {
-		return rt, nil, nil, errorf(CodeNotAdmin, identifier+" is not an App admin; only App admins may call the REST API")
+		return rt, nil, nil, errcode.New(errcode.NotAdmin, identifier+" is not an App admin; only App admins may call the REST API")
 	}
 	c := &call{app: app, identifier: identifier, clientIP: clientIP(r), fam: rt.fam}
 	if err := h.limiter.allow(app, name, rt.rate); err != nil {
 		return rt, c, nil, err
 	}
 	if r.ContentLength > h.o.MaxBodyBytes {
-		return rt, c, nil, errorf(CodeBadRequest, "request body larger than "+strconv.FormatInt(h.o.MaxBodyBytes, 10)+" bytes")
+		return rt, c, nil, errcode.New(errcode.BadRequest, "request body larger than "+strconv.FormatInt(h.o.MaxBodyBytes, 10)+" bytes")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBodyBytes+1))
 	if err != nil {
-		return rt, c, nil, errorf(CodeBadRequest, "read request body: "+err.Error())
+		return rt, c, nil, errcode.New(errcode.BadRequest, "read request body: "+err.Error())
 	}
 	if int64(len(body)) > h.o.MaxBodyBytes {
-		return rt, c, nil, errorf(CodeBadRequest, "request body larger than "+strconv.FormatInt(h.o.MaxBodyBytes, 10)+" bytes")
+		return rt, c, nil, errcode.New(errcode.BadRequest, "request body larger than "+strconv.FormatInt(h.o.MaxBodyBytes, 10)+" bytes")
 	}
 	c.body = body
 	// The domain work must finish even if the caller goes away: a committed change must be

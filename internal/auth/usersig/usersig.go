@@ -14,41 +14,43 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/roomd/roomd/internal/errcode"
 )
 
 // The sentinel errors below describe why a UserSig was refused. Verification errors wrap
 // exactly one of them, possibly with extra detail, so callers should test them with
 // errors.Is rather than by comparing error values.
 var (
-	// ErrEmpty reports an empty UserSig. Callers map it to Tencent code 70002.
-	ErrEmpty = errors.New("usersig: empty")
+	// ErrEmpty reports an empty UserSig. It answers Tencent code 70002.
+	ErrEmpty = errcode.New(errcode.SigEmpty, "usersig: empty")
 
 	// ErrMalformed reports a UserSig that cannot be parsed: it is too long, is not valid
 	// Base64, is not a valid or complete zlib stream, does not hold a JSON object, or lacks
-	// or mistypes a required field. Callers map it to Tencent code 70003.
-	ErrMalformed = errors.New("usersig: malformed")
+	// or mistypes a required field. It answers Tencent code 70003.
+	ErrMalformed = errcode.New(errcode.SigMalformed, "usersig: malformed")
 
 	// ErrAppIDMismatch reports that the SDKAppID inside the UserSig differs from the
-	// expected one. Callers map it to Tencent code 70014.
-	ErrAppIDMismatch = errors.New("usersig: sdk appid not match")
+	// expected one. It answers Tencent code 70014.
+	ErrAppIDMismatch = errcode.New(errcode.SigSDKAppID, "usersig: sdk appid not match")
 
 	// ErrIdentifierMismatch reports that the identifier (UserID) inside the UserSig differs
-	// from the expected one. Callers map it to Tencent code 70013.
-	ErrIdentifierMismatch = errors.New("usersig: identifier not match")
+	// from the expected one. It answers Tencent code 70013.
+	ErrIdentifierMismatch = errcode.New(errcode.SigIdentifier, "usersig: identifier not match")
 
 	// ErrExpired reports that the UserSig's issue time plus its lifetime lies before the
-	// current time. Callers map it to Tencent code 70001.
-	ErrExpired = errors.New("usersig: expired")
+	// current time. It answers Tencent code 70001.
+	ErrExpired = errcode.New(errcode.SigExpired, "usersig: expired")
 
 	// ErrSignatureMismatch reports that the HMAC inside the UserSig does not match the one
 	// computed with the application's key, which happens with a wrong key or a tampered
-	// ticket. Callers map it to Tencent code 70009.
-	ErrSignatureMismatch = errors.New("usersig: sig not match")
+	// ticket. It answers Tencent code 70009.
+	ErrSignatureMismatch = errcode.New(errcode.SigMismatch, "usersig: sig not match")
 
 	// ErrUserBufMismatch reports that the UserSig carries a userbuf when none was expected,
-	// lacks one when one was expected, or carries a different one. Callers map it to
+	// lacks one when one was expected, or carries a different one. It answers
 	// Tencent code 70009, like a signature mismatch.
-	ErrUserBufMismatch = errors.New("usersig: userbuf not match")
+	ErrUserBufMismatch = errcode.New(errcode.SigMismatch, "usersig: userbuf not match")
 )
 
 // MaxLen is the length, in characters, of the longest UserSig that Decode accepts. Real

@@ -2,12 +2,13 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/roomd/roomd/internal/store"
 )
+
+// The queries of room members, robots included (store.MemberReader, store.MemberWriter).
+// Schema: migrations/0002_members_stats_metadata.sql.
 
 func memberKindClause(k store.MemberKind) string {
 	switch k {
@@ -20,19 +21,14 @@ func memberKindClause(k store.MemberKind) string {
 }
 
 func (r reader) MemberGet(ctx context.Context, app uint64, roomID, userID string) (store.Member, error) {
-	m := store.Member{App: app, RoomID: roomID, UserID: userID}
-	var robot, joined int64
-	err := r.q.queryRow(ctx, `SELECT is_robot, joined_at FROM room_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`,
-		int64(app), roomID, userID).Scan(&robot, &joined)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Member{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.Member{}, fmt.Errorf("get member %s of room %s: %w", userID, roomID, err)
-	}
-	m.IsRobot = robot != 0
-	m.JoinedAt = fromMS(joined)
-	return m, nil
+	return queryOne(ctx, r.q, "get member "+userID+" of room "+roomID, func(row scanner) (store.Member, error) {
+		m := store.Member{App: app, RoomID: roomID, UserID: userID}
+		var robot, joined int64
+		err := row.Scan(&robot, &joined)
+		m.IsRobot = robot != 0
+		m.JoinedAt = fromMS(joined)
+		return m, err
+	}, `SELECT is_robot, joined_at FROM room_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID)
 }
 
 func (r reader) MemberList(ctx context.Context, p store.MemberListParams) ([]store.Member, error) {
@@ -44,7 +40,7 @@ func (r reader) MemberList(ctx context.Context, p store.MemberListParams) ([]sto
 	}
 	q += ` ORDER BY joined_at, user_id LIMIT ?`
 	args = append(args, pageLimit(p.Limit))
-	return queryList(ctx, r.q, "list members of room "+p.RoomID, func(rows *sql.Rows) (store.Member, error) {
+	return queryList(ctx, r.q, "list members of room "+p.RoomID, func(rows scanner) (store.Member, error) {
 		m := store.Member{App: p.App, RoomID: p.RoomID}
 		var robot, joined int64
 		err := rows.Scan(&m.UserID, &robot, &joined)

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,22 +9,15 @@ import (
 )
 
 func (r reader) LostMemberGet(ctx context.Context, app uint64, roomID, userID string) (store.LostMember, error) {
-	m := store.LostMember{App: app, RoomID: roomID, UserID: userID}
-	var lost int64
-	err := r.q.queryRow(ctx, `SELECT lost_at FROM room_lost_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`,
-		int64(app), roomID, userID).Scan(&lost)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.LostMember{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.LostMember{}, fmt.Errorf("get lost member %s of room %s: %w", userID, roomID, err)
-	}
-	m.LostAt = fromMS(lost)
-	return m, nil
+	return queryOne(ctx, r.q, "get lost member "+userID+" of room "+roomID, func(row scanner) (store.LostMember, error) {
+		var lost int64
+		err := row.Scan(&lost)
+		return store.LostMember{App: app, RoomID: roomID, UserID: userID, LostAt: fromMS(lost)}, err
+	}, `SELECT lost_at FROM room_lost_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID)
 }
 
 func (r reader) LostMemberListBefore(ctx context.Context, t time.Time, limit int) ([]store.LostMember, error) {
-	return queryList(ctx, r.q, "list lost members", func(rows *sql.Rows) (store.LostMember, error) {
+	return queryList(ctx, r.q, "list lost members", func(rows scanner) (store.LostMember, error) {
 		var m store.LostMember
 		var app, lost int64
 		err := rows.Scan(&app, &m.RoomID, &m.UserID, &lost)
@@ -45,7 +36,7 @@ func (r reader) MemberListPeople(ctx context.Context, after *store.Member, limit
 	}
 	q += ` ORDER BY sdkappid, room_id, user_id LIMIT ?`
 	args = append(args, pageLimit(limit))
-	return queryList(ctx, r.q, "list people in rooms", func(rows *sql.Rows) (store.Member, error) {
+	return queryList(ctx, r.q, "list people in rooms", func(rows scanner) (store.Member, error) {
 		var m store.Member
 		var app, joined int64
 		err := rows.Scan(&app, &m.RoomID, &m.UserID, &joined)
@@ -55,7 +46,7 @@ func (r reader) MemberListPeople(ctx context.Context, after *store.Member, limit
 }
 
 func (r reader) RoomTimerListDue(ctx context.Context, t time.Time, limit int) ([]store.RoomTimer, error) {
-	return queryList(ctx, r.q, "list due room timers", func(rows *sql.Rows) (store.RoomTimer, error) {
+	return queryList(ctx, r.q, "list due room timers", func(rows scanner) (store.RoomTimer, error) {
 		var rt store.RoomTimer
 		var app, due int64
 		var kind string
@@ -77,13 +68,8 @@ func (t *tx) LostMemberPut(ctx context.Context, m store.LostMember) error {
 }
 
 func (t *tx) LostMemberDelete(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
-	res, err := t.q.exec(ctx, `DELETE FROM room_lost_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`,
-		int64(app), roomID, userID)
-	if err != nil {
-		return false, fmt.Errorf("delete lost member %s of room %s: %w", userID, roomID, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return t.deleteOne(ctx, `DELETE FROM room_lost_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`,
+		"forget lost member "+userID, app, roomID, userID)
 }
 
 func (t *tx) RoomTimerPut(ctx context.Context, rt store.RoomTimer) error {

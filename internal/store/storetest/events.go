@@ -475,3 +475,36 @@ func testEventStats(t *testing.T, h *Harness) {
 	}
 	check(store.EventStats{Delivered: 3, Dead: 5})
 }
+
+func testEventInsertRecorded(t *testing.T, h *Harness) {
+	s := h.Fresh(t)
+	ev := store.Event{App: app, RoomID: "r1", Command: "Group.CallbackBeforeSendMsg", Body: []byte(`{}`), ClientIP: "127.0.0.1",
+		Platform: "RESTAPI", CreatedAt: at(1), NextAttemptAt: at(1), State: store.EventDead, LastError: "timeout"}
+	att := store.Attempt{N: 1, StartedAt: at(1), Duration: 2 * time.Second, URL: "http://x", Error: "timeout"}
+	mustTx(t, s, func(tx store.Tx) error { return tx.EventInsertRecorded(ctx(t), &ev, &att) })
+	if ev.ID == 0 || att.EventID != ev.ID || ev.Attempts != 1 {
+		t.Fatalf("ids not set: event %d attempt of %d, Attempts %d", ev.ID, att.EventID, ev.Attempts)
+	}
+	got, err := s.EventGet(ctx(t), ev.ID)
+	wantErr(t, "EventGet", err, nil)
+	equal(t, "recorded event", got, ev, normEvent)
+	atts, err := s.AttemptList(ctx(t), ev.ID)
+	wantErr(t, "AttemptList", err, nil)
+	if len(atts) != 1 {
+		t.Fatalf("%d attempts", len(atts))
+	}
+	equal(t, "recorded attempt", atts[0], att, normAttempt)
+	und, err := s.EventListUndelivered(ctx(t), store.EventListParams{Limit: 10})
+	wantErr(t, "EventListUndelivered", err, nil)
+	if len(und) != 0 {
+		t.Errorf("a recorded event is undelivered: %+v", und)
+	}
+	for _, st := range []store.EventState{store.EventPending, store.EventRetrying} {
+		e := ev
+		e.State = st
+		a := att
+		if err := s.Tx(ctx(t), func(tx store.Tx) error { return tx.EventInsertRecorded(ctx(t), &e, &a) }); err == nil {
+			t.Errorf("EventInsertRecorded accepted state %s", st)
+		}
+	}
+}

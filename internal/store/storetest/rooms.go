@@ -32,6 +32,23 @@ func insertRooms(t *testing.T, s store.Store, rooms ...store.Room) {
 	})
 }
 
+// twoRooms opens a fresh store with the rooms r1 and r2 of app, which the per-room
+// groups (members, metadata, admins, sanctions, messages) work on.
+func twoRooms(t *testing.T, h *Harness) store.Store {
+	t.Helper()
+	s := h.Fresh(t)
+	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true), newRoom(app, "r2", "u", at(0), 0, true))
+	return s
+}
+
+// recreateR1 deletes room r1 and creates it again, so that a group can check that what
+// hung off the old room is gone.
+func recreateR1(t *testing.T, s store.Store) {
+	t.Helper()
+	mustTx(t, s, func(tx store.Tx) error { return tx.RoomDelete(ctx(t), app, "r1") })
+	insertRooms(t, s, newRoom(app, "r1", "u", at(0), 0, true))
+}
+
 func testRooms(t *testing.T, h *Harness) {
 	t.Run("InsertGet", func(t *testing.T) {
 		s := h.Fresh(t)
@@ -348,4 +365,37 @@ func testRoomList(t *testing.T, h *Harness) {
 			t.Errorf("RoomList after a view count change = %v, want %s", ids(got), want)
 		}
 	})
+}
+
+func testRoomListAscending(t *testing.T, h *Harness) {
+	s := h.Fresh(t)
+	insertRooms(t, s,
+		newRoom(app, "r-a", "u", at(1), 5, true),
+		newRoom(app, "r-b", "u", at(3), 9, true),
+		newRoom(app, "r-c", "u", at(1), 5, true),
+		newRoom(app, "r-d", "u", at(0), 5, true),
+		newRoom(app, "r-e", "u", at(2), 0, false),
+		newRoom(app, "r-h", "u", at(2), 0, true),
+	)
+	// The exact reverse of the descending order.
+	want := []string{"r-h", "r-c", "r-a", "r-d", "r-b"}
+	var got []string
+	var after *store.Room
+	for range 10 {
+		page, err := s.RoomList(ctx(t), store.RoomListParams{App: app, OnlyPublic: true, Limit: 2, After: after, Ascending: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			got = append(got, r.RoomID)
+		}
+		last := page[len(page)-1]
+		after = &last
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ascending pages = %v, want %v", got, want)
+	}
 }

@@ -19,8 +19,9 @@
 // The suite tests at millisecond precision for times and microsecond precision for attempt
 // durations, which is what the store keeps.
 //
-// New groups of store methods add a file to this package with a func(*testing.T, *Harness)
-// and list it in groups below.
+// The suite has one file per noun of the store, named as in package store (rooms.go,
+// members.go, sanctions.go, …). A new group of store methods adds its file to this package
+// with a func(*testing.T, *Harness) and lists it in groups below.
 package storetest
 
 import (
@@ -57,19 +58,21 @@ var groups = []struct {
 	name string
 	run  func(*testing.T, *Harness)
 }{
-	{"Accounts", testAccounts},
-	{"Rooms", testRooms},
-	{"CallbackConfigs", testCallbackConfigs},
-	{"Events", testEvents},
-	{"Tx", testTx},
-	{"Lifecycle", testLifecycle},
-	{"Members", testMembers},                         // roomparta.go
-	{"RoomStats", testRoomStats},                     // roomparta.go
-	{"Metadata", testMetadata},                       // roomparta.go
-	{"RoomListAscending", testRoomListAscending},     // roomparta.go
-	{"People", testPeople},                           // people.go
-	{"EventInsertRecorded", testEventInsertRecorded}, // people.go
+	{"Accounts", testAccounts},                       // accounts.go
+	{"Rooms", testRooms},                             // rooms.go
+	{"RoomListAscending", testRoomListAscending},     // rooms.go
+	{"Metadata", testMetadata},                       // metadata.go
+	{"RoomStats", testRoomStats},                     // stats.go
+	{"Members", testMembers},                         // members.go
 	{"Presence", testPresence},                       // presence.go
+	{"Admins", testAdmins},                           // admins.go
+	{"Sanctions", testSanctions},                     // sanctions.go
+	{"Messages", testMessages},                       // messages.go
+	{"CallbackConfigs", testCallbackConfigs},         // callbacks.go
+	{"Events", testEvents},                           // events.go
+	{"EventInsertRecorded", testEventInsertRecorded}, // events.go
+	{"Tx", testTx},                                   // tx.go
+	{"Lifecycle", testLifecycle},                     // lifecycle.go
 }
 
 // Harness opens stores for the subtests of the suite.

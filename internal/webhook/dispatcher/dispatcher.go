@@ -103,10 +103,10 @@ func New(o Options) *Dispatcher {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Workers <= 0 {
-		o.Workers = 256
+		o.Workers = webhook.DefaultWorkers
 	}
 	if o.MaxInFlightPerApp <= 0 || o.MaxInFlightPerApp > o.Workers {
-		o.MaxInFlightPerApp = min(64, o.Workers)
+		o.MaxInFlightPerApp = min(webhook.DefaultMaxInFlightPerApp, o.Workers)
 	}
 	if o.MaxInMemory <= 0 {
 		o.MaxInMemory = 50_000

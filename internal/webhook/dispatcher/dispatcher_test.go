@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/roomd/roomd/internal/store"
-	"github.com/roomd/roomd/internal/store/sqlite"
 	"github.com/roomd/roomd/internal/webhook"
 )
 
@@ -64,109 +61,6 @@ func TestNextStateDecidesRetriesWithAStubClock(t *testing.T) {
 	}
 	if got := parseRetryAfter(now.Add(time.Minute).UTC().Format(http.TimeFormat), now); got != time.Minute {
 		t.Errorf("Retry-After date: %v", got)
-	}
-}
-
-// fixture is a real store, a real receiver and a dispatcher between them.
-type fixture struct {
-	st      *sqlite.Store
-	configs *webhook.Configs
-	mu      sync.Mutex
-	got     map[string][]int // room -> sequence numbers in arrival order
-	seen    map[string]bool  // webhook-ids received
-	total   int
-}
-
-func newFixture(t *testing.T, handler func(w http.ResponseWriter, r *http.Request) bool) (*fixture, *httptest.Server) {
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "roomd.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	f := &fixture{st: st, configs: webhook.NewConfigs(), got: map[string][]int{}, seen: map[string]bool{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if handler != nil && !handler(w, r) {
-			return
-		}
-		var b struct {
-			RoomId string
-			Seq    int
-		}
-		json.NewDecoder(r.Body).Decode(&b)
-		f.mu.Lock()
-		// At least once: an attempt whose reply came too late on a loaded machine is sent
-		// again with the same webhook-id; like a real receiver, count it once.
-		if id := r.Header.Get("webhook-id"); !f.seen[id] {
-			f.seen[id] = true
-			f.got[b.RoomId] = append(f.got[b.RoomId], b.Seq)
-			f.total++
-		}
-		f.mu.Unlock()
-		w.Write([]byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`))
-	}))
-	t.Cleanup(srv.Close)
-	f.configs.Update(1, func(c *webhook.Config) {
-		c.URL = srv.URL
-		c.Commands = []string{string(webhook.AfterChangeOwner)}
-		c.Retry = webhook.RetryPolicy{Enabled: true, MaxAttempts: 50, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
-	})
-	return f, srv
-}
-
-// enqueue stores n events per room through the outbox, notifying d when it is given.
-func (f *fixture) enqueue(t *testing.T, d *Dispatcher, rooms, n int) {
-	var notify func(store.Event)
-	if d != nil {
-		notify = d.Notify
-	}
-	ob := webhook.NewOutbox(f.configs, time.Now, notify)
-	for i := 1; i <= n; i++ {
-		for r := range rooms {
-			err := f.st.Tx(context.Background(), func(tx store.Tx) error {
-				_, err := ob.Enqueue(context.Background(), tx, webhook.Emit{App: 1, RoomID: fmt.Sprintf("r%d", r), Command: webhook.AfterChangeOwner,
-					Body: map[string]any{"CallbackCommand": webhook.AfterChangeOwner, "RoomId": fmt.Sprintf("r%d", r), "Seq": i}})
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-}
-
-func (f *fixture) waitTotal(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		f.mu.Lock()
-		total := f.total
-		f.mu.Unlock()
-		if total >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("delivered %d of %d", total, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (f *fixture) checkOrder(t *testing.T, rooms, n int) {
-	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for r := range rooms {
-		seq := f.got[fmt.Sprintf("r%d", r)]
-		if len(seq) != n {
-			t.Errorf("room r%d got %d callbacks, want %d", r, len(seq), n)
-			continue
-		}
-		for i, s := range seq {
-			if s != i+1 {
-				t.Errorf("room r%d out of order: %v", r, seq)
-				break
-			}
-		}
 	}
 }
 

@@ -6,26 +6,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
-)
-
-// Errors of the delivery log.
-var (
-	// ErrEventNotFound: no event with that id belongs to the app.
-	ErrEventNotFound = errors.New("event does not exist")
-	// ErrEventUndelivered: the event is still pending or retrying, so it cannot be resent.
-	ErrEventUndelivered = errors.New("event is still being delivered")
-	// ErrEventNotResendable: the event is the record of a Before-callback, whose reply
-	// decided an operation that is over; sending it again would mean nothing.
-	ErrEventNotResendable = errors.New("a Before-callback cannot be resent")
 )
 
 // Get returns one event of app and its attempts.
 func (d *Dispatcher) Get(ctx context.Context, app uint64, id int64) (store.Event, []store.Attempt, error) {
 	e, err := d.o.Store.EventGet(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && e.App != app) {
-		return store.Event{}, nil, fmt.Errorf("%w: %d", ErrEventNotFound, id)
+		return store.Event{}, nil, fmt.Errorf("%w: %d", webhook.ErrEventNotFound, id)
 	}
 	if err != nil {
 		return store.Event{}, nil, err
@@ -46,17 +36,17 @@ func (d *Dispatcher) Resend(ctx context.Context, app uint64, id int64) error {
 	return d.o.Store.Tx(ctx, func(tx store.Tx) error {
 		e, err := tx.EventGet(ctx, id)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && e.App != app) {
-			return fmt.Errorf("%w: %d", ErrEventNotFound, id)
+			return fmt.Errorf("%w: %d", webhook.ErrEventNotFound, id)
 		}
 		if err != nil {
 			return err
 		}
 		if webhook.Command(e.Command).IsBefore() {
-			return fmt.Errorf("%w: event %d is %s", ErrEventNotResendable, id, e.Command)
+			return fmt.Errorf("%w: event %d is %s", webhook.ErrEventNotResendable, id, e.Command)
 		}
 		e, err = tx.EventRequeue(ctx, id, d.o.Now())
 		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("%w: event %d", ErrEventUndelivered, id)
+			return fmt.Errorf("%w: event %d", webhook.ErrEventUndelivered, id)
 		}
 		if err != nil {
 			return err
@@ -71,7 +61,7 @@ func (d *Dispatcher) Resend(ctx context.Context, app uint64, id int64) error {
 // many were requeued.
 func (d *Dispatcher) Redrive(ctx context.Context, q store.EventQuery, limit int) (int, error) {
 	if q.State != store.EventDead && q.State != store.EventDelivered {
-		return 0, fmt.Errorf("redrive state must be dead or delivered, not %q", q.State)
+		return 0, errcode.Invalid("State", "must be dead or delivered, not %q", q.State)
 	}
 	q.Limit = limit
 	evs, err := d.o.Store.EventList(ctx, q)
@@ -81,7 +71,7 @@ func (d *Dispatcher) Redrive(ctx context.Context, q store.EventQuery, limit int)
 	n := 0
 	for i := len(evs) - 1; i >= 0; i-- {
 		err := d.Resend(ctx, q.App, evs[i].ID)
-		if errors.Is(err, ErrEventUndelivered) || errors.Is(err, ErrEventNotResendable) {
+		if errors.Is(err, webhook.ErrEventUndelivered) || errors.Is(err, webhook.ErrEventNotResendable) {
 			continue
 		}
 		if err != nil {

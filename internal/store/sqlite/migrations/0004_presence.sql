@@ -2,7 +2,7 @@
 -- room_members row (is_robot = 0) while it is online; when every connection of it lost its
 -- heartbeat it moves to room_lost_members until it recovers or its grace period ends.
 -- room_timers holds the automatic dissolution timers of rooms. Both are emptied for a room
--- by RoomDelete.
+-- by RoomDelete (the trigger below).
 
 CREATE TABLE room_lost_members (
 	sdkappid INTEGER NOT NULL,
@@ -23,3 +23,9 @@ CREATE TABLE room_timers (
 ) WITHOUT ROWID;
 
 CREATE INDEX room_timers_by_due ON room_timers (due_at);
+
+CREATE TRIGGER rooms_delete_presence AFTER DELETE ON rooms
+BEGIN
+	DELETE FROM room_lost_members WHERE sdkappid = OLD.sdkappid AND room_id = OLD.room_id;
+	DELETE FROM room_timers       WHERE sdkappid = OLD.sdkappid AND room_id = OLD.room_id;
+END;

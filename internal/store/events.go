@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// EventReader holds the read queries of the outbox and its delivery log.
+type EventReader interface {
+	// EventGet returns one event; ErrNotFound when there is none.
+	EventGet(ctx context.Context, id int64) (Event, error)
+	// EventListUndelivered returns undelivered events (pending or retrying) with id > p.AfterID
+	// in id order, at most p.Limit of them.
+	EventListUndelivered(ctx context.Context, p EventListParams) ([]Event, error)
+	// EventList returns events of one app, newest first, filtered as p says; it backs the
+	// delivery log.
+	EventList(ctx context.Context, p EventQuery) ([]Event, error)
+	// AttemptList returns the delivery attempts of an event in attempt order.
+	AttemptList(ctx context.Context, eventID int64) ([]Attempt, error)
+	// EventStats counts events per state, for metrics and the admin views.
+	EventStats(ctx context.Context) (EventStats, error)
+}
+
+// EventWriter holds the writes of the outbox and its delivery log.
+type EventWriter interface {
+	// EventInsert appends an event to the outbox and sets e.ID.
+	EventInsert(ctx context.Context, e *Event) error
+	// EventRecordAttempt stores one delivery attempt and the event's new state.
+	EventRecordAttempt(ctx context.Context, a Attempt, next EventUpdate) error
+	// EventInsertRecorded stores an event that was already sent, with its one attempt: a
+	// Before-callback, which is sent synchronously and never retried. e.State must be
+	// EventDelivered or EventDead, so the dispatcher never picks it up. It sets e.ID and
+	// a.EventID.
+	EventInsertRecorded(ctx context.Context, e *Event, a *Attempt) error
+	// EventRequeue puts a delivered or dead event back to pending, due at at, for one more
+	// round of delivery (a resend); its attempt numbering continues. ErrNotFound when absent,
+	// ErrConflict when the event is still pending or retrying.
+	EventRequeue(ctx context.Context, id int64, at time.Time) (Event, error)
+}
+
+// EventState is a persisted state of an outbox event. "sending" is held in memory by the
+// dispatcher only (see package webhook/dispatcher).
+type EventState string
+
+// The persisted event states.
+const (
+	EventPending   EventState = "pending"
+	EventRetrying  EventState = "retrying"
+	EventDelivered EventState = "delivered"
+	EventDead      EventState = "dead"
+)
+
+// Event is one outbox row: a rendered After-callback waiting for, or done with, delivery.
+type Event struct {
+	ID            int64
+	App           uint64
+	RoomID        string // ordering key: events of one room are delivered in id order
+	Command       string
+	Body          []byte
+	ClientIP      string
+	Platform      string
+	CreatedAt     time.Time
+	State         EventState
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	DeliveredAt   time.Time
+}
+
+// EventUpdate is the state an event moves to after an attempt.
+type EventUpdate struct {
+	State         EventState
+	NextAttemptAt time.Time
+	LastError     string
+	DeliveredAt   time.Time
+}
+
+// Attempt is one delivery attempt of an event.
+type Attempt struct {
+	EventID    int64
+	N          int // 1-based attempt number
+	StartedAt  time.Time
+	Duration   time.Duration
+	URL        string
+	StatusCode int    // 0 when no HTTP response
+	Response   string // reply body, truncated
+	Error      string // empty on success
+}
+
+// EventListParams pages through undelivered events.
+type EventListParams struct {
+	AfterID int64
+	Limit   int
+}
+
+// EventQuery filters the delivery log.
+type EventQuery struct {
+	App      uint64
+	RoomID   string     // empty = any
+	State    EventState // empty = any
+	Since    time.Time  // zero = any
+	BeforeID int64      // 0 = from the newest
+	Limit    int
+}
+
+// EventStats counts events by state.
+type EventStats struct {
+	Pending, Retrying, Delivered, Dead int64
+	// OldestUndelivered is the creation time of the oldest pending or retrying event.
+	OldestUndelivered time.Time
+}

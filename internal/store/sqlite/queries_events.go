@@ -1,0 +1,184 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/roomd/roomd/internal/store"
+)
+
+// The queries of the outbox and its delivery log (store.EventReader, store.EventWriter).
+// Schema: migrations/0001_init.sql.
+
+const eventColumns = `id, sdkappid, room_id, command, body, client_ip, platform, created_at, state, attempts, next_attempt_at, last_error, delivered_at`
+
+func scanEvent(sc scanner) (store.Event, error) {
+	var (
+		e                        store.Event
+		app                      int64
+		created, next, delivered int64
+		state                    string
+	)
+	if err := sc.Scan(&e.ID, &app, &e.RoomID, &e.Command, &e.Body, &e.ClientIP, &e.Platform, &created, &state, &e.Attempts, &next, &e.LastError, &delivered); err != nil {
+		return store.Event{}, err
+	}
+	e.App = uint64(app)
+	e.State = store.EventState(state)
+	e.CreatedAt = fromMS(created)
+	e.NextAttemptAt = fromMS(next)
+	e.DeliveredAt = fromMS(delivered)
+	return e, nil
+}
+
+func (r reader) EventGet(ctx context.Context, id int64) (store.Event, error) {
+	return queryOne(ctx, r.q, fmt.Sprintf("get event %d", id), scanEvent, `SELECT `+eventColumns+` FROM events WHERE id = ?`, id)
+}
+
+func (r reader) events(ctx context.Context, q string, args ...any) ([]store.Event, error) {
+	return queryList(ctx, r.q, "list events", scanEvent, q, args...)
+}
+
+func (r reader) EventListUndelivered(ctx context.Context, p store.EventListParams) ([]store.Event, error) {
+	return r.events(ctx, `SELECT `+eventColumns+` FROM events WHERE state IN ('pending', 'retrying') AND id > ? ORDER BY id LIMIT ?`, p.AfterID, p.Limit)
+}
+
+func (r reader) EventList(ctx context.Context, p store.EventQuery) ([]store.Event, error) {
+	q := `SELECT ` + eventColumns + ` FROM events WHERE sdkappid = ?`
+	args := []any{int64(p.App)}
+	if p.RoomID != "" {
+		q += ` AND room_id = ?`
+		args = append(args, p.RoomID)
+	}
+	if p.State != "" {
+		q += ` AND state = ?`
+		args = append(args, string(p.State))
+	}
+	if !p.Since.IsZero() {
+		q += ` AND created_at >= ?`
+		args = append(args, ms(p.Since))
+	}
+	if p.BeforeID > 0 {
+		q += ` AND id < ?`
+		args = append(args, p.BeforeID)
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	return r.events(ctx, q, args...)
+}
+
+func (r reader) AttemptList(ctx context.Context, eventID int64) ([]store.Attempt, error) {
+	return queryList(ctx, r.q, "list attempts", func(rows scanner) (store.Attempt, error) {
+		a := store.Attempt{EventID: eventID}
+		var started, dur int64
+		err := rows.Scan(&a.N, &started, &dur, &a.URL, &a.StatusCode, &a.Response, &a.Error)
+		a.StartedAt = fromMS(started)
+		a.Duration = time.Duration(dur) * time.Microsecond
+		return a, err
+	}, `SELECT n, started_at, duration_us, url, status_code, response, error FROM attempts WHERE event_id = ? ORDER BY n`, eventID)
+}
+
+func (r reader) EventStats(ctx context.Context) (store.EventStats, error) {
+	type stateCount struct {
+		state store.EventState
+		n     int64
+	}
+	var s store.EventStats
+	counts, err := queryList(ctx, r.q, "event stats", func(rows scanner) (c stateCount, err error) {
+		err = rows.Scan(&c.state, &c.n)
+		return c, err
+	}, `SELECT state, COUNT(*) FROM events GROUP BY state`)
+	if err != nil {
+		return s, err
+	}
+	for _, c := range counts {
+		switch c.state {
+		case store.EventPending:
+			s.Pending = c.n
+		case store.EventRetrying:
+			s.Retrying = c.n
+		case store.EventDelivered:
+			s.Delivered = c.n
+		case store.EventDead:
+			s.Dead = c.n
+		}
+	}
+	var oldest sql.NullInt64
+	if err := r.q.queryRow(ctx, `SELECT MIN(created_at) FROM events WHERE state IN ('pending', 'retrying')`).Scan(&oldest); err != nil {
+		return s, fmt.Errorf("event stats: %w", err)
+	}
+	if oldest.Valid {
+		s.OldestUndelivered = fromMS(oldest.Int64)
+	}
+	return s, nil
+}
+
+func (t *tx) EventInsert(ctx context.Context, e *store.Event) error {
+	if e.State == "" {
+		e.State = store.EventPending
+	}
+	res, err := t.q.exec(ctx, `INSERT INTO events (sdkappid, room_id, command, body, client_ip, platform, created_at, state, attempts, next_attempt_at, last_error, delivered_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		int64(e.App), e.RoomID, e.Command, e.Body, e.ClientIP, e.Platform, ms(e.CreatedAt), string(e.State), e.Attempts,
+		ms(e.NextAttemptAt), e.LastError, ms(e.DeliveredAt))
+	if err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	e.ID, err = res.LastInsertId()
+	return err
+}
+
+func (t *tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store.EventUpdate) error {
+	// The event first: for a missing event nothing is written, not even the attempt.
+	res, err := t.q.exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ? WHERE id = ?`,
+		string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt), a.EventID)
+	if err := affectedOne(res, err, fmt.Sprintf("update event %d", a.EventID)); err != nil {
+		return err
+	}
+	if _, err := t.q.exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (event_id, n) DO UPDATE SET started_at = excluded.started_at, duration_us = excluded.duration_us, url = excluded.url,
+		status_code = excluded.status_code, response = excluded.response, error = excluded.error`,
+		a.EventID, a.N, ms(a.StartedAt), a.Duration.Microseconds(), a.URL, a.StatusCode, a.Response, a.Error); err != nil {
+		return fmt.Errorf("record attempt %d of event %d: %w", a.N, a.EventID, err)
+	}
+	return nil
+}
+
+func (t *tx) EventInsertRecorded(ctx context.Context, e *store.Event, a *store.Attempt) error {
+	if e.State != store.EventDelivered && e.State != store.EventDead {
+		return fmt.Errorf("record sent event: state %q is not final", e.State)
+	}
+	if a.N == 0 {
+		a.N = 1
+	}
+	e.Attempts = a.N
+	if err := t.EventInsert(ctx, e); err != nil {
+		return err
+	}
+	a.EventID = e.ID
+	if _, err := t.q.exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.EventID, a.N, ms(a.StartedAt), a.Duration.Microseconds(), a.URL, a.StatusCode, a.Response, a.Error); err != nil {
+		return fmt.Errorf("record attempt of event %d: %w", e.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) EventRequeue(ctx context.Context, id int64, at time.Time) (store.Event, error) {
+	e, err := t.EventGet(ctx, id)
+	if err != nil {
+		return store.Event{}, err
+	}
+	if e.State != store.EventDelivered && e.State != store.EventDead {
+		return store.Event{}, fmt.Errorf("%w: event %d is %s", store.ErrConflict, id, e.State)
+	}
+	if _, err := t.q.exec(ctx, `UPDATE events SET state = 'pending', next_attempt_at = ?, delivered_at = 0 WHERE id = ?`, ms(at), id); err != nil {
+		return store.Event{}, fmt.Errorf("requeue event %d: %w", id, err)
+	}
+	e.State, e.NextAttemptAt, e.DeliveredAt = store.EventPending, at, time.Time{}
+	return e, nil
+}
