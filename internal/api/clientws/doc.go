@@ -13,6 +13,8 @@
 //	      │
 //	      └─(bad query or UserSig)─▶ refused with an HTTP error and a JSON body; no session
 //
+// In detail:
+//
 //   - authenticating: a plain HTTP request. The query (sdkappid, userid, usersig, platform)
 //     is checked and Authenticate is called before the upgrade, so a bad UserSig never
 //     becomes a WebSocket; it gets an HTTP status and {"code":…,"message":…}.
