@@ -170,10 +170,11 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 // platforms maps the lower-case spelling of each known platform to its canonical form.
 var platforms = map[string]string{
 	"web": "Web", "android": "Android", "ios": "iOS", "windows": "Windows", "mac": "Mac", "ipad": "iPad",
+	"macos": "Mac", // the spelling of Tencent's IM docs
 }
 
 // NormalizePlatform returns the canonical spelling of a declared platform (Web, Android,
-// iOS, Windows, Mac, iPad; matched case-insensitively), or Unknown.
+// iOS, Windows, Mac, iPad; matched case-insensitively, and macOS taken as Mac), or Unknown.
 func NormalizePlatform(p string) string {
 	if c, ok := platforms[strings.ToLower(p)]; ok {
 		return c
