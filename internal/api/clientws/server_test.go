@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -569,5 +570,23 @@ func TestShutdown(t *testing.T) {
 	var ce *client.Error
 	if !errors.As(err, &ce) || ce.HTTPStatus != http.StatusServiceUnavailable {
 		t.Fatalf("Dial after Shutdown: %v", err)
+	}
+}
+
+// TestProtocolDocQuotesGoldenFrames keeps docs/client-protocol.md honest: the frames it shows
+// are the golden ones.
+func TestProtocolDocQuotesGoldenFrames(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/client-protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"response", "error", "notification"} {
+		frame, err := os.ReadFile("testdata/" + name + ".golden")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(doc), strings.TrimSpace(string(frame))) {
+			t.Errorf("docs/client-protocol.md does not show testdata/%s.golden: %s", name, frame)
+		}
 	}
 }
