@@ -310,11 +310,12 @@ func (c *Conn) Err() error {
 }
 
 // Close closes the connection with a normal close (1000) and waits for the reader to
-// stop.
+// stop. Closing a connection that has already ended returns nil.
 func (c *Conn) Close() error {
+	ended := c.Err() != nil
 	err := c.ws.Close(websocket.StatusNormalClosure, "")
 	<-c.done
-	if errors.Is(err, net.ErrClosed) {
+	if ended || errors.Is(err, net.ErrClosed) {
 		return nil
 	}
 	return err
