@@ -94,6 +94,24 @@ func (s *Service) Import(ctx context.Context, app uint64, p Profile) error {
 	})
 }
 
+// Ensure imports userID with an empty profile unless it is an account already, whose
+// profile it leaves alone. The client API calls it on a user's login: a user with a valid
+// UserSig who was never imported becomes an account, as Tencent's SDK login makes it one.
+func (s *Service) Ensure(ctx context.Context, app uint64, userID string) error {
+	if _, err := s.store.AccountGet(ctx, app, userID); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if _, err := tx.AccountGet(ctx, app, userID); err == nil {
+			return nil
+		}
+		_, err := tx.AccountUpsert(ctx, store.Account{App: app, UserID: userID, CreatedAt: s.now()})
+		return err
+	})
+}
+
 // ImportMany imports up to 100 accounts; the invalid ones are returned as failed and the
 // rest are imported.
 func (s *Service) ImportMany(ctx context.Context, app uint64, ps []Profile) (failed []string, err error) {
