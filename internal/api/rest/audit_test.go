@@ -3,8 +3,9 @@ package rest
 import "testing"
 
 // TestLegacyAccountsWrongType pins that multiaccount_import's legacy "Accounts" list is an
-// account field: a non-string entry is 60015 ("an account field in the body is not a
-// string", error-codes.md §1), as for every *_Account and UserID field, not 70402.
+// account field: a non-string entry is 60015 (Tencent's common REST code for an account
+// field of the body that is not a string, https://www.tencentcloud.com/document/product/647/63398), as for
+// every *_Account and UserID field, not 70402.
 func TestLegacyAccountsWrongType(t *testing.T) {
 	_, c, _ := newTestHandler(t)
 	for body, want := range map[string]int{
