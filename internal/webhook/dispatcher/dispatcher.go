@@ -87,10 +87,10 @@ type Dispatcher struct {
 
 	// life guards the lifecycle fields below; it is never held together with mu except in
 	// that order (life, then mu).
-	life    sync.Mutex
-	state   runState
-	cancel  context.CancelCauseFunc // of the run context, while running
-	done    chan struct{}           // closed when the run has ended
+	life   sync.Mutex
+	state  runState
+	cancel context.CancelCauseFunc // of the run context, while running
+	done   chan struct{}           // closed when the run has ended
 
 	mu       sync.Mutex
 	cond     *sync.Cond
