@@ -69,6 +69,7 @@ var groups = []struct {
 	{"RoomListAscending", testRoomListAscending},     // roomparta.go
 	{"People", testPeople},                           // people.go
 	{"EventInsertRecorded", testEventInsertRecorded}, // people.go
+	{"EventOrder", testEventOrder},                   // eventorder.go
 }
 
 // Harness opens stores for the subtests of the suite.

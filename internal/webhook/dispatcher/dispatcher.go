@@ -85,8 +85,7 @@ type Dispatcher struct {
 	o        Options
 	instance string
 
-	// life guards the lifecycle fields below; it is never held together with mu except in
-	// that order (life, then mu).
+	// life guards the lifecycle fields below; it is never held together with mu.
 	life   sync.Mutex
 	state  runState
 	cancel context.CancelCauseFunc // of the run context, while running
@@ -100,7 +99,14 @@ type Dispatcher struct {
 	rr       int
 	inMem    int
 	inFlight int
-	// loadedUpTo is the highest id up to which every undelivered event is in memory.
+	// loadedUpTo is the highest id up to which every undelivered event is in memory: the
+	// loader's cursor. It rests on the store's single-writer invariant (see
+	// store.Tx.EventInsert): event ids are assigned in commit order, so once an event is
+	// visible, every event with a smaller id is committed and visible too, and no event
+	// can commit later with an id at or below the cursor. A store that assigns ids before
+	// commit in parallel transactions (a PostgreSQL sequence) breaks this, and the loader
+	// would skip the late committer's events until the next restart; such a driver must
+	// keep the invariant or this cursor must change (storetest's EventOrder case pins it).
 	loadedUpTo int64
 	// behind is set when committed events were left in the database.
 	behind     bool
@@ -420,7 +426,9 @@ func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
 	<-recorded
 }
 
-// loadLoop refills memory from the database while the dispatcher is behind.
+// loadLoop refills memory from the database while the dispatcher is behind. It pages by
+// id with the cursor loadedUpTo, which is safe only because event ids are assigned in
+// commit order (the single-writer invariant; see the loadedUpTo field).
 func (d *Dispatcher) loadLoop(ctx context.Context) {
 	for {
 		d.mu.Lock()
