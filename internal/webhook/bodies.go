@@ -2,7 +2,8 @@ package webhook
 
 // The request bodies of the After-callbacks, one struct per command, fields in the order of
 // the spec's samples (webhooks.md §4). Account fields are JSON strings. EventTime is Unix
-// milliseconds.
+// milliseconds. CallbackCommand is left empty where a body is built: Render sets it from the
+// command the callback is sent under.
 
 // CreateRoomInfo is the RoomInfo object of Live.CallbackAfterCreateRoom (§4.1).
 type CreateRoomInfo struct {
