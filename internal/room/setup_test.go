@@ -64,9 +64,9 @@ func setup(t *testing.T) *fixture {
 	})
 	outbox := webhook.NewOutbox(configs, clock, nil)
 	f.rooms = room.NewService(st, outbox, clock)
-	f.msgs = room.NewMessageService(room.MessageOptions{Store: st, Outbox: outbox, Configs: configs, Now: clock,
+	f.msgs = room.NewMessageService(room.MessageOptions{Store: st, Rooms: f.rooms, Configs: configs, Now: clock,
 		IsAppAdmin: func(app uint64, user string) bool { return app == testApp && user == testAdmin }})
-	f.actor = room.Actor{App: testApp, Operator: testAdmin, ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI}
+	f.actor = room.Actor{App: testApp, Operator: testAdmin, ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI, AppAdmin: true}
 	if err := st.Tx(ctx, func(tx store.Tx) error {
 		for _, u := range append([]string{testAdmin, testOwner}, testUsers...) {
 			if _, err := tx.AccountUpsert(ctx, store.Account{App: testApp, UserID: u, CreatedAt: f.now}); err != nil {
