@@ -84,6 +84,22 @@ func setup(t *testing.T) *fixture {
 	return f
 }
 
+// addMember puts user into testRoom as a member (not a robot), as entering the room does.
+func (f *fixture) addMember(user string) {
+	f.t.Helper()
+	if err := f.st.Tx(f.ctx, func(tx store.Tx) error {
+		_, err := tx.MemberAdd(f.ctx, store.Member{App: testApp, RoomID: testRoom, UserID: user, JoinedAt: f.now})
+		return err
+	}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// client returns an App user acting through the client API (AppAdmin false).
+func (f *fixture) client(user string) room.Actor {
+	return room.Actor{App: testApp, Operator: user, ClientIP: "10.0.0.7", Platform: "Android"}
+}
+
 // newEvents returns the outbox events written since the last call, in commit order.
 func (f *fixture) newEvents() []store.Event {
 	f.t.Helper()
