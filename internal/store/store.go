@@ -41,6 +41,7 @@ type Reader interface {
 	MetadataReader       // metadata.go
 	RoomStatsReader      // stats.go
 	MemberReader         // members.go
+	PresenceReader       // presence.go
 	AdminReader          // admins.go
 	SanctionReader       // sanctions.go
 	MessageReader        // messages.go
@@ -56,6 +57,7 @@ type Tx interface {
 	MetadataWriter       // metadata.go
 	RoomStatsWriter      // stats.go
 	MemberWriter         // members.go
+	PresenceWriter       // presence.go
 	AdminWriter          // admins.go
 	SanctionWriter       // sanctions.go
 	MessageWriter        // messages.go

@@ -64,6 +64,7 @@ var groups = []struct {
 	{"Metadata", testMetadata},                       // metadata.go
 	{"RoomStats", testRoomStats},                     // stats.go
 	{"Members", testMembers},                         // members.go
+	{"Presence", testPresence},                       // presence.go
 	{"Admins", testAdmins},                           // admins.go
 	{"Sanctions", testSanctions},                     // sanctions.go
 	{"Messages", testMessages},                       // messages.go

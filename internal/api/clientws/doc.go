@@ -1,0 +1,64 @@
+// Package clientws is the transport of roomd's client API: JSON-RPC 2.0 over WebSocket at
+// GET /v1/client. It authenticates connections, decodes frames, dispatches requests to an
+// injected method table, and pushes notifications to sessions through a Hub. It knows
+// nothing of rooms or members: the application gives it an Authenticator and Methods, and
+// subscribes sessions to rooms as its methods decide. docs/client-protocol.md is the
+// protocol's user documentation.
+//
+// # Connection states
+//
+// A connection goes through four states:
+//
+//	authenticating ──(Authenticate ok, upgrade)──▶ open ──(close starts)──▶ closing ──▶ closed
+//	      │
+//	      └─(bad query or UserSig)─▶ refused with an HTTP error and a JSON body; no session
+//
+// In detail:
+//
+//   - authenticating: a plain HTTP request. The query (sdkappid, userid, usersig, platform)
+//     is checked and Authenticate is called before the upgrade, so a bad UserSig never
+//     becomes a WebSocket; it gets an HTTP status and {"code":…,"message":…}.
+//   - open: the session is registered in the hub under its user, OnOpen has been called, and
+//     two goroutines serve it. The read loop (the HTTP handler's goroutine) reads frames and
+//     handles them one at a time, in arrival order: a request's response is enqueued before
+//     the next frame is read, so a client sees responses in the order it sent requests. The
+//     writer goroutine drains the send queue and sends heartbeat pings.
+//   - closing: a reason has been recorded (the first one wins, see CloseReason). For a close
+//     the server starts (slow reader, heartbeat lost, shutdown, Session.Close) the writer
+//     stops writing data, sends a close frame with the reason's code and waits for the
+//     close handshake; if it has not completed within CloseGrace, the connection is dropped.
+//     For a close the client starts, or a broken connection, the read loop sees it first.
+//   - closed: the read loop has returned, the writer has exited, the connection is closed,
+//     the session has left the hub (every room and its user), and OnClose has been called,
+//     exactly once, with the recorded reason. Notify and Subscribe on a closed session
+//     return ErrSessionClosed.
+//
+// # Send queue
+//
+// Every frame a session is sent — responses and notifications alike — goes through one
+// bounded queue (Config.SendQueue frames, counting the frame being written). Enqueueing
+// never blocks: when the queue is full the session is closed as a slow reader (close code
+// 1008), so a client that does not read can never slow a room, a publisher or other
+// sessions. A write that takes longer than WriteTimeout is a slow reader too. A publish to a
+// room encodes the notification once and appends the same byte slice to each subscriber's
+// queue under the hub's read lock; it starts no goroutine. An idle session holds no queue
+// buffer.
+//
+// # Heartbeats
+//
+// Every PingInterval the writer sends a WebSocket ping and waits up to PingTimeout for the
+// pong (the peer's WebSocket library answers pings while it reads; browsers do so
+// natively). No pong in time means the heartbeat is lost: the session is closed with
+// CloseHeartbeatLost. While the writer waits for a pong, queued frames wait too (one round
+// trip on a healthy connection). Pongs are read by the read loop, so a Method must return
+// well within PingTimeout.
+//
+// # Failures
+//
+// A frame that is not JSON answers -32700, one that is not a JSON-RPC 2.0 request object
+// -32600 (both with id null), an unknown method -32601, params that are not an object
+// -32602. A frame larger than MaxFrameBytes closes the connection with 1009. A method's
+// error is classified once by errcode.Classify(err, errcode.Live): its Tencent code and text
+// are answered; an unexpected error (or a panic) answers errcode.InternalInfo and is logged
+// in full with the connection id and request id.
+package clientws

@@ -1,0 +1,243 @@
+package clientws
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// CloseReason tells why a connection ended; OnClose receives it.
+type CloseReason int32
+
+// The reasons a connection ends. The first reason recorded wins: a connection the server
+// is closing for a slow reader stays a slow reader even if the client's close frame
+// arrives meanwhile.
+const (
+	// CloseClient: the client sent a close frame (a clean disconnect).
+	CloseClient CloseReason = iota + 1
+	// CloseConnectionLost: the connection broke without a close frame (reset, EOF, a
+	// protocol error of the peer).
+	CloseConnectionLost
+	// CloseHeartbeatLost: the client did not answer a ping within the heartbeat timeout.
+	CloseHeartbeatLost
+	// CloseSlowReader: the connection's send queue was full; the client reads too slowly.
+	CloseSlowReader
+	// CloseFrameTooLarge: the client sent a frame larger than Config.MaxFrameBytes.
+	CloseFrameTooLarge
+	// CloseServerShutdown: the server is shutting down (Server.Shutdown).
+	CloseServerShutdown
+	// CloseByServer: the application closed the session (Session.Close).
+	CloseByServer
+)
+
+var closeReasonNames = [...]string{
+	CloseClient:         "client_closed",
+	CloseConnectionLost: "connection_lost",
+	CloseHeartbeatLost:  "heartbeat_lost",
+	CloseSlowReader:     "slow_reader",
+	CloseFrameTooLarge:  "frame_too_large",
+	CloseServerShutdown: "server_shutdown",
+	CloseByServer:       "closed_by_server",
+}
+
+// String returns the reason in snake_case, as it appears in logs.
+func (r CloseReason) String() string {
+	if r > 0 && int(r) < len(closeReasonNames) {
+		return closeReasonNames[r]
+	}
+	return "unknown"
+}
+
+// closeFrame returns the close code and reason text the server sends for r.
+func (r CloseReason) closeFrame() (websocket.StatusCode, string) {
+	switch r {
+	case CloseSlowReader:
+		return websocket.StatusPolicyViolation, "slow reader: send queue full"
+	case CloseHeartbeatLost:
+		return websocket.StatusPolicyViolation, "heartbeat lost: no pong in time"
+	case CloseFrameTooLarge:
+		return websocket.StatusMessageTooBig, "frame too large"
+	case CloseServerShutdown:
+		return websocket.StatusGoingAway, "server shutting down"
+	default:
+		return websocket.StatusNormalClosure, ""
+	}
+}
+
+// ErrSessionClosed is returned by Session.Notify and Hub.Subscribe when the session is
+// closing or closed.
+var ErrSessionClosed = errors.New("clientws: session closed")
+
+// Session is one authenticated client connection. Its identity (App, UserID, Platform,
+// ClientIP, ID) never changes; its methods are safe for concurrent use.
+type Session struct {
+	id       uint64
+	app      uint64
+	userID   string
+	platform string
+	clientIP string
+
+	srv  *Server
+	conn *websocket.Conn
+	ctx  context.Context // cancelled when the connection has ended or must end now
+	stop context.CancelFunc
+
+	// Send queue: frames waiting for the writer, bounded by srv.cfg.SendQueue counting
+	// the frames the writer has taken but not finished writing.
+	qmu     sync.Mutex
+	queue   [][]byte
+	pending int
+	wake    chan struct{} // capacity 1: "the queue is not empty"
+
+	reason  atomic.Int32  // CloseReason, set once
+	closing chan struct{} // closed when a server-side close starts
+	force   *time.Timer   // cancels ctx when a close takes longer than CloseGrace
+
+	// Hub state, guarded by srv.hub.mu.
+	rooms   map[string]struct{}
+	removed bool
+}
+
+// ID returns the connection's id, unique within the server's process.
+func (s *Session) ID() uint64 { return s.id }
+
+// App returns the SDKAppID the session authenticated for.
+func (s *Session) App() uint64 { return s.app }
+
+// UserID returns the authenticated user.
+func (s *Session) UserID() string { return s.userID }
+
+// Platform returns the declared platform in canonical spelling (Web, Android, iOS,
+// Windows, Mac, iPad) or Unknown.
+func (s *Session) Platform() string { return s.platform }
+
+// ClientIP returns the client's IP address, taken from the connection's remote address.
+func (s *Session) ClientIP() string { return s.clientIP }
+
+// Context returns a context that is cancelled when the connection has ended.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// Notify sends a notification to this session alone. It encodes params and enqueues the
+// frame without blocking; a full send queue closes the session as a slow reader. It
+// returns ErrSessionClosed when the session is closing, or the encoding error.
+func (s *Session) Notify(method string, params any) error {
+	frame, err := EncodeNotification(method, params)
+	if err != nil {
+		return err
+	}
+	if !s.enqueue(frame) {
+		return ErrSessionClosed
+	}
+	return nil
+}
+
+// Close closes the session from the server side with a normal close (1000) and reason
+// CloseByServer. It returns at once; OnClose follows when the connection has ended.
+func (s *Session) Close() { s.beginClose(CloseByServer) }
+
+// Reason returns why the session ended, or 0 while it is open.
+func (s *Session) Reason() CloseReason { return CloseReason(s.reason.Load()) }
+
+// enqueue appends frame to the send queue without blocking. The same frame slice may be
+// enqueued to many sessions: it is never modified. It reports false when the session is
+// closing or the queue was full (the session is then closed as a slow reader).
+func (s *Session) enqueue(frame []byte) bool {
+	if s.reason.Load() != 0 {
+		return false
+	}
+	s.qmu.Lock()
+	if s.pending >= s.srv.cfg.SendQueue {
+		s.qmu.Unlock()
+		s.beginClose(CloseSlowReader)
+		return false
+	}
+	s.queue = append(s.queue, frame)
+	s.pending++
+	s.qmu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// beginClose records r as the reason (if none is recorded yet) and starts a server-side
+// close: the writer sends the close frame, and if the close has not completed after
+// CloseGrace the connection is dropped.
+func (s *Session) beginClose(r CloseReason) {
+	if !s.reason.CompareAndSwap(0, int32(r)) {
+		return
+	}
+	s.qmu.Lock()
+	s.force = time.AfterFunc(s.srv.cfg.CloseGrace, s.stop)
+	s.qmu.Unlock()
+	close(s.closing)
+}
+
+// writeLoop is the session's writer goroutine: it drains the send queue, sends heartbeat
+// pings, and performs the server-side close.
+func (s *Session) writeLoop(done chan<- struct{}) {
+	defer close(done)
+	cfg := &s.srv.cfg
+	hb := time.NewTimer(cfg.PingInterval)
+	defer hb.Stop()
+	var batch [][]byte
+	broken := false
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.closing:
+			code, text := s.Reason().closeFrame()
+			_ = s.conn.Close(code, text)
+			s.stop()
+			return
+		case <-hb.C:
+			ctx, cancel := context.WithTimeout(s.ctx, cfg.PingTimeout)
+			err := s.conn.Ping(ctx)
+			timedOut := ctx.Err() != nil
+			cancel()
+			if err != nil {
+				// A ping that fails because the connection is already gone is not a lost
+				// heartbeat: the read loop records why the connection ended.
+				if timedOut && s.ctx.Err() == nil {
+					s.beginClose(CloseHeartbeatLost)
+				}
+				continue
+			}
+			hb.Reset(cfg.PingInterval)
+		case <-s.wake:
+			s.qmu.Lock()
+			batch, s.queue = s.queue, batch[:0]
+			s.qmu.Unlock()
+			for i, frame := range batch {
+				if !broken && s.reason.Load() == 0 {
+					ctx, cancel := context.WithTimeout(s.ctx, cfg.WriteTimeout)
+					err := s.conn.Write(ctx, websocket.MessageText, frame)
+					timedOut := ctx.Err() != nil
+					cancel()
+					if err != nil {
+						// coder/websocket closes the connection on a failed write; the
+						// read loop then records the reason unless it is ours.
+						broken = true
+						if timedOut && s.ctx.Err() == nil {
+							s.beginClose(CloseSlowReader)
+						}
+					}
+				}
+				batch[i] = nil
+				s.qmu.Lock()
+				s.pending--
+				s.qmu.Unlock()
+			}
+			clear(batch)
+			if cap(batch) > 64 { // keep idle sessions small after a burst
+				batch = nil
+			}
+		}
+	}
+}
