@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/roomd/roomd/internal/room"
 	"github.com/roomd/roomd/internal/store"
@@ -128,6 +129,19 @@ func TestObserverEventsCarryTheChange(t *testing.T) {
 		t.Errorf("text message event %+v", m)
 	}
 	f.wantEvents(webhook.AfterSendMsg, webhook.AfterSendMsg)
+
+	if err := f.rooms.Mute(f.ctx, f.actor, testRoom, []string{"u2"}, 60); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.rooms.Mute(f.ctx, f.actor, testRoom, []string{"u2", "u3"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	evs = rec.take()
+	if len(evs) != 2 || evs[0].(room.MemberMuted) != (room.MemberMuted{EventHead: evs[0].Head(), UserID: "u2", Muted: true, Until: f.now.Add(time.Minute)}) ||
+		evs[1].(room.MemberMuted) != (room.MemberMuted{EventHead: evs[1].Head(), UserID: "u2"}) {
+		t.Errorf("mute and unmute published %+v", evs)
+	}
+	f.wantEvents() // no callback exists for mutes
 
 	stat, err := f.rooms.Destroy(f.ctx, f.actor, testRoom)
 	if err != nil {

@@ -281,7 +281,7 @@ func (s *Service) AdminList(ctx context.Context, app uint64, roomID string) ([]s
 
 // Mute mutes users for seconds (which must be imported accounts), or lifts their mutes when
 // seconds is 0. Muting again replaces the earlier end. It publishes MemberMuted for each
-// user; no callback exists for mutes. The owner and room admins (and App admins) mute, an
+// user muted, and for each whose mute was lifted; no callback exists for mutes. The owner and room admins (and App admins) mute, an
 // App user only users below its role (mayActOn).
 func (s *Service) Mute(ctx context.Context, a Actor, roomID string, users []string, seconds int64) error {
 	if err := ValidateRoomID(roomID); err != nil {
@@ -306,8 +306,12 @@ func (s *Service) Mute(ctx context.Context, a Actor, roomID string, users []stri
 		h := s.head(a, roomID)
 		if d == 0 {
 			for _, u := range users {
-				if _, err := tx.MuteDelete(ctx, a.App, roomID, u); err != nil {
+				lifted, err := tx.MuteDelete(ctx, a.App, roomID, u)
+				if err != nil {
 					return err
+				}
+				if !lifted {
+					continue
 				}
 				if err := s.publish(ctx, tx, a, MemberMuted{EventHead: h, UserID: u}); err != nil {
 					return err
