@@ -17,7 +17,9 @@ import (
 	"fmt"
 )
 
-// Tencent's error codes (spec error-codes.md), the one table roomd uses.
+// Tencent's error codes, the one table roomd uses. Codes are Tencent's exactly: the REST
+// overview (https://www.tencentcloud.com/document/product/647/63398), the error section of each API's page,
+// and Chat's account pages for the 70xxx codes.
 const (
 	OK = 0
 

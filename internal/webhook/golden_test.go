@@ -77,7 +77,9 @@ func TestCallbackRequestsGolden(t *testing.T) {
 }
 
 func TestSignMatchesSpecExample(t *testing.T) {
-	// spec webhooks.md §1.6: Token xxxxyyyy, RequestTime 1669872112.
+	// The example values of Tencent's webhook overview (token xxxxyyyy, RequestTime
+	// 1669872112, https://www.tencentcloud.com/document/product/647/64412); the digest was
+	// computed independently.
 	if got, want := Sign("xxxxyyyy", 1669872112), "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061"; got != want {
 		t.Errorf("Sign = %s, want %s", got, want)
 	}

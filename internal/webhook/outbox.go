@@ -7,7 +7,8 @@ import (
 	"github.com/roomd/roomd/internal/store"
 )
 
-// Platform values of the OptPlatform query parameter (spec webhooks.md §1.3).
+// Platform values of the OptPlatform query parameter: RESTAPI for a call of the server REST
+// API, Unknown for an unknown device (https://www.tencentcloud.com/document/product/647/64412).
 const (
 	PlatformRESTAPI = "RESTAPI"
 	PlatformUnknown = "Unknown"
