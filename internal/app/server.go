@@ -182,11 +182,12 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
+	rooms := room.NewService(st, outbox, o.Now)
 	api := rest.New(rest.Options{
 		Apps:  s.Apps,
-		Rooms: room.NewService(st, outbox, o.Now),
+		Rooms: rooms,
 		Messages: room.NewMessageService(room.MessageOptions{
-			Store: st, Outbox: outbox, Configs: configs, Now: o.Now, Logger: o.Logger,
+			Store: st, Rooms: rooms, Configs: configs, Now: o.Now, Logger: o.Logger,
 			Before: webhook.NewBeforeCaller(client, st.Instance(), o.Now),
 			IsAppAdmin: func(app uint64, user string) bool {
 				a, ok := s.Apps.Get(app)

@@ -54,6 +54,7 @@ const (
 	LiveInvalid        = 100002 // the Live APIs' invalid parameter
 	RoomExists         = 100003
 	RoomNotFound       = 100004
+	NotMember          = 100005 // the user is not a member of the room
 	NoPermission       = 100006 // not allowed, e.g. a banned user entering
 	RoomQuota          = 100007 // the app's room quota is reached
 	RoomExistsSameUser = 100010 // the room exists and already belongs to the requested owner

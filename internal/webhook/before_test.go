@@ -156,18 +156,18 @@ func TestBodiesPeopleGolden(t *testing.T) {
 		cmd  Command
 		body any
 	}{
-		{"modify_admin.golden", AfterModifyAdmin, ModifyAdmin{CallbackCommand: AfterModifyAdmin, RoomId: "room_id", EventTime: ms,
+		{"modify_admin.golden", AfterModifyAdmin, ModifyAdmin{RoomId: "room_id", EventTime: ms,
 			Operator_Account: "admin", Admin_Account: []string{"user1", "user2"}, OpType: AdminAdd}},
-		{"member_kicked.golden", AfterMemberStateChanged, MemberStateChanged{CallbackCommand: AfterMemberStateChanged, RoomId: "room_id",
+		{"member_kicked.golden", AfterMemberStateChanged, MemberStateChanged{RoomId: "room_id",
 			EventType: MemberOffline, EventCause: CauseKicked, MemberList: []MemberAccount{{"jared"}, {"tommy"}}, EventTime: ms}},
-		{"before_send_msg.golden", BeforeSendMsg, BeforeSendMsgBody{CallbackCommand: BeforeSendMsg, GroupId: "room_id", Type: GroupTypeLive,
+		{"before_send_msg.golden", BeforeSendMsg, BeforeSendMsgBody{GroupId: "room_id", Type: GroupTypeLive,
 			From_Account: "jared", Operator_Account: "admin", Random: 123456, MsgId: "144115233406643804-1727580296-4026038328",
 			MsgBody: body, CloudCustomData: "your cloud custom data", EventTime: ms}},
-		{"after_send_msg.golden", AfterSendMsg, AfterSendMsgBody{CallbackCommand: AfterSendMsg, GroupId: "room_id", Type: GroupTypeLive,
+		{"after_send_msg.golden", AfterSendMsg, AfterSendMsgBody{GroupId: "room_id", Type: GroupTypeLive,
 			From_Account: "jared", Operator_Account: "admin", Random: 123456, MsgSeq: 123, MsgTime: 1703589922,
 			MsgId: "144115233406643804-1727580296-4026038328", MsgBody: body, CloudCustomData: "your cloud custom data", EventTime: ms}},
 	} {
-		b, err := json.Marshal(c.body)
+		b, err := Render(c.cmd, c.body)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,8 @@ package webhook
 // The request bodies of the After-callbacks, one struct per command, fields in the order of
 // the samples on Tencent's page of each callback (linked below, all under
 // https://www.tencentcloud.com/document/product/647/). Account fields are JSON strings.
-// EventTime is Unix milliseconds.
+// EventTime is Unix milliseconds. CallbackCommand is left empty where a body is built:
+// Render sets it from the command the callback is sent under.
 
 // CreateRoomInfo is the RoomInfo object of Live.CallbackAfterCreateRoom
 // (https://www.tencentcloud.com/document/product/647/64422).

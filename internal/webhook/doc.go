@@ -22,6 +22,9 @@
 //
 // # One renderer
 //
+// Render is the only place a body is encoded: it sets the body's CallbackCommand from the
+// command the callback is sent under, so a command is named once.
+//
 // NewRequest is the only place that turns a delivery into HTTP: the configured URL plus
 // SdkAppid, CallbackCommand, contenttype=json, ClientIP, OptPlatform and, with a token,
 // Sign = hex(SHA-256(token + RequestTime)) and RequestTime; the JSON body; and roomd's

@@ -2,8 +2,6 @@ package webhook
 
 import (
 	"context"
-	"fmt"
-	"github.com/roomd/roomd/internal/wirejson"
 	"time"
 
 	"github.com/roomd/roomd/internal/store"
@@ -20,9 +18,11 @@ const (
 type Emit struct {
 	App uint64
 	// RoomID is the ordering key: callbacks of one room are delivered in commit order.
-	RoomID   string
+	RoomID string
+	// Command is the callback's command, the only place it is named: Render copies it into
+	// the body's CallbackCommand.
 	Command  Command
-	Body     any // one of the body structs of this package
+	Body     any // one of the body structs of this package, CallbackCommand left empty
 	ClientIP string
 	Platform string
 }
@@ -49,9 +49,9 @@ func (o *Outbox) Enqueue(ctx context.Context, tx store.Tx, e Emit) (bool, error)
 	if !o.configs.Get(e.App).Enabled(e.Command) {
 		return false, nil
 	}
-	body, err := wirejson.Marshal(e.Body)
+	body, err := Render(e.Command, e.Body)
 	if err != nil {
-		return false, fmt.Errorf("render %s: %w", e.Command, err)
+		return false, err
 	}
 	now := o.now()
 	ev := store.Event{
