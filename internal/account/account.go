@@ -1,5 +1,5 @@
 // Package account implements the IM account APIs that TUILiveKit shares with Chat: import,
-// check and delete (spec account-and-usersig.md §1).
+// check and delete (https://www.tencentcloud.com/document/product/647/69887).
 package account
 
 import (

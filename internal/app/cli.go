@@ -25,6 +25,10 @@ var Version = ""
 // ErrUsage marks a command-line mistake; main exits with status 2 for it.
 var ErrUsage = errors.New("usage error")
 
+// errHelp is returned by parseFlags when -h or --help was given and the usage has been
+// printed: the subcommand must then do nothing, and Main returns nil (exit status 0).
+var errHelp = errors.New("help requested")
+
 // Env is the process environment of a command, replaceable in tests.
 type Env struct {
 	Stdout, Stderr io.Writer
@@ -44,8 +48,17 @@ Usage:
 Run "roomd COMMAND --help" for the flags of a command.
 `
 
-// Main runs the roomd command line.
+// Main runs the roomd command line. "-h" or "--help" after a subcommand prints that
+// subcommand's usage and returns nil without doing anything else.
 func Main(ctx context.Context, args []string, env Env) error {
+	err := run(ctx, args, env)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func run(ctx context.Context, args []string, env Env) error {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
@@ -67,6 +80,9 @@ func Main(ctx context.Context, args []string, env Env) error {
 		tuneGC(env)
 		return cmdBench(ctx, args[1:], env)
 	case "version", "--version", "-v":
+		if err := parseFlags(newFlagSet("version", env), args[1:]); err != nil {
+			return err
+		}
 		fmt.Fprintln(env.Stdout, "roomd", version())
 		return nil
 	case "help", "--help", "-h":
@@ -107,10 +123,13 @@ func newFlagSet(name string, env Env) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses args into fs. It returns errHelp after -h or --help (the flag package
+// has printed the usage), and an ErrUsage error for a bad flag or a stray argument; the
+// caller must return either at once, before it touches the data directory or the network.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return errHelp
 		}
 		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}

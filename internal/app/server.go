@@ -20,6 +20,7 @@ import (
 	"github.com/roomd/roomd/internal/account"
 	"github.com/roomd/roomd/internal/api/rest"
 	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/clock"
 	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/metrics"
 	"github.com/roomd/roomd/internal/room"
@@ -52,14 +53,18 @@ type Server struct {
 	// DevKey is the development app's secret key when the dev app is running, else "".
 	DevKey string
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg sync.WaitGroup
 }
 
 // Options carry what tests and embedders may replace.
 type Options struct {
 	Logger *slog.Logger
-	// Now is the clock of the domain and the dispatcher; time.Now when nil.
+	// Clock is the clock of the domain and the dispatcher, the dispatcher's retry timers
+	// included (a clock.Manual makes them wait until the test moves it). When nil, the
+	// clock reads Now and its timers wait in real time.
+	Clock clock.Clock
+	// Now is the time of the domain and the dispatcher when Clock is nil; time.Now when
+	// both are nil.
 	Now func() time.Time
 	// Observer is told about every recorded delivery attempt.
 	Observer func(dispatcher.Result)
@@ -73,8 +78,13 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	switch {
+	case o.Clock != nil:
+		o.Now = o.Clock.Now
+	case o.Now != nil:
+		o.Clock = clock.Func(o.Now)
+	default:
+		o.Clock, o.Now = clock.Real{}, time.Now
 	}
 	s := &Server{cfg: cfg, log: o.Logger, now: o.Now}
 
@@ -167,16 +177,17 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	}
 	client := dispatcher.NewClient(workers)
 	s.Dispatcher = dispatcher.New(dispatcher.Options{
-		Store: st, Configs: configs, Logger: o.Logger, Now: o.Now, Client: client,
+		Store: st, Configs: configs, Logger: o.Logger, Clock: o.Clock, Client: client,
 		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: observe,
 	})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
+	rooms := room.NewService(st, outbox, o.Now)
 	api := rest.New(rest.Options{
 		Apps:  s.Apps,
-		Rooms: room.NewService(st, outbox, o.Now),
+		Rooms: rooms,
 		Messages: room.NewMessageService(room.MessageOptions{
-			Store: st, Outbox: outbox, Configs: configs, Now: o.Now, Logger: o.Logger,
+			Store: st, Rooms: rooms, Configs: configs, Now: o.Now, Logger: o.Logger,
 			Before: webhook.NewBeforeCaller(client, st.Instance(), o.Now),
 			IsAppAdmin: func(app uint64, user string) bool {
 				a, ok := s.Apps.Get(app)
@@ -224,13 +235,12 @@ func (s *Server) Start() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		s.Dispatcher.Run(ctx)
-	}()
+	// The dispatcher runs until Close stops it, not for as long as some request lives.
+	if err := s.Dispatcher.Start(context.Background()); err != nil {
+		ln.Close()
+		return fmt.Errorf("start dispatcher: %w", err)
+	}
+	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		var err error
@@ -259,15 +269,16 @@ func (s *Server) URL() string {
 }
 
 // Close stops accepting requests, lets in-flight ones finish (up to ctx), stops the
-// dispatcher and closes the store.
+// dispatcher (its attempts in flight are cut short and sent again at the next start) and
+// closes the store.
 func (s *Server) Close(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
 	}
-	if s.cancel != nil {
-		s.cancel()
-	}
+	// Stop is a no-op when the server was never started; it waits for the recorder, so the
+	// store is closed after the last attempt record.
+	errs = append(errs, s.Dispatcher.Stop(ctx))
 	s.wg.Wait()
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)

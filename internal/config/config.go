@@ -117,7 +117,7 @@ type RateLimit struct {
 	Enabled *bool `yaml:"enabled"`
 	// PerAPI maps an API path after /v4/, as "service/command" (for example
 	// "live_engine_http_srv/create_room"), to its limit in requests per second, which must be
-	// greater than 0. Listed APIs override the limits of the compatibility spec; the others
+	// greater than 0. Listed APIs override Tencent's documented limits; the others
 	// keep them.
 	PerAPI map[string]int `yaml:"per_api"`
 }
