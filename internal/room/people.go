@@ -3,7 +3,6 @@ package room
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -385,6 +384,7 @@ func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []strin
 	if err := maxBytes("Reason", reason, MaxBanReasonBytes); err != nil {
 		return err
 	}
+	defer s.live.lock(liveKey{a.App, roomID})()
 	return s.store.Tx(ctx, func(tx store.Tx) error {
 		row, err := requireRoom(ctx, tx, a.App, roomID)
 		if err != nil {
@@ -396,9 +396,7 @@ func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []strin
 		if err := requireAccounts(ctx, tx, a.App, "MemberList_Account", users); err != nil {
 			return err
 		}
-		h := s.head(a, roomID)
-		now := h.Time
-		var kicked []string
+		now := s.now()
 		for _, u := range users {
 			if u == row.Owner {
 				return errcode.Invalid("", "%s is the room owner and cannot be banned", u)
@@ -406,23 +404,9 @@ func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []strin
 			if err := tx.BanPut(ctx, store.Ban{App: a.App, RoomID: roomID, UserID: u, Until: until(now, d), Reason: reason, CreatedAt: now}); err != nil {
 				return err
 			}
-			err := tx.MemberRemove(ctx, a.App, roomID, u)
-			switch {
-			case err == nil:
-				kicked = append(kicked, u)
-			case !errors.Is(err, store.ErrNotFound):
-				return err
-			}
 		}
-		if len(kicked) == 0 {
-			return nil
-		}
-		for _, u := range kicked {
-			if err := s.publish(ctx, tx, a, UserKicked{EventHead: h, UserID: u, Reason: reason}); err != nil {
-				return err
-			}
-		}
-		return s.publish(ctx, tx, a, MembersOffline{EventHead: h, Users: kicked, Cause: webhook.CauseKicked})
+		_, err = s.removeMembers(ctx, tx, a, row, users, reason)
+		return err
 	})
 }
 

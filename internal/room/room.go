@@ -1,11 +1,3 @@
-// Package room is the live-room domain: rooms, their owner and attributes, and the
-// callbacks their changes cause. Every change and its callback commit in one transaction.
-//
-// Each change publishes typed room events (events.go, publish.go): callbacks.go turns them
-// into After-callbacks in the outbox, in the change's transaction, and once it commits they
-// go to the service's observer (the client API's hub), in commit order. Permissions are
-// checked here too (permission.go): an Actor with AppAdmin (every REST caller) may do
-// everything, an App user what its role in the room allows.
 package room
 
 import (

@@ -29,11 +29,14 @@ type Service struct {
 	outbox   *webhook.Outbox
 	now      func() time.Time
 	observer func(Event)
+	live     *liveRegistry // connections in rooms (live.go)
+	liveOpts LiveOptions
 }
 
-// NewService returns the room service.
+// NewService returns the room service. Live presence (live.go) has no grace period and no
+// dissolution timers until SetLiveOptions is called.
 func NewService(s store.Store, outbox *webhook.Outbox, now func() time.Time) *Service {
-	return &Service{store: s, outbox: outbox, now: now}
+	return &Service{store: s, outbox: outbox, now: now, live: newLiveRegistry()}
 }
 
 func requireAccount(ctx context.Context, tx store.Reader, app uint64, field, userID string) error {
@@ -178,6 +181,7 @@ func (s *Service) Destroy(ctx context.Context, a Actor, id string) (Statistic, e
 		return Statistic{}, err
 	}
 	var stat Statistic
+	defer s.live.lock(liveKey{a.App, id})()
 	err := s.store.Tx(ctx, func(tx store.Tx) error {
 		row, err := requireRoom(ctx, tx, a.App, id)
 		if err != nil {
@@ -195,7 +199,8 @@ func (s *Service) Destroy(ctx context.Context, a Actor, id string) (Statistic, e
 // destroyLocked dissolves the room row read in tx, with no permission check: it deletes the
 // room (and everything in it) and publishes RoomDismissed with BySystem, whose callback is
 // Live.CallbackAfterDestroyRoom with EventType DestroyBySystem or DestroyByUser. It returns
-// the room's final statistics. Destroy and the automatic dissolution share it.
+// the room's final statistics. Destroy and the automatic dissolution share it; the caller
+// holds the room's live lock, and once tx commits no connection is in the room any more.
 func (s *Service) destroyLocked(ctx context.Context, tx store.Tx, a Actor, row store.Room, bySystem bool) (Statistic, error) {
 	r, err := fromRow(row)
 	if err != nil {
@@ -215,6 +220,8 @@ func (s *Service) destroyLocked(ctx context.Context, tx store.Tx, a Actor, row s
 	if err := s.publish(ctx, tx, a, ev); err != nil {
 		return Statistic{}, err
 	}
+	k := liveKey{row.App, row.RoomID}
+	tx.AfterCommit(func() { s.live.dropRoom(k) })
 	return stat, nil
 }
 
