@@ -31,8 +31,17 @@ var errHelp = errors.New("help requested")
 
 // Env is the process environment of a command, replaceable in tests.
 type Env struct {
+	// Stdin is read by interactive commands (roomd client); nil means os.Stdin.
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+}
+
+func (e Env) stdin() io.Reader {
+	if e.Stdin == nil {
+		return os.Stdin
+	}
+	return e.Stdin
 }
 
 const usage = `roomd: a self-hostable TUILiveKit-compatible live room backend.
@@ -42,6 +51,7 @@ Usage:
   roomd migrate  [--config FILE] [--data DIR]
   roomd usersig  --sdkappid N --user ID [--key KEY | --data DIR] [--expire SECONDS]
   roomd receive  [--listen ADDR] [--token TOKEN] [--fail-first N]
+  roomd client   --user ID [--room ROOM] [--url WS-URL] [--platform P] [--key KEY | --data DIR]
   roomd bench    [--scenarios a,b] [--duration D] [--quick] [--json] [--cpuprofile FILE …]
   roomd version
 
@@ -76,6 +86,8 @@ func run(ctx context.Context, args []string, env Env) error {
 		return cmdUserSig(args[1:], env)
 	case "receive":
 		return cmdReceive(ctx, args[1:], env)
+	case "client":
+		return runClient(ctx, args[1:], env.stdin(), env.Stdout, env.Stderr)
 	case "bench":
 		tuneGC(env)
 		return cmdBench(ctx, args[1:], env)
@@ -284,11 +296,10 @@ func cmdUserSig(args []string, env Env) error {
 		if *app != DevSDKAppID {
 			return fmt.Errorf("%w: --key is required for SDKAppID %d", ErrUsage, *app)
 		}
-		b, err := os.ReadFile(strings.TrimRight(*data, "/") + "/" + devKeyFileName)
-		if err != nil {
-			return fmt.Errorf("no --key given and the development key could not be read (start `roomd serve` once first): %w", err)
+		var err error
+		if k, err = readDevKey(*data); err != nil {
+			return err
 		}
-		k = strings.TrimSpace(string(b))
 	}
 	sig, err := usersig.Sign(*app, k, *user, *expire, time.Now())
 	if err != nil {

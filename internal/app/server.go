@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/account"
+	"github.com/roomd/roomd/internal/api/clientapi"
+	"github.com/roomd/roomd/internal/api/clientws"
 	"github.com/roomd/roomd/internal/api/rest"
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/clock"
@@ -47,13 +49,17 @@ type Server struct {
 	store      store.Store
 	Apps       *tenant.Registry
 	Dispatcher *dispatcher.Dispatcher
-	handler    http.Handler
-	ln         net.Listener
-	http       *http.Server
+	// Rooms is the room domain, shared by the REST and the client API.
+	Rooms   *room.Service
+	client  *clientapi.API
+	handler http.Handler
+	ln      net.Listener
+	http    *http.Server
 	// DevKey is the development app's secret key when the dev app is running, else "".
 	DevKey string
 
-	wg sync.WaitGroup
+	wg         sync.WaitGroup
+	stopTimers context.CancelFunc
 }
 
 // Options carry what tests and embedders may replace.
@@ -183,20 +189,36 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
 	rooms := room.NewService(st, outbox, o.Now)
+	s.Rooms = rooms
+	dissolve := make(map[uint64]room.Lifetimes, len(apps))
+	for _, a := range apps {
+		dissolve[a.SDKAppID] = room.Lifetimes{NoUsers: a.AutoDissolve.NoUsers, OwnerLeave: a.AutoDissolve.OwnerLeave,
+			OwnerOffline: a.AutoDissolve.OwnerOffline}
+	}
+	rooms.SetLiveOptions(room.LiveOptions{Grace: cfg.Client.ReconnectGrace, Lifetimes: func(app uint64) room.Lifetimes { return dissolve[app] }})
+	messages := room.NewMessageService(room.MessageOptions{
+		Store: st, Rooms: rooms, Configs: configs, Now: o.Now, Logger: o.Logger,
+		Before: webhook.NewBeforeCaller(client, st.Instance(), o.Now),
+		IsAppAdmin: func(app uint64, user string) bool {
+			a, ok := s.Apps.Get(app)
+			return ok && a.IsAdmin(user)
+		},
+	})
+	accounts := account.NewService(st, o.Now)
+	verifier := usersig.NewVerifier(4096)
+	s.client = clientapi.New(clientapi.Options{
+		Apps: s.Apps, Rooms: rooms, Messages: messages, Accounts: accounts, Verifier: verifier, Now: o.Now, Logger: o.Logger,
+		Transport: clientws.Config{SendQueue: cfg.Client.SendQueue, MaxFrameBytes: cfg.Client.MaxFrameBytes,
+			PingInterval: cfg.Client.HeartbeatInterval, PingTimeout: cfg.Client.HeartbeatTimeout},
+	})
+	rooms.SetObserver(s.client.Observe)
 	api := rest.New(rest.Options{
-		Apps:  s.Apps,
-		Rooms: rooms,
-		Messages: room.NewMessageService(room.MessageOptions{
-			Store: st, Rooms: rooms, Configs: configs, Now: o.Now, Logger: o.Logger,
-			Before: webhook.NewBeforeCaller(client, st.Instance(), o.Now),
-			IsAppAdmin: func(app uint64, user string) bool {
-				a, ok := s.Apps.Get(app)
-				return ok && a.IsAdmin(user)
-			},
-		}),
-		Accounts:  account.NewService(st, o.Now),
+		Apps:      s.Apps,
+		Rooms:     rooms,
+		Messages:  messages,
+		Accounts:  accounts,
 		Callbacks: settings,
-		Verifier:  usersig.NewVerifier(4096),
+		Verifier:  verifier,
 		Delivery:  s.Dispatcher,
 		Observe:   met.ObserveREST,
 		Logger:    o.Logger,
@@ -209,7 +231,8 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("ok\n"))
 	})
-	s.handler = rest.Root(api, own, "/metrics", "/healthz")
+	own.Handle("GET "+clientws.Path, s.client.Handler())
+	s.handler = rest.Root(api, own, "/metrics", "/healthz", clientws.Path)
 	return s, nil
 }
 
@@ -240,7 +263,21 @@ func (s *Server) Start() error {
 		ln.Close()
 		return fmt.Errorf("start dispatcher: %w", err)
 	}
-	s.wg.Add(1)
+	// The members of the previous process lost their connections with it: they are
+	// reported as having lost their heartbeat and may come back within the grace period.
+	if n, err := s.Rooms.RecoverPresence(context.Background()); err != nil {
+		ln.Close()
+		return fmt.Errorf("recover presence: %w", err)
+	} else if n > 0 {
+		s.log.Info("presence_recovered", "members", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopTimers = cancel
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.runTimers(ctx)
+	}()
 	go func() {
 		defer s.wg.Done()
 		var err error
@@ -276,12 +313,35 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
 	}
+	// Client connections were hijacked from the HTTP server: close them here, while the
+	// store still takes their members' presence changes.
+	errs = append(errs, s.client.Shutdown(ctx))
+	if s.stopTimers != nil {
+		s.stopTimers()
+	}
 	// Stop is a no-op when the server was never started; it waits for the recorder, so the
 	// store is closed after the last attempt record.
 	errs = append(errs, s.Dispatcher.Stop(ctx))
 	s.wg.Wait()
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)
+}
+
+// runTimers does the room work whose time has come (the end of reconnect grace periods,
+// automatic dissolution) every second until ctx ends.
+func (s *Server) runTimers(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Rooms.RunDue(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("room_timers_failed", "err", err)
+			}
+		}
+	}
 }
 
 // devSecretKey returns the development app's secret key, creating it on first start.
