@@ -6,7 +6,8 @@ import (
 	"github.com/roomd/roomd/internal/store"
 )
 
-// MaxListCount is the largest page of get_room_list (spec rest-api.md §3.1).
+// MaxListCount is the largest page of get_room_list: its Count defaults to 20 and may not
+// exceed 20 (https://www.tencentcloud.com/document/product/647/63405).
 const MaxListCount = 20
 
 // ListParams selects a page of publicly visible rooms.

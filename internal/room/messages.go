@@ -18,10 +18,12 @@ import (
 	"github.com/roomd/roomd/internal/webhook"
 )
 
-// Room messages (spec rest-api.md §3.4): send_text_msg and send_custom_msg store a message
+// Room messages (send_text_msg, https://www.tencentcloud.com/document/product/647/74353, and
+// send_custom_msg, https://www.tencentcloud.com/document/product/647/74354): both store a message
 // in the room's history under the room's next MsgSeq, count it in TotalMsgCount and emit
 // Group.CallbackAfterSendMsg, all in one transaction. Before that, when the app switched it
-// on, the Before-callback Group.CallbackBeforeSendMsg decides the message (webhooks.md §1.8):
+// on, the Before-callback Group.CallbackBeforeSendMsg decides the message, by the reply
+// codes of its page (https://www.tencentcloud.com/document/product/647/74347):
 //
 //   - ErrorCode 0: the message is sent; a MsgBody and/or CloudCustomData in the reply
 //     replace the original in the history and in the After-callback.
@@ -52,7 +54,8 @@ const (
 	CustomElem = "TIMCustomElem"
 )
 
-// Before-callback reply codes (webhooks.md §1.8).
+// Reply codes of Group.CallbackBeforeSendMsg (https://www.tencentcloud.com/document/product/647/74347):
+// 0 allows, 1 rejects (10016), 2 drops silently, 10100–10200 reach the sender as they are.
 const (
 	beforeAllow     = 0
 	beforeReject    = 1
@@ -179,7 +182,8 @@ func (s *MessageService) SendText(ctx context.Context, a Actor, m TextMessage) (
 }
 
 // CustomData returns the Data of the TIMCustomElem of a custom message: the JSON encoding of
-// {"BusinessId": businessID, "Data": data} (spec rest-api.md §3.4).
+// {"BusinessId": businessID, "Data": data}, the element send_custom_msg's page describes
+// (https://www.tencentcloud.com/document/product/647/74354).
 func CustomData(businessID, data string) string {
 	b, _ := wirejson.Marshal(struct {
 		BusinessId string `json:"BusinessId"`

@@ -9,13 +9,15 @@ import (
 	"github.com/roomd/roomd/internal/store"
 )
 
-// Limits of room metadata (spec rest-api.md §3.2).
+// Limits of room metadata, from set_room_metadata's page
+// (https://www.tencentcloud.com/document/product/647/64375): at most 10 keys, a key at most
+// 50 bytes, a value at most 2 KB, 16 KB in all.
 const (
 	MaxMetadataKeys       = 10
 	MaxMetadataKeyBytes   = 50
 	MaxMetadataValueBytes = 2 << 10
 	// MaxMetadataTotalBytes bounds the sum of the byte lengths of every key and value of a
-	// room (decisions.md: keys count towards the total).
+	// room (docs/decisions.md: keys count towards the total).
 	MaxMetadataTotalBytes = 16 << 10
 )
 
@@ -27,7 +29,8 @@ func validateMetadataKey(k string) error {
 	case k == "":
 		return errcode.Invalid("", "a metadata Key is empty")
 	case len(k) > MaxMetadataKeyBytes:
-		// The spec gives no code for a long key; 100002 names the broken field rule.
+		// Tencent's metadata pages give codes only for the key count and the sizes of values
+		// (100500–100502), none for a long key; 100002 names the broken field rule.
 		return errcode.Invalid("", "metadata Key %.20q… is longer than %d bytes", k, MaxMetadataKeyBytes)
 	case !utf8.ValidString(k):
 		return errcode.Invalid("", "metadata Key is not valid UTF-8")

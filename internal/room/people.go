@@ -15,13 +15,19 @@ import (
 	"github.com/roomd/roomd/internal/webhook"
 )
 
-// The people APIs of a room (spec rest-api.md §3.3): members, admins, mutes and bans. Mutes
-// and bans end on their own: every query compares their end with the injected clock, so an
-// expired one is never listed and never enforced.
+// The people APIs of a room (get_member_list, modify_admin, get_admin_list, mute_member,
+// get_muted_member_list, ban_member, unban_member, get_banned_member_list; for example
+// https://www.tencentcloud.com/document/product/647/63427 and https://trtc.io/document/63407):
+// members, admins, mutes and bans. Mutes and bans end on their own: every query compares
+// their end with the injected clock, so an expired one is never listed and never enforced.
 
-// Limits of the people APIs. The spec gives the ban batch (20), the reason length (200 B),
-// the banned-list page (100) and the member-list cap (1000); the others are roomd's choices
-// (docs/decisions.md).
+// Limits of the people APIs. Tencent's pages give four: ban_member and unban_member name at
+// most 20 accounts per call and a ban's Reason is at most 200 bytes
+// (https://trtc.io/document/63407, https://www.tencentcloud.com/document/product/647/63426), a
+// get_banned_member_list page holds at most 100 entries
+// (https://www.tencentcloud.com/document/product/647/63424), and get_member_list returns at
+// most 1000 members in all (https://www.tencentcloud.com/document/product/1071/78156). The
+// others are roomd's choices (docs/decisions.md).
 const (
 	// MaxAdmins is the most admins a room has (IM's group admin limit).
 	MaxAdmins = 10
@@ -159,7 +165,8 @@ func msCursor(t time.Time) int64 {
 }
 
 // MemberList returns a page of a room's members (robots included) in join order. At most
-// MaxMemberListTotal members are returned over all pages (spec rest-api.md §3.3); after that
+// MaxMemberListTotal members are returned over all pages (Tencent's cap of 1000,
+// https://www.tencentcloud.com/document/product/1071/78156); after that
 // Next is empty even if more are in the room, and MemberCount tells how many there are.
 func (s *Service) MemberList(ctx context.Context, app uint64, roomID, next string) (MemberPage, error) {
 	if err := ValidateRoomID(roomID); err != nil {

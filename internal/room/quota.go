@@ -9,7 +9,9 @@ import (
 
 // ThresholdPercent is the alert level of an app's room quota: a creation that brings the
 // number of rooms to this share of room_quota or more emits
-// Live.CallbackAfterCreateRoomReachingThreshold (spec webhooks.md §4.6).
+// Live.CallbackAfterCreateRoomReachingThreshold, which Tencent sends after a creation that
+// brings the room count to 70 % of the package's quota
+// (https://www.tencentcloud.com/document/product/647/70485).
 const ThresholdPercent = 70
 
 // checkQuota returns how many rooms the app has before a creation, and
@@ -34,7 +36,8 @@ func checkQuota(ctx context.Context, tx store.Tx, app uint64, quota int) (int, e
 // (Live.CallbackAfterCreateRoomReachingThreshold) when a quota is set and the creation
 // brought the room count to ThresholdPercent of it or more. It fires on every such
 // creation, not only on the one crossing the line, so the App backend keeps hearing about it
-// while the app stays above the alert level (the spec's wording; decisions.md).
+// while the app stays above the alert level: the callback's page speaks of a creation after
+// which the count reaches the alert level and does not say "only the first" (docs/decisions.md).
 func (s *Service) publishThreshold(ctx context.Context, tx store.Tx, a Actor, h EventHead, count, quota int) error {
 	if quota <= 0 || count*100 < quota*ThresholdPercent {
 		return nil

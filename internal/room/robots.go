@@ -8,7 +8,8 @@ import (
 	"github.com/roomd/roomd/internal/store"
 )
 
-// MaxRobots is how many robots a room holds at most (spec rest-api.md §3.5).
+// MaxRobots is how many robots a room holds at most: three, as add_robot's page says
+// (https://trtc.io/document/69079).
 const MaxRobots = 3
 
 // AddRobots puts imported accounts into a room as robots (simulated audience). Adding a

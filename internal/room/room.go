@@ -11,7 +11,10 @@ import (
 	"github.com/roomd/roomd/internal/store"
 )
 
-// Field limits of the spec (rest-api.md §3.1, §4.1).
+// Field limits of create_room (https://www.tencentcloud.com/document/product/647/63401):
+// RoomId at most 48 bytes, RoomName 100 bytes, CoverURL 200 bytes, at most 3 Category tags;
+// Notice (at most 100 bytes) is update_room_info's
+// (https://www.tencentcloud.com/document/product/647/63403).
 const (
 	MaxRoomIDBytes   = 48
 	MaxRoomNameBytes = 100
@@ -132,7 +135,8 @@ func maxBytes(field, v string, n int) error {
 	return nil
 }
 
-// validate checks every attribute rule of the spec.
+// validate checks every attribute rule of create_room's page (the limits above, RoomType
+// "Live", the known TakeSeatMode and SeatTemplate values).
 func (in *Info) validate() error {
 	if in.RoomType != "Live" {
 		return errcode.Invalid("RoomType", "must be \"Live\"")

@@ -42,9 +42,9 @@ func TestCreateDefaults(t *testing.T) {
 	f.wantEvents()
 }
 
-// TestCreateExisting pins the spec's order: a taken RoomId is 100003 (100010 for the same
-// owner) before the owner account is checked, so even an owner that is not imported gets
-// 100003 (it used to get 70107).
+// TestCreateExisting pins the order of create_room's checks (Tencent gives none): a taken
+// RoomId is 100003 (100010 for the same owner) before the owner account is checked, so even
+// an owner that is not imported gets 100003 (it used to get 70107).
 func TestCreateExisting(t *testing.T) {
 	f := setup(t)
 	create := func(owner string) error {

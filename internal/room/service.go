@@ -112,8 +112,10 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 		return Room{}, err
 	}
 	err := s.store.Tx(ctx, func(tx store.Tx) error {
-		// The spec's order: a taken RoomId (100003, or 100010 for the same owner) is reported
-		// before an owner that is not an imported account (70107).
+		// Tencent gives no order between these checks. create_room's page answers a taken
+		// RoomId with 100003, or 100010 when it already belongs to the requested owner
+		// (https://www.tencentcloud.com/document/product/647/63401); roomd reports that before an
+		// owner that is not an imported account (70107), as a business check on the room.
 		existing, err := tx.RoomGet(ctx, a.App, r.ID)
 		if err == nil {
 			if existing.Owner == r.Owner {

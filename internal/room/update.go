@@ -8,7 +8,8 @@ import (
 )
 
 // UpdateParams is an update_room_info request: nil fields are absent and stay as they are.
-// The updatable set is the spec's (rest-api.md §3.1) plus IsUnlimitedRoomEnabled (sent by
+// The updatable set is the fields update_room_info's page lists
+// (https://www.tencentcloud.com/document/product/647/63403) plus IsUnlimitedRoomEnabled (sent by
 // Tencent's Manager on every update) and BackgroundURL; other RoomInfo fields (RoomType,
 // Owner_Account, SeatTemplate, MaxSeatCount, …) are not updatable and are ignored, as
 // Tencent ignores unknown fields.
