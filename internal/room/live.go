@@ -200,6 +200,13 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 			if err := s.becomeMember(ctx, tx, a, row); err != nil {
 				return err
 			}
+			// The room as it is after the entry (its ViewCount counts this user).
+			if row, err = tx.RoomGet(ctx, a.App, roomID); err != nil {
+				return err
+			}
+			if r, err = fromRow(row); err != nil {
+				return err
+			}
 		}
 		tx.AfterCommit(func() {
 			s.live.add(k, a.Operator, conn)
