@@ -315,7 +315,9 @@ func callbacksOf(got []callbackRequest, command string) []callbackRequest {
 func (e *clientEnv) roomOwner(t *testing.T, roomID string) string {
 	t.Helper()
 	env := mustOK(t, e.call("live_engine_http_srv/get_room_info", map[string]string{"RoomId": roomID}))
-	r := response[struct{ RoomInfo struct{ Owner_Account, RoomName string } }](t, env)
+	r := response[struct {
+		RoomInfo struct{ Owner_Account, RoomName string }
+	}](t, env)
 	return r.RoomInfo.Owner_Account
 }
 
@@ -323,7 +325,9 @@ func (e *clientEnv) roomOwner(t *testing.T, roomID string) string {
 func (e *clientEnv) members(t *testing.T, roomID string) []string {
 	t.Helper()
 	env := mustOK(t, e.call("live_engine_http_srv/get_member_list", map[string]string{"RoomId": roomID}))
-	r := response[struct{ MemberList []struct{ Member_Account string } }](t, env)
+	r := response[struct {
+		MemberList []struct{ Member_Account string }
+	}](t, env)
 	var out []string
 	for _, m := range r.MemberList {
 		out = append(out, m.Member_Account)

@@ -106,7 +106,9 @@ func TestClientMemberHasNoPermission(t *testing.T) {
 
 	// Nothing changed.
 	env := mustOK(t, e.call("live_engine_http_srv/get_room_info", map[string]string{"RoomId": "r1"}))
-	info := response[struct{ RoomInfo struct{ Owner_Account, RoomName string } }](t, env)
+	info := response[struct {
+		RoomInfo struct{ Owner_Account, RoomName string }
+	}](t, env)
 	if info.RoomInfo.Owner_Account != "alice" || info.RoomInfo.RoomName != "before" {
 		t.Errorf("room after the attempts: %+v", info.RoomInfo)
 	}
@@ -218,7 +220,9 @@ func TestClientFirstLoginImportsAccount(t *testing.T) {
 	e := startClientEnv(t)
 	check := func() string {
 		env := mustOK(t, e.call("im_open_login_svc/account_check", map[string]any{"CheckItem": []map[string]string{{"UserID": "newbie"}}}))
-		var r struct{ ResultItem []struct{ UserID, AccountStatus string } }
+		var r struct {
+			ResultItem []struct{ UserID, AccountStatus string }
+		}
 		json.Unmarshal(env.Raw, &r)
 		if len(r.ResultItem) != 1 {
 			t.Fatalf("account_check: %s", env.Raw)
