@@ -180,8 +180,12 @@ func containsAll(s string, fragments []string) bool {
 
 func notesText(ns []client.Notification) string {
 	var b strings.Builder
-	for _, n := range ns {
-		fmt.Fprintf(&b, "\n  %s %s", n.Method, n.Params)
+	for i, n := range ns {
+		if i == 20 {
+			fmt.Fprintf(&b, "\n  … and %d more", len(ns)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n  %s %.200s", n.Method, n.Params)
 	}
 	if b.Len() == 0 {
 		return "nothing"
