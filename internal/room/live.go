@@ -191,7 +191,8 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 			return err
 		}
 		if has {
-			return nil
+			r, err = withCounts(ctx, tx, r)
+			return err
 		}
 		if err := checkNotBanned(ctx, tx, a.App, roomID, a.Operator, s.now()); err != nil {
 			return err
@@ -207,6 +208,9 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 			if r, err = fromRow(row); err != nil {
 				return err
 			}
+		}
+		if r, err = withCounts(ctx, tx, r); err != nil {
+			return err
 		}
 		tx.AfterCommit(func() {
 			s.live.add(k, a.Operator, conn)
