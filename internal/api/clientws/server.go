@@ -281,8 +281,6 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		clientIP: hostOf(r.RemoteAddr),
 		srv:      srv,
 		conn:     conn,
-		wake:     make(chan struct{}, 1),
-		closing:  make(chan struct{}),
 	}
 	s.ctx, s.stop = context.WithCancel(srv.base)
 
@@ -310,18 +308,21 @@ func (srv *Server) serve(s *Session) {
 	if srv.cfg.OnOpen != nil {
 		srv.cfg.OnOpen(s)
 	}
-	writerDone := make(chan struct{})
-	go s.writeLoop(writerDone)
+	s.qmu.Lock()
+	s.ping = time.AfterFunc(srv.cfg.PingInterval, s.heartbeat)
+	s.qmu.Unlock()
 
 	reason := srv.readLoop(s)
 	s.reason.CompareAndSwap(0, int32(reason))
 	s.qmu.Lock()
+	s.ended = true
+	s.ping.Stop()
 	if s.force != nil {
 		s.force.Stop()
 	}
 	s.qmu.Unlock()
 	s.stop()
-	<-writerDone
+	s.bg.Wait() // the writer, a heartbeat in flight and a server-side close
 	s.conn.CloseNow()
 	srv.hub.remove(s)
 	s.qmu.Lock()
