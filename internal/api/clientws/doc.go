@@ -19,10 +19,11 @@
 //     is checked and Authenticate is called before the upgrade, so a bad UserSig never
 //     becomes a WebSocket; it gets an HTTP status and {"code":…,"message":…}.
 //   - open: the session is registered in the hub under its user, OnOpen has been called, and
-//     one goroutine serves it while it is idle: the read loop (the HTTP handler's
-//     goroutine) reads frames and handles them one at a time, in arrival order: a request's
-//     response is enqueued before the next frame is read, so a client sees responses in
-//     the order it sent requests. A writer goroutine exists only while the send queue is
+//     one goroutine serves it while it is idle: the read loop (started by the HTTP
+//     handler, which returns after the upgrade so that net/http lets go of the request)
+//     reads frames and handles them one at a time, in arrival order: a request's response
+//     is enqueued before the next frame is read, so a client sees responses in the order
+//     it sent requests. A writer goroutine exists only while the send queue is
 //     not empty, and a heartbeat goroutine only while a ping waits for its pong.
 //   - closing: a reason has been recorded (the first one wins, see CloseReason). For a close
 //     the server starts (slow reader, heartbeat lost, shutdown, Session.Close) the writer
