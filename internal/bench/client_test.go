@@ -34,7 +34,7 @@ func TestReceiverExpectClient(t *testing.T) {
 	if v := rc.verify(map[string][]uint8{"r1": {1, 0}}); !v.OK() || v.Verified != 2 {
 		t.Fatalf("client callbacks: %+v", v)
 	}
-	postAs(t, rc, u, q, benchAdmin, "msg_i_3", "r2", o0, o1)  // the admin did not make it
+	postAs(t, rc, u, q, benchAdmin, "msg_i_3", "r2", o0, o1) // the admin did not make it
 	postAs(t, rc, u, restQuery, o0, "msg_i_4", "r3", o0, o1) // OptPlatform=RESTAPI
 	if v := rc.verify(map[string][]uint8{"r1": {1, 0}, "r2": {1}, "r3": {1}}); v.OK() || v.Problems < 2 {
 		t.Fatalf("wrong operator and platform not caught: %+v", v)
@@ -107,7 +107,9 @@ func TestFleet(t *testing.T) {
 }
 
 func TestUpdateRoomInfoBody(t *testing.T) {
-	var v struct{ RoomInfo struct{ RoomId, RoomName string } }
+	var v struct {
+		RoomInfo struct{ RoomId, RoomName string }
+	}
 	b := updateRoomInfoBody("r\"1", "fanout-a-0")
 	if err := json.Unmarshal(b, &v); err != nil || v.RoomInfo.RoomId != "r\"1" || v.RoomInfo.RoomName != "fanout-a-0" {
 		t.Fatalf("%s: %+v %v", b, v, err)

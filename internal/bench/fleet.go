@@ -224,6 +224,31 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer) error {
 			}
 		}
 	}()
+	var (
+		round  atomic.Pointer[fleetRound]
+		broken = make(chan error, 1)
+	)
+	// Each connection is read from the moment it is in the room: it answers pings and
+	// takes the room's other pushes while the rest of the fleet connects.
+	read := func(c *wsConn) {
+		for {
+			p, err := c.ReadText()
+			if err != nil {
+				if ctx.Err() == nil {
+					select {
+					case broken <- err:
+					default:
+					}
+				}
+				return
+			}
+			if r := round.Load(); r != nil && bytes.Contains(p, r.marker) {
+				if r.left.Add(-1) == 0 {
+					r.last <- time.Now().UnixNano()
+				}
+			}
+		}
+	}
 	next := make(chan int)
 	var (
 		wg       sync.WaitGroup
@@ -245,6 +270,7 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer) error {
 					continue
 				}
 				conns[i] = c
+				go read(c)
 			}
 		}()
 	}
@@ -262,31 +288,10 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer) error {
 	if firstErr != nil {
 		return firstErr
 	}
-
-	var (
-		round  atomic.Pointer[fleetRound]
-		broken = make(chan error, 1)
-	)
-	for _, c := range conns {
-		go func() {
-			for {
-				p, err := c.ReadText()
-				if err != nil {
-					if ctx.Err() == nil {
-						select {
-						case broken <- err:
-						default:
-						}
-					}
-					return
-				}
-				if r := round.Load(); r != nil && bytes.Contains(p, r.marker) {
-					if r.left.Add(-1) == 0 {
-						r.last <- time.Now().UnixNano()
-					}
-				}
-			}
-		}()
+	select {
+	case err := <-broken:
+		return fmt.Errorf("a connection ended while the fleet connected: %w", err)
+	default:
 	}
 	fmt.Fprintf(out, "ready %d\n", len(conns))
 
