@@ -1,5 +1,5 @@
 // Package account implements the IM account APIs that TUILiveKit shares with Chat: import,
-// check and delete (spec account-and-usersig.md §1).
+// check and delete (https://www.tencentcloud.com/document/product/647/69887).
 package account
 
 import (
@@ -90,6 +90,24 @@ func (s *Service) Import(ctx context.Context, app uint64, p Profile) error {
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
 		_, err := tx.AccountUpsert(ctx, store.Account{App: app, UserID: p.UserID, Nick: p.Nick, FaceURL: p.FaceURL, CreatedAt: s.now()})
+		return err
+	})
+}
+
+// Ensure imports userID with an empty profile unless it is an account already, whose
+// profile it leaves alone. The client API calls it on a user's login: a user with a valid
+// UserSig who was never imported becomes an account, as Tencent's SDK login makes it one.
+func (s *Service) Ensure(ctx context.Context, app uint64, userID string) error {
+	if _, err := s.store.AccountGet(ctx, app, userID); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if _, err := tx.AccountGet(ctx, app, userID); err == nil {
+			return nil
+		}
+		_, err := tx.AccountUpsert(ctx, store.Account{App: app, UserID: userID, CreatedAt: s.now()})
 		return err
 	})
 }

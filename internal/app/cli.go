@@ -25,10 +25,23 @@ var Version = ""
 // ErrUsage marks a command-line mistake; main exits with status 2 for it.
 var ErrUsage = errors.New("usage error")
 
+// errHelp is returned by parseFlags when -h or --help was given and the usage has been
+// printed: the subcommand must then do nothing, and Main returns nil (exit status 0).
+var errHelp = errors.New("help requested")
+
 // Env is the process environment of a command, replaceable in tests.
 type Env struct {
+	// Stdin is read by interactive commands (roomd client); nil means os.Stdin.
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+}
+
+func (e Env) stdin() io.Reader {
+	if e.Stdin == nil {
+		return os.Stdin
+	}
+	return e.Stdin
 }
 
 const usage = `roomd: a self-hostable TUILiveKit-compatible live room backend.
@@ -38,14 +51,24 @@ Usage:
   roomd migrate  [--config FILE] [--data DIR]
   roomd usersig  --sdkappid N --user ID [--key KEY | --data DIR] [--expire SECONDS]
   roomd receive  [--listen ADDR] [--token TOKEN] [--fail-first N]
+  roomd client   --user ID [--room ROOM] [--url WS-URL] [--platform P] [--key KEY | --data DIR]
   roomd bench    [--scenarios a,b] [--duration D] [--quick] [--json] [--cpuprofile FILE …]
   roomd version
 
 Run "roomd COMMAND --help" for the flags of a command.
 `
 
-// Main runs the roomd command line.
+// Main runs the roomd command line. "-h" or "--help" after a subcommand prints that
+// subcommand's usage and returns nil without doing anything else.
 func Main(ctx context.Context, args []string, env Env) error {
+	err := run(ctx, args, env)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func run(ctx context.Context, args []string, env Env) error {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
@@ -63,10 +86,15 @@ func Main(ctx context.Context, args []string, env Env) error {
 		return cmdUserSig(args[1:], env)
 	case "receive":
 		return cmdReceive(ctx, args[1:], env)
+	case "client":
+		return runClient(ctx, args[1:], env.stdin(), env.Stdout, env.Stderr)
 	case "bench":
 		tuneGC(env)
 		return cmdBench(ctx, args[1:], env)
 	case "version", "--version", "-v":
+		if err := parseFlags(newFlagSet("version", env), args[1:]); err != nil {
+			return err
+		}
 		fmt.Fprintln(env.Stdout, "roomd", version())
 		return nil
 	case "help", "--help", "-h":
@@ -107,10 +135,13 @@ func newFlagSet(name string, env Env) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses args into fs. It returns errHelp after -h or --help (the flag package
+// has printed the usage), and an ErrUsage error for a bad flag or a stray argument; the
+// caller must return either at once, before it touches the data directory or the network.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return errHelp
 		}
 		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
@@ -265,11 +296,10 @@ func cmdUserSig(args []string, env Env) error {
 		if *app != DevSDKAppID {
 			return fmt.Errorf("%w: --key is required for SDKAppID %d", ErrUsage, *app)
 		}
-		b, err := os.ReadFile(strings.TrimRight(*data, "/") + "/" + devKeyFileName)
-		if err != nil {
-			return fmt.Errorf("no --key given and the development key could not be read (start `roomd serve` once first): %w", err)
+		var err error
+		if k, err = readDevKey(*data); err != nil {
+			return err
 		}
-		k = strings.TrimSpace(string(b))
 	}
 	sig, err := usersig.Sign(*app, k, *user, *expire, time.Now())
 	if err != nil {

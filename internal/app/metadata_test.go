@@ -102,7 +102,8 @@ func TestSetRoomMetadata(t *testing.T) {
 		{name: "room does not exist", body: metaBody("nope", "a", "b"), code: 100004},
 		{name: "body not JSON", body: `{"RoomId":"m1","Metadata":[`, code: 60003},
 	})
-	// The callbacks of one room arrive in commit order; the first is the spec's sample.
+	// The callbacks of one room arrive in commit order; the first is Tencent's sample
+	// (https://www.tencentcloud.com/document/product/647/68222).
 	cbs := e.callbacksOf(t, cmdSetMeta, 1)
 	e.golden(t, "set_room_metadata_callback", renderCallbacks(cbs[:1]))
 

@@ -31,7 +31,10 @@ func TestCreateRoom(t *testing.T) {
 	}
 	watch := []string{"gen-2024"}
 	e.runCases(t, "create_room", watch, []confCase{
-		// The three documented generations of the body (rest-api.md §5).
+		// The three generations of the body Tencent's create_room pages have documented
+		// (https://www.tencentcloud.com/document/product/647/63401 and its mirrors): 2024 with
+		// MaxMemberCount/IsSeatEnabled, 2025 adding IsUnlimitedRoomEnabled and
+		// SeatLayoutTemplateId, 2026 with SeatTemplate.
 		{name: "2024 generation", body: room("RoomId", "gen-2024", "Owner_Account", "anchor1", "RoomName", "Old style",
 			"MaxMemberCount", 300, "IsSeatEnabled", true, "TakeSeatMode", 2, "IsMessageDisabled", true, "CoverURL", "https://x/c.png",
 			"Category", []int{1, 2}, "ActivityStatus", 3, "IsPublicVisible", false, "MaxSeatCount", 6),
@@ -39,7 +42,7 @@ func TestCreateRoom(t *testing.T) {
 		{name: "2025 generation", body: room("RoomId", "gen-2025", "Owner_Account", "anchor1", "TakeSeatMode", "ApplyToTake",
 			"IsUnlimitedRoomEnabled", true, "SeatLayoutTemplateId", 600),
 			check: infoGolden("gen-2025", "create_room_2025_info")},
-		{name: "2026 generation (spec §4.2 sample)", body: `{"RoomInfo": {"RoomId": "live-100", "RoomType": "Live", "SeatTemplate": "VideoDynamicGrid9Seats",
+		{name: "2026 generation", body: `{"RoomInfo": {"RoomId": "live-100", "RoomType": "Live", "SeatTemplate": "VideoDynamicGrid9Seats",
   "Owner_Account": "anchor1", "RoomName": "My live", "CoverURL": "https://example.com/c.png",
   "Category": [1, 2], "IsPublicVisible": true, "TakeSeatMode": "ApplyToTake",
   "IsUnlimitedRoomEnabled": true}}`, check: infoGolden("live-100", "create_room_2026_info")},

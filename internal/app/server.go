@@ -18,8 +18,11 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/account"
+	"github.com/roomd/roomd/internal/api/clientapi"
+	"github.com/roomd/roomd/internal/api/clientws"
 	"github.com/roomd/roomd/internal/api/rest"
 	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/clock"
 	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/metrics"
 	"github.com/roomd/roomd/internal/room"
@@ -46,20 +49,28 @@ type Server struct {
 	store      store.Store
 	Apps       *tenant.Registry
 	Dispatcher *dispatcher.Dispatcher
-	handler    http.Handler
-	ln         net.Listener
-	http       *http.Server
+	// Rooms is the room domain, shared by the REST and the client API.
+	Rooms   *room.Service
+	client  *clientapi.API
+	handler http.Handler
+	ln      net.Listener
+	http    *http.Server
 	// DevKey is the development app's secret key when the dev app is running, else "".
 	DevKey string
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg         sync.WaitGroup
+	stopTimers context.CancelFunc
 }
 
 // Options carry what tests and embedders may replace.
 type Options struct {
 	Logger *slog.Logger
-	// Now is the clock of the domain and the dispatcher; time.Now when nil.
+	// Clock is the clock of the domain and the dispatcher, the dispatcher's retry timers
+	// included (a clock.Manual makes them wait until the test moves it). When nil, the
+	// clock reads Now and its timers wait in real time.
+	Clock clock.Clock
+	// Now is the time of the domain and the dispatcher when Clock is nil; time.Now when
+	// both are nil.
 	Now func() time.Time
 	// Observer is told about every recorded delivery attempt.
 	Observer func(dispatcher.Result)
@@ -73,8 +84,13 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	switch {
+	case o.Clock != nil:
+		o.Now = o.Clock.Now
+	case o.Now != nil:
+		o.Clock = clock.Func(o.Now)
+	default:
+		o.Clock, o.Now = clock.Real{}, time.Now
 	}
 	s := &Server{cfg: cfg, log: o.Logger, now: o.Now}
 
@@ -167,25 +183,42 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	}
 	client := dispatcher.NewClient(workers)
 	s.Dispatcher = dispatcher.New(dispatcher.Options{
-		Store: st, Configs: configs, Logger: o.Logger, Now: o.Now, Client: client,
+		Store: st, Configs: configs, Logger: o.Logger, Clock: o.Clock, Client: client,
 		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: observe,
 	})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
+	rooms := room.NewService(st, outbox, o.Now)
+	s.Rooms = rooms
+	dissolve := make(map[uint64]room.Lifetimes, len(apps))
+	for _, a := range apps {
+		dissolve[a.SDKAppID] = room.Lifetimes{NoUsers: a.AutoDissolve.NoUsers, OwnerLeave: a.AutoDissolve.OwnerLeave,
+			OwnerOffline: a.AutoDissolve.OwnerOffline}
+	}
+	rooms.SetLiveOptions(room.LiveOptions{Grace: cfg.Client.ReconnectGrace, Lifetimes: func(app uint64) room.Lifetimes { return dissolve[app] }})
+	messages := room.NewMessageService(room.MessageOptions{
+		Store: st, Rooms: rooms, Configs: configs, Now: o.Now, Logger: o.Logger,
+		Before: webhook.NewBeforeCaller(client, st.Instance(), o.Now),
+		IsAppAdmin: func(app uint64, user string) bool {
+			a, ok := s.Apps.Get(app)
+			return ok && a.IsAdmin(user)
+		},
+	})
+	accounts := account.NewService(st, o.Now)
+	verifier := usersig.NewVerifier(4096)
+	s.client = clientapi.New(clientapi.Options{
+		Apps: s.Apps, Rooms: rooms, Messages: messages, Accounts: accounts, Verifier: verifier, Now: o.Now, Logger: o.Logger,
+		Transport: clientws.Config{SendQueue: cfg.Client.SendQueue, MaxFrameBytes: cfg.Client.MaxFrameBytes,
+			PingInterval: cfg.Client.HeartbeatInterval, PingTimeout: cfg.Client.HeartbeatTimeout},
+	})
+	rooms.SetObserver(s.client.Observe)
 	api := rest.New(rest.Options{
-		Apps:  s.Apps,
-		Rooms: room.NewService(st, outbox, o.Now),
-		Messages: room.NewMessageService(room.MessageOptions{
-			Store: st, Outbox: outbox, Configs: configs, Now: o.Now, Logger: o.Logger,
-			Before: webhook.NewBeforeCaller(client, st.Instance(), o.Now),
-			IsAppAdmin: func(app uint64, user string) bool {
-				a, ok := s.Apps.Get(app)
-				return ok && a.IsAdmin(user)
-			},
-		}),
-		Accounts:  account.NewService(st, o.Now),
+		Apps:      s.Apps,
+		Rooms:     rooms,
+		Messages:  messages,
+		Accounts:  accounts,
 		Callbacks: settings,
-		Verifier:  usersig.NewVerifier(4096),
+		Verifier:  verifier,
 		Delivery:  s.Dispatcher,
 		Observe:   met.ObserveREST,
 		Logger:    o.Logger,
@@ -198,7 +231,8 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("ok\n"))
 	})
-	s.handler = rest.Root(api, own, "/metrics", "/healthz")
+	own.Handle("GET "+clientws.Path, s.client.Handler())
+	s.handler = rest.Root(api, own, "/metrics", "/healthz", clientws.Path)
 	return s, nil
 }
 
@@ -224,12 +258,25 @@ func (s *Server) Start() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	// The dispatcher runs until Close stops it, not for as long as some request lives.
+	if err := s.Dispatcher.Start(context.Background()); err != nil {
+		ln.Close()
+		return fmt.Errorf("start dispatcher: %w", err)
+	}
+	// The members of the previous process lost their connections with it: they are
+	// reported as having lost their heartbeat and may come back within the grace period.
+	if n, err := s.Rooms.RecoverPresence(context.Background()); err != nil {
+		ln.Close()
+		return fmt.Errorf("recover presence: %w", err)
+	} else if n > 0 {
+		s.log.Info("presence_recovered", "members", n)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
+	s.stopTimers = cancel
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
-		s.Dispatcher.Run(ctx)
+		s.runTimers(ctx)
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -259,18 +306,42 @@ func (s *Server) URL() string {
 }
 
 // Close stops accepting requests, lets in-flight ones finish (up to ctx), stops the
-// dispatcher and closes the store.
+// dispatcher (its attempts in flight are cut short and sent again at the next start) and
+// closes the store.
 func (s *Server) Close(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
 	}
-	if s.cancel != nil {
-		s.cancel()
+	// Client connections were hijacked from the HTTP server: close them here, while the
+	// store still takes their members' presence changes.
+	errs = append(errs, s.client.Shutdown(ctx))
+	if s.stopTimers != nil {
+		s.stopTimers()
 	}
+	// Stop is a no-op when the server was never started; it waits for the recorder, so the
+	// store is closed after the last attempt record.
+	errs = append(errs, s.Dispatcher.Stop(ctx))
 	s.wg.Wait()
 	errs = append(errs, s.store.Close())
 	return errors.Join(errs...)
+}
+
+// runTimers does the room work whose time has come (the end of reconnect grace periods,
+// automatic dissolution) every second until ctx ends.
+func (s *Server) runTimers(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Rooms.RunDue(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("room_timers_failed", "err", err)
+			}
+		}
+	}
 }
 
 // devSecretKey returns the development app's secret key, creating it on first start.

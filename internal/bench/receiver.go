@@ -177,7 +177,8 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(okReply)
 }
 
-// check validates one callback request against the wire format of spec webhooks.md; it
+// check validates one callback request against Tencent's callback wire format
+// (https://www.tencentcloud.com/document/product/647/64412); it
 // returns "" when it is right.
 func (rc *receiver) check(r *http.Request, b *changeOwnerBody) string {
 	if r.Method != http.MethodPost {
@@ -186,7 +187,8 @@ func (rc *receiver) check(r *http.Request, b *changeOwnerBody) string {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return "Content-Type " + ct
 	}
-	// The query string must be exactly Tencent's, parameters in the spec's order (no
+	// The query string must be exactly Tencent's, parameters in the order of Tencent's
+	// examples: SdkAppid, CallbackCommand, contenttype, ClientIP, OptPlatform (no
 	// token is configured, so no Sign/RequestTime); comparing the raw string is both the
 	// strictest check and the cheapest.
 	if r.URL.RawQuery != rc.query {

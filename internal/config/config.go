@@ -44,6 +44,8 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Delivery bounds the concurrency of callback delivery.
 	Delivery Delivery `yaml:"delivery"`
+	// Client configures the client API (WebSocket connections at /v1/client).
+	Client Client `yaml:"client"`
 	// Apps lists the applications served, each identified by its SDKAppID. When it is empty
 	// the app package creates a ready-to-use development app.
 	Apps []App `yaml:"apps"`
@@ -88,6 +90,39 @@ type Delivery struct {
 	MaxInFlightPerApp int `yaml:"max_in_flight_per_app"`
 }
 
+// Client configures the client API's connections and live presence.
+type Client struct {
+	// HeartbeatInterval is the time between the server's pings on a connection. The
+	// default is 10s.
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// HeartbeatTimeout is how long a ping may wait for its pong before the connection is
+	// closed and its user's heartbeat counts as lost (Offline/HeartbeatInterrupt). The
+	// default is 20s.
+	HeartbeatTimeout time.Duration `yaml:"heartbeat_timeout"`
+	// ReconnectGrace is how long a user whose heartbeat was lost may come back into a room
+	// and be reported Online/HeartbeatRecover rather than Online/Enter. The default is 60s.
+	ReconnectGrace time.Duration `yaml:"reconnect_grace"`
+	// SendQueue is how many pushes may wait for a slow client before it is disconnected.
+	// The default is 256.
+	SendQueue int `yaml:"send_queue"`
+	// MaxFrameBytes is the largest frame a client may send. The default is 65536.
+	MaxFrameBytes int64 `yaml:"max_frame_bytes"`
+}
+
+// AutoDissolve configures the automatic dissolution of an app's rooms, after Tencent's
+// LifetimeAfterNoUsers, LifetimeAfterOwnerLeave and LifetimeAfterOwnerOffline. Each is off
+// at 0 (the default). A room with a robot in it is never dissolved automatically.
+type AutoDissolve struct {
+	// NoUsers dissolves a room this long after the last member left it.
+	NoUsers time.Duration `yaml:"no_users"`
+	// OwnerLeave dissolves a room this long after its owner left it (or was removed),
+	// unless the owner came back.
+	OwnerLeave time.Duration `yaml:"owner_leave"`
+	// OwnerOffline dissolves a room this long after its owner's heartbeat was lost, unless
+	// the owner came back.
+	OwnerOffline time.Duration `yaml:"owner_offline"`
+}
+
 // App configures one application, the unit Tencent calls an SDKAppID.
 type App struct {
 	// SDKAppID identifies the app in every REST call, UserSig and callback. It is required,
@@ -108,6 +143,8 @@ type App struct {
 	RoomQuota int `yaml:"room_quota"`
 	// RateLimit configures the per-API request rate limits of the app's REST calls.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// AutoDissolve configures the automatic dissolution of the app's rooms; off by default.
+	AutoDissolve AutoDissolve `yaml:"auto_dissolve"`
 }
 
 // RateLimit configures the per-API request rate limits of one app's REST calls.
@@ -117,7 +154,7 @@ type RateLimit struct {
 	Enabled *bool `yaml:"enabled"`
 	// PerAPI maps an API path after /v4/, as "service/command" (for example
 	// "live_engine_http_srv/create_room"), to its limit in requests per second, which must be
-	// greater than 0. Listed APIs override the limits of the compatibility spec; the others
+	// greater than 0. Listed APIs override Tencent's documented limits; the others
 	// keep them.
 	PerAPI map[string]int `yaml:"per_api"`
 }
@@ -235,6 +272,13 @@ func Default() *Config {
 		Delivery: Delivery{
 			Workers:           webhook.DefaultWorkers,
 			MaxInFlightPerApp: webhook.DefaultMaxInFlightPerApp,
+		},
+		Client: Client{
+			HeartbeatInterval: 10 * time.Second,
+			HeartbeatTimeout:  20 * time.Second,
+			ReconnectGrace:    60 * time.Second,
+			SendQueue:         256,
+			MaxFrameBytes:     64 << 10,
 		},
 	}
 }

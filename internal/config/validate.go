@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/roomd/roomd/internal/account"
 	"github.com/roomd/roomd/internal/errcode"
@@ -98,6 +99,7 @@ func (c *Config) problems() problems {
 	c.validateStore(&ps)
 	c.validateLog(&ps)
 	c.validateDelivery(&ps)
+	c.validateClient(&ps)
 	firstUse := make(map[uint64]int, len(c.Apps))
 	for i := range c.Apps {
 		a := &c.Apps[i]
@@ -176,10 +178,42 @@ func (c *Config) validateDelivery(ps *problems) {
 	}
 }
 
+func (c *Config) validateClient(ps *problems) {
+	cl := c.Client
+	if cl.HeartbeatInterval < time.Second {
+		ps.add("client.heartbeat_interval", "must be at least 1s, got %s", cl.HeartbeatInterval)
+	}
+	if cl.HeartbeatTimeout < time.Second {
+		ps.add("client.heartbeat_timeout", "must be at least 1s, got %s", cl.HeartbeatTimeout)
+	}
+	if cl.ReconnectGrace < 0 {
+		ps.add("client.reconnect_grace", "must not be negative, got %s", cl.ReconnectGrace)
+	}
+	if cl.SendQueue < 1 {
+		ps.add("client.send_queue", "must be at least 1, got %d", cl.SendQueue)
+	}
+	if cl.MaxFrameBytes < 1024 {
+		ps.add("client.max_frame_bytes", "must be at least 1024, got %d", cl.MaxFrameBytes)
+	}
+}
+
+// validate checks an app's dissolution timers: each is off (0) or positive.
+func (d AutoDissolve) validate(ps *problems, path string) {
+	for _, f := range []struct {
+		key string
+		v   time.Duration
+	}{{"no_users", d.NoUsers}, {"owner_leave", d.OwnerLeave}, {"owner_offline", d.OwnerOffline}} {
+		if f.v < 0 {
+			ps.add(path+"auto_dissolve."+f.key, "must be 0 (off) or positive, got %s", f.v)
+		}
+	}
+}
+
 // maxAdmins is the most App admins an app lists.
 const maxAdmins = 10
 
 func (a *App) validate(ps *problems, path string) {
+	a.AutoDissolve.validate(ps, path)
 	if a.SDKAppID == 0 {
 		ps.add(path+"sdkappid", "required, a number greater than 0")
 	}

@@ -17,7 +17,9 @@ import (
 	"fmt"
 )
 
-// Tencent's error codes (spec error-codes.md), the one table roomd uses.
+// Tencent's error codes, the one table roomd uses. Codes are Tencent's exactly: the REST
+// overview (https://www.tencentcloud.com/document/product/647/63398), the error section of each API's page,
+// and Chat's account pages for the 70xxx codes.
 const (
 	OK = 0
 
@@ -52,6 +54,7 @@ const (
 	LiveInvalid        = 100002 // the Live APIs' invalid parameter
 	RoomExists         = 100003
 	RoomNotFound       = 100004
+	NotMember          = 100005 // the user is not a member of the room
 	NoPermission       = 100006 // not allowed, e.g. a banned user entering
 	RoomQuota          = 100007 // the app's room quota is reached
 	RoomExistsSameUser = 100010 // the room exists and already belongs to the requested owner

@@ -247,9 +247,6 @@ func send(hc *http.Client, req *http.Request) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	if env.ActionStatus == "OK" && env.ErrorCode != 0 || env.ActionStatus == "FAIL" && env.ErrorCode == 0 || env.RequestId == "" {
-		return 0, "", fmt.Errorf("inconsistent envelope: %s", b)
-	}
 	return env.ErrorCode, env.ErrorInfo, nil
 }
 

@@ -47,7 +47,7 @@ func benchService(b *testing.B, durability string, rooms int) (*room.Service, *s
 	if err != nil {
 		b.Fatal(err)
 	}
-	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI}
+	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI, AppAdmin: true}
 	for i := range rooms {
 		if _, err := svc.Create(ctx, actor, room.CreateParams{ID: fmt.Sprintf("r%d", i), Owner: "owner-0", Info: room.Info{RoomType: "Live"}}); err != nil {
 			b.Fatal(err)
@@ -60,7 +60,7 @@ func benchService(b *testing.B, durability string, rooms int) (*room.Service, *s
 // real SQLite file: alone (each commit its own transaction) and from parallel callers
 // (grouped by the store's group commit).
 func BenchmarkChangeOwner(b *testing.B) {
-	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI}
+	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI, AppAdmin: true}
 	owners := []string{"owner-1", "owner-0"}
 	for _, durability := range []string{sqlite.DurabilityProcess, sqlite.DurabilityPower} {
 		b.Run("durability="+durability+"/sequential", func(b *testing.B) {

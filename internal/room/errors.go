@@ -12,6 +12,9 @@ var (
 	ErrRoomExists = errcode.New(errcode.RoomExists, "room id already exists")
 	// ErrRoomExistsSameOwner: the room exists and already belongs to the requested owner (100010).
 	ErrRoomExistsSameOwner = errcode.New(errcode.RoomExistsSameUser, "room already exists and belongs to the requested owner")
+	// ErrNotMember: the user named is not a member of the room (100005), e.g. the new owner
+	// an App user transfers a room to.
+	ErrNotMember = errcode.New(errcode.NotMember, "the user is not a member of the room")
 	// ErrAccountNotImported: a user named in the request is not an imported account (70107).
 	ErrAccountNotImported = errcode.New(errcode.AccountNotImported, "account is not imported")
 	// ErrMetadataTooManyKeys: a room's metadata would hold more than 10 keys (100500).

@@ -39,6 +39,7 @@ import (
 // Messages the room refuses before any callback: a sender banned from the room (100006, as
 // on entry), a muted sender, or a room whose IsMessageDisabled is on when the sender is not
 // its owner, one of its admins or an App admin (10017 both, IM's code for a muted sender).
+// An App user (an Actor without AppAdmin) sends only as itself (100006 otherwise).
 
 // MaxMsgContentBytes bounds a message's content: TextContent, the custom element's Data
 // (BusinessId and Data encoded together) and ExtensionInfo are each at most 12 KB, IM's
@@ -62,8 +63,9 @@ const (
 
 // MessageOptions wire a MessageService.
 type MessageOptions struct {
-	Store   store.Store
-	Outbox  *webhook.Outbox
+	Store store.Store
+	// Rooms publishes the messages sent (MessageSent): to the outbox, and to its observer.
+	Rooms   *Service
 	Configs *webhook.Configs
 	Before  *webhook.BeforeCaller
 	// Now is the clock; time.Now when nil.
@@ -366,26 +368,30 @@ func ParseMsgBody(raw []byte) (json.RawMessage, error) {
 
 // send runs a message through the room's checks, the Before-callback and the store.
 func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendResult, error) {
+	if !a.AppAdmin && m.sender != a.Operator {
+		return SendResult{}, fmt.Errorf("%w: %s cannot send as %s", ErrNoPermission, a.Operator, m.sender)
+	}
 	created := s.o.Now()
 	random := s.o.Rand()
 	id := msgID(a.App, m.sender, created, random)
 
 	var before *webhook.BeforeResult
-	if cfg := s.o.Configs.Get(a.App); cfg.Enabled(webhook.BeforeSendMsg) {
+	const beforeCmd = webhook.BeforeSendMsg
+	if cfg := s.o.Configs.Get(a.App); cfg.Enabled(beforeCmd) {
 		// A message the room refuses anyway is refused before the App backend is asked.
 		if err := s.check(ctx, s.o.Store, a.App, m); err != nil {
 			return SendResult{}, err
 		}
-		body, err := wirejson.Marshal(webhook.BeforeSendMsgBody{
-			CallbackCommand: webhook.BeforeSendMsg, GroupId: m.roomID, Type: webhook.GroupTypeLive,
+		body, err := webhook.Render(beforeCmd, webhook.BeforeSendMsgBody{
+			GroupId: m.roomID, Type: webhook.GroupTypeLive,
 			From_Account: m.sender, Operator_Account: a.Operator, Random: random, MsgId: id,
 			MsgBody: m.body, CloudCustomData: m.cloud, EventTime: created.UnixMilli(),
 		})
 		if err != nil {
-			return SendResult{}, fmt.Errorf("render %s: %w", webhook.BeforeSendMsg, err)
+			return SendResult{}, err
 		}
 		before = s.o.Before.Call(ctx, cfg, m.roomID, webhook.Delivery{
-			App: a.App, Command: webhook.BeforeSendMsg, Body: body, ClientIP: a.ClientIP, Platform: a.Platform,
+			App: a.App, Command: beforeCmd, Body: body, ClientIP: a.ClientIP, Platform: a.Platform,
 		})
 		v, refusal := decide(before, cfg, m)
 		switch v {
@@ -437,17 +443,31 @@ func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendRe
 			return err
 		}
 		res = SendResult{MsgTime: now.Unix(), MsgSeq: seq}
-		_, err = s.o.Outbox.Enqueue(ctx, tx, webhook.Emit{
-			App: a.App, RoomID: m.roomID, Command: webhook.AfterSendMsg, ClientIP: a.ClientIP, Platform: a.Platform,
-			Body: webhook.AfterSendMsgBody{
-				CallbackCommand: webhook.AfterSendMsg, GroupId: m.roomID, Type: webhook.GroupTypeLive,
-				From_Account: m.sender, Operator_Account: a.Operator, Random: random, MsgSeq: seq,
-				MsgTime: now.Unix(), MsgId: id, MsgBody: m.body, CloudCustomData: m.cloud, EventTime: now.UnixMilli(),
-			},
-		})
-		return err
+		return s.o.Rooms.publish(ctx, tx, a, sentEvent(newHead(a, m.roomID, now), m, seq, id, random))
 	})
 	return s.finish(ctx, before, m, res, err)
+}
+
+// sentEvent is the MessageSent of m, stored under seq; h.Time is the message's time.
+func sentEvent(h EventHead, m *outgoing, seq int64, id string, random uint32) MessageSent {
+	ev := MessageSent{EventHead: h, Sender: m.sender, Seq: seq, MsgID: id, Random: random, Body: m.body, CloudCustomData: m.cloud}
+	var elems []struct {
+		MsgType    string
+		MsgContent struct{ Text, Data string }
+	}
+	if json.Unmarshal(m.body, &elems) != nil || len(elems) == 0 {
+		return ev
+	}
+	switch e := elems[0]; e.MsgType {
+	case TextElem:
+		ev.Text = e.MsgContent.Text
+	case CustomElem:
+		var c struct{ BusinessId, Data string }
+		if json.Unmarshal([]byte(e.MsgContent.Data), &c) == nil {
+			ev.Custom, ev.BusinessID, ev.Data = true, c.BusinessId, c.Data
+		}
+	}
+	return ev
 }
 
 // finish returns the outcome of the store transaction of a message. When it failed after a

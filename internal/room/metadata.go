@@ -7,7 +7,6 @@ import (
 
 	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
-	"github.com/roomd/roomd/internal/webhook"
 )
 
 // Limits of room metadata (spec rest-api.md §3.2).
@@ -36,8 +35,9 @@ func validateMetadataKey(k string) error {
 	return nil
 }
 
-// SetMetadata inserts or updates keys of a room's metadata and emits
-// Live.CallbackAfterSetMetadata with the pairs set. The limits are checked on the room's
+// SetMetadata inserts or updates keys of a room's metadata and publishes MetadataChanged
+// with the pairs set (Live.CallbackAfterSetMetadata). The owner and room admins (and App
+// admins) set metadata. The limits are checked on the room's
 // metadata as it would be after the call; a rejected call changes nothing.
 func (s *Service) SetMetadata(ctx context.Context, a Actor, id string, items []Metadata) error {
 	if err := ValidateRoomID(id); err != nil {
@@ -66,7 +66,11 @@ func (s *Service) SetMetadata(ctx context.Context, a Actor, id string, items []M
 		return fmt.Errorf("%w: %d keys in one request, at most %d per room", ErrMetadataTooManyKeys, len(items), MaxMetadataKeys)
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := requireRoom(ctx, tx, a.App, id); err != nil {
+		row, err := requireRoom(ctx, tx, a.App, id)
+		if err != nil {
+			return err
+		}
+		if err := authorize(ctx, tx, a, row, RoleAdmin); err != nil {
 			return err
 		}
 		cur, err := tx.MetadataList(ctx, a.App, id, nil)
@@ -93,14 +97,8 @@ func (s *Service) SetMetadata(ctx context.Context, a Actor, id string, items []M
 		if err := tx.MetadataPut(ctx, a.App, id, items); err != nil {
 			return err
 		}
-		body := make([]webhook.MetadataItem, len(items))
-		for i, m := range items {
-			body[i] = webhook.MetadataItem{Key: m.Key, Value: m.Value}
-		}
-		return s.emit(ctx, tx, a, id, webhook.AfterSetMetadata, webhook.SetMetadata{
-			CallbackCommand: webhook.AfterSetMetadata, Operator_Account: a.Operator, RoomId: id,
-			Metadata: body, EventTime: s.now().UnixMilli(),
-		})
+		set := append([]Metadata(nil), items...)
+		return s.publish(ctx, tx, a, MetadataChanged{EventHead: s.head(a, id), Set: set})
 	})
 }
 
@@ -116,8 +114,9 @@ func (s *Service) GetMetadata(ctx context.Context, app uint64, id string, keys [
 	return s.store.MetadataList(ctx, app, id, keys)
 }
 
-// DelMetadata deletes keys of a room's metadata and emits Live.CallbackAfterDelMetadata
-// with the keys that existed; keys that do not exist are ignored, and when none existed
+// DelMetadata deletes keys of a room's metadata and publishes MetadataChanged with the keys
+// that existed (Live.CallbackAfterDelMetadata); the owner and room admins (and App admins)
+// delete metadata; keys that do not exist are ignored, and when none existed
 // nothing changes and no callback is sent.
 func (s *Service) DelMetadata(ctx context.Context, a Actor, id string, keys []string) error {
 	if err := ValidateRoomID(id); err != nil {
@@ -132,7 +131,11 @@ func (s *Service) DelMetadata(ctx context.Context, a Actor, id string, keys []st
 		}
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := requireRoom(ctx, tx, a.App, id); err != nil {
+		row, err := requireRoom(ctx, tx, a.App, id)
+		if err != nil {
+			return err
+		}
+		if err := authorize(ctx, tx, a, row, RoleAdmin); err != nil {
 			return err
 		}
 		existing, err := tx.MetadataList(ctx, a.App, id, keys)
@@ -157,9 +160,6 @@ func (s *Service) DelMetadata(ctx context.Context, a Actor, id string, keys []st
 		if _, err := tx.MetadataDelete(ctx, a.App, id, deleted); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, a, id, webhook.AfterDelMetadata, webhook.DelMetadata{
-			CallbackCommand: webhook.AfterDelMetadata, Operator_Account: a.Operator, RoomId: id,
-			Keys: deleted, EventTime: s.now().UnixMilli(),
-		})
+		return s.publish(ctx, tx, a, MetadataChanged{EventHead: s.head(a, id), Deleted: deleted})
 	})
 }

@@ -3,7 +3,6 @@ package room
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -201,11 +200,11 @@ func (s *Service) MemberList(ctx context.Context, app uint64, roomID, next strin
 	return page, nil
 }
 
-// ModifyAdmin adds (op "add") or removes (op "delete") room admins and emits
-// Live.CallbackAfterModifyAdmin listing the users whose role changed; when none changed
+// ModifyAdmin adds (op "add") or removes (op "delete") room admins and publishes
+// AdminsChanged (Live.CallbackAfterModifyAdmin) listing the users whose role changed; when none changed
 // (adding admins again, removing non-admins) it succeeds without a callback. Added users
 // must be imported accounts other than the owner, and a room has at most MaxAdmins admins.
-// Removed users need not exist any more.
+// Removed users need not exist any more. Only the owner (or an App admin) modifies admins.
 func (s *Service) ModifyAdmin(ctx context.Context, a Actor, roomID string, users []string, op string) error {
 	if err := ValidateRoomID(roomID); err != nil {
 		return err
@@ -220,6 +219,9 @@ func (s *Service) ModifyAdmin(ctx context.Context, a Actor, roomID string, users
 	return s.store.Tx(ctx, func(tx store.Tx) error {
 		row, err := requireRoom(ctx, tx, a.App, roomID)
 		if err != nil {
+			return err
+		}
+		if err := authorize(ctx, tx, a, row, RoleOwner); err != nil {
 			return err
 		}
 		var changed []string
@@ -261,14 +263,7 @@ func (s *Service) ModifyAdmin(ctx context.Context, a Actor, roomID string, users
 		if len(changed) == 0 {
 			return nil
 		}
-		return s.emit(ctx, tx, a, roomID, webhook.AfterModifyAdmin, webhook.ModifyAdmin{
-			CallbackCommand:  webhook.AfterModifyAdmin,
-			RoomId:           roomID,
-			EventTime:        s.now().UnixMilli(),
-			Operator_Account: a.Operator,
-			Admin_Account:    changed,
-			OpType:           op,
-		})
+		return s.publish(ctx, tx, a, AdminsChanged{EventHead: s.head(a, roomID), Users: changed, Added: op == webhook.AdminAdd})
 	})
 }
 
@@ -284,7 +279,9 @@ func (s *Service) AdminList(ctx context.Context, app uint64, roomID string) ([]s
 }
 
 // Mute mutes users for seconds (which must be imported accounts), or lifts their mutes when
-// seconds is 0. Muting again replaces the earlier end. No callback exists for mutes.
+// seconds is 0. Muting again replaces the earlier end. It publishes MemberMuted for each
+// user muted, and for each whose mute was lifted; no callback exists for mutes. The owner and room admins (and App admins) mute, an
+// App user only users below its role (mayActOn).
 func (s *Service) Mute(ctx context.Context, a Actor, roomID string, users []string, seconds int64) error {
 	if err := ValidateRoomID(roomID); err != nil {
 		return err
@@ -298,12 +295,24 @@ func (s *Service) Mute(ctx context.Context, a Actor, roomID string, users []stri
 		return err
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := requireRoom(ctx, tx, a.App, roomID); err != nil {
+		row, err := requireRoom(ctx, tx, a.App, roomID)
+		if err != nil {
 			return err
 		}
+		if err := s.mayActOnAll(ctx, tx, a, row, users); err != nil {
+			return err
+		}
+		h := s.head(a, roomID)
 		if d == 0 {
 			for _, u := range users {
-				if _, err := tx.MuteDelete(ctx, a.App, roomID, u); err != nil {
+				lifted, err := tx.MuteDelete(ctx, a.App, roomID, u)
+				if err != nil {
+					return err
+				}
+				if !lifted {
+					continue
+				}
+				if err := s.publish(ctx, tx, a, MemberMuted{EventHead: h, UserID: u}); err != nil {
 					return err
 				}
 			}
@@ -312,14 +321,34 @@ func (s *Service) Mute(ctx context.Context, a Actor, roomID string, users []stri
 		if err := requireAccounts(ctx, tx, a.App, "MemberList_Account", users); err != nil {
 			return err
 		}
-		now := s.now()
+		end := until(h.Time, d)
 		for _, u := range users {
-			if err := tx.MutePut(ctx, store.Mute{App: a.App, RoomID: roomID, UserID: u, Until: until(now, d), CreatedAt: now}); err != nil {
+			if err := tx.MutePut(ctx, store.Mute{App: a.App, RoomID: roomID, UserID: u, Until: end, CreatedAt: h.Time}); err != nil {
+				return err
+			}
+			if err := s.publish(ctx, tx, a, MemberMuted{EventHead: h, UserID: u, Muted: true, Until: end}); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// mayActOnAll checks that an App user may act on each of users (mayActOn, as a room admin
+// at least); App admins act on anyone, within each operation's own rules.
+func (s *Service) mayActOnAll(ctx context.Context, r store.Reader, a Actor, row store.Room, users []string) error {
+	if a.AppAdmin {
+		return nil
+	}
+	if err := authorize(ctx, r, a, row, RoleAdmin); err != nil {
+		return err
+	}
+	for _, u := range users {
+		if err := s.mayActOn(ctx, r, a, row, u, RoleAdmin); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // MutedList returns the mutes of a room that are still running, ordered by user id.
@@ -336,8 +365,10 @@ func (s *Service) MutedList(ctx context.Context, app uint64, roomID string) ([]s
 // Ban bans users (imported accounts other than the owner) from a room for seconds (at least
 // 1): they are removed from its members, robots included, and may not enter again until the
 // ban ends. Banning again replaces the earlier end and reason. Those actually removed are
-// reported in one Live.CallbackAfterMemberStateChanged (Offline, Kicked); when none of them
-// was in the room, no callback is sent.
+// reported by UserKicked each, then one MembersOffline (Kicked), whose callback is
+// Live.CallbackAfterMemberStateChanged; when none of them was in the room, nothing is
+// published. The owner and room admins (and App admins) ban, an App user only users below
+// its role (mayActOn).
 func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []string, seconds int64, reason string) error {
 	if err := ValidateRoomID(roomID); err != nil {
 		return err
@@ -353,16 +384,19 @@ func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []strin
 	if err := maxBytes("Reason", reason, MaxBanReasonBytes); err != nil {
 		return err
 	}
+	defer s.live.lock(liveKey{a.App, roomID})()
 	return s.store.Tx(ctx, func(tx store.Tx) error {
 		row, err := requireRoom(ctx, tx, a.App, roomID)
 		if err != nil {
+			return err
+		}
+		if err := s.mayActOnAll(ctx, tx, a, row, users); err != nil {
 			return err
 		}
 		if err := requireAccounts(ctx, tx, a.App, "MemberList_Account", users); err != nil {
 			return err
 		}
 		now := s.now()
-		var kicked []webhook.MemberAccount
 		for _, u := range users {
 			if u == row.Owner {
 				return errcode.Invalid("", "%s is the room owner and cannot be banned", u)
@@ -370,29 +404,14 @@ func (s *Service) Ban(ctx context.Context, a Actor, roomID string, users []strin
 			if err := tx.BanPut(ctx, store.Ban{App: a.App, RoomID: roomID, UserID: u, Until: until(now, d), Reason: reason, CreatedAt: now}); err != nil {
 				return err
 			}
-			err := tx.MemberRemove(ctx, a.App, roomID, u)
-			switch {
-			case err == nil:
-				kicked = append(kicked, webhook.MemberAccount{Member_Account: u})
-			case !errors.Is(err, store.ErrNotFound):
-				return err
-			}
 		}
-		if len(kicked) == 0 {
-			return nil
-		}
-		return s.emit(ctx, tx, a, roomID, webhook.AfterMemberStateChanged, webhook.MemberStateChanged{
-			CallbackCommand: webhook.AfterMemberStateChanged,
-			RoomId:          roomID,
-			EventType:       webhook.MemberOffline,
-			EventCause:      webhook.CauseKicked,
-			MemberList:      kicked,
-			EventTime:       now.UnixMilli(),
-		})
+		_, err = s.removeMembers(ctx, tx, a, row, users, reason)
+		return err
 	})
 }
 
-// Unban lifts the bans of users; naming a user who is not banned is not an error.
+// Unban lifts the bans of users; naming a user who is not banned is not an error. The owner
+// and room admins (and App admins) lift bans.
 func (s *Service) Unban(ctx context.Context, a Actor, roomID string, users []string) error {
 	if err := ValidateRoomID(roomID); err != nil {
 		return err
@@ -402,7 +421,11 @@ func (s *Service) Unban(ctx context.Context, a Actor, roomID string, users []str
 		return err
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := requireRoom(ctx, tx, a.App, roomID); err != nil {
+		row, err := requireRoom(ctx, tx, a.App, roomID)
+		if err != nil {
+			return err
+		}
+		if err := authorize(ctx, tx, a, row, RoleAdmin); err != nil {
 			return err
 		}
 		for _, u := range users {

@@ -3,10 +3,8 @@ package room
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/roomd/roomd/internal/store"
-	"github.com/roomd/roomd/internal/webhook"
 )
 
 // ThresholdPercent is the alert level of an app's room quota: a creation that brings the
@@ -32,19 +30,14 @@ func checkQuota(ctx context.Context, tx store.Tx, app uint64, quota int) (int, e
 	return n, nil
 }
 
-// emitThreshold emits Live.CallbackAfterCreateRoomReachingThreshold when a quota is set and
-// the creation brought the room count to ThresholdPercent of it or more. It fires on every
-// such creation, not only on the one crossing the line, so the App backend keeps hearing
-// about it while the app stays above the alert level (the spec's wording; decisions.md).
-func (s *Service) emitThreshold(ctx context.Context, tx store.Tx, a Actor, roomID string, count, quota int, now time.Time) error {
+// publishThreshold publishes RoomCountThreshold
+// (Live.CallbackAfterCreateRoomReachingThreshold) when a quota is set and the creation
+// brought the room count to ThresholdPercent of it or more. It fires on every such
+// creation, not only on the one crossing the line, so the App backend keeps hearing about it
+// while the app stays above the alert level (the spec's wording; decisions.md).
+func (s *Service) publishThreshold(ctx context.Context, tx store.Tx, a Actor, h EventHead, count, quota int) error {
 	if quota <= 0 || count*100 < quota*ThresholdPercent {
 		return nil
 	}
-	return s.emit(ctx, tx, a, roomID, webhook.AfterCreateRoomReachingThreshold, webhook.RoomThreshold{
-		CallbackCommand:  webhook.AfterCreateRoomReachingThreshold,
-		Operator_Account: a.Operator,
-		EventTime:        now.UnixMilli(),
-		CurRoomCount:     count,
-		MaxRoomCount:     quota,
-	})
+	return s.publish(ctx, tx, a, RoomCountThreshold{EventHead: h, Count: count, Quota: quota})
 }

@@ -16,7 +16,7 @@ const MaxRobots = 3
 // refused (ErrBanned). A robot is not a viewer:
 // it does not count in ViewCount, and no member-state callback is sent, since robots do not
 // enter through the SDK. A room holds at most MaxRobots robots; more is a 100002, and a
-// rejected call changes nothing.
+// rejected call changes nothing. Only App admins manage robots.
 func (s *Service) AddRobots(ctx context.Context, a Actor, id string, robots []string) error {
 	if err := ValidateRoomID(id); err != nil {
 		return err
@@ -29,7 +29,11 @@ func (s *Service) AddRobots(ctx context.Context, a Actor, id string, robots []st
 		return errcode.Invalid("", "a room holds at most %d robots, %d named", MaxRobots, len(robots))
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := requireRoom(ctx, tx, a.App, id); err != nil {
+		row, err := requireRoom(ctx, tx, a.App, id)
+		if err != nil {
+			return err
+		}
+		if err := authorize(ctx, tx, a, row, RoleAppAdmin); err != nil {
 			return err
 		}
 		now := s.now()
@@ -86,7 +90,7 @@ func (s *Service) Robots(ctx context.Context, app uint64, id string) ([]string, 
 
 // DelRobots takes robots out of a room. Accounts must be imported (70107, as for
 // add_robot); accounts that are not robots of the room are ignored, so deleting twice
-// succeeds.
+// succeeds. Only App admins manage robots.
 func (s *Service) DelRobots(ctx context.Context, a Actor, id string, robots []string) error {
 	if err := ValidateRoomID(id); err != nil {
 		return err
@@ -96,7 +100,11 @@ func (s *Service) DelRobots(ctx context.Context, a Actor, id string, robots []st
 		return err
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := requireRoom(ctx, tx, a.App, id); err != nil {
+		row, err := requireRoom(ctx, tx, a.App, id)
+		if err != nil {
+			return err
+		}
+		if err := authorize(ctx, tx, a, row, RoleAppAdmin); err != nil {
 			return err
 		}
 		for _, u := range robots {

@@ -1,5 +1,3 @@
-// Package room is the live-room domain: rooms, their owner and attributes, and the
-// callbacks their changes cause. Every change and its callback commit in one transaction.
 package room
 
 import (

@@ -12,28 +12,31 @@ import (
 )
 
 // Actor is who causes a change: the operator account and where the request came from.
+// AppAdmin is set for App admins, who may do everything: the REST API sets it on every
+// actor it builds (its callers are App admins). Without it the operator is an App user
+// (the client API), and each operation checks the user's role in the room (permission.go).
 type Actor struct {
 	App      uint64
 	Operator string
 	ClientIP string
 	Platform string
+	AppAdmin bool
 }
 
 // Service implements the room operations.
 type Service struct {
-	store  store.Store
-	outbox *webhook.Outbox
-	now    func() time.Time
+	store    store.Store
+	outbox   *webhook.Outbox
+	now      func() time.Time
+	observer func(Event)
+	live     *liveRegistry // connections in rooms (live.go)
+	liveOpts LiveOptions
 }
 
-// NewService returns the room service.
+// NewService returns the room service. Live presence (live.go) has no grace period and no
+// dissolution timers until SetLiveOptions is called.
 func NewService(s store.Store, outbox *webhook.Outbox, now func() time.Time) *Service {
-	return &Service{store: s, outbox: outbox, now: now}
-}
-
-func (s *Service) emit(ctx context.Context, tx store.Tx, a Actor, roomID string, cmd webhook.Command, body any) error {
-	_, err := s.outbox.Enqueue(ctx, tx, webhook.Emit{App: a.App, RoomID: roomID, Command: cmd, Body: body, ClientIP: a.ClientIP, Platform: a.Platform})
-	return err
+	return &Service{store: s, outbox: outbox, now: now, live: newLiveRegistry()}
 }
 
 func requireAccount(ctx context.Context, tx store.Reader, app uint64, field, userID string) error {
@@ -73,7 +76,9 @@ type CreateParams struct {
 	RoomQuota int
 }
 
-// Create creates a room and emits Live.CallbackAfterCreateRoom.
+// Create creates a room and publishes RoomCreated (Live.CallbackAfterCreateRoom), and
+// RoomCountThreshold when the app's room count reaches the quota's alert level. An App user
+// creates rooms for itself only.
 func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, error) {
 	if err := ValidateRoomID(p.ID); err != nil {
 		return Room{}, err
@@ -81,6 +86,9 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 	r := Room{App: a.App, ID: p.ID, Owner: p.Owner, IsPublicVisible: true, Info: p.Info}
 	if r.Owner == "" {
 		r.Owner = a.Operator
+	}
+	if !a.AppAdmin && r.Owner != a.Operator {
+		return Room{}, fmt.Errorf("%w: %s cannot create a room owned by %s", ErrNoPermission, a.Operator, r.Owner)
 	}
 	if p.IsPublicVisible != nil {
 		r.IsPublicVisible = *p.IsPublicVisible
@@ -123,8 +131,8 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		r.CreateTime = time.Unix(now.Unix(), 0)
+		h := s.head(a, r.ID)
+		r.CreateTime = time.Unix(h.Time.Unix(), 0)
 		row, err := r.row()
 		if err != nil {
 			return err
@@ -135,20 +143,10 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 			}
 			return err
 		}
-		if err := s.emit(ctx, tx, a, r.ID, webhook.AfterCreateRoom, webhook.CreateRoom{
-			CallbackCommand:  webhook.AfterCreateRoom,
-			Operator_Account: a.Operator,
-			RoomInfo: webhook.CreateRoomInfo{
-				RoomId: r.ID, RoomName: r.RoomName, RoomType: r.RoomType, Owner_Account: r.Owner,
-				MaxMemberCount: r.MaxMemberCount, IsMessageDisabled: r.IsMessageDisabled, CustomInfo: r.CustomInfo,
-				IsSeatEnabled: r.IsSeatEnabled, TakeSeatMode: r.TakeSeatMode, MaxSeatCount: r.MaxSeatCount,
-				CreateTime: r.CreateTime.Unix(), IsPublicVisible: r.IsPublicVisible, CoverURL: r.CoverURL, Category: r.Category,
-			},
-			EventTime: now.UnixMilli(),
-		}); err != nil {
+		if err := s.publish(ctx, tx, a, RoomCreated{EventHead: h, Room: r}); err != nil {
 			return err
 		}
-		return s.emitThreshold(ctx, tx, a, r.ID, rooms+1, p.RoomQuota, now)
+		return s.publishThreshold(ctx, tx, a, h, rooms+1, p.RoomQuota)
 	})
 	if err != nil {
 		return Room{}, err
@@ -175,55 +173,63 @@ type Statistic struct {
 	TotalMsgCount int64
 }
 
-// Destroy dissolves a room and emits Live.CallbackAfterDestroyRoom; it returns the room's
-// final statistics.
+// Destroy dissolves a room and publishes RoomDismissed (Live.CallbackAfterDestroyRoom,
+// DestroyByUser); it returns the room's final statistics. Only the owner (or an App admin)
+// dissolves a room.
 func (s *Service) Destroy(ctx context.Context, a Actor, id string) (Statistic, error) {
 	if err := ValidateRoomID(id); err != nil {
 		return Statistic{}, err
 	}
 	var stat Statistic
+	defer s.live.lock(liveKey{a.App, id})()
 	err := s.store.Tx(ctx, func(tx store.Tx) error {
 		row, err := requireRoom(ctx, tx, a.App, id)
 		if err != nil {
 			return err
 		}
-		r, err := fromRow(row)
-		if err != nil {
+		if err := authorize(ctx, tx, a, row, RoleOwner); err != nil {
 			return err
 		}
-		counters, err := tx.RoomStatsGet(ctx, a.App, id)
-		if err != nil {
-			return err
-		}
-		if err := tx.RoomDelete(ctx, a.App, id); err != nil {
-			return err
-		}
-		stat = Statistic{Statistic: webhook.Statistic{TotalViewers: r.ViewCount, TotalGiftsSent: counters.TotalGiftsSent,
-			TotalGiftCoins: counters.TotalGiftCoins, TotalUniqueGiftSenders: counters.TotalUniqueGiftSenders,
-			TotalLikesReceived: counters.TotalLikesReceived}, TotalMsgCount: counters.TotalMsgCount}
-		return s.emit(ctx, tx, a, id, webhook.AfterDestroyRoom, webhook.DestroyRoom{
-			CallbackCommand:  webhook.AfterDestroyRoom,
-			Operator_Account: a.Operator,
-			RoomId:           id,
-			EventType:        webhook.DestroyByUser,
-			EventTime:        s.now().UnixMilli(),
-			RoomInfo: webhook.DestroyRoomInfo{
-				RoomId: r.ID, RoomName: r.RoomName, RoomType: r.RoomType, Owner_Account: r.Owner,
-				IsSeatEnabled: r.IsSeatEnabled, TakeSeatMode: r.TakeSeatMode, MaxMemberCount: r.MaxMemberCount,
-				MaxSeatCount: r.MaxSeatCount, Category: r.Category, CustomInfo: r.CustomInfo,
-				IsMessageDisabled: r.IsMessageDisabled, CoverURL: r.CoverURL, ActivityStatus: r.ActivityStatus,
-				IsPublicVisible: r.IsPublicVisible, ViewCount: r.ViewCount, BackgroundURL: r.BackgroundURL,
-				IsUnlimitedRoomEnabled: r.IsUnlimitedRoomEnabled, CreateTime: r.CreateTime.Unix(),
-			},
-			Statistic: stat.Statistic,
-		})
+		stat, err = s.destroyLocked(ctx, tx, a, row, false)
+		return err
 	})
 	return stat, err
 }
 
-// ChangeOwner transfers a room to newOwner, an imported account, and emits
-// Live.CallbackAfterChangeOwner. Naming the current owner again succeeds and changes
-// nothing, so no callback is sent.
+// destroyLocked dissolves the room row read in tx, with no permission check: it deletes the
+// room (and everything in it) and publishes RoomDismissed with BySystem, whose callback is
+// Live.CallbackAfterDestroyRoom with EventType DestroyBySystem or DestroyByUser. It returns
+// the room's final statistics. Destroy and the automatic dissolution share it; the caller
+// holds the room's live lock, and once tx commits no connection is in the room any more.
+func (s *Service) destroyLocked(ctx context.Context, tx store.Tx, a Actor, row store.Room, bySystem bool) (Statistic, error) {
+	r, err := fromRow(row)
+	if err != nil {
+		return Statistic{}, err
+	}
+	counters, err := tx.RoomStatsGet(ctx, row.App, row.RoomID)
+	if err != nil {
+		return Statistic{}, err
+	}
+	if err := tx.RoomDelete(ctx, row.App, row.RoomID); err != nil {
+		return Statistic{}, err
+	}
+	stat := Statistic{Statistic: webhook.Statistic{TotalViewers: r.ViewCount, TotalGiftsSent: counters.TotalGiftsSent,
+		TotalGiftCoins: counters.TotalGiftCoins, TotalUniqueGiftSenders: counters.TotalUniqueGiftSenders,
+		TotalLikesReceived: counters.TotalLikesReceived}, TotalMsgCount: counters.TotalMsgCount}
+	ev := RoomDismissed{EventHead: s.head(a, row.RoomID), BySystem: bySystem, Room: r, Statistic: stat}
+	if err := s.publish(ctx, tx, a, ev); err != nil {
+		return Statistic{}, err
+	}
+	k := liveKey{row.App, row.RoomID}
+	tx.AfterCommit(func() { s.live.dropRoom(k) })
+	return stat, nil
+}
+
+// ChangeOwner transfers a room to newOwner, an imported account, and publishes
+// OwnerChanged (Live.CallbackAfterChangeOwner). Naming the current owner again succeeds and
+// changes nothing, so nothing is published. Only the owner (or an App admin) transfers a
+// room; an App user transfers it only to a user who is in the room (not a robot),
+// ErrNotMember otherwise.
 func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string) error {
 	if err := ValidateRoomID(id); err != nil {
 		return err
@@ -236,22 +242,27 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		if err != nil {
 			return err
 		}
+		if err := authorize(ctx, tx, a, row, RoleOwner); err != nil {
+			return err
+		}
 		if err := requireAccount(ctx, tx, a.App, "NewOwner_Account", newOwner); err != nil {
 			return err
 		}
 		if row.Owner == newOwner {
 			return nil
 		}
+		if !a.AppAdmin {
+			m, err := tx.MemberGet(ctx, a.App, id, newOwner)
+			if errors.Is(err, store.ErrNotFound) || (err == nil && m.IsRobot) {
+				return fmt.Errorf("%w: %s is not in room %s", ErrNotMember, newOwner, id)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		if err := tx.RoomSetOwner(ctx, a.App, id, newOwner); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, a, id, webhook.AfterChangeOwner, webhook.ChangeOwner{
-			CallbackCommand:       webhook.AfterChangeOwner,
-			RoomId:                id,
-			EventTime:             s.now().UnixMilli(),
-			Operator_Account:      a.Operator,
-			CurrentOwner_Account:  newOwner,
-			OriginalOwner_Account: row.Owner,
-		})
+		return s.publish(ctx, tx, a, OwnerChanged{EventHead: s.head(a, id), From: row.Owner, To: newOwner})
 	})
 }

@@ -64,9 +64,9 @@ func setup(t *testing.T) *fixture {
 	})
 	outbox := webhook.NewOutbox(configs, clock, nil)
 	f.rooms = room.NewService(st, outbox, clock)
-	f.msgs = room.NewMessageService(room.MessageOptions{Store: st, Outbox: outbox, Configs: configs, Now: clock,
+	f.msgs = room.NewMessageService(room.MessageOptions{Store: st, Rooms: f.rooms, Configs: configs, Now: clock,
 		IsAppAdmin: func(app uint64, user string) bool { return app == testApp && user == testAdmin }})
-	f.actor = room.Actor{App: testApp, Operator: testAdmin, ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI}
+	f.actor = room.Actor{App: testApp, Operator: testAdmin, ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI, AppAdmin: true}
 	if err := st.Tx(ctx, func(tx store.Tx) error {
 		for _, u := range append([]string{testAdmin, testOwner}, testUsers...) {
 			if _, err := tx.AccountUpsert(ctx, store.Account{App: testApp, UserID: u, CreatedAt: f.now}); err != nil {
@@ -82,6 +82,22 @@ func setup(t *testing.T) *fixture {
 	}
 	f.newEvents()
 	return f
+}
+
+// addMember puts user into testRoom as a member (not a robot), as entering the room does.
+func (f *fixture) addMember(user string) {
+	f.t.Helper()
+	if err := f.st.Tx(f.ctx, func(tx store.Tx) error {
+		_, err := tx.MemberAdd(f.ctx, store.Member{App: testApp, RoomID: testRoom, UserID: user, JoinedAt: f.now})
+		return err
+	}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// client returns an App user acting through the client API (AppAdmin false).
+func (f *fixture) client(user string) room.Actor {
+	return room.Actor{App: testApp, Operator: user, ClientIP: "10.0.0.7", Platform: "Android"}
 }
 
 // newEvents returns the outbox events written since the last call, in commit order.

@@ -5,7 +5,6 @@ import (
 
 	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
-	"github.com/roomd/roomd/internal/webhook"
 )
 
 // UpdateParams is an update_room_info request: nil fields are absent and stay as they are.
@@ -73,8 +72,9 @@ func (p UpdateParams) apply(r *Room) {
 	}
 }
 
-// Update changes the fields present in p and emits Live.CallbackAfterUpdateRoomInfo with
-// the full updatable set after the update. Every field is checked with create_room's rules
+// Update changes the fields present in p and publishes RoomInfoChanged
+// (Live.CallbackAfterUpdateRoomInfo, with the full updatable set after the update). The
+// owner and room admins (and App admins) update a room. Every field is checked with create_room's rules
 // before anything is written, so a rejected request changes nothing. A request naming no
 // updatable field succeeds, changes nothing and emits no callback.
 func (s *Service) Update(ctx context.Context, a Actor, p UpdateParams) error {
@@ -88,6 +88,9 @@ func (s *Service) Update(ctx context.Context, a Actor, p UpdateParams) error {
 	return s.store.Tx(ctx, func(tx store.Tx) error {
 		row, err := requireRoom(ctx, tx, a.App, p.ID)
 		if err != nil {
+			return err
+		}
+		if err := authorize(ctx, tx, a, row, RoleAdmin); err != nil {
 			return err
 		}
 		r, err := fromRow(row)
@@ -108,16 +111,6 @@ func (s *Service) Update(ctx context.Context, a Actor, p UpdateParams) error {
 		if err := tx.RoomUpdate(ctx, nrow); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, a, r.ID, webhook.AfterUpdateRoomInfo, webhook.UpdateRoom{
-			CallbackCommand:  webhook.AfterUpdateRoomInfo,
-			Operator_Account: a.Operator,
-			RoomInfo: webhook.UpdateRoomInfo{
-				RoomId: r.ID, RoomName: r.RoomName, MaxMemberCount: r.MaxMemberCount,
-				IsMessageDisabled: r.IsMessageDisabled, CoverURL: r.CoverURL, Category: r.Category,
-				ActivityStatus: r.ActivityStatus, IsPublicVisible: r.IsPublicVisible,
-				TakeSeatMode: r.TakeSeatMode, CustomInfo: r.CustomInfo,
-			},
-			EventTime: s.now().UnixMilli(),
-		})
+		return s.publish(ctx, tx, a, RoomInfoChanged{EventHead: s.head(a, r.ID), Room: r})
 	})
 }

@@ -21,7 +21,8 @@ type CallbackConfigWriter interface {
 	CallbackConfigPut(ctx context.Context, c CallbackConfig) error
 }
 
-// CallbackConfig is an app's callback configuration (spec webhooks.md §1.9).
+// CallbackConfig is an app's callback configuration: one URL per SDKAppID and the command
+// words switched on (https://www.tencentcloud.com/document/product/647/64420).
 type CallbackConfig struct {
 	App          uint64
 	URL          string

@@ -10,7 +10,9 @@ type EventReader interface {
 	// EventGet returns one event; ErrNotFound when there is none.
 	EventGet(ctx context.Context, id int64) (Event, error)
 	// EventListUndelivered returns undelivered events (pending or retrying) with id > p.AfterID
-	// in id order, at most p.Limit of them.
+	// in id order, at most p.Limit of them. The dispatcher pages through it with a cursor
+	// (the highest id it has loaded), which is safe because of EventInsert's commit-order
+	// invariant: no event becomes visible later with an id below one already seen.
 	EventListUndelivered(ctx context.Context, p EventListParams) ([]Event, error)
 	// EventList returns events of one app, newest first, filtered as p says; it backs the
 	// delivery log.
@@ -23,7 +25,14 @@ type EventReader interface {
 
 // EventWriter holds the writes of the outbox and its delivery log.
 type EventWriter interface {
-	// EventInsert appends an event to the outbox and sets e.ID.
+	// EventInsert appends an event to the outbox and sets e.ID. Event ids are assigned in
+	// commit order: an event that commits after another has the greater id, so a reader
+	// that has seen id N will never see an event with an id below N appear later. The
+	// SQLite driver keeps this because it has one writer, which commits its groups one at
+	// a time. A PostgreSQL driver must replace it: sequence values are taken before
+	// commit by concurrent transactions and are not commit-ordered (it needs, for
+	// example, ids assigned under a lock held until commit, or a commit-ordered cursor).
+	// storetest's EventOrder case pins the invariant.
 	EventInsert(ctx context.Context, e *Event) error
 	// EventRecordAttempt stores one delivery attempt and the event's new state.
 	EventRecordAttempt(ctx context.Context, a Attempt, next EventUpdate) error

@@ -24,6 +24,9 @@ type RoomWriter interface {
 	RoomUpdate(ctx context.Context, r Room) error
 	// RoomSetOwner changes the owner column only; ErrNotFound when there is no such room.
 	RoomSetOwner(ctx context.Context, app uint64, roomID, owner string) error
+	// RoomAddViews adds n to the room's view count (the entries it has had, TotalViewers);
+	// ErrNotFound when there is no such room.
+	RoomAddViews(ctx context.Context, app uint64, roomID string, n int64) error
 	// RoomDelete removes a room and everything hanging off it; ErrNotFound when absent.
 	RoomDelete(ctx context.Context, app uint64, roomID string) error
 }

@@ -17,7 +17,7 @@ type App struct {
 	RoomQuota int
 	// RateLimitEnabled switches the per-API frequency limits on.
 	RateLimitEnabled bool
-	// RateLimits overrides the spec's per-API limits, keyed by "service/command".
+	// RateLimits overrides Tencent's per-API limits, keyed by "service/command".
 	RateLimits map[string]int
 }
 

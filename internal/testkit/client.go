@@ -129,18 +129,26 @@ func (c *Client) Post(ctx context.Context, u string, body any) (Envelope, error)
 	return DecodeEnvelope(resp.StatusCode, b)
 }
 
-// DecodeEnvelope decodes a reply that came with HTTP status code; it fails unless the reply
-// is an HTTP 200 Tencent envelope with ActionStatus OK or FAIL.
+// DecodeEnvelope decodes a reply that came with HTTP status code. It fails unless the reply
+// is a well-formed Tencent envelope: HTTP 200, an ErrorCode and an ErrorInfo string, a
+// RequestId, and ActionStatus "OK" with ErrorCode 0 or "FAIL" with a non-zero one.
 func DecodeEnvelope(code int, b []byte) (Envelope, error) {
 	if code != http.StatusOK {
 		return Envelope{}, fmt.Errorf("HTTP %d: %.200s", code, b)
 	}
 	var env Envelope
+	var present struct{ ErrorCode, ErrorInfo json.RawMessage }
 	if err := json.Unmarshal(b, &env); err != nil {
 		return Envelope{}, fmt.Errorf("reply is not a Tencent envelope: %v: %.200s", err, b)
 	}
-	if env.ActionStatus != "OK" && env.ActionStatus != "FAIL" {
+	json.Unmarshal(b, &present) // cannot fail where the line above did not
+	switch {
+	case env.ActionStatus != "OK" && env.ActionStatus != "FAIL":
 		return Envelope{}, fmt.Errorf("reply has ActionStatus %q: %.200s", env.ActionStatus, b)
+	case present.ErrorCode == nil || present.ErrorInfo == nil || env.RequestId == "":
+		return Envelope{}, fmt.Errorf("reply lacks ErrorCode, ErrorInfo or RequestId: %.200s", b)
+	case (env.ActionStatus == "OK") != (env.ErrorCode == 0):
+		return Envelope{}, fmt.Errorf("ActionStatus and ErrorCode disagree: %.200s", b)
 	}
 	env.Raw = b
 	return env, nil

@@ -19,8 +19,9 @@ import (
 
 // Before-callbacks (Group.CallbackBeforeSendMsg, Live.CallbackBeforeSendGift) are sent
 // synchronously while the operation they decide waits: one attempt, never retried, within the
-// app's Config.Timeout (Tencent's 2 s by default). Their reply decides the operation (spec
-// webhooks.md §1.8); what each reply means is up to the operation, this file only sends the
+// app's Config.Timeout (Tencent's 2 s by default). Their reply decides the operation, while
+// an After-callback's reply is ignored (https://www.tencentcloud.com/document/product/1047/34354);
+// what each reply means is up to the operation, this file only sends the
 // request and tells a valid reply from none.
 //
 // Every attempt is kept in the delivery records like an After-callback's: an events row in
@@ -43,7 +44,8 @@ const (
 // BeforeReply is a valid reply to a Before-callback.
 type BeforeReply struct {
 	ActionStatus string
-	// ErrorCode decides the operation (spec webhooks.md §1.8: decide on ErrorCode only).
+	// ErrorCode alone decides the operation: Tencent states every Before rule in terms of
+	// ErrorCode and leaves ActionStatus "FAIL" with ErrorCode 0 undefined.
 	ErrorCode int
 	// ErrorInfo is the reply's text; it may be relayed to the caller of the operation.
 	ErrorInfo string

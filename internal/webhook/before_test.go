@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/roomd/roomd/internal/golden"
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
 func TestParseBeforeReply(t *testing.T) {
@@ -84,36 +83,40 @@ func FuzzParseBeforeReply(f *testing.F) {
 // timeout and a refused connection.
 func TestBeforeCallerRecords(t *testing.T) {
 	release := make(chan struct{})
-	var gotHeader http.Header
-	var gotQuery string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.ReadAll(r.Body)
-		if r.URL.Path == "/slow" {
-			<-release
-		}
-		gotHeader, gotQuery = r.Header.Clone(), r.URL.RawQuery
-		w.Write([]byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":2}`))
-	}))
-	defer srv.Close()
 	defer close(release)
+	rcv := testkit.NewReceiver(t)
+	rcv.Respond(func(w http.ResponseWriter, r *http.Request, _ testkit.Callback) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		w.Write([]byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":2}`))
+	})
 
 	now := time.Unix(1703589922, 0)
-	b := NewBeforeCaller(srv.Client(), "abc123", func() time.Time { return now })
+	b := NewBeforeCaller(&http.Client{}, "abc123", func() time.Time { return now })
 	d := Delivery{App: 1400000000, Command: BeforeSendMsg, Body: []byte(`{"CallbackCommand":"Group.CallbackBeforeSendMsg"}`), ClientIP: "10.0.0.1", Platform: PlatformRESTAPI}
 
-	cfg := &Config{App: 1400000000, URL: srv.URL + "/ok", Timeout: time.Second, SigningSecret: "secret"}
+	cfg := &Config{App: 1400000000, URL: rcv.URL() + "/ok", Timeout: time.Second, SigningSecret: "secret"}
 	res := b.Call(context.Background(), cfg, "room1", d)
 	if res.Err != nil || res.Reply.ErrorCode != 2 {
 		t.Fatalf("result %+v", res)
 	}
+	got := rcv.All()
+	if len(got) != 1 {
+		t.Fatalf("receiver got %d requests, want 1", len(got))
+	}
+	gotHeader, gotQuery := got[0].Header, got[0].Query
 	if id := gotHeader.Get("webhook-id"); !strings.HasPrefix(id, "msg_abc123_b") || len(id) != len("msg_abc123_b")+16 {
 		t.Errorf("webhook-id %q", id)
 	}
 	if gotHeader.Get("webhook-signature") == "" {
 		t.Error("no webhook-signature with a signing secret")
 	}
-	if !strings.Contains(gotQuery, "CallbackCommand=Group.CallbackBeforeSendMsg") || !strings.Contains(gotQuery, "ClientIP=10.0.0.1") {
-		t.Errorf("query %q", gotQuery)
+	if gotQuery.Get("CallbackCommand") != "Group.CallbackBeforeSendMsg" || gotQuery.Get("ClientIP") != "10.0.0.1" {
+		t.Errorf("query %v", gotQuery)
 	}
 	wantEv := store.Event{App: 1400000000, RoomID: "room1", Command: string(BeforeSendMsg), Body: d.Body, ClientIP: "10.0.0.1", Platform: PlatformRESTAPI,
 		CreatedAt: now, NextAttemptAt: now, State: store.EventDelivered, DeliveredAt: now}
@@ -125,7 +128,7 @@ func TestBeforeCallerRecords(t *testing.T) {
 		t.Errorf("attempt %+v", res.Attempt)
 	}
 
-	slow := &Config{App: 1400000000, URL: srv.URL + "/slow", Timeout: 50 * time.Millisecond}
+	slow := &Config{App: 1400000000, URL: rcv.URL() + "/slow", Timeout: 50 * time.Millisecond}
 	res = b.Call(context.Background(), slow, "room1", d)
 	if !errors.Is(res.Err, ErrNoValidReply) || res.Event.State != store.EventDead || !strings.Contains(res.Event.LastError, "timeout after 50ms") {
 		t.Errorf("slow: %v, event %+v", res.Err, res.Event)
@@ -136,9 +139,8 @@ func TestBeforeCallerRecords(t *testing.T) {
 		t.Errorf("after Invalidate: %+v %+v", res.Event, res.Attempt)
 	}
 
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
-	res = b.Call(context.Background(), &Config{App: 1, URL: closed.URL}, "room1", d)
+	rcv.Down()
+	res = b.Call(context.Background(), &Config{App: 1, URL: rcv.URL()}, "room1", d)
 	if !errors.Is(res.Err, ErrNoValidReply) || res.Attempt.StatusCode != 0 || res.Event.State != store.EventDead {
 		t.Errorf("refused: %+v", res)
 	}
@@ -154,18 +156,18 @@ func TestBodiesPeopleGolden(t *testing.T) {
 		cmd  Command
 		body any
 	}{
-		{"modify_admin.golden", AfterModifyAdmin, ModifyAdmin{CallbackCommand: AfterModifyAdmin, RoomId: "room_id", EventTime: ms,
+		{"modify_admin.golden", AfterModifyAdmin, ModifyAdmin{RoomId: "room_id", EventTime: ms,
 			Operator_Account: "admin", Admin_Account: []string{"user1", "user2"}, OpType: AdminAdd}},
-		{"member_kicked.golden", AfterMemberStateChanged, MemberStateChanged{CallbackCommand: AfterMemberStateChanged, RoomId: "room_id",
+		{"member_kicked.golden", AfterMemberStateChanged, MemberStateChanged{RoomId: "room_id",
 			EventType: MemberOffline, EventCause: CauseKicked, MemberList: []MemberAccount{{"jared"}, {"tommy"}}, EventTime: ms}},
-		{"before_send_msg.golden", BeforeSendMsg, BeforeSendMsgBody{CallbackCommand: BeforeSendMsg, GroupId: "room_id", Type: GroupTypeLive,
+		{"before_send_msg.golden", BeforeSendMsg, BeforeSendMsgBody{GroupId: "room_id", Type: GroupTypeLive,
 			From_Account: "jared", Operator_Account: "admin", Random: 123456, MsgId: "144115233406643804-1727580296-4026038328",
 			MsgBody: body, CloudCustomData: "your cloud custom data", EventTime: ms}},
-		{"after_send_msg.golden", AfterSendMsg, AfterSendMsgBody{CallbackCommand: AfterSendMsg, GroupId: "room_id", Type: GroupTypeLive,
+		{"after_send_msg.golden", AfterSendMsg, AfterSendMsgBody{GroupId: "room_id", Type: GroupTypeLive,
 			From_Account: "jared", Operator_Account: "admin", Random: 123456, MsgSeq: 123, MsgTime: 1703589922,
 			MsgId: "144115233406643804-1727580296-4026038328", MsgBody: body, CloudCustomData: "your cloud custom data", EventTime: ms}},
 	} {
-		b, err := json.Marshal(c.body)
+		b, err := Render(c.cmd, c.body)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,13 @@
 package webhook
 
 // The request bodies of the After-callbacks, one struct per command, fields in the order of
-// the spec's samples (webhooks.md §4). Account fields are JSON strings. EventTime is Unix
-// milliseconds.
+// the samples on Tencent's page of each callback (linked below, all under
+// https://www.tencentcloud.com/document/product/647/). Account fields are JSON strings.
+// EventTime is Unix milliseconds. CallbackCommand is left empty where a body is built:
+// Render sets it from the command the callback is sent under.
 
-// CreateRoomInfo is the RoomInfo object of Live.CallbackAfterCreateRoom (§4.1).
+// CreateRoomInfo is the RoomInfo object of Live.CallbackAfterCreateRoom
+// (https://www.tencentcloud.com/document/product/647/64422).
 type CreateRoomInfo struct {
 	RoomId            string `json:"RoomId"`
 	RoomName          string `json:"RoomName"`
@@ -30,7 +33,8 @@ type CreateRoom struct {
 	EventTime        int64          `json:"EventTime"`
 }
 
-// DestroyRoomInfo is the RoomInfo object of Live.CallbackAfterDestroyRoom (§3.1, full).
+// DestroyRoomInfo is the RoomInfo object of Live.CallbackAfterDestroyRoom, with every field
+// the sample shows (https://www.tencentcloud.com/document/product/647/64423).
 type DestroyRoomInfo struct {
 	RoomId                 string `json:"RoomId"`
 	RoomName               string `json:"RoomName"`
@@ -52,7 +56,8 @@ type DestroyRoomInfo struct {
 	CreateTime             int64  `json:"CreateTime"`
 }
 
-// Statistic is the statistics object of Live.CallbackAfterDestroyRoom (§3.2).
+// Statistic is the statistics object of Live.CallbackAfterDestroyRoom
+// (https://www.tencentcloud.com/document/product/647/64423).
 type Statistic struct {
 	TotalViewers           int64 `json:"TotalViewers"`
 	TotalGiftsSent         int64 `json:"TotalGiftsSent"`
@@ -78,7 +83,8 @@ type DestroyRoom struct {
 	Statistic        Statistic       `json:"Statistic"`
 }
 
-// ChangeOwner is the body of Live.CallbackAfterChangeOwner (§4.8, the seed document).
+// ChangeOwner is the body of Live.CallbackAfterChangeOwner, the first callback roomd sent
+// (https://www.tencentcloud.com/document/product/647/72553).
 type ChangeOwner struct {
 	CallbackCommand       Command `json:"CallbackCommand"`
 	RoomId                string  `json:"RoomId"`

@@ -2,8 +2,8 @@ package webhook
 
 import "encoding/json"
 
-// The request bodies of the people and room-message callbacks (webhooks.md §4.7, §4.9,
-// §4.16, §4.17), fields in the order of the spec's samples.
+// The request bodies of the people and room-message callbacks, fields in the order of the
+// samples on Tencent's page of each callback (linked below).
 
 // Admin operations of Live.CallbackAfterModifyAdmin (its opType field).
 const (
@@ -11,7 +11,8 @@ const (
 	AdminDelete = "delete"
 )
 
-// ModifyAdmin is the body of Live.CallbackAfterModifyAdmin (§4.9). Note the lower-case
+// ModifyAdmin is the body of Live.CallbackAfterModifyAdmin
+// (https://www.tencentcloud.com/document/product/647/72554). Note the lower-case
 // "opType", exactly as Tencent spells it.
 type ModifyAdmin struct {
 	CallbackCommand  Command  `json:"CallbackCommand"`
@@ -22,7 +23,8 @@ type ModifyAdmin struct {
 	OpType           string   `json:"opType"`
 }
 
-// Event types and causes of Live.CallbackAfterMemberStateChanged (§4.7).
+// Event types and causes of Live.CallbackAfterMemberStateChanged
+// (https://www.tencentcloud.com/document/product/647/64424).
 const (
 	MemberOnline  = "Online"
 	MemberOffline = "Offline"
@@ -39,8 +41,8 @@ type MemberAccount struct {
 	Member_Account string `json:"Member_Account"`
 }
 
-// MemberStateChanged is the body of Live.CallbackAfterMemberStateChanged (§4.7). It has no
-// Operator_Account.
+// MemberStateChanged is the body of Live.CallbackAfterMemberStateChanged (same page as the
+// constants above). It has no Operator_Account.
 type MemberStateChanged struct {
 	CallbackCommand Command         `json:"CallbackCommand"`
 	RoomId          string          `json:"RoomId"`
@@ -53,7 +55,8 @@ type MemberStateChanged struct {
 // GroupTypeLive is the Type of a live room's IM group in the message callbacks.
 const GroupTypeLive = "Live"
 
-// BeforeSendMsgBody is the body of the Before-callback Group.CallbackBeforeSendMsg (§4.16).
+// BeforeSendMsgBody is the body of the Before-callback Group.CallbackBeforeSendMsg
+// (https://www.tencentcloud.com/document/product/647/74347).
 // GroupId is the room id. MsgBody is the message's JSON array of IM elements.
 type BeforeSendMsgBody struct {
 	CallbackCommand  Command         `json:"CallbackCommand"`
@@ -68,7 +71,8 @@ type BeforeSendMsgBody struct {
 	EventTime        int64           `json:"EventTime"`
 }
 
-// AfterSendMsgBody is the body of Group.CallbackAfterSendMsg (§4.17): the Before body plus
+// AfterSendMsgBody is the body of Group.CallbackAfterSendMsg
+// (https://www.tencentcloud.com/document/product/647/74348): the Before body plus
 // MsgSeq and MsgTime (Unix seconds), placed after Random as in Tencent's IM sample.
 type AfterSendMsgBody struct {
 	CallbackCommand  Command         `json:"CallbackCommand"`

@@ -1,10 +1,11 @@
 package webhook
 
 // Bodies of the room-level After-callbacks of update_room_info, the metadata APIs and room
-// creation reaching the quota's alert level (spec webhooks.md §4.3–4.6), fields in the order
-// of the spec's samples.
+// creation reaching the quota's alert level, fields in the order of the samples on Tencent's
+// page of each callback (linked below).
 
-// UpdateRoomInfo is the RoomInfo object of Live.CallbackAfterUpdateRoomInfo (§4.3). It
+// UpdateRoomInfo is the RoomInfo object of Live.CallbackAfterUpdateRoomInfo
+// (https://www.tencentcloud.com/document/product/647/67938). It
 // carries the full updatable set after the update, not only the fields that changed.
 type UpdateRoomInfo struct {
 	RoomId            string `json:"RoomId"`
@@ -33,7 +34,8 @@ type MetadataItem struct {
 	Value string `json:"Value"`
 }
 
-// SetMetadata is the body of Live.CallbackAfterSetMetadata (§4.4): the pairs just set.
+// SetMetadata is the body of Live.CallbackAfterSetMetadata: the pairs just set
+// (https://www.tencentcloud.com/document/product/647/68222).
 type SetMetadata struct {
 	CallbackCommand  Command        `json:"CallbackCommand"`
 	Operator_Account string         `json:"Operator_Account"`
@@ -42,7 +44,8 @@ type SetMetadata struct {
 	EventTime        int64          `json:"EventTime"`
 }
 
-// DelMetadata is the body of Live.CallbackAfterDelMetadata (§4.5): the keys deleted.
+// DelMetadata is the body of Live.CallbackAfterDelMetadata: the keys deleted
+// (https://www.tencentcloud.com/document/product/647/68223).
 type DelMetadata struct {
 	CallbackCommand  Command  `json:"CallbackCommand"`
 	Operator_Account string   `json:"Operator_Account"`
@@ -51,8 +54,9 @@ type DelMetadata struct {
 	EventTime        int64    `json:"EventTime"`
 }
 
-// RoomThreshold is the body of Live.CallbackAfterCreateRoomReachingThreshold (§4.6). The
-// counts are integers, as in the spec's sample.
+// RoomThreshold is the body of Live.CallbackAfterCreateRoomReachingThreshold
+// (https://www.tencentcloud.com/document/product/647/70485). The counts are integers, as in
+// Tencent's sample.
 type RoomThreshold struct {
 	CallbackCommand  Command `json:"CallbackCommand"`
 	Operator_Account string  `json:"Operator_Account"`

@@ -3,7 +3,8 @@ package webhook
 // Command is a Tencent callback command word, such as "Live.CallbackAfterChangeOwner".
 type Command string
 
-// The callback commands roomd knows, in the order of the spec's catalogue (webhooks.md §2).
+// The callback commands roomd knows, in the order of Tencent's command list
+// (https://www.tencentcloud.com/document/product/647/64413).
 const (
 	AfterCreateRoom                   Command = "Live.CallbackAfterCreateRoom"
 	AfterDestroyRoom                  Command = "Live.CallbackAfterDestroyRoom"

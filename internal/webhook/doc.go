@@ -1,4 +1,6 @@
-// Package webhook renders and stores Tencent's third-party callbacks (spec webhooks.md).
+// Package webhook renders and stores Tencent's third-party callbacks ("webhooks", overview at
+// https://www.tencentcloud.com/document/product/647/64412, command list at
+// https://www.tencentcloud.com/document/product/647/64413).
 //
 // # After-callbacks: the transactional outbox
 //
@@ -14,9 +16,14 @@
 //
 // Before-callbacks (Group.CallbackBeforeSendMsg, Live.CallbackBeforeSendGift) are sent
 // synchronously while the request waits, never retried and never queued; their reply decides
-// the operation (spec §1.8). Each attempt is still recorded in the delivery log.
+// the operation (Tencent Chat's webhook overview,
+// https://www.tencentcloud.com/document/product/1047/34354). Each attempt is still recorded
+// in the delivery log.
 //
 // # One renderer
+//
+// Render is the only place a body is encoded: it sets the body's CallbackCommand from the
+// command the callback is sent under, so a command is named once.
 //
 // NewRequest is the only place that turns a delivery into HTTP: the configured URL plus
 // SdkAppid, CallbackCommand, contenttype=json, ClientIP, OptPlatform and, with a token,

@@ -2,14 +2,13 @@ package webhook
 
 import (
 	"context"
-	"fmt"
-	"github.com/roomd/roomd/internal/wirejson"
 	"time"
 
 	"github.com/roomd/roomd/internal/store"
 )
 
-// Platform values of the OptPlatform query parameter (spec webhooks.md §1.3).
+// Platform values of the OptPlatform query parameter: RESTAPI for a call of the server REST
+// API, Unknown for an unknown device (https://www.tencentcloud.com/document/product/647/64412).
 const (
 	PlatformRESTAPI = "RESTAPI"
 	PlatformUnknown = "Unknown"
@@ -19,9 +18,11 @@ const (
 type Emit struct {
 	App uint64
 	// RoomID is the ordering key: callbacks of one room are delivered in commit order.
-	RoomID   string
+	RoomID string
+	// Command is the callback's command, the only place it is named: Render copies it into
+	// the body's CallbackCommand.
 	Command  Command
-	Body     any // one of the body structs of this package
+	Body     any // one of the body structs of this package, CallbackCommand left empty
 	ClientIP string
 	Platform string
 }
@@ -48,9 +49,9 @@ func (o *Outbox) Enqueue(ctx context.Context, tx store.Tx, e Emit) (bool, error)
 	if !o.configs.Get(e.App).Enabled(e.Command) {
 		return false, nil
 	}
-	body, err := wirejson.Marshal(e.Body)
+	body, err := Render(e.Command, e.Body)
 	if err != nil {
-		return false, fmt.Errorf("render %s: %w", e.Command, err)
+		return false, err
 	}
 	now := o.now()
 	ev := store.Event{

@@ -28,14 +28,17 @@ type Delivery struct {
 }
 
 // Sign returns Tencent's callback signature: lowercase hex SHA-256 of token followed by the
-// decimal request time in seconds (spec webhooks.md §1.6).
+// decimal request time in seconds, no separator and no HMAC; the body is not signed
+// (https://www.tencentcloud.com/document/product/647/64412).
 func Sign(token string, requestTime int64) string {
 	sum := sha256.Sum256([]byte(token + strconv.FormatInt(requestTime, 10)))
 	return hex.EncodeToString(sum[:])
 }
 
 // RequestURL returns the callback URL with Tencent's query parameters appended, in the
-// order of the spec's examples. A URL that already has a query string gets them after "&".
+// order of Tencent's examples: SdkAppid, CallbackCommand, contenttype, ClientIP, OptPlatform,
+// then Sign and RequestTime with a token (https://www.tencentcloud.com/document/product/647/64412). A URL
+// that already has a query string gets them after "&".
 func RequestURL(cfg *Config, d Delivery, now time.Time) string {
 	var b strings.Builder
 	b.Grow(len(cfg.URL) + 160)

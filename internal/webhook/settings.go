@@ -22,8 +22,8 @@ var (
 	ErrConfigNotFound = errcode.New(errcode.CallbackNotFound, "callback configuration does not exist, use set_callback")
 )
 
-// MaxTokenLength is the longest callback token, in characters (spec webhooks.md §1.6: 1 to
-// 128 characters).
+// MaxTokenLength is the longest callback token, in characters: set_callback_token takes a
+// token of 1 to 128 characters (https://www.tencentcloud.com/document/product/647/69528).
 const MaxTokenLength = 128
 
 // Settings manages the per-app callback configuration behind v4/live_config: it persists

@@ -9,7 +9,8 @@ import (
 	"github.com/roomd/roomd/internal/tenant"
 )
 
-// limiter enforces the per-SDKAppID, per-API frequency limits of spec rest-api.md §1.7 with
+// limiter enforces Tencent's frequency limits, counted per SDKAppID and per API (REST
+// overview, https://www.tencentcloud.com/document/product/647/63398; each API's page gives its limit), with
 // one-second fixed windows.
 type limiter struct {
 	now func() time.Time

@@ -8,7 +8,8 @@ import (
 	"github.com/roomd/roomd/internal/room"
 )
 
-// The message APIs (spec rest-api.md §3.4): send_text_msg and send_custom_msg.
+// The message APIs: send_text_msg (https://www.tencentcloud.com/document/product/647/74353) and
+// send_custom_msg (https://www.tencentcloud.com/document/product/647/74354).
 
 // sendMsgResponse is the Response of both send APIs. MsgDropReason appears only when a
 // message was dropped by frequency control, which roomd does not do; a message dropped by the
@@ -39,7 +40,8 @@ func (h *Handler) sendTextMsg(ctx context.Context, c *call) (any, error) {
 }
 
 // flexString is a string field that one doc generation types as Integer (send_custom_msg
-// Data, spec rest-api.md §3.4 ⚠): a JSON string is taken as it is, a JSON number as its
+// Data: the English page says String, one Chinese edition says Integer): a JSON string is
+// taken as it is, a JSON number as its
 // literal text. Set records whether the field was present and not null.
 type flexString struct {
 	Value string

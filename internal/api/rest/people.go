@@ -6,7 +6,8 @@ import (
 	"github.com/roomd/roomd/internal/errcode"
 )
 
-// The people APIs (spec rest-api.md §3.3): members, admins, mutes, bans.
+// The people APIs: members, admins, mutes, bans (for example modify_admin,
+// https://www.tencentcloud.com/document/product/647/63427, and ban_member, https://trtc.io/document/63407).
 
 // memberAccount is one entry of MemberList, MutedAccountList and BannedAccountList.
 type memberAccount struct {

@@ -3,10 +3,11 @@ package rest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -22,6 +23,7 @@ import (
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/sqlite"
 	"github.com/roomd/roomd/internal/tenant"
+	"github.com/roomd/roomd/internal/testkit"
 	"github.com/roomd/roomd/internal/webhook"
 	"github.com/roomd/roomd/internal/webhook/dispatcher"
 )
@@ -51,14 +53,10 @@ func TestEnvelopesGolden(t *testing.T) {
 }
 
 // newTestHandler returns a handler over a real SQLite store with one app whose admin is
-// "admin", and that admin's UserSig.
-func newTestHandler(t testing.TB) (*Handler, string) {
-	h, sig, _ := newTestHandlerStore(t)
-	return h, sig
-}
-
-// newTestHandlerStore is newTestHandler that also returns the store.
-func newTestHandlerStore(t testing.TB) (*Handler, string, store.Store) {
+// "admin" (accounts admin, u1 and u2 imported), the store, and a testkit client of that
+// admin calling the handler served on 127.0.0.1.
+func newTestHandler(t testing.TB) (*Handler, *testkit.Client, store.Store) {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "roomd.db")})
 	if err != nil {
 		t.Fatal(err)
@@ -86,17 +84,23 @@ func newTestHandlerStore(t testing.TB) (*Handler, string, store.Store) {
 		Callbacks: webhook.NewSettings(st, configs, now),
 		Now:       now,
 	})
-	sig, err := usersig.Sign(testApp, testKey, "admin", 86400, now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h, sig, st
+	return h, serve(t, h), st
+}
+
+// serve serves h on 127.0.0.1 until t ends and returns a testkit client of the test app's
+// admin calling it. The UserSig is signed at the real time, after the handler's fixed clock:
+// a UserSig from the future passes, only expiry is checked.
+func serve(t testing.TB, h http.Handler) *testkit.Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return testkit.NewClient(t, srv.URL, testApp, testKey, "admin")
 }
 
 // FuzzRESTBody sends arbitrary bodies to every API: the reply must always be HTTP 200 with a
 // well-formed Tencent envelope, and the handler must never panic.
 func FuzzRESTBody(f *testing.F) {
-	h, sig := newTestHandler(f)
+	h, c, _ := newTestHandler(f)
 	var names []string
 	for name := range h.routes {
 		names = append(names, name)
@@ -121,35 +125,22 @@ func FuzzRESTBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		name := names[int(which)%len(names)]
-		req := httptest.NewRequest(http.MethodPost, "/v4/"+name+"?sdkappid=1400000000&identifier=admin&usersig="+sig+"&random=1&contenttype=json", bytes.NewReader(body))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("%s: HTTP %d", name, rec.Code)
+		// Post fails unless the reply is an HTTP 200, well-formed Tencent envelope.
+		env, err := c.Post(context.Background(), c.URL(name), body)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
-		var env struct {
-			ActionStatus string
-			ErrorCode    *int
-			ErrorInfo    *string
-			RequestId    string
+		if !strings.HasPrefix(env.RequestId, "Id-") {
+			t.Fatalf("%s: RequestId %q", name, env.RequestId)
 		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
-			t.Fatalf("%s: reply is not JSON: %s", name, rec.Body.Bytes())
-		}
-		if env.ErrorCode == nil || env.ErrorInfo == nil || !strings.HasPrefix(env.RequestId, "Id-") {
-			t.Fatalf("%s: malformed envelope %s", name, rec.Body.Bytes())
-		}
-		if (env.ActionStatus == "OK") != (*env.ErrorCode == 0) {
-			t.Fatalf("%s: ActionStatus and ErrorCode disagree: %s", name, rec.Body.Bytes())
-		}
-		if *env.ErrorCode == errcode.LiveInternal || *env.ErrorCode == errcode.AccountInternal {
-			t.Fatalf("%s: internal error for body %q: %s", name, body, rec.Body.Bytes())
+		if env.ErrorCode == errcode.LiveInternal || env.ErrorCode == errcode.AccountInternal {
+			t.Fatalf("%s: internal error for body %q: %s", name, body, env.Raw)
 		}
 	})
 }
 
 func TestRequestIDFormat(t *testing.T) {
-	h, _ := newTestHandler(t)
+	h, _, _ := newTestHandler(t)
 	id := h.newRequestID()
 	if len(id) != len("Id-")+32+len("-O-Seq-1") || !strings.HasPrefix(id, "Id-") || !strings.HasSuffix(id, "-O-Seq-1") {
 		t.Errorf("request id %q", id)
@@ -158,7 +149,7 @@ func TestRequestIDFormat(t *testing.T) {
 
 // TestDeliveryLogGolden pins the replies of roomd_delivery/list_events and get_event.
 func TestDeliveryLogGolden(t *testing.T) {
-	h, sig, st := newTestHandlerStore(t)
+	_, c, st := newTestHandler(t)
 	ctx := context.Background()
 	at := time.Unix(1700000000, 0)
 	err := st.Tx(ctx, func(tx store.Tx) error {
@@ -183,18 +174,15 @@ func TestDeliveryLogGolden(t *testing.T) {
 	reqID := regexp.MustCompile(`"RequestId":"Id-[0-9a-f]{32}-O-Seq-[0-9]+"`)
 	webhookID := regexp.MustCompile(`"WebhookId":"msg_[0-9a-f]+_`)
 	var out bytes.Buffer
-	for _, c := range []struct{ api, body string }{
+	for _, call := range []struct{ api, body string }{
 		{"roomd_delivery/list_events", `{"RoomId":"r1"}`},
 		{"roomd_delivery/get_event", `{"EventId":1}`},
 		{"roomd_delivery/resend_event", `{"EventId":1}`},
 		{"roomd_delivery/list_events", `{"State":"bogus"}`},
 	} {
-		req := httptest.NewRequest(http.MethodPost, "/v4/"+c.api+"?sdkappid=1400000000&identifier=admin&usersig="+sig+"&random=1&contenttype=json", strings.NewReader(c.body))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		b := reqID.ReplaceAll(rec.Body.Bytes(), []byte(`"RequestId":"Id-00000000000000000000000000000000-O-Seq-0"`))
+		b := reqID.ReplaceAll(c.Do(t, call.api, call.body).Raw, []byte(`"RequestId":"Id-00000000000000000000000000000000-O-Seq-0"`))
 		b = webhookID.ReplaceAll(b, []byte(`"WebhookId":"msg_INSTANCE_`))
-		out.WriteString(c.api + " " + c.body + "\n")
+		out.WriteString(call.api + " " + call.body + "\n")
 		out.Write(b)
 		out.WriteString("\n")
 	}
@@ -205,30 +193,28 @@ func TestDeliveryLogGolden(t *testing.T) {
 // Tencent's envelope and 60009 (HTTP 200), not with net/http's 404 or a redirect, while
 // roomd's own endpoints still reach their handler.
 func TestPathsOutsideV4(t *testing.T) {
-	h, sig := newTestHandler(t)
+	h, _, _ := newTestHandler(t)
 	own := http.NewServeMux()
 	own.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("metrics")) })
 	own.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
-	root := Root(h, own, "/metrics", "/healthz")
-	query := "?sdkappid=1400000000&identifier=admin&usersig=" + sig + "&random=1&contenttype=json"
+	c := serve(t, Root(h, own, "/metrics", "/healthz"))
+	query := "?sdkappid=1400000000&identifier=admin&usersig=" + url.QueryEscape(c.Sig) + "&random=1&contenttype=json"
 	for _, path := range []string{"/v4", "/v4/", "/v4/a//b", "/v4/a/b/c", "/v5/x", "/", "//v4/im_open_login_svc/account_check",
 		"/v4/im_open_login_svc/account_check/", "/v4/./im_open_login_svc/account_check", "/metrics/"} {
-		req := httptest.NewRequest(http.MethodPost, "http://roomd"+path+query, strings.NewReader(`{}`))
-		rec := httptest.NewRecorder()
-		root.ServeHTTP(rec, req)
-		var env struct {
-			ActionStatus string
-			ErrorCode    int
-		}
-		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &env) != nil || env.ActionStatus != "FAIL" || env.ErrorCode != errcode.UnknownCommand {
-			t.Errorf("%s: HTTP %d %s, want HTTP 200 with ErrorCode %d", path, rec.Code, rec.Body.Bytes(), errcode.UnknownCommand)
+		env, err := c.Post(context.Background(), c.Base+path+query, `{}`)
+		if err != nil || env.ErrorCode != errcode.UnknownCommand {
+			t.Errorf("%s: %v %s, want HTTP 200 with ErrorCode %d", path, err, env.Raw, errcode.UnknownCommand)
 		}
 	}
 	for path, want := range map[string]string{"/metrics": "metrics", "/healthz": "ok"} {
-		rec := httptest.NewRecorder()
-		root.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-		if rec.Code != http.StatusOK || rec.Body.String() != want {
-			t.Errorf("%s: HTTP %d %q, want %q", path, rec.Code, rec.Body.String(), want)
+		resp, err := c.HTTP.Get(c.Base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || string(b) != want {
+			t.Errorf("%s: HTTP %d %q, want %q", path, resp.StatusCode, b, want)
 		}
 	}
 }
@@ -237,7 +223,7 @@ func TestPathsOutsideV4(t *testing.T) {
 // sentinels carry their codes, and invalid parameters take the family's code.
 func TestSentinelCodes(t *testing.T) {
 	ctx := context.Background()
-	h, _ := newTestHandler(t)
+	h, _, _ := newTestHandler(t)
 	_, redriveErr := h.o.Delivery.Redrive(ctx, store.EventQuery{App: testApp, State: store.EventPending}, 10)
 	resendErr := h.o.Delivery.Resend(ctx, testApp, 99)
 	for _, c := range []struct {

@@ -9,7 +9,8 @@ import (
 )
 
 // takeSeatMode accepts the string form ("FreeToTake", "ApplyToTake") and the old integer
-// form (1 = FreeToTake, 2 = ApplyToTake) of TakeSeatMode (spec rest-api.md §5).
+// form (1 = FreeToTake, 2 = ApplyToTake) of TakeSeatMode: older editions of create_room's
+// page (https://www.tencentcloud.com/document/product/647/63401) use the integers.
 type takeSeatMode string
 
 func (m *takeSeatMode) UnmarshalJSON(b []byte) error {
@@ -33,8 +34,10 @@ func (m *takeSeatMode) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// roomInfoRequest is the RoomInfo object of create_room: the union of the three documented
-// generations (spec rest-api.md §5).
+// roomInfoRequest is the RoomInfo object of create_room: the union of the three generations
+// its page has documented (https://www.tencentcloud.com/document/product/647/63401): 2024 with
+// MaxMemberCount and IsSeatEnabled, 2025 adding IsUnlimitedRoomEnabled and
+// SeatLayoutTemplateId, 2026 with SeatTemplate and KeepOwnerOnSeat.
 type roomInfoRequest struct {
 	RoomId                 string       `json:"RoomId"`
 	RoomType               string       `json:"RoomType"`

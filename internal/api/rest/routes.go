@@ -8,7 +8,8 @@ import (
 
 // route is one REST API: its handler, the code family of its errors, whether its payload
 // sits at the top level of the envelope (IM account APIs) instead of under Response, and
-// its default frequency limit per second (spec rest-api.md §1.7).
+// its default frequency limit per second, from the API's page: 200 for most, 100 for
+// robots, get_room_stats and the batch account APIs, 10 for get_room_list.
 type route struct {
 	h        func(ctx context.Context, c *call) (any, error)
 	fam      errcode.Family

@@ -117,9 +117,11 @@ type call struct {
 	fam        errcode.Family
 }
 
-// actor returns who is acting, for the domain: the admin, through the REST API.
+// actor returns who is acting, for the domain: the admin, through the REST API. Every REST
+// caller is an App admin (the transport checked it), so the domain's role checks let it do
+// everything.
 func (c *call) actor() room.Actor {
-	return room.Actor{App: c.app.ID, Operator: c.identifier, ClientIP: c.clientIP, Platform: webhook.PlatformRESTAPI}
+	return room.Actor{App: c.app.ID, Operator: c.identifier, ClientIP: c.clientIP, Platform: webhook.PlatformRESTAPI, AppAdmin: true}
 }
 
 // decode parses the JSON body into v. A body that is not a JSON object is 60003; a value of
@@ -259,8 +261,12 @@ func writeSuccess(buf *bytes.Buffer, reqID string, payload any, topLevel bool) e
 	return nil
 }
 
-// serve authenticates the call and runs its handler, in the spec's order of checks
-// (error-codes.md §6): query, path, signature, admin, frequency, body.
+// serve authenticates the call and runs its handler. Tencent lists the codes but not which
+// check comes first; roomd checks the query (60012, 60006/70020, then 60002 for the method
+// and contenttype), the path (60009), the identifier (60004) and its UserSig (70002, 70003,
+// then sdkappid, identifier, expiry and signature as Tencent's tls-sig-api-v2 verifier
+// does), the admin (60010), the frequency (60007) and last the body (60002 for its size,
+// 60003 for its JSON, then the API's invalid-parameter code).
 func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
 	q := r.URL.Query()
 	rawApp := q.Get("sdkappid")

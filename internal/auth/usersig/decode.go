@@ -14,7 +14,8 @@ import (
 	"unicode/utf8"
 )
 
-// JSON keys of a UserSig document (spec account-and-usersig.md §2.4).
+// JSON keys of a UserSig document, dot included, as Tencent's tls-sig-api-v2 libraries write
+// them (https://github.com/tencentyun/tls-sig-api-v2-golang).
 const (
 	keyVer        = "TLS.ver"
 	keyIdentifier = "TLS.identifier"

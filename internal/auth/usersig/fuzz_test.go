@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// fuzzSeeds returns UserSig strings for the fuzz corpora: the spec vectors, this package's
+// fuzzSeeds returns UserSig strings for the fuzz corpora: the worked-example vectors, this package's
 // own output and a few near misses.
 func fuzzSeeds(tb testing.TB) []string {
 	v := loadVectors(tb)

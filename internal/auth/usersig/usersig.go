@@ -118,7 +118,10 @@ func (d *Document) clone() *Document {
 	return &c
 }
 
-// Content string labels (spec account-and-usersig.md §2.2).
+// Content string labels. The signed content is one "label:value\n" line each for
+// identifier, sdkappid, time and expire, in that order (time before expire, unlike the JSON
+// document), plus a userbuf line when there is one; this is what Tencent's open-source
+// tls-sig-api-v2 libraries sign (https://github.com/tencentyun/tls-sig-api-v2-golang).
 const (
 	lineIdentifier = "TLS.identifier:"
 	lineSDKAppID   = "TLS.sdkappid:"

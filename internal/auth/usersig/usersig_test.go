@@ -16,7 +16,9 @@ import (
 	"github.com/roomd/roomd/internal/golden"
 )
 
-// vectors mirrors testdata/vectors.json, the worked example of the spec's §4.
+// vectors mirrors testdata/vectors.json: a worked example computed from the published
+// algorithm with the sample inputs of Tencent's tls-sig-api-v2 READMEs and a fixed time
+// (Tencent publishes no fixed vectors; its library tests use the current time).
 type vectors struct {
 	SDKAppID       uint64 `json:"sdkappid"`
 	Key            string `json:"key"`
@@ -128,7 +130,7 @@ func TestContentAndHMAC(t *testing.T) {
 		t.Errorf("content = %q, want %q", got, v.Content)
 	}
 	if len(v.Content) != 87 {
-		t.Errorf("vector content is %d bytes, the spec says 87", len(v.Content))
+		t.Errorf("vector content is %d bytes, want 87 (four lines, each ending in a newline)", len(v.Content))
 	}
 	sig := d.computeSig(v.Key)
 	if got := hex.EncodeToString(sig); got != v.HMACHex {
@@ -257,7 +259,8 @@ func TestSignGolden(t *testing.T) {
 		t.Errorf("SignWithUserBuf = %s\nwant %s\n(if compress/flate changed its output, review and rerun with -update)", withBuf, g.UserBuf)
 	}
 
-	// The signed document is byte-for-byte the spec's compact JSON.
+	// The signed document is byte-for-byte the compact JSON of Tencent's Go library: keys in
+	// the order ver, identifier, sdkappid, expire, time, userbuf, sig, then a newline.
 	js, err := inflate(unouter(t, plain))
 	if err != nil {
 		t.Fatal(err)

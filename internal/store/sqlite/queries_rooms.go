@@ -105,3 +105,8 @@ func (t *tx) deleteRoomRows(ctx context.Context, app uint64, roomID string) erro
 	}
 	return nil
 }
+
+func (t *tx) RoomAddViews(ctx context.Context, app uint64, roomID string, n int64) error {
+	res, err := t.q.exec(ctx, `UPDATE rooms SET view_count = view_count + ? WHERE sdkappid = ? AND room_id = ?`, n, int64(app), roomID)
+	return affectedOne(res, err, "add views to room "+roomID)
+}

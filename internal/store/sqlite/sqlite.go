@@ -297,14 +297,25 @@ func (s *Store) writeLoop() {
 		case req := <-s.reqs:
 			batch = append(batch[:0], req)
 		case <-s.quit:
-			// Finish what is queued so no caller waits forever.
+			// Close: commit the calls already queued, as Close promises; Tx admits no new
+			// ones. A call that slips into the queue after the last look here is answered
+			// with ErrClosed by Tx itself, once it sees the writer stopped.
 			for {
-				select {
-				case req := <-s.reqs:
-					req.done <- ErrClosed
-				default:
+				batch = batch[:0]
+			drain:
+				for len(batch) < maxBatch {
+					select {
+					case req := <-s.reqs:
+						batch = append(batch, req)
+					default:
+						break drain
+					}
+				}
+				if len(batch) == 0 {
 					return
 				}
+				s.runBatch(batch)
+				clear(batch)
 			}
 		}
 		// Let the callers that are already runnable queue their calls before the batch is
@@ -463,8 +474,10 @@ func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*tx, fi
 	return true
 }
 
-// Close stops the writer after the queued transactions and closes the database.
-// Calling it again returns the first call's result.
+// Close stops the store. The Tx calls already queued for the writer are committed (or
+// rolled back, as their fns decide) and answered as usual; Tx calls made after Close
+// return ErrClosed. Then the writer and the checkpointer stop and the database is closed.
+// Calling Close again returns the first call's result.
 func (s *Store) Close() error {
 	s.once.Do(func() {
 		close(s.quit)

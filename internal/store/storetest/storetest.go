@@ -71,6 +71,7 @@ var groups = []struct {
 	{"CallbackConfigs", testCallbackConfigs},         // callbacks.go
 	{"Events", testEvents},                           // events.go
 	{"EventInsertRecorded", testEventInsertRecorded}, // events.go
+	{"EventOrder", testEventOrder},                   // eventorder.go
 	{"Tx", testTx},                                   // tx.go
 	{"Lifecycle", testLifecycle},                     // lifecycle.go
 }

@@ -74,13 +74,14 @@ func BenchmarkDelivery(b *testing.B) {
 			close(done)
 		}
 	}})
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	defer d.Stop(ctx)
 	cpu0 := cpuNow()
 	batches0, calls0 := st.GroupStats()
 	b.ResetTimer()
 	start := time.Now()
-	go d.Run(rctx)
+	if err := d.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
 	select {
 	case <-done:
 	case <-time.After(10 * time.Minute):

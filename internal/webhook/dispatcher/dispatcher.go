@@ -13,17 +13,26 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roomd/roomd/internal/clock"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
 )
+
+// ErrStopped is the cause with which Stop cancels the dispatcher's work: an attempt cut
+// short or a load abandoned with this cause was ended by a shutdown, not by a failure.
+// Start after Stop returns it.
+var ErrStopped = errors.New("dispatcher stopped")
 
 // Options configure a Dispatcher.
 type Options struct {
 	Store   store.Store
 	Configs *webhook.Configs
 	Logger  *slog.Logger
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock tells the time (attempt times, retry deadlines) and runs the retry backoff
+	// timers and the loader's waits; clock.Real{} when nil. With a clock.Manual nothing
+	// waits out a backoff until the test moves the clock. (Embedded, so that d.o.Now() is
+	// the clock's time.)
+	clock.Clock
 	// Workers bounds the attempts in flight across all apps (default 256).
 	Workers int
 	// MaxInFlightPerApp bounds one app's requests in flight to its App backend (default
@@ -56,8 +65,10 @@ type roomQueue struct {
 	queued   bool      // in its app's ready list
 	dueAt    time.Time // when the head may be attempted
 	timerSet bool
-	// timerGen tells a stale backoff timer (one brought forward by wakeWaiting) from the
-	// current one.
+	// timer is the backoff timer armed for the head while timerSet; Stop stops it.
+	timer clock.Timer
+	// timerGen tells a stale backoff timer (one brought forward by wakeWaiting, or one that
+	// had already fired when it was stopped) from the current one.
 	timerGen uint64
 }
 
@@ -69,10 +80,16 @@ type appState struct {
 }
 
 // Dispatcher is the delivery loop. Create it with New, feed it with Notify (the outbox's
-// after-commit hook), and run it with Run.
+// after-commit hook), run it with Start and end it with Stop (see doc.go for the states).
 type Dispatcher struct {
 	o        Options
 	instance string
+
+	// life guards the lifecycle fields below; it is never held together with mu.
+	life   sync.Mutex
+	state  runState
+	cancel context.CancelCauseFunc // of the run context, while running
+	done   chan struct{}           // closed when the run has ended
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -82,22 +99,39 @@ type Dispatcher struct {
 	rr       int
 	inMem    int
 	inFlight int
-	// loadedUpTo is the highest id up to which every undelivered event is in memory.
+	// loadedUpTo is the highest id up to which every undelivered event is in memory: the
+	// loader's cursor. It rests on the store's single-writer invariant (see
+	// store.Tx.EventInsert): event ids are assigned in commit order, so once an event is
+	// visible, every event with a smaller id is committed and visible too, and no event
+	// can commit later with an id at or below the cursor. A store that assigns ids before
+	// commit in parallel transactions (a PostgreSQL sequence) breaks this, and the loader
+	// would skip the late committer's events until the next restart; such a driver must
+	// keep the invariant or this cursor must change (storetest's EventOrder case pins it).
 	loadedUpTo int64
 	// behind is set when committed events were left in the database.
 	behind     bool
 	droppedMax int64
-	loading    bool
-	closed     bool
-	loadWake   chan struct{}
-	// records feeds the recorder (record.go) while Run runs.
+	// closed is set by Stop (and when the run context ends): no worker takes another room,
+	// no timer is armed, Notify and resends are ignored.
+	closed   bool
+	loadWake chan struct{}
+	// records feeds the recorder (record.go) while the dispatcher runs.
 	records chan *recordReq
 }
 
-// New returns a dispatcher; it delivers nothing until Run.
+// runState is the dispatcher's lifecycle state.
+type runState int
+
+const (
+	stateNew     runState = iota // created; Notify collects, nothing is sent
+	stateRunning                 // started; workers, loader and recorder run
+	stateStopped                 // stopped (or never started and stopped); final
+)
+
+// New returns a dispatcher; it delivers nothing until Start.
 func New(o Options) *Dispatcher {
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -182,7 +216,7 @@ func (d *Dispatcher) add(e store.Event) {
 
 // schedule makes q ready now or arms a timer for its head. d.mu is held.
 func (d *Dispatcher) schedule(q *roomQueue) {
-	if q.inFlight || q.queued || len(q.events) == 0 || q.timerSet {
+	if q.inFlight || q.queued || len(q.events) == 0 || q.timerSet || d.closed {
 		return
 	}
 	a := d.apps[q.key.app]
@@ -200,18 +234,31 @@ func (d *Dispatcher) schedule(q *roomQueue) {
 			a.waiting = map[*roomQueue]struct{}{}
 		}
 		a.waiting[q] = struct{}{}
-		time.AfterFunc(wait, func() {
+		q.timer = d.o.AfterFunc(wait, func() {
 			d.mu.Lock()
 			defer d.mu.Unlock()
-			if q.timerGen != gen || !q.timerSet {
-				return // brought forward by wakeWaiting
+			if q.timerGen != gen || !q.timerSet || d.closed {
+				return // brought forward by wakeWaiting, or stopped
 			}
 			q.timerSet = false
+			q.timer = nil
 			delete(a.waiting, q)
-			d.schedule(q)
+			// The timer firing is what makes the head due: the clock is not read again, so
+			// a clock whose Now stands still (a stubbed Now with real timers) cannot make the
+			// room re-arm its timer over and over.
+			d.ready(q)
 		})
 		return
 	}
+	d.ready(q)
+}
+
+// ready puts q in its app's ready list for the workers. d.mu is held.
+func (d *Dispatcher) ready(q *roomQueue) {
+	if q.inFlight || q.queued || len(q.events) == 0 || d.closed {
+		return
+	}
+	a := d.apps[q.key.app]
 	a.ready = append(a.ready, q)
 	q.queued = true
 	d.cond.Signal()
@@ -233,6 +280,10 @@ func (d *Dispatcher) wakeWaiting(app uint64) {
 	}
 	clear(a.waiting)
 	for _, q := range rooms {
+		if q.timer != nil {
+			q.timer.Stop()
+			q.timer = nil
+		}
 		q.timerSet = false
 		q.timerGen++
 		q.dueAt = now
@@ -273,24 +324,87 @@ func (d *Dispatcher) next() *roomQueue {
 	}
 }
 
-// Run delivers until ctx is done. It loads the undelivered events of earlier runs first.
-func (d *Dispatcher) Run(ctx context.Context) error {
+// Start starts delivering in the background and returns at once: the loader reads the
+// undelivered events of earlier runs, and the workers and the recorder start. ctx bounds
+// the dispatcher's life: when it ends, the dispatcher stops as Stop would, with ctx's
+// cause (context.Cause) instead of ErrStopped; Stop must still be called to wait for the
+// end. Start on a running dispatcher does nothing; after Stop it returns ErrStopped.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	d.life.Lock()
+	defer d.life.Unlock()
+	switch d.state {
+	case stateRunning:
+		return nil
+	case stateStopped:
+		return ErrStopped
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	d.state, d.cancel, d.done = stateRunning, cancel, make(chan struct{})
 	d.records = make(chan *recordReq, maxRecordGroup)
+	go d.run(runCtx, d.done)
+	return nil
+}
+
+// Stop stops delivering and waits until the dispatcher's goroutines have ended, or until
+// ctx is done (then it returns ctx's error, and they end in the background). It cancels
+// the attempts in flight with the cause ErrStopped; an attempt cut short is not recorded,
+// so the next start sends it again with the same webhook-id. The backoff timers are
+// stopped. Events stay in the database; Notify and Resend after Stop only store them.
+// Stop is idempotent: a later call waits for the same end, bounded by its own ctx. Stop
+// before Start just marks the dispatcher stopped.
+func (d *Dispatcher) Stop(ctx context.Context) error {
+	d.life.Lock()
+	d.state = stateStopped
+	cancel, done := d.cancel, d.done
+	d.life.Unlock()
+	if cancel == nil { // never started
+		d.shut()
+		return nil
+	}
+	cancel(ErrStopped) // a no-op after the first time, or after Start's context ended
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop dispatcher: %w", context.Cause(ctx))
+	}
+}
+
+// shut marks the dispatcher closed, wakes the idle workers so that they exit, and stops
+// the backoff timers.
+func (d *Dispatcher) shut() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	d.cond.Broadcast()
+	for _, q := range d.rooms {
+		if q.timer != nil {
+			q.timer.Stop()
+			q.timer = nil
+		}
+		if q.timerSet {
+			q.timerSet = false
+			q.timerGen++
+		}
+	}
+	for _, a := range d.apps {
+		clear(a.waiting)
+	}
+}
+
+// run is the dispatcher's life between Start and the end of ctx (Stop, or the end of
+// Start's context); it closes done when every goroutine it started has ended.
+func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
+	defer close(done)
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
 		d.recordLoop(d.records)
 	}()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		d.loadLoop(ctx)
-	}()
+	wg.Go(func() { d.loadLoop(ctx) })
 	for range d.o.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				q := d.next()
 				if q == nil {
@@ -298,20 +412,23 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				}
 				d.deliverHead(ctx, q)
 			}
-		}()
+		})
 	}
 	<-ctx.Done()
-	d.mu.Lock()
-	d.closed = true
-	d.cond.Broadcast()
-	d.mu.Unlock()
+	if cause := context.Cause(ctx); !errors.Is(cause, ErrStopped) {
+		// Not a Stop: the context given to Start ended. That stops delivery just the
+		// same, but it is worth a line in the log, since nobody asked for it.
+		d.o.Logger.Warn("dispatcher context ended; delivery stops", "cause", cause)
+	}
+	d.shut()
 	wg.Wait()
 	close(d.records) // no worker records any more
 	<-recorded
-	return nil
 }
 
-// loadLoop refills memory from the database while the dispatcher is behind.
+// loadLoop refills memory from the database while the dispatcher is behind. It pages by
+// id with the cursor loadedUpTo, which is safe only because event ids are assigned in
+// commit order (the single-writer invariant; see the loadedUpTo field).
 func (d *Dispatcher) loadLoop(ctx context.Context) {
 	for {
 		d.mu.Lock()
@@ -323,13 +440,11 @@ func (d *Dispatcher) loadLoop(ctx context.Context) {
 			evs, err := d.o.Store.EventListUndelivered(ctx, store.EventListParams{AfterID: after, Limit: limit})
 			if err != nil {
 				if ctx.Err() != nil {
-					return
+					return // stopped while loading: not a failure
 				}
 				d.o.Logger.Error("load undelivered events", "err", err)
-				select {
-				case <-ctx.Done():
+				if !d.wait(ctx, nil, time.Second) {
 					return
-				case <-time.After(time.Second):
 				}
 				continue
 			}
@@ -348,13 +463,26 @@ func (d *Dispatcher) loadLoop(ctx context.Context) {
 				continue
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if !d.wait(ctx, d.loadWake, 200*time.Millisecond) {
 			return
-		case <-d.loadWake:
-		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// wait returns after dur on the dispatcher's clock or when wake yields, true; or when ctx
+// ends, false. On a manual clock that stands still only wake and ctx end it, so a test
+// that stops time makes the loader wait instead of polling.
+func (d *Dispatcher) wait(ctx context.Context, wake <-chan struct{}, dur time.Duration) bool {
+	fired := make(chan struct{})
+	t := d.o.AfterFunc(dur, func() { close(fired) })
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+	case <-fired:
+	}
+	return true
 }
 
 // deliverHead makes one attempt of q's head event, records it, and moves the queue on.
@@ -377,9 +505,9 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 	d.mu.Unlock()
 	var err error
 	if ctx.Err() != nil {
-		// Shutting down: the attempt was cut short by us, not by the App backend. Leave the
-		// event as it is stored; the next start sends it again.
-		err = ctx.Err()
+		// Stopping: the attempt was cut short by us, not by the App backend. Leave the event
+		// as it is stored; the next start sends it again.
+		err = context.Cause(ctx)
 	} else {
 		// Grouped with other workers' records (record.go).
 		err = d.record(att, next)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomd/roomd/internal/clock"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
 )
@@ -35,7 +36,7 @@ func TestBackoffDoublesUpToTheCapWithJitter(t *testing.T) {
 
 func TestNextStateDecidesRetriesWithAStubClock(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	d := &Dispatcher{o: Options{Now: func() time.Time { return now }}}
+	d := &Dispatcher{o: Options{Clock: clock.NewManual(now)}}
 	policy := webhook.RetryPolicy{Enabled: true, MaxAttempts: 3, InitialBackoff: time.Second, MaxBackoff: time.Minute}
 	cfg := &webhook.Config{Retry: policy}
 	ev := store.Event{ID: 1}
@@ -65,10 +66,30 @@ func TestNextStateDecidesRetriesWithAStubClock(t *testing.T) {
 }
 
 func run(t *testing.T, d *Dispatcher) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { d.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Helper()
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+}
+
+// emit stores one AfterChangeOwner event of room with sequence number seq through ob.
+func (f *fixture) emit(t *testing.T, ob *webhook.Outbox, room string, seq int) {
+	t.Helper()
+	err := f.st.Tx(context.Background(), func(tx store.Tx) error {
+		_, err := ob.Enqueue(context.Background(), tx, webhook.Emit{App: 1, RoomID: room, Command: webhook.AfterChangeOwner,
+			Body: map[string]any{"RoomId": room, "Seq": seq}})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("store event %d of %s: %v", seq, room, err)
+	}
 }
 
 // Events beyond the memory bound stay in the database and are loaded in order; events
@@ -82,11 +103,7 @@ func TestMemoryBoundAndStartupLoadKeepOrder(t *testing.T) {
 	ob := webhook.NewOutbox(f.configs, time.Now, d.Notify)
 	for i := 11; i <= n; i++ {
 		for r := range rooms {
-			f.st.Tx(context.Background(), func(tx store.Tx) error {
-				_, err := ob.Enqueue(context.Background(), tx, webhook.Emit{App: 1, RoomID: fmt.Sprintf("r%d", r), Command: webhook.AfterChangeOwner,
-					Body: map[string]any{"RoomId": fmt.Sprintf("r%d", r), "Seq": i}})
-				return err
-			})
+			f.emit(t, ob, fmt.Sprintf("r%d", r), i)
 		}
 	}
 	f.waitTotal(t, rooms*n)
@@ -157,7 +174,10 @@ func TestSuccessEndsOtherRoomsBackoff(t *testing.T) {
 	// Every room's head fails once and waits an hour.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, _ := f.st.EventStats(context.Background())
+		st, err := f.st.EventStats(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
 		if st.Retrying == 5 {
 			break
 		}
@@ -170,12 +190,7 @@ func TestSuccessEndsOtherRoomsBackoff(t *testing.T) {
 	down = false
 	mu.Unlock()
 	// A new room's event succeeds at once and wakes the others.
-	ob := webhook.NewOutbox(f.configs, time.Now, d.Notify)
-	f.st.Tx(context.Background(), func(tx store.Tx) error {
-		_, err := ob.Enqueue(context.Background(), tx, webhook.Emit{App: 1, RoomID: "fresh", Command: webhook.AfterChangeOwner,
-			Body: map[string]any{"RoomId": "fresh", "Seq": 1}})
-		return err
-	})
+	f.emit(t, webhook.NewOutbox(f.configs, time.Now, d.Notify), "fresh", 1)
 	f.waitTotal(t, 11)
 	f.checkOrder(t, 5, 2)
 }

@@ -1,6 +1,35 @@
 // Package dispatcher delivers the outbox's After-callbacks to App backends: at least once,
 // in commit order per room, many rooms in parallel.
 //
+// # Lifecycle
+//
+// A Dispatcher has three states:
+//
+//	new ──Start──▶ running ──Stop (or the end of Start's context)──▶ stopped
+//	 │                                                                  ▲
+//	 └────────────────────────────Stop──────────────────────────────────┘
+//
+// New returns it new: Notify already accepts events (they stay in the database, as at a
+// restart) but nothing is sent. Start(ctx) starts the loader, which first reads the
+// undelivered events of earlier runs, the workers and the recorder, and returns at once;
+// Start on a running dispatcher does nothing. Stop(ctx) cancels the run context with the
+// cause ErrStopped, so that an attempt cut short by a shutdown is told apart from a
+// failure (it is neither recorded nor logged as an error; the next start sends it again
+// with the same webhook-id), stops the backoff timers, and waits (up to ctx) until the
+// workers, the loader and the recorder have ended. When the context given to Start ends
+// instead, the dispatcher stops the same way and logs the context's cause, since nobody
+// asked for it; Stop is still what waits for the end. Stop is idempotent, Stop before
+// Start just marks the dispatcher stopped, and a stopped dispatcher does not start again
+// (Start returns ErrStopped): make a new one.
+//
+// # Time
+//
+// The dispatcher reads the time and arms its timers (retry backoffs, the loader's waits)
+// through Options.Clock. The timer's firing is what makes a waiting room due; the clock is
+// not read again to check, so a clock whose Now stands still cannot make a room re-arm its
+// timer in a loop. With a clock.Manual, nothing that waits moves until the test moves the
+// clock.
+//
 // # States
 //
 // An event is pending when stored. The dispatcher holds undelivered events in memory, one

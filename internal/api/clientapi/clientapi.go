@@ -1,0 +1,156 @@
+// Package clientapi is the client API of roomd: the methods a connected App user calls and
+// the events it is pushed, named after Tencent's TUIRoomEngine client API so a TUILiveKit
+// developer recognises every name, carried as JSON-RPC 2.0 over the WebSocket transport of
+// package clientws (docs/client-protocol.md).
+//
+// It holds no rule of its own. Each method decodes its camelCase params, calls the room
+// domain as the connected user (Actor with the user, its declared platform and address),
+// and returns the result; every error goes through errcode, the one Tencent-code layer the
+// REST API uses too. Pushes are made from the domain's room events (room.Event), which the
+// domain publishes after each commit in commit order, whichever door caused the change.
+package clientapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/roomd/roomd/internal/account"
+	"github.com/roomd/roomd/internal/api/clientws"
+	"github.com/roomd/roomd/internal/auth/usersig"
+	"github.com/roomd/roomd/internal/errcode"
+	"github.com/roomd/roomd/internal/room"
+	"github.com/roomd/roomd/internal/tenant"
+)
+
+// Options are what the client API is built from.
+type Options struct {
+	Apps     *tenant.Registry
+	Rooms    *room.Service
+	Messages *room.MessageService
+	Accounts *account.Service
+	Verifier *usersig.Verifier
+	Now      func() time.Time
+	Logger   *slog.Logger
+	// Transport tunes the WebSocket transport (limits, heartbeats); its Authenticate,
+	// Methods, OnOpen and OnClose are set by New.
+	Transport clientws.Config
+	// CallTimeout bounds one method call; default 10 s.
+	CallTimeout time.Duration
+}
+
+// API serves the client API. Mount Handler at clientws.Path and register Observe as the
+// room service's observer.
+type API struct {
+	o   Options
+	srv *clientws.Server
+	log *slog.Logger
+
+	mu       sync.Mutex
+	sessions map[room.ConnID]*clientws.Session
+}
+
+// New returns the client API.
+func New(o Options) *API {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = 10 * time.Second
+	}
+	api := &API{o: o, log: o.Logger, sessions: map[room.ConnID]*clientws.Session{}}
+	cfg := o.Transport
+	cfg.Authenticate = api.authenticate
+	cfg.Methods = api.methods()
+	cfg.OnOpen = api.opened
+	cfg.OnClose = api.closed
+	cfg.Logger = o.Logger
+	api.srv = clientws.New(cfg)
+	return api
+}
+
+// Handler returns the HTTP handler of GET /v1/client.
+func (api *API) Handler() http.Handler { return api.srv }
+
+// Shutdown closes every connection (their users are treated as having lost their heartbeat,
+// so they may reconnect to the next process) and waits for their clean-up, up to ctx.
+func (api *API) Shutdown(ctx context.Context) error { return api.srv.Shutdown(ctx) }
+
+// authenticate checks a connecting user's UserSig with the same rules and codes as the REST
+// API, and imports the user as an account on its first login, as Tencent's SDK login does.
+func (api *API) authenticate(ctx context.Context, sdkAppID, userID, userSig string) (clientws.Identity, error) {
+	appID, err := strconv.ParseUint(sdkAppID, 10, 64)
+	if err != nil || appID == 0 {
+		return clientws.Identity{}, errcode.New(errcode.BadSDKAppID, "sdkappid "+strconv.Quote(sdkAppID)+" is not a valid SDKAppID")
+	}
+	app, ok := api.o.Apps.Get(appID)
+	if !ok {
+		return clientws.Identity{}, errcode.New(errcode.SDKAppIDNotFound, "SDKAppID "+sdkAppID+" is not served here")
+	}
+	if userID == "" {
+		return clientws.Identity{}, errcode.New(errcode.BadAccount, "userid is missing from the URL")
+	}
+	if err := account.ValidateUserID(userID); err != nil {
+		return clientws.Identity{}, err
+	}
+	if _, err := api.o.Verifier.Verify(userSig, app.ID, app.SecretKey, userID, api.o.Now()); err != nil {
+		return clientws.Identity{}, err
+	}
+	if err := api.o.Accounts.Ensure(ctx, app.ID, userID); err != nil {
+		return clientws.Identity{}, err
+	}
+	return clientws.Identity{App: app.ID, UserID: userID}, nil
+}
+
+func (api *API) opened(s *clientws.Session) {
+	api.mu.Lock()
+	api.sessions[room.ConnID(s.ID())] = s
+	api.mu.Unlock()
+}
+
+// closed takes a connection out of its rooms: a client that closed cleanly leaves them
+// (Offline/Leave), any other end is a lost heartbeat (Offline/HeartbeatInterrupt) from
+// which the user may recover by entering again within the grace period.
+func (api *API) closed(s *clientws.Session, reason clientws.CloseReason) {
+	ctx, cancel := context.WithTimeout(context.Background(), api.o.CallTimeout)
+	defer cancel()
+	if err := api.o.Rooms.Disconnect(ctx, api.actor(s), room.ConnID(s.ID()), reason == clientws.CloseClient); err != nil {
+		api.log.Error("client_disconnect_failed", "conn", s.ID(), "user", s.UserID(), "err", err)
+	}
+	api.mu.Lock()
+	delete(api.sessions, room.ConnID(s.ID()))
+	api.mu.Unlock()
+}
+
+func (api *API) session(c room.ConnID) *clientws.Session {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return api.sessions[c]
+}
+
+// actor is who a session acts as: its user, an App admin when the app lists it as one.
+func (api *API) actor(s *clientws.Session) room.Actor {
+	a := room.Actor{App: s.App(), Operator: s.UserID(), ClientIP: s.ClientIP(), Platform: s.Platform()}
+	if app, ok := api.o.Apps.Get(s.App()); ok && app.IsAdmin(s.UserID()) {
+		a.AppAdmin = true
+	}
+	return a
+}
+
+// requireEntered answers ErrNotMember (100005) for an operation on a room that the
+// connection has not entered: a client acts in a room it is in, as TUIRoomEngine does.
+func (api *API) requireEntered(s *clientws.Session, roomID string) error {
+	for _, r := range api.srv.Hub().Rooms(s) {
+		if r == roomID {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: enter room %q on this connection first", room.ErrNotMember, roomID)
+}

@@ -1,0 +1,578 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/roomd/roomd/internal/errcode"
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/webhook"
+)
+
+// Live members: users in a room through client connections. The state machine of one user
+// in one room, and the rules that keep its presence callbacks strictly alternating Online,
+// Offline, Online, …, are described in doc.go.
+
+// Lifetimes are an app's automatic dissolution timers (Tencent's LifetimeAfterNoUsers,
+// LifetimeAfterOwnerLeave, LifetimeAfterOwnerOffline); zero switches one off. A room with a
+// robot in it is never dissolved automatically.
+type Lifetimes struct {
+	NoUsers      time.Duration // nobody (people or robots) is in the room
+	OwnerLeave   time.Duration // the owner left or was removed
+	OwnerOffline time.Duration // the owner's heartbeat was lost
+}
+
+// LiveOptions configure live presence.
+type LiveOptions struct {
+	// Grace is how long a member whose heartbeat was lost may come back and be told
+	// HeartbeatRecover instead of Enter.
+	Grace time.Duration
+	// Lifetimes returns an app's dissolution timers; nil means none.
+	Lifetimes func(app uint64) Lifetimes
+}
+
+// SetLiveOptions configures live presence; it is called once, before the service serves.
+func (s *Service) SetLiveOptions(o LiveOptions) { s.liveOpts = o }
+
+// liveKey names one room of one app.
+type liveKey struct {
+	app  uint64
+	room string
+}
+
+// liveRegistry is this process's map of which connections of which users are in which
+// rooms. Every change to it happens in an AfterCommit hook of the transaction that made the
+// matching database change, under the room's lock, so it never disagrees with the members
+// table for long and never in a way a client can observe out of order.
+type liveRegistry struct {
+	seed  maphash.Seed
+	locks [64]sync.Mutex
+
+	mu    sync.Mutex
+	rooms map[liveKey]map[string]map[ConnID]struct{} // room → user → connections
+	conns map[ConnID]map[liveKey]string              // connection → rooms → user
+}
+
+func newLiveRegistry() *liveRegistry {
+	return &liveRegistry{seed: maphash.MakeSeed(), rooms: map[liveKey]map[string]map[ConnID]struct{}{}, conns: map[ConnID]map[liveKey]string{}}
+}
+
+// lock serialises the presence changes of one room; it returns the unlock function.
+func (l *liveRegistry) lock(k liveKey) func() {
+	var h maphash.Hash
+	h.SetSeed(l.seed)
+	h.WriteString(k.room)
+	m := &l.locks[(h.Sum64()^k.app)%uint64(len(l.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// userConns returns how many connections user has in the room and whether conn is one.
+func (l *liveRegistry) userConns(k liveKey, user string, conn ConnID) (n int, has bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cs := l.rooms[k][user]
+	_, has = cs[conn]
+	return len(cs), has
+}
+
+func (l *liveRegistry) add(k liveKey, user string, conn ConnID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	users := l.rooms[k]
+	if users == nil {
+		users = map[string]map[ConnID]struct{}{}
+		l.rooms[k] = users
+	}
+	if users[user] == nil {
+		users[user] = map[ConnID]struct{}{}
+	}
+	users[user][conn] = struct{}{}
+	if l.conns[conn] == nil {
+		l.conns[conn] = map[liveKey]string{}
+	}
+	l.conns[conn][k] = user
+}
+
+func (l *liveRegistry) remove(k liveKey, user string, conn ConnID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.removeLocked(k, user, conn)
+}
+
+func (l *liveRegistry) removeLocked(k liveKey, user string, conn ConnID) {
+	if cs := l.rooms[k][user]; cs != nil {
+		delete(cs, conn)
+		if len(cs) == 0 {
+			delete(l.rooms[k], user)
+		}
+		if len(l.rooms[k]) == 0 {
+			delete(l.rooms, k)
+		}
+	}
+	if rs := l.conns[conn]; rs != nil {
+		delete(rs, k)
+		if len(rs) == 0 {
+			delete(l.conns, conn)
+		}
+	}
+}
+
+// dropUser removes every connection of user from the room and returns them.
+func (l *liveRegistry) dropUser(k liveKey, user string) []ConnID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []ConnID
+	for c := range l.rooms[k][user] {
+		out = append(out, c)
+	}
+	for _, c := range out {
+		l.removeLocked(k, user, c)
+	}
+	return out
+}
+
+// dropRoom removes every connection from the room and returns them.
+func (l *liveRegistry) dropRoom(k liveKey) []ConnID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []ConnID
+	for user, cs := range l.rooms[k] {
+		for c := range cs {
+			out = append(out, c)
+			if rs := l.conns[c]; rs != nil {
+				delete(rs, k)
+				if len(rs) == 0 {
+					delete(l.conns, c)
+				}
+			}
+		}
+		_ = user
+	}
+	delete(l.rooms, k)
+	return out
+}
+
+// roomsOf returns the rooms conn is in, with the user it entered them as.
+func (l *liveRegistry) roomsOf(conn ConnID) map[liveKey]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[liveKey]string, len(l.conns[conn]))
+	for k, u := range l.conns[conn] {
+		out[k] = u
+	}
+	return out
+}
+
+// Enter puts the actor's connection conn into a room. The first connection of a user makes
+// it a member (Live.CallbackAfterMemberStateChanged Online/Enter, or Online/HeartbeatRecover
+// when it comes back within the grace period after losing its heartbeat); further
+// connections of the same user change nothing but start receiving the room's events. A
+// banned user is refused with ErrBanned. Entering again on the same connection is not an
+// error. It returns the room.
+func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string) (Room, error) {
+	if err := ValidateRoomID(roomID); err != nil {
+		return Room{}, err
+	}
+	k := liveKey{a.App, roomID}
+	defer s.live.lock(k)()
+	n, has := s.live.userConns(k, a.Operator, conn)
+	var r Room
+	err := s.store.Tx(ctx, func(tx store.Tx) error {
+		row, err := requireRoom(ctx, tx, a.App, roomID)
+		if err != nil {
+			return err
+		}
+		if r, err = fromRow(row); err != nil {
+			return err
+		}
+		if has {
+			return nil
+		}
+		if err := checkNotBanned(ctx, tx, a.App, roomID, a.Operator, s.now()); err != nil {
+			return err
+		}
+		if n == 0 {
+			if err := s.becomeMember(ctx, tx, a, row); err != nil {
+				return err
+			}
+		}
+		tx.AfterCommit(func() {
+			s.live.add(k, a.Operator, conn)
+			s.observe(ConnEntered{EventHead: s.head(a, roomID), Conn: conn, UserID: a.Operator})
+		})
+		return nil
+	})
+	return r, err
+}
+
+// becomeMember makes the actor a member of the room, with its Online callback, unless it is
+// one already (a robot of the same id, or a member of a previous process not yet recovered).
+func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row store.Room) error {
+	now := s.now()
+	created, err := tx.MemberAdd(ctx, store.Member{App: a.App, RoomID: row.RoomID, UserID: a.Operator, JoinedAt: now})
+	if err != nil || !created {
+		return err
+	}
+	recovered, err := tx.LostMemberDelete(ctx, a.App, row.RoomID, a.Operator)
+	if err != nil {
+		return err
+	}
+	cause := webhook.CauseEnter
+	if recovered {
+		cause = webhook.CauseHeartbeatRecover
+	} else if err := tx.RoomAddViews(ctx, a.App, row.RoomID, 1); err != nil {
+		return err
+	}
+	kinds := []store.RoomTimerKind{store.TimerNoUsers}
+	if a.Operator == row.Owner {
+		kinds = append(kinds, store.TimerOwnerLeave, store.TimerOwnerOffline)
+	}
+	for _, kind := range kinds {
+		if err := tx.RoomTimerDelete(ctx, a.App, row.RoomID, kind); err != nil {
+			return err
+		}
+	}
+	return s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause})
+}
+
+// Exit takes the actor's connection conn out of a room (exitRoom). When it was the user's
+// last connection there the user leaves (Offline/Leave). ErrNotMember when conn is not in
+// the room.
+func (s *Service) Exit(ctx context.Context, a Actor, conn ConnID, roomID string) error {
+	if err := ValidateRoomID(roomID); err != nil {
+		return err
+	}
+	return s.leave(ctx, a, conn, roomID, webhook.CauseLeave)
+}
+
+// Disconnect takes a closed connection out of every room it is in: as a Leave when the
+// client said goodbye (clean is true), as a lost heartbeat otherwise, so the user may still
+// come back within the grace period.
+func (s *Service) Disconnect(ctx context.Context, a Actor, conn ConnID, clean bool) error {
+	cause := webhook.CauseHeartbeatInterrupt
+	if clean {
+		cause = webhook.CauseLeave
+	}
+	var errs []error
+	for k, user := range s.live.roomsOf(conn) {
+		a := a
+		a.App, a.Operator = k.app, user
+		if err := s.leave(ctx, a, conn, k.room, cause); err != nil && !errors.Is(err, ErrNotMember) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) leave(ctx context.Context, a Actor, conn ConnID, roomID, cause string) error {
+	k := liveKey{a.App, roomID}
+	defer s.live.lock(k)()
+	n, has := s.live.userConns(k, a.Operator, conn)
+	if !has {
+		return fmt.Errorf("%w: %s is not in room %s on this connection", ErrNotMember, a.Operator, roomID)
+	}
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		if n == 1 {
+			if err := s.stopBeingMember(ctx, tx, a, roomID, cause); err != nil {
+				return err
+			}
+		}
+		tx.AfterCommit(func() {
+			s.live.remove(k, a.Operator, conn)
+			s.observe(ConnsLeft{EventHead: s.head(a, roomID), Conns: []ConnID{conn}})
+		})
+		return nil
+	})
+}
+
+// stopBeingMember removes the actor from the room's members with its Offline callback and
+// starts the dissolution timers that apply. A user who is no longer a member (kicked or
+// banned meanwhile, room dissolved) causes no callback.
+func (s *Service) stopBeingMember(ctx context.Context, tx store.Tx, a Actor, roomID, cause string) error {
+	row, err := tx.RoomGet(ctx, a.App, roomID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := tx.MemberRemove(ctx, a.App, roomID, a.Operator); errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	now := s.now()
+	if cause == webhook.CauseHeartbeatInterrupt {
+		if err := tx.LostMemberPut(ctx, store.LostMember{App: a.App, RoomID: roomID, UserID: a.Operator, LostAt: now}); err != nil {
+			return err
+		}
+	}
+	if err := s.startTimers(ctx, tx, row, []string{a.Operator}, cause, now); err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: []string{a.Operator}, Cause: cause})
+}
+
+// startTimers sets the room's dissolution timers after users went offline for cause.
+func (s *Service) startTimers(ctx context.Context, tx store.Tx, row store.Room, gone []string, cause string, now time.Time) error {
+	if s.liveOpts.Lifetimes == nil {
+		return nil
+	}
+	lt := s.liveOpts.Lifetimes(row.App)
+	set := func(kind store.RoomTimerKind, d time.Duration) error {
+		if d <= 0 {
+			return nil
+		}
+		return tx.RoomTimerPut(ctx, store.RoomTimer{App: row.App, RoomID: row.RoomID, Kind: kind, DueAt: now.Add(d)})
+	}
+	left, err := tx.MemberCount(ctx, row.App, row.RoomID, store.MembersAll)
+	if err != nil {
+		return err
+	}
+	if left == 0 {
+		if err := set(store.TimerNoUsers, lt.NoUsers); err != nil {
+			return err
+		}
+	}
+	for _, u := range gone {
+		if u != row.Owner {
+			continue
+		}
+		if cause == webhook.CauseHeartbeatInterrupt {
+			return set(store.TimerOwnerOffline, lt.OwnerOffline)
+		}
+		return set(store.TimerOwnerLeave, lt.OwnerLeave)
+	}
+	return nil
+}
+
+// Kick puts a user out of a room (kickRemoteUserOutOfRoom): the owner may kick anyone but
+// itself, a room admin only ordinary members, an App admin anyone but the owner. The user's
+// connections leave the room and are told onKickedOutOfRoom; an online user is reported
+// Offline/Kicked, a user whose heartbeat was already lost is forgotten without a second
+// Offline. ErrNotMember when the user is in neither state.
+func (s *Service) Kick(ctx context.Context, a Actor, roomID, userID string) error {
+	if err := ValidateRoomID(roomID); err != nil {
+		return err
+	}
+	if userID == "" {
+		return errcode.Invalid("userId", "is required")
+	}
+	k := liveKey{a.App, roomID}
+	defer s.live.lock(k)()
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		row, err := requireRoom(ctx, tx, a.App, roomID)
+		if err != nil {
+			return err
+		}
+		if err := s.mayActOn(ctx, tx, a, row, userID, RoleAdmin); err != nil {
+			return err
+		}
+		removed, err := s.removeMembers(ctx, tx, a, row, []string{userID}, "kicked out of the room")
+		if err != nil {
+			return err
+		}
+		if removed == 0 {
+			return fmt.Errorf("%w: %s is not in room %s", ErrNotMember, userID, roomID)
+		}
+		return nil
+	})
+}
+
+// removeMembers takes users out of a room as kicked (by a kick or a ban): online ones with
+// one Offline/Kicked callback for all of them, lost ones silently (they were told Offline
+// already); each of them is told UserKicked and its connections leave the room after
+// commit. It returns how many users were in either state. The caller holds the room's live
+// lock.
+func (s *Service) removeMembers(ctx context.Context, tx store.Tx, a Actor, row store.Room, users []string, reason string) (int, error) {
+	k := liveKey{row.App, row.RoomID}
+	h := s.head(a, row.RoomID)
+	var kicked []string
+	n := 0
+	for _, u := range users {
+		err := tx.MemberRemove(ctx, row.App, row.RoomID, u)
+		switch {
+		case err == nil:
+			kicked = append(kicked, u)
+		case errors.Is(err, store.ErrNotFound):
+			lost, err := tx.LostMemberDelete(ctx, row.App, row.RoomID, u)
+			if err != nil {
+				return 0, err
+			}
+			if !lost {
+				continue
+			}
+		default:
+			return 0, err
+		}
+		n++
+		if err := s.publish(ctx, tx, a, UserKicked{EventHead: h, UserID: u, Reason: reason}); err != nil {
+			return 0, err
+		}
+		user := u
+		tx.AfterCommit(func() {
+			if conns := s.live.dropUser(k, user); len(conns) > 0 {
+				s.observe(ConnsLeft{EventHead: h, Conns: conns})
+			}
+		})
+	}
+	if len(kicked) == 0 {
+		return n, nil
+	}
+	if err := s.startTimers(ctx, tx, row, kicked, webhook.CauseKicked, h.Time); err != nil {
+		return 0, err
+	}
+	return n, s.publish(ctx, tx, a, MembersOffline{EventHead: h, Users: kicked, Cause: webhook.CauseKicked})
+}
+
+// RecoverPresence runs once at start-up, before clients connect: the people who were
+// members through the previous process's connections are treated as having lost their
+// heartbeat (Offline/HeartbeatInterrupt, one callback per room), so they may come back
+// within the grace period and be told HeartbeatRecover.
+func (s *Service) RecoverPresence(ctx context.Context) (int, error) {
+	total := 0
+	var after *store.Member
+	for {
+		page, err := s.store.MemberListPeople(ctx, after, 500)
+		if err != nil {
+			return total, err
+		}
+		if len(page) == 0 {
+			return total, nil
+		}
+		after = &page[len(page)-1]
+		for start := 0; start < len(page); {
+			end := start
+			for end < len(page) && page[end].App == page[start].App && page[end].RoomID == page[start].RoomID {
+				end++
+			}
+			if err := s.interruptAll(ctx, page[start:end]); err != nil {
+				return total, err
+			}
+			total += end - start
+			start = end
+		}
+	}
+}
+
+// interruptAll marks members of one room as having lost their heartbeat.
+func (s *Service) interruptAll(ctx context.Context, members []store.Member) error {
+	app, roomID := members[0].App, members[0].RoomID
+	a := Actor{App: app, Operator: SystemOperator, Platform: webhook.PlatformUnknown}
+	defer s.live.lock(liveKey{app, roomID})()
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		row, err := tx.RoomGet(ctx, app, roomID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		users := make([]string, 0, len(members))
+		for _, m := range members {
+			if err := tx.MemberRemove(ctx, app, roomID, m.UserID); err != nil {
+				return err
+			}
+			if err := tx.LostMemberPut(ctx, store.LostMember{App: app, RoomID: roomID, UserID: m.UserID, LostAt: now}); err != nil {
+				return err
+			}
+			users = append(users, m.UserID)
+		}
+		if err := s.startTimers(ctx, tx, row, users, webhook.CauseHeartbeatInterrupt, now); err != nil {
+			return err
+		}
+		return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: users, Cause: webhook.CauseHeartbeatInterrupt})
+	})
+}
+
+// RunDue does the presence work whose time has come: it forgets members whose grace period
+// ended (without a callback: they were told Offline already) and dissolves rooms whose
+// dissolution timer is due and whose reason still holds (DestroyBySystem). It returns how
+// many rooms it dissolved. The server calls it every second; tests call it with a moved
+// clock.
+func (s *Service) RunDue(ctx context.Context) (int, error) {
+	now := s.now()
+	lost, err := s.store.LostMemberListBefore(ctx, now.Add(-s.liveOpts.Grace), 500)
+	if err != nil {
+		return 0, err
+	}
+	if len(lost) > 0 {
+		if err := s.store.Tx(ctx, func(tx store.Tx) error {
+			for _, m := range lost {
+				if _, err := tx.LostMemberDelete(ctx, m.App, m.RoomID, m.UserID); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return 0, err
+		}
+	}
+	due, err := s.store.RoomTimerListDue(ctx, now, 100)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range due {
+		dissolved, err := s.dissolveIfDue(ctx, t)
+		if err != nil {
+			return n, err
+		}
+		if dissolved {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// dissolveIfDue dissolves the room of a due timer when its reason still holds, and
+// otherwise drops the timer.
+func (s *Service) dissolveIfDue(ctx context.Context, t store.RoomTimer) (bool, error) {
+	a := Actor{App: t.App, Operator: SystemOperator, Platform: webhook.PlatformUnknown, AppAdmin: true}
+	k := liveKey{t.App, t.RoomID}
+	defer s.live.lock(k)()
+	dissolved := false
+	err := s.store.Tx(ctx, func(tx store.Tx) error {
+		row, err := tx.RoomGet(ctx, t.App, t.RoomID)
+		if errors.Is(err, store.ErrNotFound) {
+			return tx.RoomTimerDelete(ctx, t.App, t.RoomID, t.Kind)
+		}
+		if err != nil {
+			return err
+		}
+		holds, err := s.timerHolds(ctx, tx, row, t.Kind)
+		if err != nil {
+			return err
+		}
+		if !holds {
+			return tx.RoomTimerDelete(ctx, t.App, t.RoomID, t.Kind)
+		}
+		dissolved = true
+		_, err = s.destroyLocked(ctx, tx, a, row, true)
+		return err
+	})
+	return dissolved, err
+}
+
+// timerHolds reports whether the reason of a room's timer still holds: nobody in the room,
+// or the owner away; a room with a robot never dissolves.
+func (s *Service) timerHolds(ctx context.Context, tx store.Tx, row store.Room, kind store.RoomTimerKind) (bool, error) {
+	robots, err := tx.MemberCount(ctx, row.App, row.RoomID, store.MembersRobots)
+	if err != nil || robots > 0 {
+		return false, err
+	}
+	switch kind {
+	case store.TimerNoUsers:
+		n, err := tx.MemberCount(ctx, row.App, row.RoomID, store.MembersAll)
+		return n == 0, err
+	default:
+		_, err := tx.MemberGet(ctx, row.App, row.RoomID, row.Owner)
+		if errors.Is(err, store.ErrNotFound) {
+			return true, nil
+		}
+		return false, err
+	}
+}
