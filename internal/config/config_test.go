@@ -67,6 +67,7 @@ func TestDefaults(t *testing.T) {
 		Store:    Store{Driver: "sqlite", Durability: "process"},
 		Log:      Log{Level: "info", Format: "text"},
 		Delivery: Delivery{Workers: 256, MaxInFlightPerApp: 64},
+		Client:   Client{HeartbeatInterval: 10 * time.Second, HeartbeatTimeout: 20 * time.Second, ReconnectGrace: time.Minute, SendQueue: 256, MaxFrameBytes: 64 << 10},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -160,12 +161,14 @@ func fullConfig() *Config {
 		Store:    Store{Driver: "sqlite", DSN: "", Durability: "power"},
 		Log:      Log{Level: "debug", Format: "json"},
 		Delivery: Delivery{Workers: 128, MaxInFlightPerApp: 32},
+		Client:   Client{HeartbeatInterval: 5 * time.Second, HeartbeatTimeout: 10 * time.Second, ReconnectGrace: 30 * time.Second, SendQueue: 512, MaxFrameBytes: 32 << 10},
 		Apps: []App{
 			{
-				SDKAppID:  1400000000,
-				SecretKey: "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e",
-				Admins:    []string{"administrator", "ops_bot"},
-				RoomQuota: 1000,
+				SDKAppID:     1400000000,
+				SecretKey:    "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e",
+				Admins:       []string{"administrator", "ops_bot"},
+				RoomQuota:    1000,
+				AutoDissolve: AutoDissolve{NoUsers: 5 * time.Minute, OwnerLeave: 10 * time.Minute, OwnerOffline: 15 * time.Minute},
 				RateLimit: RateLimit{
 					Enabled: ptr(true),
 					PerAPI: map[string]int{
@@ -300,7 +303,7 @@ func TestUnknownKeys(t *testing.T) {
 		{
 			name: "top level",
 			yaml: "listen: 127.0.0.1:8080\nlisen: 127.0.0.1:9090\n",
-			want: []string{"lisen: unknown key (line 2); valid keys here: listen, data_dir, tls_cert, tls_key, store, log, delivery, apps"},
+			want: []string{"lisen: unknown key (line 2); valid keys here: listen, data_dir, tls_cert, tls_key, store, log, delivery, client, apps"},
 		},
 		{
 			name: "nested in an app",

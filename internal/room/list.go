@@ -43,6 +43,9 @@ func (s *Service) List(ctx context.Context, p ListParams) ([]Room, bool, error) 
 		if err != nil {
 			return nil, false, err
 		}
+		if r, err = withCounts(ctx, s.store, r); err != nil {
+			return nil, false, err
+		}
 		out = append(out, r)
 	}
 	return out, more, nil

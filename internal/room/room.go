@@ -1,6 +1,7 @@
 package room
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -71,6 +72,22 @@ type Room struct {
 	ViewCount       int64
 	IsPublicVisible bool
 	Info
+	// MemberCount is how many members the room has now (people and robots) and OnlineCount
+	// how many of them are people connected through the client API. They are filled by Get
+	// and List only.
+	MemberCount, OnlineCount int
+}
+
+// withCounts returns r with its MemberCount and OnlineCount read from the store.
+func withCounts(ctx context.Context, st store.Reader, r Room) (Room, error) {
+	var err error
+	if r.MemberCount, err = st.MemberCount(ctx, r.App, r.ID, store.MembersAll); err != nil {
+		return Room{}, err
+	}
+	if r.OnlineCount, err = st.MemberCount(ctx, r.App, r.ID, store.MembersPeople); err != nil {
+		return Room{}, err
+	}
+	return r, nil
 }
 
 func fromRow(r store.Room) (Room, error) {

@@ -163,7 +163,11 @@ func (s *Service) Get(ctx context.Context, app uint64, id string) (Room, error) 
 	if err != nil {
 		return Room{}, err
 	}
-	return fromRow(row)
+	r, err := fromRow(row)
+	if err != nil {
+		return Room{}, err
+	}
+	return withCounts(ctx, s.store, r)
 }
 
 // Statistic is what a room accumulated over its life: the callback's counters plus the

@@ -123,6 +123,8 @@ type roomInfoWire struct {
 	Category          []int  `json:"category"`
 	ActivityStatus    int    `json:"activityStatus"`
 	ViewCount         int64  `json:"viewCount"`
+	MemberCount       int    `json:"memberCount"`
+	OnlineCount       int    `json:"onlineCount"`
 }
 
 func roomInfo(r room.Room) roomInfoWire {
@@ -133,7 +135,8 @@ func roomInfo(r room.Room) roomInfoWire {
 	return roomInfoWire{RoomID: r.ID, RoomName: r.RoomName, RoomType: r.RoomType, OwnerID: r.Owner, CreateTime: r.CreateTime.Unix(),
 		IsSeatEnabled: r.IsSeatEnabled, TakeSeatMode: r.TakeSeatMode, MaxSeatCount: r.MaxSeatCount, MaxMemberCount: r.MaxMemberCount,
 		IsMessageDisabled: r.IsMessageDisabled, IsPublicVisible: r.IsPublicVisible, CoverURL: r.CoverURL, BackgroundURL: r.BackgroundURL,
-		Notice: r.Notice, CustomInfo: r.CustomInfo, Category: cat, ActivityStatus: r.ActivityStatus, ViewCount: r.ViewCount}
+		Notice: r.Notice, CustomInfo: r.CustomInfo, Category: cat, ActivityStatus: r.ActivityStatus, ViewCount: r.ViewCount,
+		MemberCount: r.MemberCount, OnlineCount: r.OnlineCount}
 }
 
 func metadataMap(items []room.Metadata) map[string]string {

@@ -85,6 +85,10 @@ type roomInfoResponse struct {
 	Notice                 string `json:"Notice"`
 	CustomInfo             string `json:"CustomInfo"`
 	BackgroundURL          string `json:"BackgroundURL"`
+	// MemberCount and OnlineCount are what the Manager reads (members now, people and
+	// robots; people connected through the client API).
+	MemberCount int `json:"MemberCount"`
+	OnlineCount int `json:"OnlineCount"`
 }
 
 func roomInfo(r room.Room) roomInfoResponse {
@@ -96,6 +100,7 @@ func roomInfo(r room.Room) roomInfoResponse {
 		IsPublicVisible: r.IsPublicVisible, IsUnlimitedRoomEnabled: r.IsUnlimitedRoomEnabled,
 		SeatLayoutTemplateId: r.SeatLayoutTemplateId, SeatTemplate: r.SeatTemplate, KeepOwnerOnSeat: r.KeepOwnerOnSeat,
 		Notice: r.Notice, CustomInfo: r.CustomInfo, BackgroundURL: r.BackgroundURL,
+		MemberCount: r.MemberCount, OnlineCount: r.OnlineCount,
 	}
 }
 
