@@ -189,4 +189,3 @@ func (api *API) observeGift(ev room.Event) {
 			"sender": userInfo{UserID: e.Sender}})
 	}
 }
-
