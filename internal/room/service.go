@@ -269,6 +269,12 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		if err := tx.RoomSetOwner(ctx, a.App, id, newOwner); err != nil {
 			return err
 		}
+		// A user has one role: a room admin who becomes the owner is no longer an admin
+		// (so it does not keep an admin's powers once it hands the room on). The owner
+		// change's callback and push say it all; no admin callback is sent for this.
+		if _, err := tx.AdminRemove(ctx, a.App, id, newOwner); err != nil {
+			return err
+		}
 		return s.publish(ctx, tx, a, OwnerChanged{EventHead: s.head(a, id), From: row.Owner, To: newOwner})
 	})
 }

@@ -68,7 +68,7 @@ func methods(srv **clientws.Server) map[string]clientws.Method {
 			return nil, (*srv).Hub().Subscribe(s, rp.RoomID)
 		},
 		"missing": func(context.Context, *clientws.Session, json.RawMessage) (any, error) {
-			return nil, fmt.Errorf("fetch room r1: %w", errcode.New(errcode.RoomNotFound, "room does not exist"))
+			return nil, fmt.Errorf("%w: r1", errcode.New(errcode.RoomNotFound, "room does not exist"))
 		},
 		"boom": func(context.Context, *clientws.Session, json.RawMessage) (any, error) {
 			return nil, errors.New("disk on fire")
@@ -239,7 +239,7 @@ func TestErrorResponses(t *testing.T) {
 		msg    string
 	}{
 		{"noSuchMethod", nil, clientws.CodeMethodNotFound, "method not found: noSuchMethod"},
-		{"missing", nil, errcode.RoomNotFound, "fetch room r1: room does not exist"},
+		{"missing", nil, errcode.RoomNotFound, "room does not exist: r1"},
 		{"enterRoom", map[string]any{}, errcode.LiveInvalid, "invalid parameter: roomId is required"},
 		{"boom", nil, errcode.LiveInternal, errcode.InternalInfo},
 		{"panic", nil, errcode.LiveInternal, errcode.InternalInfo},
@@ -335,7 +335,7 @@ func TestGoldenFrames(t *testing.T) {
 	golden.Check(t, "testdata/error.golden",
 		append(roundTrip(`{"jsonrpc":"2.0","id":2,"method":"missing","params":{"roomId":"r1"}}`), '\n'))
 	n, err := e.srv.Hub().PublishRoom(testApp, "r1", "onUserRoleChanged",
-		map[string]any{"roomId": "r1", "userId": "bob", "role": "roomOwner"})
+		map[string]any{"roomId": "r1", "userId": "bob", "userRole": "roomOwner"})
 	if err != nil || n != 1 {
 		t.Fatalf("PublishRoom = %d, %v", n, err)
 	}
