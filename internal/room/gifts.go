@@ -99,6 +99,13 @@ func NewGiftService(o GiftOptions) *GiftService {
 	return &GiftService{o: o, before: &beforeHook{store: o.Store, configs: o.Configs, caller: o.Before, logger: o.Logger}}
 }
 
+// Gift and GiftLanguage are a gift of the configuration and a localisation, as the store
+// keeps them; the doors use these names.
+type (
+	Gift         = store.Gift
+	GiftLanguage = store.GiftLanguage
+)
+
 // GiftDef is an add_gift or edit_gift request. For add, ID, Coins and DefaultName are
 // required; for edit only ID is, and the fields given (not nil) replace the gift's.
 type GiftDef struct {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/roomd/roomd/internal/api/clientws"
 	"github.com/roomd/roomd/internal/room"
-	"github.com/roomd/roomd/internal/store"
 )
 
 // Gifts and likes, named after TUIRoomEngine's gift extension (TUILiveGiftManager): the
@@ -47,7 +46,7 @@ func extensionObject(s string) json.RawMessage {
 
 // localise returns the name and description in lang when the configuration has them,
 // otherwise the defaults; an empty localised description keeps the default.
-func localise(ls []store.GiftLanguage, id, lang, name, desc string) (string, string) {
+func localise(ls []room.GiftLanguage, id, lang, name, desc string) (string, string) {
 	for _, l := range ls {
 		if l.ID == id && l.Language == lang {
 			if l.Desc != "" {
@@ -59,7 +58,7 @@ func localise(ls []store.GiftLanguage, id, lang, name, desc string) (string, str
 	return name, desc
 }
 
-func giftOf(g store.Gift, ls []store.GiftLanguage, lang string) giftWire {
+func giftOf(g room.Gift, ls []room.GiftLanguage, lang string) giftWire {
 	name, desc := localise(ls, g.ID, lang, g.DefaultName, g.DefaultDesc)
 	return giftWire{GiftID: g.ID, Name: name, Desc: desc, IconURL: g.IconURL, ResourceURL: g.ResourceURL, Level: g.Level,
 		Coins: g.Coins, ExtensionInfo: extensionObject(g.ExtensionInfo)}
@@ -82,7 +81,7 @@ func (api *API) getGiftList(ctx context.Context, s *clientws.Session, p giftList
 	if err != nil {
 		return nil, err
 	}
-	gifts := make(map[string]store.Gift, len(cfg.Gifts))
+	gifts := make(map[string]room.Gift, len(cfg.Gifts))
 	for _, g := range cfg.Gifts {
 		gifts[g.ID] = g
 	}
