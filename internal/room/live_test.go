@@ -707,3 +707,26 @@ func TestAutoDissolveOwner(t *testing.T) {
 	}
 	f.wantEvents(webhook.AfterDestroyRoom)
 }
+
+// TestAutoDissolveNeverEntered pins that a room nobody ever enters is dissolved NoUsers
+// after its creation.
+func TestAutoDissolveNeverEntered(t *testing.T) {
+	f := setup(t)
+	f.rooms.SetLiveOptions(room.LiveOptions{Grace: time.Minute, Lifetimes: func(uint64) room.Lifetimes {
+		return room.Lifetimes{NoUsers: 10 * time.Second}
+	}})
+	if _, err := f.rooms.Create(f.ctx, f.actor, room.CreateParams{ID: "empty", Owner: testOwner, Info: room.Info{RoomType: "Live"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(9 * time.Second)
+	if n, err := f.rooms.RunDue(f.ctx); err != nil || n != 0 {
+		t.Fatalf("RunDue before due = %d, %v; want 0 rooms dissolved", n, err)
+	}
+	f.now = f.now.Add(time.Second)
+	if n, err := f.rooms.RunDue(f.ctx); err != nil || n != 1 {
+		t.Fatalf("RunDue at due = %d, %v; want 1 room dissolved", n, err)
+	}
+	if _, err := f.rooms.Get(f.ctx, testApp, "empty"); !errors.Is(err, room.ErrRoomNotFound) {
+		t.Errorf("Get after dissolution: %v, want ErrRoomNotFound", err)
+	}
+}
