@@ -64,6 +64,11 @@ func (api *API) methods() map[string]clientws.Method {
 		"disableSendingMessageForAllUser": method(api, api.disableSendingMessageForAll),
 		"sendTextMessage":                 method(api, api.sendTextMessage),
 		"sendCustomMessage":               method(api, api.sendCustomMessage),
+		"getGiftList":                     method(api, api.getGiftList),
+		"sendGift":                        method(api, api.sendGift),
+		"sendLike":                        method(api, api.sendLike),
+		"getGiftCountByAnchor":            method(api, api.getGiftCountByAnchor),
+		"getLikesCount":                   method(api, api.getLikesCount),
 	}
 }
 
