@@ -47,6 +47,8 @@ type Reader interface {
 	MessageReader        // messages.go
 	CallbackConfigReader // callbacks.go
 	EventReader          // events.go
+	ProfileReader        // profiles.go
+	FollowReader         // follows.go
 }
 
 // Tx is a write transaction. Its methods see the transaction's own writes.
@@ -63,6 +65,8 @@ type Tx interface {
 	MessageWriter        // messages.go
 	CallbackConfigWriter // callbacks.go
 	EventWriter          // events.go
+	ProfileWriter        // profiles.go
+	FollowWriter         // follows.go
 
 	// AfterCommit registers fn to run once the enclosing transaction has committed, before Tx
 	// returns; hooks run in registration order, on the committing goroutine, and must not

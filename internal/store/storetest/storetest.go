@@ -74,6 +74,8 @@ var groups = []struct {
 	{"EventOrder", testEventOrder},                   // eventorder.go
 	{"Tx", testTx},                                   // tx.go
 	{"Lifecycle", testLifecycle},                     // lifecycle.go
+	{"Profiles", testProfiles},                       // profiles.go
+	{"Follows", testFollows},                         // follows.go
 }
 
 // Harness opens stores for the subtests of the suite.
