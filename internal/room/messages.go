@@ -133,6 +133,11 @@ type outgoing struct {
 	sender string
 	body   json.RawMessage
 	cloud  string
+	// random, when hasRandom, is the sender's Random (send_group_msg); otherwise one is made.
+	random    uint32
+	hasRandom bool
+	// noBefore and noAfter skip the message callbacks (send_group_msg's ForbidCallbackControl).
+	noBefore, noAfter bool
 }
 
 type textContent struct {
@@ -377,11 +382,14 @@ func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendRe
 	}
 	created := s.o.Now()
 	random := s.o.Rand()
+	if m.hasRandom {
+		random = m.random
+	}
 	id := msgID(a.App, m.sender, created, random)
 
 	var before *webhook.BeforeResult
 	const beforeCmd = webhook.BeforeSendMsg
-	if cfg := s.o.Configs.Get(a.App); cfg.Enabled(beforeCmd) {
+	if cfg := s.o.Configs.Get(a.App); cfg.Enabled(beforeCmd) && !m.noBefore {
 		// A message the room refuses anyway is refused before the App backend is asked.
 		if err := s.check(ctx, s.o.Store, a.App, m); err != nil {
 			return SendResult{}, err
@@ -454,23 +462,9 @@ func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendRe
 
 // sentEvent is the MessageSent of m, stored under seq; h.Time is the message's time.
 func sentEvent(h EventHead, m *outgoing, seq int64, id string, random uint32) MessageSent {
-	ev := MessageSent{EventHead: h, Sender: m.sender, Seq: seq, MsgID: id, Random: random, Body: m.body, CloudCustomData: m.cloud}
-	var elems []struct {
-		MsgType    string
-		MsgContent struct{ Text, Data string }
-	}
-	if json.Unmarshal(m.body, &elems) != nil || len(elems) == 0 {
-		return ev
-	}
-	switch e := elems[0]; e.MsgType {
-	case TextElem:
-		ev.Text = e.MsgContent.Text
-	case CustomElem:
-		var c struct{ BusinessId, Data string }
-		if json.Unmarshal([]byte(e.MsgContent.Data), &c) == nil {
-			ev.Custom, ev.BusinessID, ev.Data = true, c.BusinessId, c.Data
-		}
-	}
+	ev := MessageSent{EventHead: h, Sender: m.sender, Seq: seq, MsgID: id, Random: random, Body: m.body, CloudCustomData: m.cloud,
+		NoCallback: m.noAfter}
+	readElems(&ev)
 	return ev
 }
 

@@ -49,6 +49,7 @@ type Reader interface {
 	EventReader          // events.go
 	ProfileReader        // profiles.go
 	FollowReader         // follows.go
+	GroupMessageReader   // groupmsgs.go
 }
 
 // Tx is a write transaction. Its methods see the transaction's own writes.

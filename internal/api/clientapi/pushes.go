@@ -73,6 +73,9 @@ func (api *API) Observe(ev room.Event) {
 	case room.MemberMuted:
 		api.publish(h, "onSendMessageForUserDisableChanged", map[string]any{"roomId": h.RoomID, "userId": e.UserID, "isDisable": e.Muted})
 	case room.MessageSent:
+		if e.Silent {
+			return // no element the client API shows: history and callbacks only
+		}
 		msg := map[string]any{"messageSeq": e.Seq, "userId": e.Sender, "timestamp": h.Time.Unix()}
 		method := "onReceiveTextMessage"
 		if e.Custom {

@@ -76,6 +76,7 @@ var groups = []struct {
 	{"Lifecycle", testLifecycle},                     // lifecycle.go
 	{"Profiles", testProfiles},                       // profiles.go
 	{"Follows", testFollows},                         // follows.go
+	{"GroupMessages", testGroupMessages},             // groupmsgs.go
 }
 
 // Harness opens stores for the subtests of the suite.
