@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/roomd/roomd/internal/account"
+	"github.com/roomd/roomd/internal/wirejson"
 )
 
 // The IM profile APIs the Manager uses for nick and avatar: portrait_get
@@ -61,4 +62,10 @@ func (h *Handler) portraitSet(ctx context.Context, c *call) (any, error) {
 		items[i] = account.ProfileItem{Tag: it.Tag, Value: it.Value}
 	}
 	return nil, h.o.Accounts.SetProfile(ctx, c.app.ID, req.From_Account, items)
+}
+
+// jsonString is s as a JSON string value.
+func jsonString(s string) json.RawMessage {
+	b, _ := wirejson.Marshal(s)
+	return b
 }
