@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -317,6 +318,53 @@ func TestFollows(t *testing.T) {
 	for _, ev := range e.allEvents() {
 		if want := "follow:"; !strings.HasPrefix(ev.RoomID, want) {
 			t.Errorf("event %s ordered by %q, want a follow: key", ev.Command, ev.RoomID)
+		}
+	}
+}
+
+// TestFollowFromClient follows and unfollows through the client API: the connected user
+// is the follower, with follow_add's results and callbacks.
+func TestFollowFromClient(t *testing.T) {
+	e := startConformance(t, "follows", clockStart, []string{cmdFollowAdd, cmdFollowDelete})
+	e.importAccounts("b")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := client.Dial(ctx, strings.Replace(e.Base, "http", "ws", 1)+"/v1/client",
+		client.Options{SDKAppID: testApp, UserID: "a", UserSig: e.userSig("a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	call := func(method string, params any) string {
+		t.Helper()
+		var res json.RawMessage
+		if err := conn.Call(ctx, method, params, &res); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		return string(res)
+	}
+	if got := call("followUser", map[string]any{"userIDList": []string{"b", "ghost"}}); got != `{"resultList":[{"userID":"b","resultCode":0,"resultInfo":""},{"userID":"ghost","resultCode":30003,"resultInfo":"account \"ghost\" is not imported"}]}` {
+		t.Errorf("followUser = %s", got)
+	}
+	if got := call("checkFollowType", map[string]any{"userIDList": []string{"b"}}); !strings.Contains(got, `"followType":1`) {
+		t.Errorf("checkFollowType = %s", got)
+	}
+	if got := call("getMyFollowingList", map[string]any{}); !strings.Contains(got, `"userID":"b"`) || !strings.Contains(got, `"nextCursor":""`) {
+		t.Errorf("getMyFollowingList = %s", got)
+	}
+	if got := call("getMyFollowersList", map[string]any{}); !strings.Contains(got, `"userInfoList":[]`) {
+		t.Errorf("getMyFollowersList = %s", got)
+	}
+	call("unfollowUser", map[string]any{"userIDList": []string{"b"}})
+	var cerr *client.Error
+	if err := conn.Call(ctx, "followUser", map[string]any{"userIDList": []string{}}, nil); !errors.As(err, &cerr) || cerr.Code != 100002 {
+		t.Errorf("followUser of nobody: %v, want 100002 (the client API's invalid-parameter code)", err)
+	}
+	add := e.callbacksOf(t, cmdFollowAdd, 1)
+	del := e.callbacksOf(t, cmdFollowDelete, 1)
+	for _, c := range append(add, del...) {
+		if c.Query.Get("OptPlatform") == "RESTAPI" || !strings.Contains(string(c.Body), `"From_Account":"a"`) {
+			t.Errorf("callback from the client: %s %s", c.Query.Encode(), c.Body)
 		}
 	}
 }
