@@ -46,6 +46,7 @@ type Reader interface {
 	SanctionReader       // sanctions.go
 	MessageReader        // messages.go
 	CallbackConfigReader // callbacks.go
+	SeatReader           // seats.go
 	EventReader          // events.go
 }
 
@@ -62,6 +63,7 @@ type Tx interface {
 	SanctionWriter       // sanctions.go
 	MessageWriter        // messages.go
 	CallbackConfigWriter // callbacks.go
+	SeatWriter           // seats.go
 	EventWriter          // events.go
 
 	// AfterCommit registers fn to run once the enclosing transaction has committed, before Tx
