@@ -237,7 +237,10 @@ func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row st
 			return err
 		}
 	}
-	return s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause})
+	if err := s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause}); err != nil {
+		return err
+	}
+	return s.seatOwner(ctx, tx, a, row, a.Operator)
 }
 
 // Exit takes the actor's connection conn out of a room (exitRoom). When it was the user's
@@ -313,6 +316,9 @@ func (s *Service) stopBeingMember(ctx context.Context, tx store.Tx, a Actor, roo
 		}
 	}
 	if err := s.startTimers(ctx, tx, row, []string{a.Operator}, cause, now); err != nil {
+		return err
+	}
+	if err := s.leaveSeats(ctx, tx, a, row, []string{a.Operator}); err != nil {
 		return err
 	}
 	return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: []string{a.Operator}, Cause: cause})
@@ -421,6 +427,9 @@ func (s *Service) removeMembers(ctx context.Context, tx store.Tx, a Actor, row s
 			}
 		})
 	}
+	if err := s.leaveSeats(ctx, tx, a, row, users); err != nil {
+		return 0, err
+	}
 	if len(kicked) == 0 {
 		return n, nil
 	}
@@ -484,12 +493,16 @@ func (s *Service) interruptAll(ctx context.Context, members []store.Member) erro
 		if err := s.startTimers(ctx, tx, row, users, webhook.CauseHeartbeatInterrupt, now); err != nil {
 			return err
 		}
+		if err := s.leaveSeats(ctx, tx, a, row, users); err != nil {
+			return err
+		}
 		return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: users, Cause: webhook.CauseHeartbeatInterrupt})
 	})
 }
 
 // RunDue does the presence work whose time has come: it forgets members whose grace period
-// ended (without a callback: they were told Offline already) and dissolves rooms whose
+// ended (without a callback: they were told Offline already), ends the seat applications
+// whose timeout passed (seats.go) and dissolves rooms whose
 // dissolution timer is due and whose reason still holds (DestroyBySystem). It returns how
 // many rooms it dissolved. The server calls it every second; tests call it with a moved
 // clock.
@@ -510,6 +523,9 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		}); err != nil {
 			return 0, err
 		}
+	}
+	if err := s.expireSeatRequests(ctx, now); err != nil {
+		return 0, err
 	}
 	due, err := s.store.RoomTimerListDue(ctx, now, 100)
 	if err != nil {

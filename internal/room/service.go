@@ -102,8 +102,13 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 	if r.SeatTemplate == "" {
 		r.SeatTemplate = DefaultSeatTemplate
 	}
-	if r.MaxSeatCount == 0 {
+	if r.MaxSeatCount == 0 || !maxSeatCountCounts(r.SeatTemplate) {
+		// Only AudioSalon and Karaoke take their seat count from MaxSeatCount; the others
+		// have their template's, which MaxSeatCount then reports.
 		r.MaxSeatCount = seatTemplates[r.SeatTemplate]
+	}
+	if r.MaxSeatCount > MaxSeats {
+		return Room{}, errcode.Invalid("MaxSeatCount", "is larger than %d", MaxSeats)
 	}
 	if r.Category == nil {
 		r.Category = []int{}
@@ -269,6 +274,11 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		if err := tx.RoomSetOwner(ctx, a.App, id, newOwner); err != nil {
 			return err
 		}
-		return s.publish(ctx, tx, a, OwnerChanged{EventHead: s.head(a, id), From: row.Owner, To: newOwner})
+		if err := s.publish(ctx, tx, a, OwnerChanged{EventHead: s.head(a, id), From: row.Owner, To: newOwner}); err != nil {
+			return err
+		}
+		oldOwner := row.Owner
+		row.Owner = newOwner
+		return s.ownerSeatChanged(ctx, tx, a, row, oldOwner)
 	})
 }
