@@ -120,7 +120,9 @@ func seatCount(in Info) int {
 
 // maxSeatCountCounts reports whether a template takes its seat count from MaxSeatCount
 // (create_room, https://www.tencentcloud.com/document/product/647/63401).
-func maxSeatCountCounts(template string) bool { return template == "AudioSalon" || template == "Karaoke" }
+func maxSeatCountCounts(template string) bool {
+	return template == "AudioSalon" || template == "Karaoke"
+}
 
 // seatState is a room's seats read in a transaction, changed in memory by an operation and
 // written back by saveSeats.

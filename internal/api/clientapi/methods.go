@@ -64,6 +64,16 @@ func (api *API) methods() map[string]clientws.Method {
 		"disableSendingMessageForAllUser": method(api, api.disableSendingMessageForAll),
 		"sendTextMessage":                 method(api, api.sendTextMessage),
 		"sendCustomMessage":               method(api, api.sendCustomMessage),
+		"getSeatList":                     method(api, api.getSeatList),
+		"takeSeat":                        method(api, api.takeSeat),
+		"leaveSeat":                       method(api, api.leaveSeat),
+		"moveToSeat":                      method(api, api.moveToSeat),
+		"takeUserOnSeatByAdmin":           method(api, api.takeUserOnSeat),
+		"kickUserOffSeatByAdmin":          method(api, api.kickUserOffSeat),
+		"lockSeatByAdmin":                 method(api, api.lockSeat),
+		"getSeatApplicationList":          method(api, api.getSeatApplicationList),
+		"responseRemoteRequest":           method(api, api.responseRemoteRequest),
+		"cancelRequest":                   method(api, api.cancelRequest),
 	}
 }
 

@@ -58,6 +58,13 @@ func (h *Handler) routeTable() map[string]*route {
 		"live_engine_http_srv/get_robot":          live(100, h.getRobot),
 		"live_engine_http_srv/del_robot":          live(100, h.delRobot),
 
+		"room_engine_http_mic/get_seat_list":      live(200, h.getSeatList),
+		"room_engine_http_mic/pick_user_on_seat":  live(200, h.pickUserOnSeat),
+		"room_engine_http_mic/kick_user_off_seat": live(200, h.kickUserOffSeat),
+		"room_engine_http_mic/lock_seat":          live(200, h.lockSeat),
+		"room_engine_http_mic/switch_seat":        live(200, h.switchSeat),
+		"room_engine_http_mic/move_user_to_seat":  live(200, h.moveUserToSeat),
+
 		"roomd_delivery/list_events":  live(0, h.listEvents),
 		"roomd_delivery/get_event":    live(0, h.getEvent),
 		"roomd_delivery/resend_event": live(0, h.resendEvent),
