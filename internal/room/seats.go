@@ -105,14 +105,15 @@ func SeatInfos(seats []Seat) []webhook.SeatInfo {
 	return out
 }
 
-// seatCount is how many seats a room has: none without IsSeatEnabled; MaxSeatCount for the
-// AudioSalon and Karaoke templates, the only ones whose MaxSeatCount Tencent honours; the
-// template's count otherwise.
+// seatCount is how many seats a room has: none without IsSeatEnabled, else its
+// MaxSeatCount, which Create set from the template unless the request named AudioSalon or
+// Karaoke (the only templates whose MaxSeatCount Tencent honours) or no template at all (the
+// generations before SeatTemplate).
 func seatCount(in Info) int {
 	if !in.IsSeatEnabled {
 		return 0
 	}
-	if maxSeatCountCounts(in.SeatTemplate) && in.MaxSeatCount > 0 {
+	if in.MaxSeatCount > 0 {
 		return min(in.MaxSeatCount, MaxSeats)
 	}
 	return seatTemplates[in.SeatTemplate]

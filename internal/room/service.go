@@ -99,12 +99,14 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 	if r.TakeSeatMode == "" {
 		r.TakeSeatMode = FreeToTake
 	}
-	if r.SeatTemplate == "" {
+	namedTemplate := r.SeatTemplate != ""
+	if !namedTemplate {
 		r.SeatTemplate = DefaultSeatTemplate
 	}
-	if r.MaxSeatCount == 0 || !maxSeatCountCounts(r.SeatTemplate) {
-		// Only AudioSalon and Karaoke take their seat count from MaxSeatCount; the others
-		// have their template's, which MaxSeatCount then reports.
+	if r.MaxSeatCount == 0 || (namedTemplate && !maxSeatCountCounts(r.SeatTemplate)) {
+		// MaxSeatCount is the room's number of seats. Of the named templates only
+		// AudioSalon and Karaoke take it from the request; the others have their
+		// template's. A request of the generations before SeatTemplate sets it itself.
 		r.MaxSeatCount = seatTemplates[r.SeatTemplate]
 	}
 	if r.MaxSeatCount > MaxSeats {
