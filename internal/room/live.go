@@ -205,6 +205,10 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 			s.live.add(k, a.Operator, conn)
 			s.observe(ConnEntered{EventHead: s.head(a, roomID), Conn: conn, UserID: a.Operator})
 		})
+		if n == 0 {
+			// After the hook above, so that the owner's own connection hears its seating.
+			return s.seatOwner(ctx, tx, a, row, a.Operator)
+		}
 		return nil
 	})
 	return r, err
@@ -237,10 +241,7 @@ func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row st
 			return err
 		}
 	}
-	if err := s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause}); err != nil {
-		return err
-	}
-	return s.seatOwner(ctx, tx, a, row, a.Operator)
+	return s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause})
 }
 
 // Exit takes the actor's connection conn out of a room (exitRoom). When it was the user's
