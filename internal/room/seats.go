@@ -2,11 +2,10 @@ package room
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/roomd/roomd/internal/errcode"
@@ -472,7 +471,7 @@ func (s *Service) TakeSeat(ctx context.Context, a Actor, roomID string, index in
 			return err
 		}
 		now := s.now()
-		req := store.SeatRequest{App: a.App, RoomID: roomID, ID: newSeatRequestID(), UserID: a.Operator, Index: index, CreatedAt: now}
+		req := store.SeatRequest{App: a.App, RoomID: roomID, ID: seatRequestID(now, a.Operator), UserID: a.Operator, Index: index, CreatedAt: now}
 		if timeout > 0 {
 			req.ExpiresAt = now.Add(timeout)
 		}
@@ -502,11 +501,13 @@ func fromSeatRequest(r store.SeatRequest) SeatRequest {
 	return SeatRequest{ID: r.ID, RoomID: r.RoomID, UserID: r.UserID, Index: r.Index, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
 }
 
-// newSeatRequestID returns a random application id.
-func newSeatRequestID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+// seatRequestID names an application: "<Unix ms of its creation>-<applicant>". It is unique
+// in its room, since a user has at most one pending application there (the same user
+// applying again in the same millisecond after its first one ended gets the same id, which
+// then names the one pending application). Answering still needs the owner's or a room
+// admin's role, cancelling the applicant's own identity, so a guessable id gives nothing away.
+func seatRequestID(now time.Time, user string) string {
+	return strconv.FormatInt(now.UnixMilli(), 10) + "-" + user
 }
 
 // SeatRequests returns a room's pending applications, oldest first

@@ -29,7 +29,7 @@ func (f *fixture) seatRoom(id string, n int, mode string, keepOwner bool) {
 }
 
 // enter puts user into a room through connection conn, as the client API does.
-func (f *fixture) enter(roomID, user string, conn room.ConnID) {
+func (f *fixture) enterRoom(roomID, user string, conn room.ConnID) {
 	f.t.Helper()
 	if _, err := f.rooms.Enter(f.ctx, f.client(user), conn, roomID); err != nil {
 		f.t.Fatalf("%s enters %s: %v", user, roomID, err)
@@ -103,9 +103,9 @@ func TestSeatRules(t *testing.T) {
 	admin := f.actor
 	// Not a member: 100005.
 	wantErr(t, f.rooms.PickOnSeat(f.ctx, admin, "s", 1, "u1"), room.ErrNotMember, errcode.NotMember)
-	f.enter("s", "u1", 1)
-	f.enter("s", "u2", 2)
-	f.enter("s", "u3", 3)
+	f.enterRoom("s", "u1", 1)
+	f.enterRoom("s", "u2", 2)
+	f.enterRoom("s", "u3", 3)
 	f.newEvents()
 	if err := f.rooms.PickOnSeat(f.ctx, admin, "s", 1, "u1"); err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestSeatRules(t *testing.T) {
 	if err := f.rooms.PickOnSeat(f.ctx, admin, "s", 3, "u3"); err != nil {
 		t.Fatal(err)
 	}
-	f.enter("s", testOwner, 4)
+	f.enterRoom("s", testOwner, 4)
 	wantErr(t, f.rooms.PickOnSeat(f.ctx, admin, "s", 1, testOwner), room.ErrSeatsFull, errcode.SeatsFull)
 	_, err = f.rooms.TakeSeat(f.ctx, f.client(testOwner), "s", -1, 0)
 	wantErr(t, err, room.ErrSeatsFull, errcode.SeatsFull)
@@ -209,14 +209,14 @@ func TestKeepOwnerOnSeat(t *testing.T) {
 	f := setup(t)
 	f.seatRoom("k", 3, room.FreeToTake, true)
 	admin := f.actor
-	f.enter("k", "u1", 1)
+	f.enterRoom("k", "u1", 1)
 	// Seat 0 is the owner's even while it is away.
 	wantErr(t, f.rooms.PickOnSeat(f.ctx, admin, "k", 0, "u1"), room.ErrSeatLocked, errcode.SeatLocked)
 	if res, err := f.rooms.TakeSeat(f.ctx, f.client("u1"), "k", -1, 0); err != nil || res.Index != 1 {
 		t.Fatalf("take any: %+v %v", res, err)
 	}
 	f.newEvents()
-	f.enter("k", testOwner, 2)
+	f.enterRoom("k", testOwner, 2)
 	f.wantEvents(webhook.AfterMemberStateChanged, webhook.AfterSeatInfoChanged)
 	f.wantSeated("k", testOwner, "u1", "")
 	wantErr(t, f.rooms.KickOffSeat(f.ctx, admin, "k", testOwner, ""), room.ErrOwnerKeptOnSeat, errcode.NoPermission)
@@ -248,9 +248,9 @@ func TestSeatApplications(t *testing.T) {
 	if err := f.rooms.ModifyAdmin(f.ctx, admin, "a", []string{"u3"}, webhook.AdminAdd); err != nil {
 		t.Fatal(err)
 	}
-	f.enter("a", "u1", 1)
-	f.enter("a", "u2", 2)
-	f.enter("a", "u3", 3)
+	f.enterRoom("a", "u1", 1)
+	f.enterRoom("a", "u2", 2)
+	f.enterRoom("a", "u3", 3)
 	var seen []room.Event
 	f.rooms.SetObserver(func(ev room.Event) {
 		switch ev.(type) {
@@ -330,7 +330,7 @@ func TestSeatApplications(t *testing.T) {
 		t.Errorf("applications left: %+v", reqs)
 	}
 	// An agreed application whose seat is taken meanwhile stays pending.
-	f.enter("a", "u2", 4)
+	f.enterRoom("a", "u2", 4)
 	r2, _ = f.rooms.TakeSeat(f.ctx, f.client("u2"), "a", 1, 0)
 	if err := f.rooms.PickOnSeat(f.ctx, admin, "a", 1, testOwner); !errors.Is(err, room.ErrNotMember) {
 		t.Fatalf("pick a non-member: %v", err)
