@@ -575,3 +575,28 @@ func TestClientCLI(t *testing.T) {
 		t.Errorf("first member-state callback %s %v", c.Body, c.Query)
 	}
 }
+
+// TestClientLargeRoomPresencePushes pins that in a room larger than
+// client.presence_push_limit only the owner and admins are told of entries and departures,
+// while every member still is in a small room.
+func TestClientLargeRoomPresencePushes(t *testing.T) {
+	e := startClientEnv(t, withClient(func(c *config.Client) { c.PresencePushLimit = 2 }))
+	alice := e.dial(t, "alice", "iOS")
+	bob := e.dial(t, "bob", "Android")
+	carol := e.dial(t, "carol", "Web")
+	alice.call(t, "createRoom", map[string]any{"roomId": "big"})
+	alice.call(t, "enterRoom", map[string]string{"roomId": "big"})
+	bob.call(t, "enterRoom", map[string]string{"roomId": "big"}) // 2 members: everyone is told
+	alice.waitPush(t, "onRemoteUserEnterRoom", `"userId":"bob"`)
+	carol.call(t, "enterRoom", map[string]string{"roomId": "big"}) // 3 members: only the owner
+	alice.waitPush(t, "onRemoteUserEnterRoom", `"userId":"carol"`)
+	// A change every member hears of, after carol's entry: once bob has it, he would have
+	// had carol's entry before it.
+	alice.call(t, "setRoomMetadataByAdmin", map[string]any{"roomId": "big", "metadata": map[string]string{"k": "v"}})
+	bob.waitPush(t, "onRoomMetadataChanged")
+	for _, n := range bob.pushes() {
+		if n.Method == "onRemoteUserEnterRoom" && strings.Contains(string(n.Params), `"carol"`) {
+			t.Errorf("bob, an ordinary member of a room over the limit, was told of carol's entry: %s", n.Params)
+		}
+	}
+}

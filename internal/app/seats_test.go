@@ -305,7 +305,9 @@ func TestLeavingTheRoomFreesTheSeat(t *testing.T) {
 	mustOK(t, e.call(svc+"ban_member", `{"RoomId":"f1","MemberList_Account":["g1"],"Duration":60}`))
 	e.wantSeats("f1", "", "", "")(t, envelope{})
 	cbs := e.callbacksOf(t, cmdSeat, 4)
-	var last struct{ SeatList []struct{ Member_Account string } }
+	var last struct {
+		SeatList []struct{ Member_Account string }
+	}
 	json.Unmarshal(cbs[3].Body, &last)
 	for _, s := range last.SeatList {
 		if s.Member_Account != "" {

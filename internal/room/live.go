@@ -259,7 +259,11 @@ func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row st
 			return err
 		}
 	}
-	return s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause})
+	aud, err := audience(ctx, tx, row)
+	if err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause, Audience: aud})
 }
 
 // Exit takes the actor's connection conn out of a room (exitRoom). When it was the user's
@@ -345,7 +349,11 @@ func (s *Service) stopBeingMember(ctx context.Context, tx store.Tx, a Actor, roo
 	if err := s.leaveSeats(ctx, tx, a, row, []string{a.Operator}); err != nil {
 		return err
 	}
-	return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: []string{a.Operator}, Cause: cause})
+	aud, err := audience(ctx, tx, row)
+	if err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: []string{a.Operator}, Cause: cause, Audience: aud})
 }
 
 // startTimers sets the room's dissolution timers after users went offline for cause.
@@ -465,7 +473,11 @@ func (s *Service) removeMembers(ctx context.Context, tx store.Tx, a Actor, row s
 	if err := s.startTimers(ctx, tx, row, kicked, webhook.CauseKicked, h.Time); err != nil {
 		return 0, err
 	}
-	return n, s.publish(ctx, tx, a, MembersOffline{EventHead: h, Users: kicked, Cause: webhook.CauseKicked})
+	aud, err := audience(ctx, tx, row)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.publish(ctx, tx, a, MembersOffline{EventHead: h, Users: kicked, Cause: webhook.CauseKicked, Audience: aud})
 }
 
 // RecoverPresence runs once at start-up, before clients connect: the people who were
@@ -544,7 +556,11 @@ func (s *Service) interruptAll(ctx context.Context, members []store.Member) (int
 		if err := s.leaveSeats(ctx, tx, a, row, users); err != nil {
 			return err
 		}
-		return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: users, Cause: webhook.CauseHeartbeatInterrupt})
+		aud, err := audience(ctx, tx, row)
+		if err != nil {
+			return err
+		}
+		return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: users, Cause: webhook.CauseHeartbeatInterrupt, Audience: aud})
 	})
 	if err != nil {
 		return 0, err
@@ -665,4 +681,17 @@ func (s *Service) timerHolds(ctx context.Context, tx store.Tx, row store.Room, k
 		}
 		return false, err
 	}
+}
+
+// audience reads who is in the room row now, for a presence event.
+func audience(ctx context.Context, tx store.Tx, row store.Room) (Audience, error) {
+	n, err := tx.MemberCount(ctx, row.App, row.RoomID, store.MembersAll)
+	if err != nil {
+		return Audience{}, err
+	}
+	admins, err := tx.AdminList(ctx, row.App, row.RoomID)
+	if err != nil {
+		return Audience{}, err
+	}
+	return Audience{MemberCount: n, Managers: append([]string{row.Owner}, admins...)}, nil
 }

@@ -48,6 +48,7 @@ type Reader interface {
 	CallbackConfigReader // callbacks.go
 	SeatReader           // seats.go
 	EventReader          // events.go
+	GiftReader           // gifts.go
 }
 
 // Tx is a write transaction. Its methods see the transaction's own writes.
@@ -65,6 +66,7 @@ type Tx interface {
 	CallbackConfigWriter // callbacks.go
 	SeatWriter           // seats.go
 	EventWriter          // events.go
+	GiftWriter           // gifts.go
 
 	// AfterCommit registers fn to run once the enclosing transaction has committed, before Tx
 	// returns; hooks run in registration order, on the committing goroutine, and must not

@@ -74,6 +74,11 @@ func (api *API) methods() map[string]clientws.Method {
 		"getSeatApplicationList":          method(api, api.getSeatApplicationList),
 		"responseRemoteRequest":           method(api, api.responseRemoteRequest),
 		"cancelRequest":                   method(api, api.cancelRequest),
+		"getGiftList":                     method(api, api.getGiftList),
+		"sendGift":                        method(api, api.sendGift),
+		"sendLike":                        method(api, api.sendLike),
+		"getGiftCountByAnchor":            method(api, api.getGiftCountByAnchor),
+		"getLikesCount":                   method(api, api.getLikesCount),
 	}
 }
 

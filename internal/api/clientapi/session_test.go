@@ -71,6 +71,19 @@ var session = []step{
 	{"bob, the owner, dissolves it", "bob", "destroyRoom", `{"roomId":"live-1"}`, map[string]int{"alice": 1}},
 	{"the room is gone: 100004", "alice", "fetchRoomInfo", `{"roomId":"live-1"}`, nil},
 	{"bob is in no room any more: 100005", "bob", "exitRoom", `{"roomId":"live-1"}`, nil},
+	{"carol's last frame", "carol", "fetchRoomInfo", `{"roomId":"live-1"}`, nil},
+	{"alice opens a second room, for gifts", "alice", "createRoom", `{"roomId":"live-2"}`, nil},
+	{"alice enters it", "alice", "enterRoom", `{"roomId":"live-2"}`, nil},
+	{"bob enters: alice is told", "bob", "enterRoom", `{"roomId":"live-2"}`, map[string]int{"alice": 1}},
+	{"carol enters: alice and bob are told", "carol", "enterRoom", `{"roomId":"live-2"}`, map[string]int{"alice": 1, "bob": 1}},
+	{"bob lists the app's gifts", "bob", "getGiftList", `{"roomId":"live-2","language":"zh-Hans"}`, nil},
+	{"carol sends 3 roses to the owner: everyone is told, carol too", "carol", "sendGift", `{"roomId":"live-2","giftId":"rose","count":3}`, map[string]int{"alice": 2, "bob": 2}},
+	{"a gift the app does not have: 102002", "carol", "sendGift", `{"roomId":"live-2","giftId":"tulip"}`, nil},
+	{"bob likes the room twice: everyone is told", "bob", "sendLike", `{"roomId":"live-2","count":2}`, map[string]int{"alice": 1, "carol": 1}},
+	{"alice reads the room's gift totals", "alice", "getGiftCountByAnchor", `{"roomId":"live-2"}`, nil},
+	{"alice reads the room's likes (her last frame)", "alice", "getLikesCount", `{"roomId":"live-2"}`, nil},
+	{"bob's last frame", "bob", "getLikesCount", `{"roomId":"live-2"}`, nil},
+	{"carol's last frame, again", "carol", "getLikesCount", `{"roomId":"live-2"}`, nil},
 	{"alice creates a room with seats, where taking one needs an application", "alice", "createRoom", `{"roomId":"stage","isSeatEnabled":true,"takeSeatMode":"ApplyToTake","maxSeatCount":3}`, nil},
 	{"alice enters it", "alice", "enterRoom", `{"roomId":"stage"}`, nil},
 	{"bob enters it", "bob", "enterRoom", `{"roomId":"stage"}`, map[string]int{"alice": 1}},
@@ -92,7 +105,8 @@ var session = []step{
 	{"alice kicks bob off his seat", "alice", "kickUserOffSeatByAdmin", `{"roomId":"stage","seatIndex":2,"userId":"bob"}`, map[string]int{"bob": 2, "carol": 1}},
 	{"carol leaves her seat", "carol", "leaveSeat", `{"roomId":"stage"}`, map[string]int{"alice": 1, "bob": 1}},
 	{"bob, on no seat, moves: 100002", "bob", "moveToSeat", `{"roomId":"stage","targetSeatIndex":1}`, nil},
-	{"carol's last frame", "carol", "fetchRoomInfo", `{"roomId":"live-1"}`, nil},
+	{"alice reads the seats (her last frame)", "alice", "getSeatList", `{"roomId":"stage"}`, nil},
+	{"carol reads the seats (her last frame)", "carol", "getSeatList", `{"roomId":"stage"}`, nil},
 }
 
 // sessionUsers are the connections of the session, with their declared platforms.
@@ -138,6 +152,7 @@ func (r *reader) next(t *testing.T, who string) []byte {
 // step is a request whose response proves it received nothing more.
 func TestGoldenSession(t *testing.T) {
 	ts := startServer(t)
+	seedGifts(t, ts) // gifts_session_test.go
 	readers := map[string]*reader{}
 	for _, u := range sessionUsers {
 		readers[u.user] = newReader(ts.dial(t, u.user, u.platform))

@@ -41,6 +41,7 @@ type Options struct {
 	Apps      *tenant.Registry
 	Rooms     *room.Service
 	Messages  *room.MessageService
+	Gifts     *room.GiftService
 	Accounts  *account.Service
 	Callbacks *webhook.Settings
 	Verifier  *usersig.Verifier
@@ -303,7 +304,7 @@ func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
 		return rt, nil, nil, errcode.New(errcode.NotAdmin, identifier+" is not an App admin; only App admins may call the REST API")
 	}
 	c := &call{app: app, identifier: identifier, clientIP: clientIP(r), fam: rt.fam}
-	if err := h.limiter.allow(app, name, rt.rate); err != nil {
+	if err := h.limiter.allow(app, name, rt); err != nil {
 		return rt, c, nil, err
 	}
 	if r.ContentLength > h.o.MaxBodyBytes {
