@@ -189,7 +189,7 @@ func (st *seatState) seatOf(user string) int {
 	return -1
 }
 
-// full reports whether no seat is free for user.
+// freeSeat returns the first seat user may take now, or -1 when none is free for it.
 func (st *seatState) freeSeat(user string) int {
 	for i := range st.seats {
 		if st.takeable(user, i) == nil {
