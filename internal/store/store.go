@@ -47,6 +47,7 @@ type Reader interface {
 	MessageReader        // messages.go
 	CallbackConfigReader // callbacks.go
 	EventReader          // events.go
+	BattleReader         // battles.go
 }
 
 // Tx is a write transaction. Its methods see the transaction's own writes.
@@ -63,6 +64,7 @@ type Tx interface {
 	MessageWriter        // messages.go
 	CallbackConfigWriter // callbacks.go
 	EventWriter          // events.go
+	BattleWriter         // battles.go
 
 	// AfterCommit registers fn to run once the enclosing transaction has committed, before Tx
 	// returns; hooks run in registration order, on the committing goroutine, and must not
