@@ -58,7 +58,9 @@ func testBattles(t *testing.T, h *Harness) {
 	}
 
 	// A battle id is unique per app; a room named twice conflicts and writes nothing.
-	err = s.Tx(ctx(t), func(tx store.Tx) error { return tx.BattleInsert(ctx(t), newBattle(app, "b1", "r2", store.BattleRunning, at(1)), nil) })
+	err = s.Tx(ctx(t), func(tx store.Tx) error {
+		return tx.BattleInsert(ctx(t), newBattle(app, "b1", "r2", store.BattleRunning, at(1)), nil)
+	})
 	wantErr(t, "BattleInsert(b1 again)", err, store.ErrConflict)
 	mustTx(t, s, func(tx store.Tx) error {
 		err := tx.BattleInsert(ctx(t), newBattle(app, "b3", "r1", store.BattleRunning, at(1)), battleRooms(app, "b3", nil, "r1", "r1"))
