@@ -61,6 +61,7 @@ const (
 	CreateTooFrequent  = 100012 // the same RoomId created twice within a second
 	CallbackExists     = 100300
 	CallbackNotFound   = 100301
+	MixRateLimited     = 100422 // the mix stream APIs' own frequency limit
 	MetadataTooMany    = 100500
 	MetadataValueLarge = 100501
 	MetadataTooLarge   = 100502
