@@ -9,18 +9,34 @@ import (
 // route is one REST API: its handler, the code family of its errors, whether its payload
 // sits at the top level of the envelope (IM account APIs) instead of under Response, and
 // its default frequency limit per second, from the API's page: 200 for most, 100 for
-// robots, get_room_stats and the batch account APIs, 10 for get_room_list.
+// robots, get_room_stats and the batch account APIs, 20 for the mix stream APIs, 10 for
+// get_room_list.
 type route struct {
 	h        func(ctx context.Context, c *call) (any, error)
 	fam      errcode.Family
 	topLevel bool
 	rate     int
+	// limitCode, when set, is the code of the API's own frequency limit (100422 for the mix
+	// stream APIs) instead of 60007.
+	limitCode int
+}
+
+// limited returns the error of a call over the route's frequency limit: err (60007), or the
+// same text with the route's own code.
+func (rt *route) limited(err error) error {
+	if rt.limitCode == 0 {
+		return err
+	}
+	return errcode.New(rt.limitCode, err.Error())
 }
 
 // routeTable lists every API roomd serves, keyed by "service/command".
 func (h *Handler) routeTable() map[string]*route {
 	live := func(rate int, fn func(context.Context, *call) (any, error)) *route {
 		return &route{h: fn, fam: errcode.Live, rate: rate}
+	}
+	mix := func(rate int, fn func(context.Context, *call) (any, error)) *route {
+		return &route{h: fn, fam: errcode.Live, rate: rate, limitCode: errcode.MixRateLimited}
 	}
 	acct := func(rate int, fn func(context.Context, *call) (any, error)) *route {
 		return &route{h: fn, fam: errcode.Account, topLevel: true, rate: rate}
@@ -57,6 +73,15 @@ func (h *Handler) routeTable() map[string]*route {
 		"live_engine_http_srv/add_robot":          live(100, h.addRobot),
 		"live_engine_http_srv/get_robot":          live(100, h.getRobot),
 		"live_engine_http_srv/del_robot":          live(100, h.delRobot),
+
+		"live_engine_http_srv/set_mix_stream":  mix(20, h.setMixStream),
+		"live_engine_http_srv/resume_mcu_task": mix(20, h.resumeMCUTask),
+
+		"live_engine_http_pk/create_battle":    live(200, h.createBattle),
+		"live_engine_http_pk/set_battle_score": live(200, h.setBattleScore),
+		"live_engine_http_pk/get_battle_info":  live(200, h.getBattleInfo),
+
+		"roomd_recording/report_status": live(200, h.reportRecordingStatus),
 
 		"roomd_delivery/list_events":  live(0, h.listEvents),
 		"roomd_delivery/get_event":    live(0, h.getEvent),

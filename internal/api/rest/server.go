@@ -304,7 +304,7 @@ func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
 	}
 	c := &call{app: app, identifier: identifier, clientIP: clientIP(r), fam: rt.fam}
 	if err := h.limiter.allow(app, name, rt.rate); err != nil {
-		return rt, c, nil, err
+		return rt, c, nil, rt.limited(err)
 	}
 	if r.ContentLength > h.o.MaxBodyBytes {
 		return rt, c, nil, errcode.New(errcode.BadRequest, "request body larger than "+strconv.FormatInt(h.o.MaxBodyBytes, 10)+" bytes")
