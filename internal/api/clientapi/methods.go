@@ -64,6 +64,10 @@ func (api *API) methods() map[string]clientws.Method {
 		"disableSendingMessageForAllUser": method(api, api.disableSendingMessageForAll),
 		"sendTextMessage":                 method(api, api.sendTextMessage),
 		"sendCustomMessage":               method(api, api.sendCustomMessage),
+		"requestBattle":                   method(api, api.requestBattle),
+		"acceptBattle":                    method(api, api.answerBattle(true)),
+		"rejectBattle":                    method(api, api.answerBattle(false)),
+		"exitBattle":                      method(api, api.exitBattle),
 	}
 }
 
