@@ -272,8 +272,8 @@ func (s *Service) CreateBattle(ctx context.Context, a Actor, p CreateBattleParam
 			if err != nil {
 				return err
 			}
-			if busy, err := tx.BattleOfRoom(ctx, a.App, id); err == nil {
-				results = append(results, BattleResult{RoomID: id, Code: BattleResultInOtherPK, Message: "room is already in battle " + busy.ID})
+			if _, err := tx.BattleOfRoom(ctx, a.App, id); err == nil {
+				results = append(results, BattleResult{RoomID: id, Code: BattleResultInOtherPK, Message: "room is already in another battle"})
 				continue
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
