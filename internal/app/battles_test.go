@@ -182,8 +182,8 @@ func TestCreateBattle(t *testing.T) {
 	if len(e.events(cmdCreateBattle)) != 3 || len(e.events(cmdStartBattle)) != 1 {
 		t.Errorf("%d create, %d start callbacks stored", len(e.events(cmdCreateBattle)), len(e.events(cmdStartBattle)))
 	}
-	cbs := e.callbacksOf(t, cmdCreateBattle, 2)
-	e.golden(t, "create_battle_callbacks", normalizeBattle(renderCallbacks(cbs[:2])))
+	cbs := []callbackRequest{e.callbackWith(t, cmdCreateBattle, `"FromRoomId":"a1"`), e.callbackWith(t, cmdCreateBattle, `"FromRoomId":"c1"`)}
+	e.golden(t, "create_battle_callbacks", normalizeBattle(renderCallbacks(cbs)))
 	e.golden(t, "start_battle_callback", normalizeBattle(renderCallbacks(e.callbacksOf(t, cmdStartBattle, 1))))
 	e.golden(t, "get_battle_info_requested", normalizeBattle(normalizeReply(e.call(pk+"get_battle_info", map[string]string{"BattleId": battles[1]}).Raw)))
 }
@@ -228,8 +228,8 @@ func TestSetBattleScore(t *testing.T) {
 	})
 	// The battle's time is up: the timer loop ends it with the scores, and scores are refused.
 	e.clk.Advance(time.Minute)
-	end := e.callbacksOf(t, cmdEndBattle, 1)
-	e.golden(t, "end_battle_callback", normalizeBattle(renderCallbacks(end)))
+	end := e.callbackWith(t, cmdEndBattle, `"FromRoomInfo":{"RoomId":"a1"`)
+	e.golden(t, "end_battle_callback", normalizeBattle(renderCallbacks([]callbackRequest{end})))
 	mustFail(t, e.call(pk+"set_battle_score", scores(1, "a1", 1)), 100006)
 	e.golden(t, "get_battle_info_ended", normalizeBattle(normalizeReply(e.call(pk+"get_battle_info", map[string]string{"BattleId": running}).Raw)))
 }
@@ -359,7 +359,8 @@ func TestReportRecordingStatus(t *testing.T) {
 		{name: "TaskId too long", body: map[string]any{"RoomId": "a1", "EventType": 301, "TaskId": rep("t", 257)}, code: 100002},
 		{name: "EventMsTs negative", body: map[string]any{"RoomId": "a1", "EventType": 301, "EventMsTs": -1}, code: 100002},
 	})
-	cbs := e.callbacksOf(t, cmdRecording, 2)
+	// Rooms are delivered independently: the callbacks are picked by room.
+	cbs := []callbackRequest{e.callbackWith(t, cmdRecording, `"RoomId":"a1"`), e.callbackWith(t, cmdRecording, `"RoomId":"gone"`)}
 	e.golden(t, "recording_changed_callbacks", renderCallbacks(cbs))
 }
 
