@@ -71,11 +71,11 @@ type battleRoomReply struct {
 }
 
 type battleInfoReply struct {
-	BattleId                    string
+	BattleId                     string
 	Duration, StartTime, EndTime int64
-	Status                      int
-	FromRoomInfo                battleRoomReply
-	ToRoomList                  []battleRoomReply
+	Status                       int
+	FromRoomInfo                 battleRoomReply
+	ToRoomList                   []battleRoomReply
 }
 
 // battleSnapshot is the conformance snapshot plus get_battle_info of the battles named.
