@@ -27,7 +27,10 @@ func TestBenchQuick(t *testing.T) {
 			OpsPerSec float64 `json:"ops_per_sec"`
 			RatioToL  float64 `json:"ratio_to_l"`
 			PeakRSS   int64   `json:"peak_rss_bytes"`
-			Callbacks *struct {
+			MaxMs     float64 `json:"max_ms"`
+			// BytesPerConn is client-fanout's server memory per connection.
+			BytesPerConn float64 `json:"rss_bytes_per_conn"`
+			Callbacks    *struct {
 				Expected, Verified, Problems int64
 			} `json:"callbacks"`
 			Target    string `json:"target"`
@@ -41,7 +44,7 @@ func TestBenchQuick(t *testing.T) {
 	if !rep.Quick || rep.L <= 0 {
 		t.Errorf("quick = %v, L = %v", rep.Quick, rep.L)
 	}
-	want := []string{"loopback", "owner-change", "latency", "drain", "idle-rooms"}
+	want := []string{"loopback", "owner-change", "latency", "drain", "idle-rooms", "client-fanout", "client-owner-change"}
 	if len(rep.Results) != len(want) {
 		t.Fatalf("%d results, want %d (%s)", len(rep.Results), len(want), strings.Join(want, ", "))
 	}
@@ -52,7 +55,11 @@ func TestBenchQuick(t *testing.T) {
 		if r.Error != "" {
 			t.Errorf("%s: %s", r.Scenario, r.Error)
 		}
-		if r.Ops <= 0 || r.OpsPerSec <= 0 {
+		if r.Scenario == "client-fanout" { // rounds of a fan-out and memory per connection, no rate
+			if r.Ops <= 0 || r.BytesPerConn <= 0 || r.MaxMs <= 0 {
+				t.Errorf("%s: %d rounds, %v bytes per connection, max %v ms", r.Scenario, r.Ops, r.BytesPerConn, r.MaxMs)
+			}
+		} else if r.Ops <= 0 || r.OpsPerSec <= 0 {
 			t.Errorf("%s: %d ops, %v ops/s", r.Scenario, r.Ops, r.OpsPerSec)
 		}
 		if r.Scenario != "loopback" && (r.Target == "" || r.TargetMet != nil) {
@@ -62,7 +69,7 @@ func TestBenchQuick(t *testing.T) {
 			t.Errorf("%s: no peak RSS", r.Scenario)
 		}
 		switch r.Scenario {
-		case "owner-change", "latency", "drain":
+		case "owner-change", "latency", "drain", "client-owner-change":
 			cb := r.Callbacks
 			if cb == nil {
 				t.Errorf("%s: no callback verification", r.Scenario)

@@ -15,7 +15,7 @@ import (
 // nothing else: no data directory appears, no migration runs, nothing listens. (serve -h
 // used to print the usage and then serve, creating ./roomd-data.)
 func TestHelpFlagPrintsUsageAndDoesNothing(t *testing.T) {
-	for _, cmd := range []string{"serve", "migrate", "usersig", "receive", "bench", "version"} {
+	for _, cmd := range []string{"serve", "migrate", "usersig", "receive", "bench", "client", "version"} {
 		for _, help := range []string{"-h", "--help", "-help"} {
 			t.Run(cmd+" "+help, func(t *testing.T) {
 				dir := t.TempDir()

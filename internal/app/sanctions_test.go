@@ -94,7 +94,8 @@ func TestBanMember(t *testing.T) {
 		{name: "20 accounts, Reason 200 bytes", body: `{"RoomId":"r1","MemberList_Account":` + accountsJSON(many[:20]) + `,"Duration":60,"Reason":"` + rep("r", 200) + `"}`},
 	})
 
-	// u1 and the robot were removed, u2 stays; one Kicked callback for the first ban only.
+	// u1 and the robot were removed, u2 stays; one Kicked callback, for the first ban only,
+	// naming u1 alone: a robot never had an Online callback, so it gets no Offline one.
 	env := mustOK(t, e.call(svc+"get_member_list", `{"RoomId":"r1"}`))
 	e.golden(t, "ban_member_members_after", normalizeReply(env.Raw))
 	cbs := e.callbacksOf(t, cmdMemberState, 1)

@@ -208,6 +208,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	verifier := usersig.NewVerifier(4096)
 	s.client = clientapi.New(clientapi.Options{
 		Apps: s.Apps, Rooms: rooms, Messages: messages, Accounts: accounts, Verifier: verifier, Now: o.Now, Logger: o.Logger,
+		PresencePushLimit: cfg.Client.PresencePushLimit,
 		Transport: clientws.Config{SendQueue: cfg.Client.SendQueue, MaxFrameBytes: cfg.Client.MaxFrameBytes,
 			PingInterval: cfg.Client.HeartbeatInterval, PingTimeout: cfg.Client.HeartbeatTimeout},
 	})

@@ -41,6 +41,7 @@ type benchApp struct {
 	client *restClient
 	rooms  []string
 	epoch  time.Time
+	key    string // the app's secret key, to sign users' UserSigs
 }
 
 func roomName(i int) string { return fmt.Sprintf("bench-%06d", i) }
@@ -68,6 +69,7 @@ func (r *Runner) startApp(ctx context.Context, name string, nRooms int, track bo
 	keyBytes := make([]byte, 32)
 	rand.Read(keyBytes)
 	key := hex.EncodeToString(keyBytes)
+	a.key = key
 
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"

@@ -141,8 +141,14 @@ type Result struct {
 	// AllocPerOp is the Go heap allocated per operation, in bytes, by the whole process,
 	// over the same phase as CPUPerOpUs.
 	AllocPerOp float64 `json:"alloc_bytes_per_op,omitempty"`
-	// RSSAfterGC is the resident set after a full GC, for the memory scenario.
+	// RSSAfterGC is the resident set after a full GC, for the memory scenarios.
 	RSSAfterGC int64 `json:"rss_after_gc_bytes,omitempty"`
+	// Clients is the number of client API connections the scenario held open.
+	Clients int `json:"clients,omitempty"`
+	// BytesPerConn is the growth of the resident set (after a full GC) per client
+	// connection; GoBytesPerConn the growth of the Go heap and goroutine stacks.
+	BytesPerConn   float64 `json:"rss_bytes_per_conn,omitempty"`
+	GoBytesPerConn float64 `json:"go_bytes_per_conn,omitempty"`
 	// Callbacks is the verification of the callbacks, for scenarios that send them.
 	Callbacks *verification `json:"callbacks,omitempty"`
 	Target    string        `json:"target,omitempty"`
@@ -236,6 +242,9 @@ Scenarios (default: all, in this order):
 
 // Main runs `roomd bench` with the given arguments.
 func Main(ctx context.Context, args []string, env Env) error {
+	if os.Getenv(fleetEnv) != "" {
+		return runFleetMain(ctx) // a child the client-fanout scenario started
+	}
 	o, err := parseFlags(args, env.Stderr)
 	if err != nil || o == nil {
 		return err
@@ -328,6 +337,10 @@ type Runner struct {
 	LCPUPerOpUs float64
 
 	dirs []string
+	// results holds the rows of the scenarios run so far, by name.
+	results map[string]*Result
+	// fleetInProcess runs the client fleet in a goroutine instead of a child process.
+	fleetInProcess bool
 }
 
 // timed returns the length of a timed scenario.
@@ -373,7 +386,7 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{Opts: o, Env: env}
+	r := &Runner{Opts: o, Env: env, results: make(map[string]*Result)}
 	defer r.cleanup()
 
 	rep := &Report{
@@ -438,6 +451,7 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 			}
 		}
 		rep.Results = append(rep.Results, res)
+		r.results[name] = res
 	}
 	if err := stop(); err != nil {
 		return rep, err

@@ -55,10 +55,16 @@ func TestEventSeq(t *testing.T) {
 // post sends one Live.CallbackAfterChangeOwner, as roomd renders it, to the receiver.
 func post(t *testing.T, rc *receiver, url, id string, room, orig, cur string) int {
 	t.Helper()
+	return postAs(t, rc, url, rc.query, "administrator", id, room, orig, cur)
+}
+
+// postAs is post with the query string and the operator given.
+func postAs(t *testing.T, rc *receiver, url, query, operator, id string, room, orig, cur string) int {
+	t.Helper()
 	body := `{"CallbackCommand":"Live.CallbackAfterChangeOwner","RoomId":"` + room + `","EventTime":` +
-		itoa(time.Now().UnixMilli()) + `,"Operator_Account":"administrator","CurrentOwner_Account":"` + cur +
+		itoa(time.Now().UnixMilli()) + `,"Operator_Account":"` + operator + `","CurrentOwner_Account":"` + cur +
 		`","OriginalOwner_Account":"` + orig + `"}`
-	req, _ := http.NewRequest(http.MethodPost, url+"?"+rc.query, strings.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, url+"?"+query, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("webhook-id", id)
 	req.Header.Set("webhook-timestamp", itoa(time.Now().Unix()))

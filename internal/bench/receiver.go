@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,7 +28,7 @@ const changeOwnerCommand = "Live.CallbackAfterChangeOwner"
 // changes the REST API acknowledged for each room.
 type receiver struct {
 	app       uint64
-	operator  string
+	operator  string           // "" when the operator is the room's original owner (client changes)
 	owners    map[string]uint8 // owner UserID -> index
 	rooms     map[string]*roomLog
 	epoch     time.Time // arrival times are nanoseconds since epoch
@@ -84,6 +85,21 @@ func newReceiver(app uint64, operator string, owners []string, rooms []string, e
 	rc.srv = &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	go rc.srv.Serve(ln)
 	return rc, nil
+}
+
+// expectClient makes the receiver expect changes made through the client API by the
+// room's owner: Operator_Account is the original owner and OptPlatform the platform the
+// client declared. It must be called before the first callback arrives.
+func (rc *receiver) expectClient(platform string) {
+	rc.operator = ""
+	rc.query = clientQuery(rc.app, platform)
+}
+
+// clientQuery is the callback query string of a change made through the client API from
+// 127.0.0.1 on platform.
+func clientQuery(app uint64, platform string) string {
+	return "SdkAppid=" + strconv.FormatUint(app, 10) + "&CallbackCommand=" + url.QueryEscape(changeOwnerCommand) +
+		"&contenttype=json&ClientIP=127.0.0.1&OptPlatform=" + url.QueryEscape(platform)
 }
 
 // Close stops the receiver.
@@ -190,8 +206,8 @@ func (rc *receiver) check(r *http.Request, b *changeOwnerBody) string {
 	if rc.rooms[b.RoomId] == nil {
 		return "unknown RoomId"
 	}
-	if b.Operator_Account != rc.operator {
-		return "Operator_Account " + b.Operator_Account
+	if want := cmp.Or(rc.operator, b.OriginalOwner_Account); b.Operator_Account != want {
+		return "Operator_Account " + b.Operator_Account + ", want " + want
 	}
 	cur, ok1 := rc.owners[b.CurrentOwner_Account]
 	orig, ok2 := rc.owners[b.OriginalOwner_Account]

@@ -107,6 +107,10 @@ type Client struct {
 	SendQueue int `yaml:"send_queue"`
 	// MaxFrameBytes is the largest frame a client may send. The default is 65536.
 	MaxFrameBytes int64 `yaml:"max_frame_bytes"`
+	// PresencePushLimit is the largest room whose members are all pushed every entry and
+	// departure (onRemoteUserEnterRoom, onRemoteUserLeaveRoom); in a larger room only the
+	// owner and room admins are. The default is 100.
+	PresencePushLimit int `yaml:"presence_push_limit"`
 }
 
 // AutoDissolve configures the automatic dissolution of an app's rooms, after Tencent's
@@ -279,6 +283,7 @@ func Default() *Config {
 			ReconnectGrace:    60 * time.Second,
 			SendQueue:         256,
 			MaxFrameBytes:     64 << 10,
+			PresencePushLimit: 100,
 		},
 	}
 }

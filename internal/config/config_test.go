@@ -67,7 +67,7 @@ func TestDefaults(t *testing.T) {
 		Store:    Store{Driver: "sqlite", Durability: "process"},
 		Log:      Log{Level: "info", Format: "text"},
 		Delivery: Delivery{Workers: 256, MaxInFlightPerApp: 64},
-		Client:   Client{HeartbeatInterval: 10 * time.Second, HeartbeatTimeout: 20 * time.Second, ReconnectGrace: time.Minute, SendQueue: 256, MaxFrameBytes: 64 << 10},
+		Client:   Client{HeartbeatInterval: 10 * time.Second, HeartbeatTimeout: 20 * time.Second, ReconnectGrace: time.Minute, SendQueue: 256, MaxFrameBytes: 64 << 10, PresencePushLimit: 100},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -161,7 +161,7 @@ func fullConfig() *Config {
 		Store:    Store{Driver: "sqlite", DSN: "", Durability: "power"},
 		Log:      Log{Level: "debug", Format: "json"},
 		Delivery: Delivery{Workers: 128, MaxInFlightPerApp: 32},
-		Client:   Client{HeartbeatInterval: 5 * time.Second, HeartbeatTimeout: 10 * time.Second, ReconnectGrace: 30 * time.Second, SendQueue: 512, MaxFrameBytes: 32 << 10},
+		Client:   Client{HeartbeatInterval: 5 * time.Second, HeartbeatTimeout: 10 * time.Second, ReconnectGrace: 30 * time.Second, SendQueue: 512, MaxFrameBytes: 32 << 10, PresencePushLimit: 50},
 		Apps: []App{
 			{
 				SDKAppID:     1400000000,

@@ -192,6 +192,9 @@ func (c *Config) validateClient(ps *problems) {
 	if cl.SendQueue < 1 {
 		ps.add("client.send_queue", "must be at least 1, got %d", cl.SendQueue)
 	}
+	if cl.PresencePushLimit < 1 {
+		ps.add("client.presence_push_limit", "must be at least 1, got %d", cl.PresencePushLimit)
+	}
 	if cl.MaxFrameBytes < 1024 {
 		ps.add("client.max_frame_bytes", "must be at least 1024, got %d", cl.MaxFrameBytes)
 	}

@@ -72,8 +72,11 @@ const (
 type appSpec struct {
 	ID  uint64
 	Key string
-	// CallbackURL receives Live.CallbackAfterChangeOwner, the only command switched on.
+	// CallbackURL receives Live.CallbackAfterChangeOwner, the only command switched on
+	// unless Commands names others.
 	CallbackURL string
+	// Commands, when set, are the callback commands switched on instead.
+	Commands []string
 	// Timeout bounds one delivery attempt; 0 leaves roomd's default (2s).
 	Timeout time.Duration
 	// The retry schedule; zero values take short test defaults (20ms, 500ms, 1000).
@@ -86,6 +89,8 @@ type procConfig struct {
 	Apps []appSpec
 	// Workers and PerApp bound delivery concurrency; 0 leaves roomd's defaults.
 	Workers, PerApp int
+	// ReconnectGrace is the client API's grace period; 0 leaves roomd's default (60s).
+	ReconnectGrace time.Duration
 }
 
 func orDuration(d, def time.Duration) time.Duration {
@@ -108,10 +113,17 @@ func (c procConfig) yaml() string {
 			fmt.Fprintf(&b, "  max_in_flight_per_app: %d\n", c.PerApp)
 		}
 	}
+	if c.ReconnectGrace > 0 {
+		fmt.Fprintf(&b, "client:\n  reconnect_grace: %s\n", c.ReconnectGrace)
+	}
 	b.WriteString("apps:\n")
 	for _, a := range c.Apps {
 		fmt.Fprintf(&b, "  - sdkappid: %d\n    secret_key: %q\n    admins: [%s]\n    rate_limit:\n      enabled: false\n", a.ID, a.Key, adminID)
-		fmt.Fprintf(&b, "    callback:\n      url: %q\n      commands: [Live.CallbackAfterChangeOwner]\n", a.CallbackURL)
+		commands := "Live.CallbackAfterChangeOwner"
+		if len(a.Commands) > 0 {
+			commands = strings.Join(a.Commands, ", ")
+		}
+		fmt.Fprintf(&b, "    callback:\n      url: %q\n      commands: [%s]\n", a.CallbackURL, commands)
 		if a.Timeout > 0 {
 			fmt.Fprintf(&b, "      timeout: %s\n", a.Timeout)
 		}

@@ -34,7 +34,10 @@
 //
 // so the presence callbacks of one user in one room strictly alternate Online, Offline,
 // starting with Online, whatever the order of quick reconnects, several devices, kicks and
-// heartbeats: an App backend counting them never goes negative. Several connections of one
+// heartbeats: an App backend counting them never goes negative. Robots take no part: they
+// have no Online callback, so removing one (kick, ban, del_robot) reports no Offline, and a
+// user entering under the id of a robot already in the room is reported neither entering
+// nor leaving. Several connections of one
 // user count once: only the first entering and the last leaving change the state.
 // Transitions of one room are serialised by a per-room lock and take effect in the
 // process's connection registry only in the AfterCommit hook of their transaction, so

@@ -41,6 +41,15 @@ type MembersOnline struct {
 	EventHead
 	Users []string
 	Cause string // webhook.CauseEnter or webhook.CauseHeartbeatRecover
+	Audience
+}
+
+// Audience is who is in a room after a presence change: how many members it has, and its
+// managers (owner and room admins), who always hear of entries and departures. The client
+// API tells every member of a small room, and only the managers of a large one.
+type Audience struct {
+	MemberCount int
+	Managers    []string
 }
 
 // MembersOffline: users left the room (Leave), lost their heartbeat (HeartbeatInterrupt) or
@@ -49,6 +58,7 @@ type MembersOffline struct {
 	EventHead
 	Users []string
 	Cause string // webhook.CauseLeave, CauseHeartbeatInterrupt or CauseKicked
+	Audience
 }
 
 // UserKicked: a user was put out of the room (kick or ban) and its connections there are

@@ -191,7 +191,8 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 			return err
 		}
 		if has {
-			return nil
+			r, err = withCounts(ctx, tx, r)
+			return err
 		}
 		if err := checkNotBanned(ctx, tx, a.App, roomID, a.Operator, s.now()); err != nil {
 			return err
@@ -200,6 +201,16 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 			if err := s.becomeMember(ctx, tx, a, row); err != nil {
 				return err
 			}
+			// The room as it is after the entry (its ViewCount counts this user).
+			if row, err = tx.RoomGet(ctx, a.App, roomID); err != nil {
+				return err
+			}
+			if r, err = fromRow(row); err != nil {
+				return err
+			}
+		}
+		if r, err = withCounts(ctx, tx, r); err != nil {
+			return err
 		}
 		tx.AfterCommit(func() {
 			s.live.add(k, a.Operator, conn)
@@ -218,8 +229,15 @@ func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row st
 	if err != nil || !created {
 		return err
 	}
-	recovered, err := tx.LostMemberDelete(ctx, a.App, row.RoomID, a.Operator)
-	if err != nil {
+	// A lost record older than the grace period is one RunDue has not forgotten yet: the
+	// user comes back as entering, exactly as if it had been forgotten already.
+	recovered := false
+	if lost, err := tx.LostMemberGet(ctx, a.App, row.RoomID, a.Operator); err == nil {
+		recovered = !now.After(lost.LostAt.Add(s.liveOpts.Grace))
+		if _, err := tx.LostMemberDelete(ctx, a.App, row.RoomID, a.Operator); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	cause := webhook.CauseEnter
@@ -237,7 +255,11 @@ func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row st
 			return err
 		}
 	}
-	return s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause})
+	aud, err := audience(ctx, tx, row)
+	if err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause, Audience: aud})
 }
 
 // Exit takes the actor's connection conn out of a room (exitRoom). When it was the user's
@@ -301,9 +323,14 @@ func (s *Service) stopBeingMember(ctx context.Context, tx store.Tx, a Actor, roo
 	if err != nil {
 		return err
 	}
-	if err := tx.MemberRemove(ctx, a.App, roomID, a.Operator); errors.Is(err, store.ErrNotFound) {
+	// A robot of the same id as the user was in the room before the user entered (so
+	// entering reported nothing): it stays, and leaving reports nothing either.
+	if m, err := tx.MemberGet(ctx, a.App, roomID, a.Operator); errors.Is(err, store.ErrNotFound) || (err == nil && m.IsRobot) {
 		return nil
 	} else if err != nil {
+		return err
+	}
+	if err := tx.MemberRemove(ctx, a.App, roomID, a.Operator); err != nil {
 		return err
 	}
 	now := s.now()
@@ -315,7 +342,11 @@ func (s *Service) stopBeingMember(ctx context.Context, tx store.Tx, a Actor, roo
 	if err := s.startTimers(ctx, tx, row, []string{a.Operator}, cause, now); err != nil {
 		return err
 	}
-	return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: []string{a.Operator}, Cause: cause})
+	aud, err := audience(ctx, tx, row)
+	if err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: []string{a.Operator}, Cause: cause, Audience: aud})
 }
 
 // startTimers sets the room's dissolution timers after users went offline for cause.
@@ -395,8 +426,13 @@ func (s *Service) removeMembers(ctx context.Context, tx store.Tx, a Actor, row s
 	var kicked []string
 	n := 0
 	for _, u := range users {
-		err := tx.MemberRemove(ctx, row.App, row.RoomID, u)
+		m, err := tx.MemberGet(ctx, row.App, row.RoomID, u)
+		if err == nil {
+			err = tx.MemberRemove(ctx, row.App, row.RoomID, u)
+		}
 		switch {
+		case err == nil && m.IsRobot:
+			// A robot never had an Online callback, so it gets no Offline one.
 		case err == nil:
 			kicked = append(kicked, u)
 		case errors.Is(err, store.ErrNotFound):
@@ -427,7 +463,11 @@ func (s *Service) removeMembers(ctx context.Context, tx store.Tx, a Actor, row s
 	if err := s.startTimers(ctx, tx, row, kicked, webhook.CauseKicked, h.Time); err != nil {
 		return 0, err
 	}
-	return n, s.publish(ctx, tx, a, MembersOffline{EventHead: h, Users: kicked, Cause: webhook.CauseKicked})
+	aud, err := audience(ctx, tx, row)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.publish(ctx, tx, a, MembersOffline{EventHead: h, Users: kicked, Cause: webhook.CauseKicked, Audience: aud})
 }
 
 // RecoverPresence runs once at start-up, before clients connect: the people who were
@@ -437,43 +477,59 @@ func (s *Service) removeMembers(ctx context.Context, tx store.Tx, a Actor, row s
 func (s *Service) RecoverPresence(ctx context.Context) (int, error) {
 	total := 0
 	var after *store.Member
+	// group collects the members of one room, which may span pages: a room gets one
+	// callback for all of them.
+	var group []store.Member
+	flush := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		n, err := s.interruptAll(ctx, group)
+		total += n
+		group = nil
+		return err
+	}
 	for {
 		page, err := s.store.MemberListPeople(ctx, after, 500)
 		if err != nil {
 			return total, err
 		}
 		if len(page) == 0 {
-			return total, nil
+			return total, flush()
 		}
 		after = &page[len(page)-1]
-		for start := 0; start < len(page); {
-			end := start
-			for end < len(page) && page[end].App == page[start].App && page[end].RoomID == page[start].RoomID {
-				end++
+		for _, m := range page {
+			if len(group) > 0 && (group[0].App != m.App || group[0].RoomID != m.RoomID) {
+				if err := flush(); err != nil {
+					return total, err
+				}
 			}
-			if err := s.interruptAll(ctx, page[start:end]); err != nil {
-				return total, err
-			}
-			total += end - start
-			start = end
+			group = append(group, m)
 		}
 	}
 }
 
-// interruptAll marks members of one room as having lost their heartbeat.
-func (s *Service) interruptAll(ctx context.Context, members []store.Member) error {
+// interruptAll marks members of one room as having lost their heartbeat and returns how
+// many it moved (members who left meanwhile are skipped).
+func (s *Service) interruptAll(ctx context.Context, members []store.Member) (int, error) {
 	app, roomID := members[0].App, members[0].RoomID
 	a := Actor{App: app, Operator: SystemOperator, Platform: webhook.PlatformUnknown}
 	defer s.live.lock(liveKey{app, roomID})()
-	return s.store.Tx(ctx, func(tx store.Tx) error {
+	var users []string
+	err := s.store.Tx(ctx, func(tx store.Tx) error {
+		users = users[:0]
 		row, err := tx.RoomGet(ctx, app, roomID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		now := s.now()
-		users := make([]string, 0, len(members))
 		for _, m := range members {
-			if err := tx.MemberRemove(ctx, app, roomID, m.UserID); err != nil {
+			if err := tx.MemberRemove(ctx, app, roomID, m.UserID); errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
 				return err
 			}
 			if err := tx.LostMemberPut(ctx, store.LostMember{App: app, RoomID: roomID, UserID: m.UserID, LostAt: now}); err != nil {
@@ -481,11 +537,22 @@ func (s *Service) interruptAll(ctx context.Context, members []store.Member) erro
 			}
 			users = append(users, m.UserID)
 		}
+		if len(users) == 0 {
+			return nil
+		}
 		if err := s.startTimers(ctx, tx, row, users, webhook.CauseHeartbeatInterrupt, now); err != nil {
 			return err
 		}
-		return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: users, Cause: webhook.CauseHeartbeatInterrupt})
+		aud, err := audience(ctx, tx, row)
+		if err != nil {
+			return err
+		}
+		return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: users, Cause: webhook.CauseHeartbeatInterrupt, Audience: aud})
 	})
+	if err != nil {
+		return 0, err
+	}
+	return len(users), nil
 }
 
 // RunDue does the presence work whose time has come: it forgets members whose grace period
@@ -495,19 +562,13 @@ func (s *Service) interruptAll(ctx context.Context, members []store.Member) erro
 // clock.
 func (s *Service) RunDue(ctx context.Context) (int, error) {
 	now := s.now()
-	lost, err := s.store.LostMemberListBefore(ctx, now.Add(-s.liveOpts.Grace), 500)
+	cutoff := now.Add(-s.liveOpts.Grace)
+	lost, err := s.store.LostMemberListBefore(ctx, cutoff, 500)
 	if err != nil {
 		return 0, err
 	}
-	if len(lost) > 0 {
-		if err := s.store.Tx(ctx, func(tx store.Tx) error {
-			for _, m := range lost {
-				if _, err := tx.LostMemberDelete(ctx, m.App, m.RoomID, m.UserID); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
+	for _, m := range lost {
+		if err := s.forgetLost(ctx, m, cutoff); err != nil {
 			return 0, err
 		}
 	}
@@ -528,6 +589,24 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// forgetLost forgets a lost member whose grace period ended at cutoff, unless the record
+// changed since it was listed (the user recovered and lost its heartbeat again: its new
+// grace period runs).
+func (s *Service) forgetLost(ctx context.Context, m store.LostMember, cutoff time.Time) error {
+	defer s.live.lock(liveKey{m.App, m.RoomID})()
+	return s.store.Tx(ctx, func(tx store.Tx) error {
+		cur, err := tx.LostMemberGet(ctx, m.App, m.RoomID, m.UserID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && cur.LostAt.After(cutoff)) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.LostMemberDelete(ctx, m.App, m.RoomID, m.UserID)
+		return err
+	})
+}
+
 // dissolveIfDue dissolves the room of a due timer when its reason still holds, and
 // otherwise drops the timer.
 func (s *Service) dissolveIfDue(ctx context.Context, t store.RoomTimer) (bool, error) {
@@ -536,6 +615,16 @@ func (s *Service) dissolveIfDue(ctx context.Context, t store.RoomTimer) (bool, e
 	defer s.live.lock(k)()
 	dissolved := false
 	err := s.store.Tx(ctx, func(tx store.Tx) error {
+		// The timer was listed before the lock was taken: it may have been cleared or set
+		// again later since (the room was entered and left again). Only the timer as it is
+		// now counts.
+		cur, err := tx.RoomTimerGet(ctx, t.App, t.RoomID, t.Kind)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && cur.DueAt.After(s.now())) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 		row, err := tx.RoomGet(ctx, t.App, t.RoomID)
 		if errors.Is(err, store.ErrNotFound) {
 			return tx.RoomTimerDelete(ctx, t.App, t.RoomID, t.Kind)
@@ -575,4 +664,17 @@ func (s *Service) timerHolds(ctx context.Context, tx store.Tx, row store.Room, k
 		}
 		return false, err
 	}
+}
+
+// audience reads who is in the room row now, for a presence event.
+func audience(ctx context.Context, tx store.Tx, row store.Room) (Audience, error) {
+	n, err := tx.MemberCount(ctx, row.App, row.RoomID, store.MembersAll)
+	if err != nil {
+		return Audience{}, err
+	}
+	admins, err := tx.AdminList(ctx, row.App, row.RoomID)
+	if err != nil {
+		return Audience{}, err
+	}
+	return Audience{MemberCount: n, Managers: append([]string{row.Owner}, admins...)}, nil
 }

@@ -155,3 +155,23 @@ func TestUpdate(t *testing.T) {
 		t.Errorf("room after updates: %+v", r)
 	}
 }
+
+// TestChangeOwnerEndsTheNewOwnersAdminRole pins that an admin who becomes the owner stops
+// being an admin, so it keeps no admin powers after handing the room on.
+func TestChangeOwnerEndsTheNewOwnersAdminRole(t *testing.T) {
+	f := setup(t)
+	if err := f.rooms.ModifyAdmin(f.ctx, f.actor, testRoom, []string{"u2"}, webhook.AdminAdd); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.rooms.ChangeOwner(f.ctx, f.actor, testRoom, "u2"); err != nil {
+		t.Fatal(err)
+	}
+	admins, err := f.rooms.AdminList(f.ctx, testApp, testRoom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(admins) != 0 {
+		t.Errorf("admins after u2 became owner = %v, want none", admins)
+	}
+	f.wantEvents(webhook.AfterModifyAdmin, webhook.AfterChangeOwner)
+}

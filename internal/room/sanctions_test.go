@@ -1,6 +1,7 @@
 package room_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -90,20 +91,30 @@ func TestMute(t *testing.T) {
 
 func TestBan(t *testing.T) {
 	f := setup(t)
-	// u3 is in the room as a robot; the ban removes it and reports it kicked.
+	// u3 is in the room as a robot, u1 as a member; the ban removes both and reports u1
+	// kicked. A robot never had an Online callback (robots do not enter through the
+	// client), so it gets no Offline one either: presence callbacks alternate.
 	if err := f.rooms.AddRobots(f.ctx, f.actor, testRoom, []string{"u3"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.rooms.Enter(f.ctx, f.client("u1"), 1, testRoom); err != nil {
+		t.Fatal(err)
+	}
 	f.newEvents()
-	if err := f.rooms.Ban(f.ctx, f.actor, testRoom, []string{"u2", "u3"}, 60, "spam"); err != nil {
+	if err := f.rooms.Ban(f.ctx, f.actor, testRoom, []string{"u2", "u3", "u1"}, 60, "spam"); err != nil {
 		t.Fatal(err)
 	}
 	evs := f.wantEvents(webhook.AfterMemberStateChanged)
 	if len(evs) == 1 {
 		var b webhook.MemberStateChanged
 		f.body(evs[0], &b)
-		if len(b.MemberList) != 1 || b.MemberList[0].Member_Account != "u3" || b.EventCause != webhook.CauseKicked {
+		if len(b.MemberList) != 1 || b.MemberList[0].Member_Account != "u1" || b.EventCause != webhook.CauseKicked {
 			t.Errorf("callback %s", evs[0].Body)
+		}
+	}
+	for _, u := range []string{"u1", "u3"} {
+		if _, err := f.st.MemberGet(f.ctx, testApp, testRoom, u); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s is still in the room after the ban (%v)", u, err)
 		}
 	}
 	// A banned user may neither enter (as a robot too) nor send.
@@ -111,7 +122,7 @@ func TestBan(t *testing.T) {
 	_, err := f.msgs.SendText(f.ctx, f.actor, room.TextMessage{RoomID: testRoom, Sender: "u2", Text: "hi"})
 	wantErr(t, err, room.ErrBanned, errcode.NoPermission)
 	bans, next, err := f.rooms.BannedList(f.ctx, testApp, testRoom, 0, 0)
-	if err != nil || len(bans) != 2 || next != 0 || bans[0].Reason != "spam" {
+	if err != nil || len(bans) != 3 || next != 0 || bans[0].Reason != "spam" {
 		t.Errorf("bans %+v next %d, %v", bans, next, err)
 	}
 

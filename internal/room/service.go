@@ -148,6 +148,10 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 		if err := s.publish(ctx, tx, a, RoomCreated{EventHead: h, Room: r}); err != nil {
 			return err
 		}
+		// Nobody is in a new room: its NoUsers timer runs from its creation.
+		if err := s.startTimers(ctx, tx, row, nil, "", h.Time); err != nil {
+			return err
+		}
 		return s.publishThreshold(ctx, tx, a, h, rooms+1, p.RoomQuota)
 	})
 	if err != nil {
@@ -268,6 +272,18 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		}
 		if err := tx.RoomSetOwner(ctx, a.App, id, newOwner); err != nil {
 			return err
+		}
+		// A user has one role: a room admin who becomes the owner is no longer an admin
+		// (so it does not keep an admin's powers once it hands the room on). The owner
+		// change's callback and push say it all; no admin callback is sent for this.
+		if _, err := tx.AdminRemove(ctx, a.App, id, newOwner); err != nil {
+			return err
+		}
+		// The owner timers were about the previous owner being away.
+		for _, kind := range []store.RoomTimerKind{store.TimerOwnerLeave, store.TimerOwnerOffline} {
+			if err := tx.RoomTimerDelete(ctx, a.App, id, kind); err != nil {
+				return err
+			}
 		}
 		return s.publish(ctx, tx, a, OwnerChanged{EventHead: s.head(a, id), From: row.Owner, To: newOwner})
 	})

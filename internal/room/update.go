@@ -112,6 +112,9 @@ func (s *Service) Update(ctx context.Context, a Actor, p UpdateParams) error {
 		if err := tx.RoomUpdate(ctx, nrow); err != nil {
 			return err
 		}
+		if r, err = withCounts(ctx, tx, r); err != nil {
+			return err
+		}
 		return s.publish(ctx, tx, a, RoomInfoChanged{EventHead: s.head(a, r.ID), Room: r})
 	})
 }

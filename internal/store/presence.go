@@ -22,6 +22,8 @@ type PresenceReader interface {
 	MemberListPeople(ctx context.Context, after *Member, limit int) ([]Member, error)
 	// RoomTimerListDue returns up to limit room timers due at or before t, earliest first.
 	RoomTimerListDue(ctx context.Context, t time.Time, limit int) ([]RoomTimer, error)
+	// RoomTimerGet returns a room's timer of one kind; ErrNotFound when it is not set.
+	RoomTimerGet(ctx context.Context, app uint64, roomID string, kind RoomTimerKind) (RoomTimer, error)
 }
 
 // PresenceWriter holds the writes of live presence.

@@ -41,7 +41,13 @@ type Options struct {
 	Transport clientws.Config
 	// CallTimeout bounds one method call; default 10 s.
 	CallTimeout time.Duration
+	// PresencePushLimit is the largest room in which every member is told of each entry and
+	// departure; in larger rooms only the owner and admins are. Default 100.
+	PresencePushLimit int
 }
+
+// DefaultPresencePushLimit is Options.PresencePushLimit's default.
+const DefaultPresencePushLimit = 100
 
 // API serves the client API. Mount Handler at clientws.Path and register Observe as the
 // room service's observer.
@@ -64,6 +70,9 @@ func New(o Options) *API {
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 10 * time.Second
+	}
+	if o.PresencePushLimit <= 0 {
+		o.PresencePushLimit = DefaultPresencePushLimit
 	}
 	api := &API{o: o, log: o.Logger, sessions: map[room.ConnID]*clientws.Session{}}
 	cfg := o.Transport

@@ -27,11 +27,11 @@ func (api *API) Observe(ev room.Event) {
 		}
 	case room.MembersOnline:
 		for _, u := range e.Users {
-			api.publishExcept(h, u, "onRemoteUserEnterRoom", map[string]any{"roomId": h.RoomID, "userInfo": userInfo{UserID: u}})
+			api.publishPresence(h, e.Audience, u, "onRemoteUserEnterRoom", map[string]any{"roomId": h.RoomID, "userInfo": userInfo{UserID: u}})
 		}
 	case room.MembersOffline:
 		for _, u := range e.Users {
-			api.publishExcept(h, u, "onRemoteUserLeaveRoom", map[string]any{"roomId": h.RoomID, "userInfo": userInfo{UserID: u}})
+			api.publishPresence(h, e.Audience, u, "onRemoteUserLeaveRoom", map[string]any{"roomId": h.RoomID, "userInfo": userInfo{UserID: u}})
 		}
 	case room.UserKicked:
 		for _, s := range hub.RoomSessions(h.App, h.RoomID) {
@@ -84,6 +84,28 @@ func (api *API) Observe(ev room.Event) {
 		api.publishExcept(h, e.Sender, method, map[string]any{"roomId": h.RoomID, "message": msg})
 	default:
 		api.observeBattle(ev) // battles.go
+	}
+}
+
+// publishPresence tells the room that user entered or left: every other member while the
+// room has at most Options.PresencePushLimit members, only its owner and admins in a
+// larger room (a live audience of thousands would otherwise cost N pushes per entry, N²
+// to fill the room). Members of a large room read memberCount from fetchRoomInfo.
+func (api *API) publishPresence(h room.EventHead, aud room.Audience, user, method string, params any) {
+	if aud.MemberCount <= api.o.PresencePushLimit {
+		api.publishExcept(h, user, method, params)
+		return
+	}
+	hub := api.srv.Hub()
+	for _, m := range aud.Managers {
+		if m == user {
+			continue
+		}
+		for _, s := range hub.UserSessions(h.App, m) {
+			if slices.Contains(hub.Rooms(s), h.RoomID) {
+				s.Notify(method, params)
+			}
+		}
 	}
 }
 

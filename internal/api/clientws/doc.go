@@ -19,19 +19,22 @@
 //     is checked and Authenticate is called before the upgrade, so a bad UserSig never
 //     becomes a WebSocket; it gets an HTTP status and {"code":…,"message":…}.
 //   - open: the session is registered in the hub under its user, OnOpen has been called, and
-//     two goroutines serve it. The read loop (the HTTP handler's goroutine) reads frames and
-//     handles them one at a time, in arrival order: a request's response is enqueued before
-//     the next frame is read, so a client sees responses in the order it sent requests. The
-//     writer goroutine drains the send queue and sends heartbeat pings.
+//     one goroutine serves it while it is idle: the read loop (started by the HTTP
+//     handler, which returns after the upgrade so that net/http lets go of the request)
+//     reads frames and handles them one at a time, in arrival order: a request's response
+//     is enqueued before the next frame is read, so a client sees responses in the order
+//     it sent requests. A writer goroutine exists only while the send queue is
+//     not empty, and a heartbeat goroutine only while a ping waits for its pong.
 //   - closing: a reason has been recorded (the first one wins, see CloseReason). For a close
 //     the server starts (slow reader, heartbeat lost, shutdown, Session.Close) the writer
-//     stops writing data, sends a close frame with the reason's code and waits for the
-//     close handshake; if it has not completed within CloseGrace, the connection is dropped.
-//     For a close the client starts, or a broken connection, the read loop sees it first.
-//   - closed: the read loop has returned, the writer has exited, the connection is closed,
-//     the session has left the hub (every room and its user), and OnClose has been called,
-//     exactly once, with the recorded reason. Notify and Subscribe on a closed session
-//     return ErrSessionClosed.
+//     stops writing data, a close goroutine sends a close frame with the reason's code and
+//     waits for the close handshake; if it has not completed within CloseGrace, the
+//     connection is dropped. For a close the client starts, or a broken connection, the
+//     read loop sees it first.
+//   - closed: the read loop has returned, the writer, heartbeat and close goroutines have
+//     exited, the connection is closed, the session has left the hub (every room and its
+//     user), and OnClose has been called, exactly once, with the recorded reason. Notify and
+//     Subscribe on a closed session return ErrSessionClosed.
 //
 // # Send queue
 //
@@ -41,17 +44,19 @@
 // 1008), so a client that does not read can never slow a room, a publisher or other
 // sessions. A write that takes longer than WriteTimeout is a slow reader too. A publish to a
 // room encodes the notification once and appends the same byte slice to each subscriber's
-// queue under the hub's read lock; it starts no goroutine. An idle session holds no queue
-// buffer.
+// queue under the hub's read lock, starting the writer of each session that was idle (a
+// short-lived goroutine that exits when its queue is empty). An idle session holds no
+// writer goroutine and at most a small queue buffer.
 //
 // # Heartbeats
 //
-// Every PingInterval the writer sends a WebSocket ping and waits up to PingTimeout for the
-// pong (the peer's WebSocket library answers pings while it reads; browsers do so
-// natively). No pong in time means the heartbeat is lost: the session is closed with
-// CloseHeartbeatLost. While the writer waits for a pong, queued frames wait too (one round
-// trip on a healthy connection). Pongs are read by the read loop, so a Method must return
-// well within PingTimeout.
+// PingInterval after the connection opens, and PingInterval after each pong, the server
+// sends a WebSocket ping from a timer's goroutine and waits up to PingTimeout for the pong
+// (the peer's WebSocket library answers pings while it reads; browsers do so natively). No
+// pong in time means the heartbeat is lost: the session is closed with CloseHeartbeatLost.
+// The writer never waits for a pong: frames queued meanwhile are written at once, and the
+// ping's control frame goes out between two data frames. Pongs are read by the read loop,
+// so a Method must return well within PingTimeout.
 //
 // # Failures
 //

@@ -15,8 +15,9 @@ type userKey struct {
 // Hub knows every open session, by user and by the rooms it is subscribed to, and pushes
 // notifications to them. A publish encodes its notification once and enqueues the same
 // bytes to every recipient without blocking: a recipient whose send queue is full is
-// closed as a slow reader and never slows the others or the publisher. A publish starts no
-// goroutine. Its methods are safe for concurrent use.
+// closed as a slow reader and never slows the others or the publisher. A publish does not
+// wait for any write: it only wakes (starts) the writer of each idle recipient. Its methods
+// are safe for concurrent use.
 type Hub struct {
 	mu    sync.RWMutex
 	rooms map[roomKey]map[*Session]struct{}

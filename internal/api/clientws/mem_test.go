@@ -78,9 +78,9 @@ func heapAndStacks() (heap, stacks uint64) {
 }
 
 // BenchmarkIdleConnectionMemory opens 2,000 idle connections and reports the memory (heap
-// and goroutine stacks) each one costs: the server's session, its two goroutines, the
-// WebSocket connection with its buffers, and the test's bare client socket (a few hundred
-// bytes). Run it with: go test -run XXX -bench IdleConnectionMemory -benchtime 1x
+// and goroutine stacks) each one costs: the server's session, its read goroutine, the
+// WebSocket connection with its 1 KiB buffers, and the test's bare client socket (a few
+// hundred bytes). Run it with: go test -run XXX -bench IdleConnectionMemory -benchtime 1x
 func BenchmarkIdleConnectionMemory(b *testing.B) {
 	const n = 2000
 	for range b.N {
@@ -142,4 +142,47 @@ func BenchmarkPublishRoom(b *testing.B) {
 		got.Wait()
 	}
 	b.StopTimer()
+}
+
+// TestFrameSentWithHandshake: a client that sends its first frame right behind the
+// upgrade request (in the same TCP write) is served: the bytes net/http buffered before the
+// hijack reach the connection's own, smaller reader.
+func TestFrameSentWithHandshake(t *testing.T) {
+	e := newEnv(t, clientws.Config{})
+	u, _ := url.Parse(e.http.URL)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	payload := []byte(`{"jsonrpc":"2.0","id":7,"method":"whoami"}`)
+	mask := [4]byte{1, 2, 3, 4}
+	frame := append([]byte{0x81, 0x80 | byte(len(payload))}, mask[:]...)
+	for i, b := range payload {
+		frame = append(frame, b^mask[i%4])
+	}
+	req := fmt.Sprintf("GET %s?sdkappid=%d&userid=bob&usersig=sig-bob&platform=Web HTTP/1.1\r\nHost: %s\r\n"+
+		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", clientws.Path, testApp, u.Host)
+	if _, err := c.Write(append([]byte(req), frame...)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	got, err := readFrame(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(got), `"id":7`) || !strings.Contains(string(got), `"userId":"bob"`) {
+		t.Fatalf("response: %s", got)
+	}
 }

@@ -1,10 +1,13 @@
 package clientws
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -267,7 +270,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		opts.InsecureSkipVerify = true // authenticated by UserSig, not by cookie
 	}
-	conn, err := websocket.Accept(w, r, opts)
+	conn, err := websocket.Accept(smallBuffers{w}, r, opts)
 	if err != nil {
 		return // Accept has answered the request
 	}
@@ -281,8 +284,6 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		clientIP: hostOf(r.RemoteAddr),
 		srv:      srv,
 		conn:     conn,
-		wake:     make(chan struct{}, 1),
-		closing:  make(chan struct{}),
 	}
 	s.ctx, s.stop = context.WithCancel(srv.base)
 
@@ -296,9 +297,49 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	srv.wg.Add(1)
 	srv.hub.add(s)
 	srv.mu.Unlock()
-	defer srv.wg.Done()
 
-	srv.serve(s)
+	// The handler returns now, so that net/http lets go of the request and its buffers;
+	// the read loop runs in a fresh goroutine with a small stack.
+	go func() {
+		defer srv.wg.Done()
+		srv.serve(s)
+	}()
+}
+
+// Buffer sizes of an upgraded connection. net/http hands a hijacked connection 4 KiB
+// buffers each way; the client API's frames are small (requests of a few hundred bytes,
+// notifications likewise), and larger ones bypass the buffers, so 1 KiB each saves 6 KiB
+// per connection. coder/websocket keeps the bufio pair it is given for the connection's
+// life.
+const (
+	readBufferSize  = 1 << 10
+	writeBufferSize = 1 << 10
+)
+
+// smallBuffers hands coder/websocket's Accept a hijacked connection with small buffers.
+type smallBuffers struct{ http.ResponseWriter }
+
+func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReaderSize(c, readBufferSize)
+	if n := brw.Reader.Buffered(); n > 0 { // bytes the client sent after the request
+		b, _ := brw.Reader.Peek(n)
+		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(b)), c), max(readBufferSize, n))
+		if _, err := br.Peek(n); err != nil { // keep them in br, where Accept looks for them
+			c.Close()
+			return nil, nil, err
+		}
+	}
+	if err := brw.Writer.Flush(); err != nil { // the 101 response, if still buffered
+		c.Close()
+		return nil, nil, err
+	}
+	return c, bufio.NewReadWriter(br, bufio.NewWriterSize(c, writeBufferSize)), nil
 }
 
 // serve runs the session: OnOpen, the writer goroutine, the read loop, then the teardown
@@ -310,18 +351,21 @@ func (srv *Server) serve(s *Session) {
 	if srv.cfg.OnOpen != nil {
 		srv.cfg.OnOpen(s)
 	}
-	writerDone := make(chan struct{})
-	go s.writeLoop(writerDone)
+	s.qmu.Lock()
+	s.ping = time.AfterFunc(srv.cfg.PingInterval, s.heartbeat)
+	s.qmu.Unlock()
 
 	reason := srv.readLoop(s)
 	s.reason.CompareAndSwap(0, int32(reason))
 	s.qmu.Lock()
+	s.ended = true
+	s.ping.Stop()
 	if s.force != nil {
 		s.force.Stop()
 	}
 	s.qmu.Unlock()
 	s.stop()
-	<-writerDone
+	s.bg.Wait() // the writer, a heartbeat in flight and a server-side close
 	s.conn.CloseNow()
 	srv.hub.remove(s)
 	s.qmu.Lock()

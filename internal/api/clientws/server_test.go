@@ -68,7 +68,7 @@ func methods(srv **clientws.Server) map[string]clientws.Method {
 			return nil, (*srv).Hub().Subscribe(s, rp.RoomID)
 		},
 		"missing": func(context.Context, *clientws.Session, json.RawMessage) (any, error) {
-			return nil, fmt.Errorf("fetch room r1: %w", errcode.New(errcode.RoomNotFound, "room does not exist"))
+			return nil, fmt.Errorf("%w: r1", errcode.New(errcode.RoomNotFound, "room does not exist"))
 		},
 		"boom": func(context.Context, *clientws.Session, json.RawMessage) (any, error) {
 			return nil, errors.New("disk on fire")
@@ -239,7 +239,7 @@ func TestErrorResponses(t *testing.T) {
 		msg    string
 	}{
 		{"noSuchMethod", nil, clientws.CodeMethodNotFound, "method not found: noSuchMethod"},
-		{"missing", nil, errcode.RoomNotFound, "fetch room r1: room does not exist"},
+		{"missing", nil, errcode.RoomNotFound, "room does not exist: r1"},
 		{"enterRoom", map[string]any{}, errcode.LiveInvalid, "invalid parameter: roomId is required"},
 		{"boom", nil, errcode.LiveInternal, errcode.InternalInfo},
 		{"panic", nil, errcode.LiveInternal, errcode.InternalInfo},
@@ -335,7 +335,7 @@ func TestGoldenFrames(t *testing.T) {
 	golden.Check(t, "testdata/error.golden",
 		append(roundTrip(`{"jsonrpc":"2.0","id":2,"method":"missing","params":{"roomId":"r1"}}`), '\n'))
 	n, err := e.srv.Hub().PublishRoom(testApp, "r1", "onUserRoleChanged",
-		map[string]any{"roomId": "r1", "userId": "bob", "role": "roomOwner"})
+		map[string]any{"roomId": "r1", "userId": "bob", "userRole": "roomOwner"})
 	if err != nil || n != 1 {
 		t.Fatalf("PublishRoom = %d, %v", n, err)
 	}
@@ -489,6 +489,75 @@ func TestHeartbeatLost(t *testing.T) {
 	}
 	if err := healthy.Call(ctx(t), "whoami", nil, nil); err != nil {
 		t.Fatalf("the healthy client: %v", err)
+	}
+}
+
+// TestHeartbeatDoesNotDelayFrames: while the server waits for a pong that does not come,
+// a notification published meanwhile still reaches the client at once.
+func TestHeartbeatDoesNotDelayFrames(t *testing.T) {
+	e := newEnv(t, clientws.Config{PingInterval: 20 * time.Millisecond, PingTimeout: time.Minute})
+	pinged := make(chan struct{}, 1)
+	ws := e.rawDial(t, "paused", &websocket.DialOptions{OnPingReceived: func(context.Context, []byte) bool {
+		select {
+		case pinged <- struct{}{}:
+		default:
+		}
+		return false // the pong is withheld: the server's ping stays outstanding
+	}})
+	if err := ws.Write(ctx(t), websocket.MessageText, []byte(`{"jsonrpc":"2.0","id":1,"method":"enterRoom","params":{"roomId":"r"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	frames := make(chan string, 16)
+	go func() {
+		for {
+			_, data, err := ws.Read(context.Background())
+			if err != nil {
+				close(frames)
+				return
+			}
+			frames <- string(data)
+		}
+	}()
+	next := func(what string) string {
+		t.Helper()
+		select {
+		case f, ok := <-frames:
+			if !ok {
+				t.Fatalf("%s: connection ended", what)
+			}
+			return f
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: nothing within 10s", what)
+		}
+		return ""
+	}
+	if f := next("enterRoom response"); !strings.Contains(f, `"result"`) {
+		t.Fatalf("enterRoom: %s", f)
+	}
+	select {
+	case <-pinged:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no ping within 10s")
+	}
+	time.Sleep(50 * time.Millisecond) // the ping stays unanswered
+	for i := range 3 {
+		start := time.Now()
+		if n, err := e.srv.Hub().PublishRoom(testApp, "r", "onRoomInfoChanged", map[string]int{"seq": i}); err != nil || n != 1 {
+			t.Fatalf("PublishRoom = %d, %v", n, err)
+		}
+		f := next(fmt.Sprintf("notification %d", i))
+		if !strings.Contains(f, fmt.Sprintf(`"seq":%d`, i)) {
+			t.Fatalf("notification %d: %s", i, f)
+		}
+		// Generous for a loaded machine, far below the minute the ping waits for.
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("notification %d took %v while a ping waited for its pong", i, d)
+		}
+	}
+	select {
+	case c := <-e.closed:
+		t.Fatalf("%s closed (%v) while its ping was still within the timeout", c.s.UserID(), c.reason)
+	default:
 	}
 }
 

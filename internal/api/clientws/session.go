@@ -87,15 +87,17 @@ type Session struct {
 	stop context.CancelFunc
 
 	// Send queue: frames waiting for the writer, bounded by srv.cfg.SendQueue counting
-	// the frames the writer has taken but not finished writing.
+	// the frames the writer has taken but not finished writing. Guarded by qmu.
 	qmu     sync.Mutex
 	queue   [][]byte
 	pending int
-	wake    chan struct{} // capacity 1: "the queue is not empty"
+	writing bool           // a writer goroutine is draining the queue
+	ended   bool           // the connection has ended: no goroutine may start any more
+	force   *time.Timer    // cancels ctx when a close takes longer than CloseGrace
+	ping    *time.Timer    // fires the next heartbeat
+	bg      sync.WaitGroup // the writer, heartbeat and close goroutines; Add under qmu
 
-	reason  atomic.Int32  // CloseReason, set once
-	closing chan struct{} // closed when a server-side close starts
-	force   *time.Timer   // cancels ctx when a close takes longer than CloseGrace
+	reason atomic.Int32 // CloseReason, set once
 
 	// Hub state, guarded by srv.hub.mu.
 	rooms   map[string]struct{}
@@ -142,14 +144,19 @@ func (s *Session) Close() { s.beginClose(CloseByServer) }
 // Reason returns why the session ended, or 0 while it is open.
 func (s *Session) Reason() CloseReason { return CloseReason(s.reason.Load()) }
 
-// enqueue appends frame to the send queue without blocking. The same frame slice may be
-// enqueued to many sessions: it is never modified. It reports false when the session is
-// closing or the queue was full (the session is then closed as a slow reader).
+// enqueue appends frame to the send queue without blocking, and starts the writer
+// goroutine if none is running. The same frame slice may be enqueued to many sessions: it
+// is never modified. It reports false when the session is closing or the queue was full
+// (the session is then closed as a slow reader).
 func (s *Session) enqueue(frame []byte) bool {
 	if s.reason.Load() != 0 {
 		return false
 	}
 	s.qmu.Lock()
+	if s.ended {
+		s.qmu.Unlock()
+		return false
+	}
 	if s.pending >= s.srv.cfg.SendQueue {
 		s.qmu.Unlock()
 		s.beginClose(CloseSlowReader)
@@ -157,87 +164,114 @@ func (s *Session) enqueue(frame []byte) bool {
 	}
 	s.queue = append(s.queue, frame)
 	s.pending++
-	s.qmu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if !s.writing {
+		s.writing = s.goLocked(s.drain)
 	}
+	s.qmu.Unlock()
+	return true
+}
+
+// goLocked starts f in a goroutine the teardown waits for, unless the connection has
+// ended. s.qmu must be held: Add happens before serve sets ended and Waits.
+func (s *Session) goLocked(f func()) bool {
+	if s.ended {
+		return false
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		f()
+	}()
 	return true
 }
 
 // beginClose records r as the reason (if none is recorded yet) and starts a server-side
-// close: the writer sends the close frame, and if the close has not completed after
-// CloseGrace the connection is dropped.
+// close: a goroutine sends the close frame and waits for the handshake, and if the close
+// has not completed after CloseGrace the connection is dropped.
 func (s *Session) beginClose(r CloseReason) {
 	if !s.reason.CompareAndSwap(0, int32(r)) {
 		return
 	}
 	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if s.ended {
+		return
+	}
 	s.force = time.AfterFunc(s.srv.cfg.CloseGrace, s.stop)
-	s.qmu.Unlock()
-	close(s.closing)
+	s.goLocked(func() {
+		code, text := r.closeFrame()
+		_ = s.conn.Close(code, text)
+		s.stop()
+	})
 }
 
-// writeLoop is the session's writer goroutine: it drains the send queue, sends heartbeat
-// pings, and performs the server-side close.
-func (s *Session) writeLoop(done chan<- struct{}) {
-	defer close(done)
+// drain is the writer: it writes the queued frames in order until the queue is empty, then
+// exits. At most one runs at a time (s.writing), so frames go out in the order they were
+// enqueued. An idle session has no writer goroutine.
+func (s *Session) drain() {
 	cfg := &s.srv.cfg
-	hb := time.NewTimer(cfg.PingInterval)
-	defer hb.Stop()
 	var batch [][]byte
-	broken := false
 	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-s.closing:
-			code, text := s.Reason().closeFrame()
-			_ = s.conn.Close(code, text)
-			s.stop()
-			return
-		case <-hb.C:
-			ctx, cancel := context.WithTimeout(s.ctx, cfg.PingTimeout)
-			err := s.conn.Ping(ctx)
-			timedOut := ctx.Err() != nil
-			cancel()
-			if err != nil {
-				// A ping that fails because the connection is already gone is not a lost
-				// heartbeat: the read loop records why the connection ended.
-				if timedOut && s.ctx.Err() == nil {
-					s.beginClose(CloseHeartbeatLost)
-				}
-				continue
+		s.qmu.Lock()
+		if len(s.queue) == 0 {
+			s.writing = false
+			if cap(s.queue) > 16 { // keep idle sessions small after a burst
+				s.queue = nil
 			}
-			hb.Reset(cfg.PingInterval)
-		case <-s.wake:
-			s.qmu.Lock()
-			batch, s.queue = s.queue, batch[:0]
 			s.qmu.Unlock()
-			for i, frame := range batch {
-				if !broken && s.reason.Load() == 0 {
-					ctx, cancel := context.WithTimeout(s.ctx, cfg.WriteTimeout)
-					err := s.conn.Write(ctx, websocket.MessageText, frame)
-					timedOut := ctx.Err() != nil
-					cancel()
-					if err != nil {
-						// coder/websocket closes the connection on a failed write; the
-						// read loop then records the reason unless it is ours.
-						broken = true
-						if timedOut && s.ctx.Err() == nil {
-							s.beginClose(CloseSlowReader)
-						}
-					}
+			return
+		}
+		batch, s.queue = s.queue, batch[:0]
+		s.qmu.Unlock()
+		for i, frame := range batch {
+			if s.reason.Load() == 0 && s.ctx.Err() == nil {
+				ctx, cancel := context.WithTimeout(s.ctx, cfg.WriteTimeout)
+				err := s.conn.Write(ctx, websocket.MessageText, frame)
+				timedOut := ctx.Err() != nil
+				cancel()
+				// coder/websocket closes the connection on a failed write; the read loop
+				// then records the reason unless it is ours.
+				if err != nil && timedOut && s.ctx.Err() == nil {
+					s.beginClose(CloseSlowReader)
 				}
-				batch[i] = nil
-				s.qmu.Lock()
-				s.pending--
-				s.qmu.Unlock()
 			}
-			clear(batch)
-			if cap(batch) > 64 { // keep idle sessions small after a burst
-				batch = nil
-			}
+			batch[i] = nil
+			s.qmu.Lock()
+			s.pending--
+			s.qmu.Unlock()
 		}
 	}
+}
+
+// heartbeat runs when the ping timer fires, in the timer's own goroutine: it pings and
+// waits for the pong while the writer stays free to write queued frames (coder/websocket
+// interleaves the ping's control frame between data frames). No pong within PingTimeout
+// closes the session with CloseHeartbeatLost; a pong arms the next heartbeat.
+func (s *Session) heartbeat() {
+	s.qmu.Lock()
+	if s.ended {
+		s.qmu.Unlock()
+		return
+	}
+	s.bg.Add(1)
+	s.qmu.Unlock()
+	defer s.bg.Done()
+	cfg := &s.srv.cfg
+	ctx, cancel := context.WithTimeout(s.ctx, cfg.PingTimeout)
+	err := s.conn.Ping(ctx)
+	timedOut := ctx.Err() != nil
+	cancel()
+	if err != nil {
+		// A ping that fails because the connection is already gone is not a lost
+		// heartbeat: the read loop records why the connection ended.
+		if timedOut && s.ctx.Err() == nil {
+			s.beginClose(CloseHeartbeatLost)
+		}
+		return
+	}
+	s.qmu.Lock()
+	if !s.ended && s.reason.Load() == 0 {
+		s.ping.Reset(cfg.PingInterval)
+	}
+	s.qmu.Unlock()
 }

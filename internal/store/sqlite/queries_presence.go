@@ -57,6 +57,14 @@ func (r reader) RoomTimerListDue(ctx context.Context, t time.Time, limit int) ([
 		ORDER BY due_at, sdkappid, room_id, kind LIMIT ?`, ms(t), pageLimit(limit))
 }
 
+func (r reader) RoomTimerGet(ctx context.Context, app uint64, roomID string, kind store.RoomTimerKind) (store.RoomTimer, error) {
+	return queryOne(ctx, r.q, "get "+string(kind)+" timer of room "+roomID, func(row scanner) (store.RoomTimer, error) {
+		var due int64
+		err := row.Scan(&due)
+		return store.RoomTimer{App: app, RoomID: roomID, Kind: kind, DueAt: fromMS(due)}, err
+	}, `SELECT due_at FROM room_timers WHERE sdkappid = ? AND room_id = ? AND kind = ?`, int64(app), roomID, string(kind))
+}
+
 func (t *tx) LostMemberPut(ctx context.Context, m store.LostMember) error {
 	_, err := t.q.exec(ctx, `INSERT INTO room_lost_members (sdkappid, room_id, user_id, lost_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (sdkappid, room_id, user_id) DO UPDATE SET lost_at = excluded.lost_at`,

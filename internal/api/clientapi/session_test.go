@@ -1,0 +1,295 @@
+package clientapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/roomd/roomd/internal/api/clientapi"
+	"github.com/roomd/roomd/internal/golden"
+)
+
+// sessionGolden holds every frame of the scripted session of TestGoldenSession: what each
+// connection sent (">") and received ("<"), step by step. docs/client-protocol.md quotes
+// its examples from it (TestProtocolDocExamplesAreGolden).
+const sessionGolden = "testdata/session.golden"
+
+// step is one request of the scripted session: user calls method with params; the other
+// connections receive others[user] frames (pushes) because of it. The caller reads until
+// its response, so the pushes it gets itself come with it.
+type step struct {
+	note   string
+	user   string
+	method string
+	params string
+	others map[string]int
+}
+
+// session is the scripted session: three users in one room, every method of the client API
+// and every push it makes, and the errors a TUILiveKit client meets most.
+var session = []step{
+	{"alice creates a room; she is its owner", "alice", "createRoom", `{"roomId":"live-1","roomName":"Friday night","coverUrl":"https://example.com/cover.png","notice":"Welcome"}`, nil},
+	{"creating it again answers 100010 (it exists and is hers)", "alice", "createRoom", `{"roomId":"live-1"}`, nil},
+	{"alice enters her room", "alice", "enterRoom", `{"roomId":"live-1"}`, nil},
+	{"bob enters: alice is told", "bob", "enterRoom", `{"roomId":"live-1"}`, map[string]int{"alice": 1}},
+	{"carol enters: alice and bob are told", "carol", "enterRoom", `{"roomId":"live-1"}`, map[string]int{"alice": 1, "bob": 1}},
+	{"bob reads the room", "bob", "fetchRoomInfo", `{"roomId":"live-1"}`, nil},
+	{"alice lists the members", "alice", "getUserList", `{"roomId":"live-1"}`, nil},
+	{"bob, a member, may not set metadata: 100006", "bob", "setRoomMetadataByAdmin", `{"roomId":"live-1","metadata":{"topic":"jazz"}}`, nil},
+	{"alice sets metadata: every member is told", "alice", "setRoomMetadataByAdmin", `{"roomId":"live-1","metadata":{"topic":"music","seats":"8"}}`, map[string]int{"bob": 1, "carol": 1}},
+	{"bob reads a key", "bob", "getRoomMetadata", `{"roomId":"live-1","keys":["topic"]}`, nil},
+	{"alice deletes a key: every member is told", "alice", "deleteRoomMetadataByAdmin", `{"roomId":"live-1","keys":["seats"]}`, map[string]int{"bob": 1, "carol": 1}},
+	{"alice makes bob an admin", "alice", "changeUserRole", `{"roomId":"live-1","userId":"bob","role":"administrator"}`, map[string]int{"bob": 1, "carol": 1}},
+	{"bob, an admin, renames the room", "bob", "updateRoomNameByAdmin", `{"roomId":"live-1","roomName":"Saturday night"}`, map[string]int{"alice": 1, "carol": 1}},
+	{"bob updates more of the room's information", "bob", "updateRoomInfoByAdmin", `{"roomId":"live-1","notice":"Be kind","category":[1,2]}`, map[string]int{"alice": 1, "carol": 1}},
+	{"bob mutes carol for 10 minutes", "bob", "disableSendingMessageByAdmin", `{"roomId":"live-1","userId":"carol","isDisable":true,"duration":600}`, map[string]int{"alice": 1, "carol": 1}},
+	{"carol, muted, cannot send: 10017", "carol", "sendTextMessage", `{"roomId":"live-1","text":"hi"}`, nil},
+	{"bob lifts carol's mute", "bob", "disableSendingMessageByAdmin", `{"roomId":"live-1","userId":"carol","isDisable":false}`, map[string]int{"alice": 1, "carol": 1}},
+	{"alice disables the room's chat", "alice", "disableSendingMessageForAllUser", `{"roomId":"live-1","isDisable":true}`, map[string]int{"bob": 1, "carol": 1}},
+	{"carol, neither owner nor admin, cannot send: 10017", "carol", "sendTextMessage", `{"roomId":"live-1","text":"hi"}`, nil},
+	{"alice enables the chat again", "alice", "disableSendingMessageForAllUser", `{"roomId":"live-1","isDisable":false}`, map[string]int{"bob": 1, "carol": 1}},
+	{"bob sends a text message: the others receive it", "bob", "sendTextMessage", `{"roomId":"live-1","text":"hello"}`, map[string]int{"alice": 1, "carol": 1}},
+	{"alice sends a custom message: the others receive it", "alice", "sendCustomMessage", `{"roomId":"live-1","businessId":"gift","data":"{\"giftId\":\"rose\",\"count\":3}"}`, map[string]int{"bob": 1, "carol": 1}},
+	{"carol, a member, may not kick: 100006", "carol", "kickRemoteUserOutOfRoom", `{"roomId":"live-1","userId":"bob"}`, nil},
+	{"bob, an admin, kicks carol", "bob", "kickRemoteUserOutOfRoom", `{"roomId":"live-1","userId":"carol"}`, map[string]int{"alice": 1, "carol": 1}},
+	{"carol is no longer in the room on this connection: 100005", "carol", "sendTextMessage", `{"roomId":"live-1","text":"hi"}`, nil},
+	{"alice transfers the room to bob", "alice", "changeUserRole", `{"roomId":"live-1","userId":"bob","role":"roomOwner"}`, map[string]int{"bob": 2}},
+	{"an unknown role: 100002", "alice", "changeUserRole", `{"roomId":"live-1","userId":"bob","role":"boss"}`, nil},
+	{"alice leaves", "alice", "exitRoom", `{"roomId":"live-1"}`, map[string]int{"bob": 1}},
+	{"and comes back", "alice", "enterRoom", `{"roomId":"live-1"}`, map[string]int{"bob": 1}},
+	{"alice is no longer the owner and may not dissolve the room: 100006", "alice", "destroyRoom", `{"roomId":"live-1"}`, nil},
+	{"bob, the owner, dissolves it", "bob", "destroyRoom", `{"roomId":"live-1"}`, map[string]int{"alice": 1}},
+	{"the room is gone: 100004", "alice", "fetchRoomInfo", `{"roomId":"live-1"}`, nil},
+	{"bob is in no room any more: 100005", "bob", "exitRoom", `{"roomId":"live-1"}`, nil},
+	{"carol's last frame", "carol", "fetchRoomInfo", `{"roomId":"live-1"}`, nil},
+}
+
+// sessionUsers are the connections of the session, with their declared platforms.
+var sessionUsers = []struct{ user, platform string }{{"alice", "iOS"}, {"bob", "Android"}, {"carol", "Web"}}
+
+// reader collects the frames a connection receives (reading also answers the server's pings).
+type reader struct {
+	conn   *websocket.Conn
+	frames chan []byte
+}
+
+func newReader(c *websocket.Conn) *reader {
+	r := &reader{conn: c, frames: make(chan []byte, 64)}
+	go func() {
+		defer close(r.frames)
+		for {
+			_, data, err := c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			r.frames <- data
+		}
+	}()
+	return r
+}
+
+func (r *reader) next(t *testing.T, who string) []byte {
+	t.Helper()
+	select {
+	case f, ok := <-r.frames:
+		if !ok {
+			t.Fatalf("%s: the connection ended", who)
+		}
+		return f
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no frame within 10 s", who)
+	}
+	return nil
+}
+
+// TestGoldenSession runs the scripted session against a real server and pins every frame
+// in testdata/session.golden (ROOMD_UPDATE_GOLDEN=1 rewrites it). Each connection's last
+// step is a request whose response proves it received nothing more.
+func TestGoldenSession(t *testing.T) {
+	ts := startServer(t)
+	readers := map[string]*reader{}
+	for _, u := range sessionUsers {
+		readers[u.user] = newReader(ts.dial(t, u.user, u.platform))
+	}
+	ids := map[string]int{}
+	var out bytes.Buffer
+	out.WriteString("# The scripted session of TestGoldenSession (internal/api/clientapi/session_test.go).\n")
+	out.WriteString("# \"user > frame\" is a frame the user's connection sent, \"user < frame\" one it received.\n")
+	out.WriteString("# Platforms: alice iOS, bob Android, carol Web. The server's clock stands at 2025-06-01T12:00:00Z.\n")
+	for i, s := range session {
+		ids[s.user]++
+		id := ids[s.user]
+		req := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":%q,"params":%s}`, id, s.method, s.params)
+		if !json.Valid([]byte(req)) {
+			t.Fatalf("step %d: the request is not JSON: %s", i+1, req)
+		}
+		fmt.Fprintf(&out, "\n# %d. %s\n%s > %s\n", i+1, s.note, s.user, req)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := readers[s.user].conn.Write(ctx, websocket.MessageText, []byte(req))
+		cancel()
+		if err != nil {
+			t.Fatalf("step %d: write: %v", i+1, err)
+		}
+		for {
+			f := readers[s.user].next(t, s.user)
+			fmt.Fprintf(&out, "%s < %s\n", s.user, f)
+			var resp struct {
+				ID json.RawMessage `json:"id"`
+			}
+			if json.Unmarshal(f, &resp) == nil && string(resp.ID) == fmt.Sprint(id) {
+				break
+			}
+		}
+		for _, u := range sessionUsers {
+			for range s.others[u.user] {
+				fmt.Fprintf(&out, "%s < %s\n", u.user, readers[u.user].next(t, u.user))
+			}
+		}
+	}
+	golden.Check(t, sessionGolden, out.Bytes())
+}
+
+// goldenFrames returns every frame of the golden files the client API's documentation may
+// quote: this package's session and the transport's frames (internal/api/clientws/testdata).
+func goldenFrames(t *testing.T) map[string]bool {
+	t.Helper()
+	frames := map[string]bool{}
+	b, err := os.ReadFile(sessionGolden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`^[a-z]+ [<>] (.*)$`)
+	for l := range strings.Lines(string(b)) {
+		if m := line.FindStringSubmatch(strings.TrimSuffix(l, "\n")); m != nil {
+			frames[m[1]] = true
+		}
+	}
+	others, err := os.ReadDir("../clientws/testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range others {
+		if strings.HasSuffix(e.Name(), ".golden") {
+			b, err := os.ReadFile("../clientws/testdata/" + e.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames[strings.TrimSpace(string(b))] = true
+		}
+	}
+	return frames
+}
+
+// docJSONBlocks returns the JSON values of the ```json blocks of a Markdown document (a block
+// may hold several), compacted, with the line each block starts on.
+func docJSONBlocks(t *testing.T, doc []byte) (values []string, lines []int) {
+	t.Helper()
+	sc := bufio.NewScanner(bytes.NewReader(doc))
+	n, start := 0, 0
+	var block *bytes.Buffer
+	for sc.Scan() {
+		n++
+		text := strings.TrimSpace(sc.Text())
+		switch {
+		case block == nil && text == "```json":
+			block, start = &bytes.Buffer{}, n
+		case block != nil && text == "```":
+			dec := json.NewDecoder(block)
+			for {
+				var v json.RawMessage
+				if err := dec.Decode(&v); err != nil {
+					if err.Error() != "EOF" {
+						t.Errorf("docs/client-protocol.md:%d: a json block is not JSON: %v", start, err)
+					}
+					break
+				}
+				var c bytes.Buffer
+				json.Compact(&c, v)
+				values, lines = append(values, c.String()), append(lines, start)
+			}
+			block = nil
+		case block != nil:
+			block.WriteString(sc.Text() + "\n")
+		}
+	}
+	return values, lines
+}
+
+// TestProtocolDocExamplesAreGolden keeps docs/client-protocol.md and the golden files from
+// drifting apart: every frame in a ```json block of the document is, byte for byte (modulo
+// whitespace between tokens), a frame of the golden files; and every method of the method
+// table, and every push, is documented under its own heading with an example.
+func TestProtocolDocExamplesAreGolden(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/client-protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := goldenFrames(t)
+	values, lines := docJSONBlocks(t, doc)
+	if len(values) < 20 {
+		t.Fatalf("docs/client-protocol.md has only %d json examples", len(values))
+	}
+	for i, v := range values {
+		if !frames[v] {
+			t.Errorf("docs/client-protocol.md:%d shows a frame that no golden file holds:\n%s", lines[i], v)
+		}
+	}
+	text := string(doc)
+	for _, m := range clientapi.MethodNames() {
+		if !strings.Contains(text, "\n### `"+m+"`\n") {
+			t.Errorf("docs/client-protocol.md has no section \"### `%s`\"", m)
+		}
+	}
+	for _, p := range pushNames(t) {
+		if !strings.Contains(text, "\n### `"+p+"`\n") {
+			t.Errorf("docs/client-protocol.md has no section \"### `%s`\"", p)
+		}
+	}
+}
+
+// pushNames returns the names of the notifications pushes.go sends.
+func pushNames(t *testing.T) []string {
+	t.Helper()
+	src, err := os.ReadFile("pushes.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range regexp.MustCompile(`"(on[A-Z][A-Za-z]+)"`).FindAllStringSubmatch(string(src), -1) {
+		if !slices.Contains(names, m[1]) {
+			names = append(names, m[1])
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestSessionCoversTheAPI checks that the scripted session calls every method and shows
+// every push, so that the document can quote an example of each.
+func TestSessionCoversTheAPI(t *testing.T) {
+	b, err := os.ReadFile(sessionGolden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := string(b)
+	for _, m := range clientapi.MethodNames() {
+		if !strings.Contains(g, `"method":"`+m+`","params"`) {
+			t.Errorf("the session never calls %s", m)
+		}
+	}
+	for _, p := range pushNames(t) {
+		if !strings.Contains(g, `< {"jsonrpc":"2.0","method":"`+p+`"`) {
+			t.Errorf("the session never receives %s", p)
+		}
+	}
+}
