@@ -225,9 +225,16 @@ func (p *CreateBattleParams) validate() error {
 	return nil
 }
 
-// newBattleID returns a new BattleId: 32 random bytes in standard base64, the shape of
-// Tencent's samples.
-func newBattleID() string {
+// SetBattleIDs replaces how BattleIds are made (tests make them reproducible); it is called
+// once, before the service serves. By default a BattleId is 32 random bytes in standard
+// base64, the shape of Tencent's samples.
+func (s *Service) SetBattleIDs(fn func() string) { s.battleID = fn }
+
+// newBattleID returns a new BattleId.
+func (s *Service) newBattleID() string {
+	if s.battleID != nil {
+		return s.battleID()
+	}
 	b := make([]byte, 32)
 	rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b)
@@ -260,7 +267,7 @@ func (s *Service) CreateBattle(ctx context.Context, a Actor, p CreateBattleParam
 			return err
 		}
 		now := s.now()
-		b = Battle{App: a.App, ID: newBattleID(), Operator: a.Operator, Duration: p.Duration, Timeout: p.Timeout,
+		b = Battle{App: a.App, ID: s.newBattleID(), Operator: a.Operator, Duration: p.Duration, Timeout: p.Timeout,
 			NeedResponse: p.NeedResponse, ExtensionInfo: p.ExtensionInfo, Status: store.BattleRequested, CreateTime: now,
 			Rooms: []BattleRoom{{RoomID: from.RoomID, Owner: from.Owner, State: store.BattleRoomJoined}}}
 		invited := store.BattleRoomInvited

@@ -137,8 +137,20 @@ func (api *API) exitBattle(ctx context.Context, s *clientws.Session, p battleIDP
 	return nil, api.o.Rooms.ExitBattle(ctx, api.actor(s), p.BattleID, roomID)
 }
 
+// withRoom returns params with the roomId of the room a push is made in: a connection in
+// two rooms of a battle gets the push once for each.
+func withRoom(roomID string, params map[string]any) map[string]any {
+	out := make(map[string]any, len(params)+1)
+	for k, v := range params {
+		out[k] = v
+	}
+	out["roomId"] = roomID
+	return out
+}
+
 // notifyHost pushes to the connections of a battle room's host that are in that room.
-func (api *API) notifyHost(app uint64, r room.BattleRoom, method string, params any) {
+func (api *API) notifyHost(app uint64, r room.BattleRoom, method string, params map[string]any) {
+	params = withRoom(r.RoomID, params)
 	for _, s := range api.srv.Hub().RoomSessions(app, r.RoomID) {
 		if s.UserID() == r.Owner {
 			if err := s.Notify(method, params); err != nil {
@@ -149,11 +161,11 @@ func (api *API) notifyHost(app uint64, r room.BattleRoom, method string, params 
 }
 
 // publishBattle pushes to everyone in the battle's rooms: the inviting room and the
-// invited rooms on its other side.
-func (api *API) publishBattle(b room.Battle, method string, params any) {
+// invited rooms on its other side, each push naming its room.
+func (api *API) publishBattle(b room.Battle, method string, params map[string]any) {
 	rooms := append([]room.BattleRoom{b.From()}, b.Opponents()...)
 	for _, r := range rooms {
-		api.publish(room.EventHead{App: b.App, RoomID: r.RoomID}, method, params)
+		api.publish(room.EventHead{App: b.App, RoomID: r.RoomID}, method, withRoom(r.RoomID, params))
 	}
 }
 
