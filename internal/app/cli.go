@@ -291,15 +291,9 @@ func cmdUserSig(args []string, env Env) error {
 	if *expire <= 0 {
 		return fmt.Errorf("%w: --expire must be positive", ErrUsage)
 	}
-	k := *key
-	if k == "" {
-		if *app != DevSDKAppID {
-			return fmt.Errorf("%w: --key is required for SDKAppID %d", ErrUsage, *app)
-		}
-		var err error
-		if k, err = readDevKey(*data); err != nil {
-			return err
-		}
+	k, err := appKey(*app, *key, *data)
+	if err != nil {
+		return err
 	}
 	sig, err := usersig.Sign(*app, k, *user, *expire, time.Now())
 	if err != nil {

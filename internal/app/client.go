@@ -74,15 +74,9 @@ func runClient(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if *user == "" {
 		return fmt.Errorf("%w: --user is required", ErrUsage)
 	}
-	k := *key
-	if k == "" {
-		if *app != DevSDKAppID {
-			return fmt.Errorf("%w: --key is required for SDKAppID %d", ErrUsage, *app)
-		}
-		var err error
-		if k, err = readDevKey(*data); err != nil {
-			return err
-		}
+	k, err := appKey(*app, *key, *data)
+	if err != nil {
+		return err
 	}
 	sig, err := usersig.Sign(*app, k, *user, 24*3600, time.Now())
 	if err != nil {
@@ -181,6 +175,18 @@ func parseClientLine(line string) (string, json.RawMessage, error) {
 		return "", nil, fmt.Errorf("params of %s must be a JSON object: %s", method, rest)
 	}
 	return method, json.RawMessage(rest), nil
+}
+
+// appKey returns the secret key to sign UserSigs of app with: key when given, else the
+// development app's key kept in dataDir (only the development app has one there).
+func appKey(app uint64, key, dataDir string) (string, error) {
+	if key != "" {
+		return key, nil
+	}
+	if app != DevSDKAppID {
+		return "", fmt.Errorf("%w: --key is required for SDKAppID %d", ErrUsage, app)
+	}
+	return readDevKey(dataDir)
 }
 
 // readDevKey reads the development app's secret key kept in dataDir by "roomd serve".

@@ -204,10 +204,12 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 			return ok && a.IsAdmin(user)
 		},
 	})
+	gifts := room.NewGiftService(room.GiftOptions{Store: st, Rooms: rooms, Configs: configs, Now: o.Now, Logger: o.Logger,
+		Before: webhook.NewBeforeCaller(client, st.Instance(), o.Now)})
 	accounts := account.NewService(st, o.Now)
 	verifier := usersig.NewVerifier(4096)
 	s.client = clientapi.New(clientapi.Options{
-		Apps: s.Apps, Rooms: rooms, Messages: messages, Accounts: accounts, Verifier: verifier, Now: o.Now, Logger: o.Logger,
+		Apps: s.Apps, Rooms: rooms, Messages: messages, Gifts: gifts, Accounts: accounts, Verifier: verifier, Now: o.Now, Logger: o.Logger,
 		PresencePushLimit: cfg.Client.PresencePushLimit,
 		Transport: clientws.Config{SendQueue: cfg.Client.SendQueue, MaxFrameBytes: cfg.Client.MaxFrameBytes,
 			PingInterval: cfg.Client.HeartbeatInterval, PingTimeout: cfg.Client.HeartbeatTimeout},
@@ -217,6 +219,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		Apps:      s.Apps,
 		Rooms:     rooms,
 		Messages:  messages,
+		Gifts:     gifts,
 		Accounts:  accounts,
 		Callbacks: settings,
 		Verifier:  verifier,

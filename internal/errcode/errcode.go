@@ -65,6 +65,11 @@ const (
 	MetadataTooMany    = 100500
 	MetadataValueLarge = 100501
 	MetadataTooLarge   = 100502
+
+	// Gifts.
+	GiftConfigFrequency = 100012 // a gift configuration API called more often than its limit
+	GiftNotFound        = 102002 // the gift ID does not exist
+	GiftRejected        = 102004 // Live.CallbackBeforeSendGift refused the gift or failed
 )
 
 // Error is a failure that answers a fixed Tencent code. Sentinels are *Error values made

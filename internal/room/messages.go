@@ -83,7 +83,8 @@ type MessageOptions struct {
 
 // MessageService sends room messages and keeps their history.
 type MessageService struct {
-	o MessageOptions
+	o      MessageOptions
+	before *beforeHook
 }
 
 // NewMessageService returns the message service.
@@ -100,7 +101,7 @@ func NewMessageService(o MessageOptions) *MessageService {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &MessageService{o: o}
+	return &MessageService{o: o, before: &beforeHook{store: o.Store, configs: o.Configs, caller: o.Before, logger: o.Logger}}
 }
 
 // TextMessage is a send_text_msg request.
@@ -271,44 +272,31 @@ func (s *MessageService) check(ctx context.Context, r store.Reader, app uint64, 
 	return nil
 }
 
-// verdict is what the Before-callback decided.
-type verdict int
-
-const (
-	sendIt verdict = iota
-	dropIt
-	refuseIt
-)
-
-// decide reads the Before-callback's outcome; for sendIt it has applied the reply's
-// replacements to m, for refuseIt it returns the error for the sender.
-func decide(res *webhook.BeforeResult, cfg *webhook.Config, m *outgoing) (verdict, error) {
-	if res.Err == nil {
-		r := res.Reply
-		switch {
-		case r.ErrorCode == beforeAllow:
-			if err := applyReplacement(r.Fields, m); err != nil {
-				res.Invalidate(err.Error())
-				break // no valid reply after all: the policy decides
+// sendMsgRules are the reply rules of Group.CallbackBeforeSendMsg (see the top of this
+// file); m is the message asked about, which an allowing reply may change.
+func sendMsgRules(m *outgoing) *beforeRules {
+	return &beforeRules{
+		cmd:       webhook.BeforeSendMsg,
+		passFirst: beforePassFirst, passLast: beforePassLast,
+		rejected: func(info string) error { return fmt.Errorf("%w: %s", ErrMessageRejected, info) },
+		failOpen: func(cfg *webhook.Config) bool { return cfg.BeforeSendMsgOnFailure != webhook.FailClosed },
+		noReply: func(_ *webhook.Config, reason error) error {
+			return fmt.Errorf("%w: %v; the app's BeforeSendMsgOnFailure policy is %q", ErrMessageRejected, reason, webhook.FailClosed)
+		},
+		special: func(res *webhook.BeforeResult) (verdict, error, bool) {
+			switch res.Reply.ErrorCode {
+			case beforeAllow:
+				if err := applyReplacement(res.Reply.Fields, m); err != nil {
+					res.Invalidate(err.Error())
+					return 0, nil, false // no valid reply after all: the policy decides
+				}
+				return sendIt, nil, true
+			case beforeDrop:
+				return dropIt, nil, true
 			}
-			return sendIt, nil
-		case r.ErrorCode == beforeDrop:
-			return dropIt, nil
-		case r.ErrorCode >= beforePassFirst && r.ErrorCode <= beforePassLast:
-			// That code and the reply's ErrorInfo go to the sender as they are.
-			return refuseIt, errcode.New(r.ErrorCode, r.ErrorInfo)
-		default:
-			info := r.ErrorInfo
-			if info == "" {
-				info = "ErrorCode " + strconv.Itoa(r.ErrorCode)
-			}
-			return refuseIt, fmt.Errorf("%w: %s", ErrMessageRejected, info)
-		}
+			return 0, nil, false
+		},
 	}
-	if cfg.BeforeSendMsgOnFailure == webhook.FailClosed {
-		return refuseIt, fmt.Errorf("%w: %v; the app's BeforeSendMsgOnFailure policy is %q", ErrMessageRejected, res.Err, webhook.FailClosed)
-	}
-	return sendIt, nil
 }
 
 // applyReplacement takes a replacement MsgBody and CloudCustomData from an allowing reply.
@@ -379,54 +367,44 @@ func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendRe
 	random := s.o.Rand()
 	id := msgID(a.App, m.sender, created, random)
 
-	var before *webhook.BeforeResult
-	const beforeCmd = webhook.BeforeSendMsg
-	if cfg := s.o.Configs.Get(a.App); cfg.Enabled(beforeCmd) {
+	before, v, err := s.before.ask(ctx, beforeAsk{
+		actor: a, roomID: m.roomID, rules: sendMsgRules(m),
 		// A message the room refuses anyway is refused before the App backend is asked.
-		if err := s.check(ctx, s.o.Store, a.App, m); err != nil {
-			return SendResult{}, err
-		}
-		body, err := webhook.Render(beforeCmd, webhook.BeforeSendMsgBody{
-			GroupId: m.roomID, Type: webhook.GroupTypeLive,
-			From_Account: m.sender, Operator_Account: a.Operator, Random: random, MsgId: id,
-			MsgBody: m.body, CloudCustomData: m.cloud, EventTime: created.UnixMilli(),
-		})
-		if err != nil {
-			return SendResult{}, err
-		}
-		before = s.o.Before.Call(ctx, cfg, m.roomID, webhook.Delivery{
-			App: a.App, Command: beforeCmd, Body: body, ClientIP: a.ClientIP, Platform: a.Platform,
-		})
-		v, refusal := decide(before, cfg, m)
-		switch v {
-		case refuseIt:
-			if err := s.record(ctx, before); err != nil {
-				return SendResult{}, err
+		check: func(ctx context.Context) error { return s.check(ctx, s.o.Store, a.App, m) },
+		body: func() any {
+			return webhook.BeforeSendMsgBody{
+				GroupId: m.roomID, Type: webhook.GroupTypeLive,
+				From_Account: m.sender, Operator_Account: a.Operator, Random: random, MsgId: id,
+				MsgBody: m.body, CloudCustomData: m.cloud, EventTime: created.UnixMilli(),
 			}
-			return SendResult{}, refusal
-		case dropIt:
-			var res SendResult
-			err := s.o.Store.Tx(ctx, func(tx store.Tx) error {
-				if err := before.Record(ctx, tx); err != nil {
-					return err
-				}
-				if _, err := requireRoom(ctx, tx, a.App, m.roomID); err != nil {
-					return err
-				}
-				seq, err := tx.MessageNextSeq(ctx, a.App, m.roomID)
-				res = SendResult{MsgTime: s.o.Now().Unix(), MsgSeq: seq}
+		},
+	})
+	if err != nil {
+		return SendResult{}, err
+	}
+	if v == dropIt {
+		var res SendResult
+		err := s.o.Store.Tx(ctx, func(tx store.Tx) error {
+			if err := before.recordIn(ctx, tx); err != nil {
 				return err
-			})
-			return s.finish(ctx, before, m, res, err)
+			}
+			if _, err := requireRoom(ctx, tx, a.App, m.roomID); err != nil {
+				return err
+			}
+			seq, err := tx.MessageNextSeq(ctx, a.App, m.roomID)
+			res = SendResult{MsgTime: s.o.Now().Unix(), MsgSeq: seq}
+			return err
+		})
+		if err = before.finish(ctx, m.roomID, err); err != nil {
+			return SendResult{}, err
 		}
+		return res, nil
 	}
 
 	var res SendResult
-	err := s.o.Store.Tx(ctx, func(tx store.Tx) error {
-		if before != nil {
-			if err := before.Record(ctx, tx); err != nil {
-				return err
-			}
+	err = s.o.Store.Tx(ctx, func(tx store.Tx) error {
+		if err := before.recordIn(ctx, tx); err != nil {
+			return err
 		}
 		// (Checked again: the room may have changed while the App backend was deciding.)
 		if err := s.check(ctx, tx, a.App, m); err != nil {
@@ -449,7 +427,10 @@ func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendRe
 		res = SendResult{MsgTime: now.Unix(), MsgSeq: seq}
 		return s.o.Rooms.publish(ctx, tx, a, sentEvent(newHead(a, m.roomID, now), m, seq, id, random))
 	})
-	return s.finish(ctx, before, m, res, err)
+	if err = before.finish(ctx, m.roomID, err); err != nil {
+		return SendResult{}, err
+	}
+	return res, nil
 }
 
 // sentEvent is the MessageSent of m, stored under seq; h.Time is the message's time.
@@ -472,24 +453,4 @@ func sentEvent(h EventHead, m *outgoing, seq int64, id string, random uint32) Me
 		}
 	}
 	return ev
-}
-
-// finish returns the outcome of the store transaction of a message. When it failed after a
-// Before-callback went out (the room was dissolved meanwhile, say), the callback's record,
-// rolled back with the transaction, is stored on its own.
-func (s *MessageService) finish(ctx context.Context, before *webhook.BeforeResult, m *outgoing, res SendResult, err error) (SendResult, error) {
-	if err == nil {
-		return res, nil
-	}
-	if before != nil {
-		if rerr := s.record(ctx, before); rerr != nil {
-			s.o.Logger.Error("record before-callback", "room_id", m.roomID, "err", rerr)
-		}
-	}
-	return SendResult{}, err
-}
-
-// record stores a Before-callback's delivery record on its own.
-func (s *MessageService) record(ctx context.Context, res *webhook.BeforeResult) error {
-	return s.o.Store.Tx(ctx, func(tx store.Tx) error { return res.Record(ctx, tx) })
 }

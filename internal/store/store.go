@@ -47,6 +47,7 @@ type Reader interface {
 	MessageReader        // messages.go
 	CallbackConfigReader // callbacks.go
 	EventReader          // events.go
+	GiftReader           // gifts.go
 	BattleReader         // battles.go
 }
 
@@ -64,6 +65,7 @@ type Tx interface {
 	MessageWriter        // messages.go
 	CallbackConfigWriter // callbacks.go
 	EventWriter          // events.go
+	GiftWriter           // gifts.go
 	BattleWriter         // battles.go
 
 	// AfterCommit registers fn to run once the enclosing transaction has committed, before Tx

@@ -32,6 +32,7 @@ type Options struct {
 	Apps     *tenant.Registry
 	Rooms    *room.Service
 	Messages *room.MessageService
+	Gifts    *room.GiftService
 	Accounts *account.Service
 	Verifier *usersig.Verifier
 	Now      func() time.Time

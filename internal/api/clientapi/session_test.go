@@ -71,20 +71,33 @@ var session = []step{
 	{"bob, the owner, dissolves it", "bob", "destroyRoom", `{"roomId":"live-1"}`, map[string]int{"alice": 1}},
 	{"the room is gone: 100004", "alice", "fetchRoomInfo", `{"roomId":"live-1"}`, nil},
 	{"bob is in no room any more: 100005", "bob", "exitRoom", `{"roomId":"live-1"}`, nil},
+	{"carol's last frame", "carol", "fetchRoomInfo", `{"roomId":"live-1"}`, nil},
+	{"alice opens a second room, for gifts", "alice", "createRoom", `{"roomId":"live-2"}`, nil},
+	{"alice enters it", "alice", "enterRoom", `{"roomId":"live-2"}`, nil},
+	{"bob enters: alice is told", "bob", "enterRoom", `{"roomId":"live-2"}`, map[string]int{"alice": 1}},
+	{"carol enters: alice and bob are told", "carol", "enterRoom", `{"roomId":"live-2"}`, map[string]int{"alice": 1, "bob": 1}},
+	{"bob lists the app's gifts", "bob", "getGiftList", `{"roomId":"live-2","language":"zh-Hans"}`, nil},
+	{"carol sends 3 roses to the owner: everyone is told, carol too", "carol", "sendGift", `{"roomId":"live-2","giftId":"rose","count":3}`, map[string]int{"alice": 2, "bob": 2}},
+	{"a gift the app does not have: 102002", "carol", "sendGift", `{"roomId":"live-2","giftId":"tulip"}`, nil},
+	{"bob likes the room twice: everyone is told", "bob", "sendLike", `{"roomId":"live-2","count":2}`, map[string]int{"alice": 1, "carol": 1}},
+	{"alice reads the room's gift totals", "alice", "getGiftCountByAnchor", `{"roomId":"live-2"}`, nil},
+	{"alice reads the room's likes (her last frame)", "alice", "getLikesCount", `{"roomId":"live-2"}`, nil},
+	{"bob's last frame", "bob", "getLikesCount", `{"roomId":"live-2"}`, nil},
+	{"carol's last frame, again", "carol", "getLikesCount", `{"roomId":"live-2"}`, nil},
 	{"alice opens another room", "alice", "createRoom", `{"roomId":"live-3"}`, nil},
 	{"alice enters it", "alice", "enterRoom", `{"roomId":"live-3"}`, nil},
 	{"bob watches it: alice is told", "bob", "enterRoom", `{"roomId":"live-3"}`, map[string]int{"alice": 1}},
-	{"carol opens a room of her own", "carol", "createRoom", `{"roomId":"live-2"}`, nil},
-	{"carol enters it", "carol", "enterRoom", `{"roomId":"live-2"}`, nil},
-	{"alice asks carol's room to a battle: carol is asked", "alice", "requestBattle", `{"roomId":"live-3","roomIdList":["live-2"],"config":{"duration":300,"needResponse":true,"extensionInfo":"round 1"},"timeout":10}`, map[string]int{"carol": 1}},
+	{"carol opens a room of her own", "carol", "createRoom", `{"roomId":"live-4"}`, nil},
+	{"carol enters it", "carol", "enterRoom", `{"roomId":"live-4"}`, nil},
+	{"alice asks carol's room to a battle: carol is asked", "alice", "requestBattle", `{"roomId":"live-3","roomIdList":["live-4"],"config":{"duration":300,"needResponse":true,"extensionInfo":"round 1"},"timeout":10}`, map[string]int{"carol": 1}},
 	{"carol accepts: alice is told, both rooms see the start", "carol", "acceptBattle", `{"battleId":"vWb4tFxmesBPBbBnNEelh8rTKl+NPe2W1XozZbc4AT0="}`, map[string]int{"alice": 2, "bob": 1}},
 	{"carol exits: one room is left and the battle ends", "carol", "exitBattle", `{"battleId":"vWb4tFxmesBPBbBnNEelh8rTKl+NPe2W1XozZbc4AT0="}`, map[string]int{"alice": 2, "bob": 2}},
-	{"alice asks again", "alice", "requestBattle", `{"roomId":"live-3","roomIdList":["live-2"],"config":{"duration":300,"needResponse":true}}`, map[string]int{"carol": 1}},
+	{"alice asks again", "alice", "requestBattle", `{"roomId":"live-3","roomIdList":["live-4"],"config":{"duration":300,"needResponse":true}}`, map[string]int{"carol": 1}},
 	{"carol rejects: alice is told", "carol", "rejectBattle", `{"battleId":"W9J9k1PH/Ri1uvBZh6an6gZnaKV9zcwmElz8bPdWmzo="}`, map[string]int{"alice": 1}},
 	{"that battle is over: 100006", "carol", "acceptBattle", `{"battleId":"W9J9k1PH/Ri1uvBZh6an6gZnaKV9zcwmElz8bPdWmzo="}`, nil},
-	{"bob's last frame", "bob", "fetchRoomInfo", `{"roomId":"live-3"}`, nil},
-	{"alice's last frame", "alice", "fetchRoomInfo", `{"roomId":"live-2"}`, nil},
-	{"carol's last frame", "carol", "fetchRoomInfo", `{"roomId":"live-1"}`, nil},
+	{"bob's last battle frame", "bob", "fetchRoomInfo", `{"roomId":"live-3"}`, nil},
+	{"alice's last battle frame", "alice", "fetchRoomInfo", `{"roomId":"live-4"}`, nil},
+	{"carol's last battle frame", "carol", "fetchRoomInfo", `{"roomId":"live-3"}`, nil},
 }
 
 // sessionUsers are the connections of the session, with their declared platforms.
@@ -130,6 +143,7 @@ func (r *reader) next(t *testing.T, who string) []byte {
 // step is a request whose response proves it received nothing more.
 func TestGoldenSession(t *testing.T) {
 	ts := startServer(t)
+	seedGifts(t, ts) // gifts_session_test.go
 	readers := map[string]*reader{}
 	for _, u := range sessionUsers {
 		readers[u.user] = newReader(ts.dial(t, u.user, u.platform))

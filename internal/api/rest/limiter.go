@@ -11,7 +11,8 @@ import (
 
 // limiter enforces Tencent's frequency limits, counted per SDKAppID and per API (REST
 // overview, https://www.tencentcloud.com/document/product/647/63398; each API's page gives its limit), with
-// one-second fixed windows.
+// fixed windows: one second, or the route's window (aligned to multiples of it since the
+// Unix epoch).
 type limiter struct {
 	now func() time.Time
 	mu  sync.Mutex
@@ -24,28 +25,33 @@ type limitKey struct {
 }
 
 type window struct {
-	second int64
-	count  int
+	index int64 // which window: Unix time divided by the window's length
+	count int
 }
 
 func newLimiter(now func() time.Time) *limiter {
 	return &limiter{now: now, win: map[limitKey]*window{}}
 }
 
-// allow counts one call of api by app against its limit (the app's override, else def) and
-// returns a 60007 error when the limit is exceeded. A limit <= 0 means unlimited.
-func (l *limiter) allow(app *tenant.App, api string, def int) error {
+// allow counts one call of api by app against its route's limit (the app's override of the
+// number, else rt.rate, per rt.window or a second) and returns an error with rt.limitCode
+// (60007 when 0) when the limit is exceeded. A limit <= 0 means unlimited.
+func (l *limiter) allow(app *tenant.App, api string, rt *route) error {
 	if !app.RateLimitEnabled {
 		return nil
 	}
-	limit := def
+	limit := rt.rate
 	if v, ok := app.RateLimits[api]; ok {
 		limit = v
 	}
 	if limit <= 0 {
 		return nil
 	}
-	sec := l.now().Unix()
+	per := rt.window
+	if per <= 0 {
+		per = time.Second
+	}
+	idx := l.now().UnixNano() / int64(per)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	k := limitKey{app.ID, api}
@@ -54,11 +60,19 @@ func (l *limiter) allow(app *tenant.App, api string, def int) error {
 		w = &window{}
 		l.win[k] = w
 	}
-	if w.second != sec {
-		w.second, w.count = sec, 0
+	if w.index != idx {
+		w.index, w.count = idx, 0
 	}
 	if w.count >= limit {
-		return errcode.New(errcode.APIFrequency, api+" is limited to "+strconv.Itoa(limit)+" requests per second per SDKAppID")
+		code := rt.limitCode
+		if code == 0 {
+			code = errcode.APIFrequency
+		}
+		unit := "second"
+		if per != time.Second {
+			unit = per.String()
+		}
+		return errcode.New(code, api+" is limited to "+strconv.Itoa(limit)+" requests per "+unit+" per SDKAppID")
 	}
 	w.count++
 	return nil

@@ -76,10 +76,12 @@ func newTestHandler(t testing.TB) (*Handler, *testkit.Client, store.Store) {
 	configs := webhook.NewConfigs()
 	outbox := webhook.NewOutbox(configs, now, nil)
 	d := dispatcher.New(dispatcher.Options{Store: st, Configs: configs})
+	rooms := room.NewService(st, outbox, now)
 	h := New(Options{
 		Delivery:  d,
 		Apps:      tenant.NewRegistry(&tenant.App{ID: testApp, SecretKey: testKey, Admins: []string{"admin"}}),
-		Rooms:     room.NewService(st, outbox, now),
+		Rooms:     rooms,
+		Gifts:     room.NewGiftService(room.GiftOptions{Store: st, Rooms: rooms, Configs: configs, Now: now}),
 		Accounts:  account.NewService(st, now),
 		Callbacks: webhook.NewSettings(st, configs, now),
 		Now:       now,

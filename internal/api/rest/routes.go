@@ -2,32 +2,26 @@ package rest
 
 import (
 	"context"
+	"time"
 
 	"github.com/roomd/roomd/internal/errcode"
 )
 
 // route is one REST API: its handler, the code family of its errors, whether its payload
-// sits at the top level of the envelope (IM account APIs) instead of under Response, and
-// its default frequency limit per second, from the API's page: 200 for most, 100 for
-// robots, get_room_stats and the batch account APIs, 20 for the mix stream APIs, 10 for
-// get_room_list.
+// sits at the top level of the envelope (IM account APIs, the gift getters) instead of
+// under Response, and its default frequency limit, from the API's page: rate calls per
+// second (200 for most, 100 for robots, get_room_stats and the batch account APIs, 10 for
+// get_room_list, 20 for the mix stream APIs, 1 for the gift configuration), or per window when window is set (1 per
+// 10 s for copy_default_gift_config). limitCode is the code of a call over the limit,
+// 60007 unless the API's page names its own (100012 for the gift configuration, 100422 for
+// the mix stream APIs).
 type route struct {
-	h        func(ctx context.Context, c *call) (any, error)
-	fam      errcode.Family
-	topLevel bool
-	rate     int
-	// limitCode, when set, is the code of the API's own frequency limit (100422 for the mix
-	// stream APIs) instead of 60007.
+	h         func(ctx context.Context, c *call) (any, error)
+	fam       errcode.Family
+	topLevel  bool
+	rate      int
+	window    time.Duration
 	limitCode int
-}
-
-// limited returns the error of a call over the route's frequency limit: err (60007), or the
-// same text with the route's own code.
-func (rt *route) limited(err error) error {
-	if rt.limitCode == 0 {
-		return err
-	}
-	return errcode.New(rt.limitCode, err.Error())
 }
 
 // routeTable lists every API roomd serves, keyed by "service/command".
@@ -74,8 +68,28 @@ func (h *Handler) routeTable() map[string]*route {
 		"live_engine_http_srv/get_robot":          live(100, h.getRobot),
 		"live_engine_http_srv/del_robot":          live(100, h.delRobot),
 
-		"live_engine_http_srv/set_mix_stream":  mix(20, h.setMixStream),
-		"live_engine_http_srv/resume_mcu_task": mix(20, h.resumeMCUTask),
+		"live_engine_http_srv/add_gift":                    h.giftConfig(false, h.addGift),
+		"live_engine_http_srv/edit_gift":                   h.giftConfig(false, h.editGift),
+		"live_engine_http_srv/del_gift":                    h.giftConfig(false, h.delGift),
+		"live_engine_http_srv/get_gift":                    h.giftConfig(true, h.getGift),
+		"live_engine_http_srv/get_gift_info_list":          h.giftConfig(false, h.getGiftInfoList),
+		"live_engine_http_srv/set_gift_language":           h.giftConfig(false, h.setGiftLanguage),
+		"live_engine_http_srv/get_gift_language":           h.giftConfig(true, h.getGiftLanguage),
+		"live_engine_http_srv/del_gift_language":           h.giftConfig(false, h.delGiftLanguage),
+		"live_engine_http_srv/add_gift_category":           h.giftConfig(false, h.addGiftCategory),
+		"live_engine_http_srv/edit_gift_category":          h.giftConfig(false, h.editGiftCategory),
+		"live_engine_http_srv/del_gift_category":           h.giftConfig(false, h.delGiftCategory),
+		"live_engine_http_srv/get_gift_category":           h.giftConfig(true, h.getGiftCategory),
+		"live_engine_http_srv/set_gift_category_language":  h.giftConfig(false, h.setGiftCategoryLanguage),
+		"live_engine_http_srv/get_gift_category_language":  h.giftConfig(true, h.getGiftCategoryLanguage),
+		"live_engine_http_srv/del_gift_category_language":  h.giftConfig(false, h.delGiftCategoryLanguage),
+		"live_engine_http_srv/add_gift_category_relations": h.giftConfig(false, h.addGiftCategoryRelations),
+		"live_engine_http_srv/del_gift_category_relations": h.giftConfig(false, h.delGiftCategoryRelations),
+		"live_engine_http_srv/copy_default_gift_config":    h.copyDefaultGiftConfig(),
+		"live_engine_http_srv/send_gift":                   live(200, h.sendGift),
+		"live_engine_http_srv/get_gift_count":              live(200, h.getGiftCount),
+		"live_engine_http_srv/set_mix_stream":              mix(20, h.setMixStream),
+		"live_engine_http_srv/resume_mcu_task":             mix(20, h.resumeMCUTask),
 
 		"live_engine_http_pk/create_battle":    live(200, h.createBattle),
 		"live_engine_http_pk/set_battle_score": live(200, h.setBattleScore),

@@ -41,6 +41,7 @@ type Options struct {
 	Apps      *tenant.Registry
 	Rooms     *room.Service
 	Messages  *room.MessageService
+	Gifts     *room.GiftService
 	Accounts  *account.Service
 	Callbacks *webhook.Settings
 	Verifier  *usersig.Verifier
@@ -303,8 +304,8 @@ func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
 		return rt, nil, nil, errcode.New(errcode.NotAdmin, identifier+" is not an App admin; only App admins may call the REST API")
 	}
 	c := &call{app: app, identifier: identifier, clientIP: clientIP(r), fam: rt.fam}
-	if err := h.limiter.allow(app, name, rt.rate); err != nil {
-		return rt, c, nil, rt.limited(err)
+	if err := h.limiter.allow(app, name, rt); err != nil {
+		return rt, c, nil, err
 	}
 	if r.ContentLength > h.o.MaxBodyBytes {
 		return rt, c, nil, errcode.New(errcode.BadRequest, "request body larger than "+strconv.FormatInt(h.o.MaxBodyBytes, 10)+" bytes")

@@ -75,6 +75,7 @@ var groups = []struct {
 	{"Battles", testBattles},                         // battles.go
 	{"Tx", testTx},                                   // tx.go
 	{"Lifecycle", testLifecycle},                     // lifecycle.go
+	{"Gifts", testGifts},                             // gifts.go
 }
 
 // Harness opens stores for the subtests of the suite.
