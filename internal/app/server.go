@@ -29,6 +29,7 @@ import (
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/sqlite"
 	"github.com/roomd/roomd/internal/tenant"
+	"github.com/roomd/roomd/internal/webclient"
 	"github.com/roomd/roomd/internal/webhook"
 	"github.com/roomd/roomd/internal/webhook/dispatcher"
 )
@@ -236,7 +237,12 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		w.Write([]byte("ok\n"))
 	})
 	own.Handle("GET "+clientws.Path, s.client.Handler())
-	s.handler = rest.Root(api, own, "/metrics", "/healthz", clientws.Path)
+	var dev *webclient.DevApp
+	if s.DevKey != "" {
+		dev = &webclient.DevApp{SDKAppID: DevSDKAppID, SecretKey: s.DevKey, Admins: []string{DevAdmin}}
+	}
+	webPaths := webclient.Register(own, webclient.Options{Dev: dev, Now: o.Now})
+	s.handler = rest.Root(api, own, append([]string{"/metrics", "/healthz", clientws.Path}, webPaths...)...)
 	return s, nil
 }
 
