@@ -44,9 +44,10 @@ func startDevServer(t *testing.T) *app.Server {
 	return srv
 }
 
-// nodeCommand finds node and the flag it needs for a global WebSocket (Node 20 has it
-// behind --experimental-websocket; Node 22 has it on). Without node the test is skipped,
-// except under CI, where .ci/run installs it: there it fails.
+// nodeCommand finds node and the flag that gives it a global WebSocket when it needs one
+// (Node 20 has it behind --experimental-websocket, Node 22 has it on; without one — Debian
+// bookworm's Node 18 — the tests bring their own, tests/websocket.js). Without node the test
+// is skipped, except under CI, where .ci/run installs it: there it fails.
 func nodeCommand(t *testing.T) (string, []string) {
 	t.Helper()
 	node, err := exec.LookPath("node")
@@ -57,14 +58,10 @@ func nodeCommand(t *testing.T) (string, []string) {
 		t.Skip("node is not installed")
 	}
 	probe := "process.exit(typeof WebSocket === 'function' ? 0 : 1)"
-	if exec.Command(node, "-e", probe).Run() == nil {
-		return node, nil
-	}
-	if exec.Command(node, "--experimental-websocket", "-e", probe).Run() == nil {
+	if exec.Command(node, "-e", probe).Run() != nil && exec.Command(node, "--experimental-websocket", "-e", probe).Run() == nil {
 		return node, []string{"--experimental-websocket"}
 	}
-	t.Fatal("this node has no WebSocket, not even with --experimental-websocket: Node 20 or later is needed")
-	return "", nil
+	return node, nil
 }
 
 // TestJSClient runs the JavaScript client's tests (node --test js/roomd-client/tests/)

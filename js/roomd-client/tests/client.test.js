@@ -51,7 +51,7 @@ describe('roomd-client against roomd', { skip: noServer }, () => {
       assert.ok(err.code >= 70001 && err.code <= 70020, `code ${err.code}`);
       return true;
     });
-    await assert.rejects(connect({ url: env.url, sdkAppId: 1, userId: 'u', userSig: 'x' }), { httpStatus: 403, code: 70020 });
+    await assert.rejects(connect({ url: env.url, sdkAppId: 1, userId: 'u', userSig: 'x', WebSocket: env.WebSocket }), { httpStatus: 403, code: 70020 });
   });
 
   test('pushes arrive: entries, messages, seats', async () => {
@@ -259,7 +259,7 @@ describe('roomd-client against roomd', { skip: noServer }, () => {
   test('the UserSig may be a function, called at every connect', async () => {
     const user = unique('hana');
     let calls = 0;
-    const hana = track(await connect({ url: env.url, sdkAppId: String(env.sdkAppId), userId: user, userSig: async () => { calls++; return userSig(user); } }));
+    const hana = track(await connect({ url: env.url, sdkAppId: String(env.sdkAppId), userId: user, userSig: async () => { calls++; return userSig(user); }, WebSocket: env.WebSocket }));
     assert.equal(calls, 1);
     assert.equal(hana.sdkAppId, env.sdkAppId);
   });

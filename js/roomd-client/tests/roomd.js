@@ -16,12 +16,16 @@ import { createServer as createHTTPServer } from 'node:http';
 import { createServer as createTCPServer, connect as tcpConnect } from 'node:net';
 import { deflateSync } from 'node:zlib';
 import { connect } from '../roomd-client.js';
+import { TestWebSocket } from './websocket.js';
 
 export const env = {
   url: process.env.ROOMD_URL || '',
   sdkAppId: Number(process.env.ROOMD_SDKAPPID || 1400000000),
   key: process.env.ROOMD_SECRET_KEY || '',
   admin: process.env.ROOMD_ADMIN || 'administrator',
+  /** The WebSocket to give the client: none (the global one) when Node has one, else the
+   * tests' own (websocket.js), which also exercises the WebSocket option. */
+  WebSocket: typeof globalThis.WebSocket === 'function' ? undefined : TestWebSocket,
 };
 
 /** The reason to skip the tests that need a server, or false. */
@@ -45,7 +49,7 @@ export function userSig(userId, { sdkAppId = env.sdkAppId, key = env.key, expire
 
 /** Connects as userId to roomd (or to url, e.g. a proxy's). */
 export function connectAs(userId, options = {}) {
-  return connect({ url: env.url, sdkAppId: env.sdkAppId, userId, userSig: userSig(userId), platform: 'Web', ...options });
+  return connect({ url: env.url, sdkAppId: env.sdkAppId, userId, userSig: userSig(userId), platform: 'Web', WebSocket: env.WebSocket, ...options });
 }
 
 /** Calls a REST API as the App admin and returns the reply (throws unless it is OK). */
