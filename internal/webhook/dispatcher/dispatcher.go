@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -158,22 +157,6 @@ func New(o Options) *Dispatcher {
 	}
 	d.cond = sync.NewCond(&d.mu)
 	return d
-}
-
-// NewClient returns an HTTP client that keeps enough idle connections per App backend for
-// the given number of concurrent attempts. Timeouts are set per attempt.
-func NewClient(conns int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = conns * 2
-	t.MaxIdleConnsPerHost = conns
-	t.IdleConnTimeout = 90 * time.Second
-	t.DisableCompression = true
-	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	return &http.Client{
-		Transport: t,
-		// Callbacks are POSTs to a configured URL; a redirect is not followed.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 // EventID returns the webhook-id of an event: stable across attempts and restarts.
@@ -595,7 +578,7 @@ func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.
 	resp, err := d.o.Client.Do(req)
 	if err != nil {
 		att.Duration = d.o.Now().Sub(start)
-		att.Error = err.Error()
+		att.Error = webhook.TransportError(err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			att.Error = fmt.Sprintf("timeout after %s", timeout)
 		}
@@ -612,6 +595,9 @@ func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.
 	}
 	if resp.StatusCode != http.StatusOK {
 		att.Error = fmt.Sprintf("HTTP status %d", resp.StatusCode)
+		if msg := webhook.RedirectError(resp); msg != "" {
+			att.Error = msg
+		}
 		rep.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.o.Now())
 		return att, rep
 	}
