@@ -89,6 +89,9 @@ type Dispatcher struct {
 	state  runState
 	cancel context.CancelCauseFunc // of the run context, while running
 	done   chan struct{}           // closed when the run has ended
+	// idle is closed when the workers have ended (after Drain or Stop), while the run
+	// may still be recording.
+	idle chan struct{}
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -322,9 +325,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		return ErrStopped
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
-	d.state, d.cancel, d.done = stateRunning, cancel, make(chan struct{})
+	d.state, d.cancel, d.done, d.idle = stateRunning, cancel, make(chan struct{}), make(chan struct{})
 	d.records = make(chan *recordReq, maxRecordGroup)
-	go d.run(runCtx, d.done)
+	go d.run(runCtx, d.done, d.idle)
 	return nil
 }
 
@@ -377,17 +380,17 @@ func (d *Dispatcher) shut() {
 
 // run is the dispatcher's life between Start and the end of ctx (Stop, or the end of
 // Start's context); it closes done when every goroutine it started has ended.
-func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
+func (d *Dispatcher) run(ctx context.Context, done, idle chan struct{}) {
 	defer close(done)
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
 		d.recordLoop(d.records)
 	}()
-	var wg sync.WaitGroup
+	var wg, workers sync.WaitGroup
 	wg.Go(func() { d.loadLoop(ctx) })
 	for range d.o.Workers {
-		wg.Go(func() {
+		workers.Go(func() {
 			for {
 				q := d.next()
 				if q == nil {
@@ -397,6 +400,11 @@ func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
 			}
 		})
 	}
+	// (After the workers have been added, so that the wait cannot end before they start.)
+	wg.Go(func() {
+		workers.Wait()
+		close(idle)
+	})
 	<-ctx.Done()
 	if cause := context.Cause(ctx); !errors.Is(cause, ErrStopped) {
 		// Not a Stop: the context given to Start ended. That stops delivery just the
@@ -404,6 +412,7 @@ func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
 		d.o.Logger.Warn("dispatcher context ended; delivery stops", "cause", cause)
 	}
 	d.shut()
+	workers.Wait()
 	wg.Wait()
 	close(d.records) // no worker records any more
 	<-recorded
