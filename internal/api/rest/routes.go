@@ -36,6 +36,13 @@ func (h *Handler) routeTable() map[string]*route {
 		"im_open_login_svc/multiaccount_import": acct(100, h.multiAccountImport),
 		"im_open_login_svc/account_check":       acct(100, h.accountCheck),
 		"im_open_login_svc/account_delete":      acct(100, h.accountDelete),
+		"profile/portrait_get":                  {h: h.portraitGet, fam: errcode.Profile, topLevel: true, rate: 200},
+		"profile/portrait_set":                  {h: h.portraitSet, fam: errcode.Profile, topLevel: true, rate: 200},
+		"group_open_http_svc/send_group_msg":    {h: h.sendGroupMsg, fam: errcode.Group, topLevel: true, rate: 200},
+		"follow/follow_add":                     {h: h.followAdd, fam: errcode.Relation, topLevel: true, rate: 200},
+		"follow/follow_delete":                  {h: h.followDelete, fam: errcode.Relation, topLevel: true, rate: 200},
+		"follow/follow_check":                   {h: h.followCheck, fam: errcode.Relation, topLevel: true, rate: 200},
+		"follow/follow_get":                     {h: h.followGet, fam: errcode.Relation, topLevel: true, rate: 200},
 
 		"live_engine_http_srv/create_room":       live(200, h.createRoom),
 		"live_engine_http_srv/get_room_info":     live(200, h.getRoomInfo),
@@ -63,6 +70,13 @@ func (h *Handler) routeTable() map[string]*route {
 		"live_engine_http_srv/add_robot":          live(100, h.addRobot),
 		"live_engine_http_srv/get_robot":          live(100, h.getRobot),
 		"live_engine_http_srv/del_robot":          live(100, h.delRobot),
+
+		"room_engine_http_mic/get_seat_list":      live(200, h.getSeatList),
+		"room_engine_http_mic/pick_user_on_seat":  live(200, h.pickUserOnSeat),
+		"room_engine_http_mic/kick_user_off_seat": live(200, h.kickUserOffSeat),
+		"room_engine_http_mic/lock_seat":          live(200, h.lockSeat),
+		"room_engine_http_mic/switch_seat":        live(200, h.switchSeat),
+		"room_engine_http_mic/move_user_to_seat":  live(200, h.moveUserToSeat),
 
 		"live_engine_http_srv/add_gift":                    h.giftConfig(false, h.addGift),
 		"live_engine_http_srv/edit_gift":                   h.giftConfig(false, h.editGift),
