@@ -129,6 +129,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 				c.Retry = webhook.RetryPolicy{Enabled: cb.Retry.IsEnabled(), MaxAttempts: cb.Retry.MaxAttempts,
 					InitialBackoff: cb.Retry.InitialBackoff, MaxBackoff: cb.Retry.MaxBackoff}
 				c.SigningSecret = cb.SigningSecret
+				c.PreviousSigningSecret, c.PreviousSigningUntil = cb.PreviousSigningSecret, cb.PreviousSigningSecretUntil
 				if cb.BeforeSendMsgOnFailure != "" {
 					c.BeforeSendMsgOnFailure = cb.BeforeSendMsgOnFailure
 				}

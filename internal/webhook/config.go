@@ -55,6 +55,10 @@ type Config struct {
 	Timeout       time.Duration
 	Retry         RetryPolicy
 	SigningSecret string
+	// PreviousSigningSecret signs alongside SigningSecret until PreviousSigningUntil, during
+	// a rotation (see SignatureHeader).
+	PreviousSigningSecret string
+	PreviousSigningUntil  time.Time
 	// BeforeSendMsgOnFailure is FailOpen (default) or FailClosed.
 	BeforeSendMsgOnFailure string
 }
