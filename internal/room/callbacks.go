@@ -99,6 +99,9 @@ func callback(ev Event) (cmd webhook.Command, body any, ok bool) {
 	case MembersOffline:
 		return webhook.AfterMemberStateChanged, memberState(e.EventHead, webhook.MemberOffline, e.Cause, e.Users), true
 	case MessageSent:
+		if e.NoCallback {
+			return "", nil, false
+		}
 		return webhook.AfterSendMsg, webhook.AfterSendMsgBody{
 			GroupId: e.RoomID, Type: webhook.GroupTypeLive, From_Account: e.Sender, Operator_Account: e.Operator,
 			Random: e.Random, MsgSeq: e.Seq, MsgTime: e.Time.Unix(), MsgId: e.MsgID, MsgBody: e.Body,

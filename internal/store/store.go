@@ -48,6 +48,9 @@ type Reader interface {
 	CallbackConfigReader // callbacks.go
 	EventReader          // events.go
 	GiftReader           // gifts.go
+	ProfileReader        // profiles.go
+	FollowReader         // follows.go
+	GroupMessageReader   // groupmsgs.go
 }
 
 // Tx is a write transaction. Its methods see the transaction's own writes.
@@ -65,6 +68,8 @@ type Tx interface {
 	CallbackConfigWriter // callbacks.go
 	EventWriter          // events.go
 	GiftWriter           // gifts.go
+	ProfileWriter        // profiles.go
+	FollowWriter         // follows.go
 
 	// AfterCommit registers fn to run once the enclosing transaction has committed, before Tx
 	// returns; hooks run in registration order, on the committing goroutine, and must not

@@ -9,6 +9,7 @@ import (
 	"github.com/roomd/roomd/internal/api/clientws"
 	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/room"
+	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
 )
 
@@ -69,6 +70,12 @@ func (api *API) methods() map[string]clientws.Method {
 		"sendLike":                        method(api, api.sendLike),
 		"getGiftCountByAnchor":            method(api, api.getGiftCountByAnchor),
 		"getLikesCount":                   method(api, api.getLikesCount),
+		"followUser":                      method(api, api.followUser),
+		"unfollowUser":                    method(api, api.unfollowUser),
+		"checkFollowType":                 method(api, api.checkFollowType),
+		"getMyFollowingList":              method(api, api.followList(store.FollowKindFollowing)),
+		"getMyFollowersList":              method(api, api.followList(store.FollowKindFollowers)),
+		"getMutualFollowersList":          method(api, api.followList(store.FollowKindMutual)),
 	}
 }
 

@@ -84,6 +84,13 @@ var session = []step{
 	{"alice reads the room's likes (her last frame)", "alice", "getLikesCount", `{"roomId":"live-2"}`, nil},
 	{"bob's last frame", "bob", "getLikesCount", `{"roomId":"live-2"}`, nil},
 	{"carol's last frame, again", "carol", "getLikesCount", `{"roomId":"live-2"}`, nil},
+	{"carol follows alice and bob (dave is no account: 30003)", "carol", "followUser", `{"userIDList":["alice","bob","dave"]}`, nil},
+	{"alice follows carol back", "alice", "followUser", `{"userIDList":["carol"]}`, nil},
+	{"carol checks how she and alice, bob relate", "carol", "checkFollowType", `{"userIDList":["alice","bob"]}`, nil},
+	{"carol lists whom she follows", "carol", "getMyFollowingList", `{}`, nil},
+	{"alice lists her followers", "alice", "getMyFollowersList", `{}`, nil},
+	{"carol lists her mutual followers", "carol", "getMutualFollowersList", `{}`, nil},
+	{"carol unfollows bob", "carol", "unfollowUser", `{"userIDList":["bob"]}`, nil},
 }
 
 // sessionUsers are the connections of the session, with their declared platforms.

@@ -36,6 +36,13 @@ func (h *Handler) routeTable() map[string]*route {
 		"im_open_login_svc/multiaccount_import": acct(100, h.multiAccountImport),
 		"im_open_login_svc/account_check":       acct(100, h.accountCheck),
 		"im_open_login_svc/account_delete":      acct(100, h.accountDelete),
+		"profile/portrait_get":                  {h: h.portraitGet, fam: errcode.Profile, topLevel: true, rate: 200},
+		"profile/portrait_set":                  {h: h.portraitSet, fam: errcode.Profile, topLevel: true, rate: 200},
+		"group_open_http_svc/send_group_msg":    {h: h.sendGroupMsg, fam: errcode.Group, topLevel: true, rate: 200},
+		"follow/follow_add":                     {h: h.followAdd, fam: errcode.Relation, topLevel: true, rate: 200},
+		"follow/follow_delete":                  {h: h.followDelete, fam: errcode.Relation, topLevel: true, rate: 200},
+		"follow/follow_check":                   {h: h.followCheck, fam: errcode.Relation, topLevel: true, rate: 200},
+		"follow/follow_get":                     {h: h.followGet, fam: errcode.Relation, topLevel: true, rate: 200},
 
 		"live_engine_http_srv/create_room":       live(200, h.createRoom),
 		"live_engine_http_srv/get_room_info":     live(200, h.getRoomInfo),

@@ -75,6 +75,9 @@ var groups = []struct {
 	{"Tx", testTx},                                   // tx.go
 	{"Lifecycle", testLifecycle},                     // lifecycle.go
 	{"Gifts", testGifts},                             // gifts.go
+	{"Profiles", testProfiles},                       // profiles.go
+	{"Follows", testFollows},                         // follows.go
+	{"GroupMessages", testGroupMessages},             // groupmsgs.go
 }
 
 // Harness opens stores for the subtests of the suite.
