@@ -77,6 +77,12 @@ const (
 	RoomQuota          = 100007 // the app's room quota is reached
 	RoomExistsSameUser = 100010 // the room exists and already belongs to the requested owner
 	CreateTooFrequent  = 100012 // the same RoomId created twice within a second
+	SeatLocked         = 100200 // the seat is locked (or kept for the owner): try another seat
+	SeatRequestPending = 100202 // the user is already applying for a seat
+	AlreadyOnSeat      = 100203 // the user is already on a seat
+	SeatsFull          = 100205 // every seat is taken
+	SeatOccupied       = 100210 // the target seat is taken
+	SeatsDisabled      = 100211 // the room has no seats (IsSeatEnabled false)
 	CallbackExists     = 100300
 	CallbackNotFound   = 100301
 	MetadataTooMany    = 100500

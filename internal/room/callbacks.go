@@ -3,8 +3,8 @@ package room
 import "github.com/roomd/roomd/internal/webhook"
 
 // callback returns the After-callback a room event causes: its command and its request body,
-// with ok false for events that cause none (ConnEntered, ConnsLeft, UserKicked, MemberMuted).
-// It is the one place callback bodies are built; publish hands its result to the outbox,
+// with ok false for events that cause none (ConnEntered, ConnsLeft, UserKicked, MemberMuted,
+// and the seat events other than SeatsChanged). It is the one place callback bodies are built; publish hands its result to the outbox,
 // which sets the body's CallbackCommand from the command (webhook.Render). EventTime is the
 // event's Time; Operator_Account is its Operator.
 func callback(ev Event) (cmd webhook.Command, body any, ok bool) {
@@ -94,6 +94,8 @@ func callback(ev Event) (cmd webhook.Command, body any, ok bool) {
 		return webhook.AfterDelMetadata, webhook.DelMetadata{
 			Operator_Account: e.Operator, RoomId: e.RoomID, Keys: e.Deleted, EventTime: e.Time.UnixMilli(),
 		}, true
+	case SeatsChanged:
+		return webhook.AfterSeatInfoChanged, webhook.SeatInfoChanged{RoomId: e.RoomID, SeatList: SeatInfos(e.Seats), EventTime: e.Time.UnixMilli()}, true
 	case MembersOnline:
 		return webhook.AfterMemberStateChanged, memberState(e.EventHead, webhook.MemberOnline, e.Cause, e.Users), true
 	case MembersOffline:

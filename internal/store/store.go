@@ -46,6 +46,7 @@ type Reader interface {
 	SanctionReader       // sanctions.go
 	MessageReader        // messages.go
 	CallbackConfigReader // callbacks.go
+	SeatReader           // seats.go
 	EventReader          // events.go
 	GiftReader           // gifts.go
 	ProfileReader        // profiles.go
@@ -66,6 +67,7 @@ type Tx interface {
 	SanctionWriter       // sanctions.go
 	MessageWriter        // messages.go
 	CallbackConfigWriter // callbacks.go
+	SeatWriter           // seats.go
 	EventWriter          // events.go
 	GiftWriter           // gifts.go
 	ProfileWriter        // profiles.go

@@ -41,3 +41,4 @@ func (b DelMetadata) withCommand(c Command) any        { b.CallbackCommand = c; 
 func (b RoomThreshold) withCommand(c Command) any      { b.CallbackCommand = c; return b }
 func (b FollowAdd) withCommand(c Command) any          { b.CallbackCommand = c; return b }
 func (b FollowDelete) withCommand(c Command) any       { b.CallbackCommand = c; return b }
+func (b SeatInfoChanged) withCommand(c Command) any    { b.CallbackCommand = c; return b }

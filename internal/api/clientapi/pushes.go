@@ -72,6 +72,8 @@ func (api *API) Observe(ev room.Event) {
 		api.publish(h, "onRoomMetadataChanged", p)
 	case room.MemberMuted:
 		api.publish(h, "onSendMessageForUserDisableChanged", map[string]any{"roomId": h.RoomID, "userId": e.UserID, "isDisable": e.Muted})
+	case room.SeatsChanged, room.SeatKicked, room.SeatRequested, room.SeatRequestEnded:
+		api.observeSeats(ev)
 	case room.GiftSent, room.LikeSent:
 		api.observeGift(ev) // gifts.go
 	case room.MessageSent:

@@ -71,6 +71,13 @@ func (h *Handler) routeTable() map[string]*route {
 		"live_engine_http_srv/get_robot":          live(100, h.getRobot),
 		"live_engine_http_srv/del_robot":          live(100, h.delRobot),
 
+		"room_engine_http_mic/get_seat_list":      live(200, h.getSeatList),
+		"room_engine_http_mic/pick_user_on_seat":  live(200, h.pickUserOnSeat),
+		"room_engine_http_mic/kick_user_off_seat": live(200, h.kickUserOffSeat),
+		"room_engine_http_mic/lock_seat":          live(200, h.lockSeat),
+		"room_engine_http_mic/switch_seat":        live(200, h.switchSeat),
+		"room_engine_http_mic/move_user_to_seat":  live(200, h.moveUserToSeat),
+
 		"live_engine_http_srv/add_gift":                    h.giftConfig(false, h.addGift),
 		"live_engine_http_srv/edit_gift":                   h.giftConfig(false, h.editGift),
 		"live_engine_http_srv/del_gift":                    h.giftConfig(false, h.delGift),

@@ -69,6 +69,7 @@ var groups = []struct {
 	{"Sanctions", testSanctions},                     // sanctions.go
 	{"Messages", testMessages},                       // messages.go
 	{"CallbackConfigs", testCallbackConfigs},         // callbacks.go
+	{"Seats", testSeats},                             // seats.go
 	{"Events", testEvents},                           // events.go
 	{"EventInsertRecorded", testEventInsertRecorded}, // events.go
 	{"EventOrder", testEventOrder},                   // eventorder.go
