@@ -193,14 +193,18 @@ var sentToday = []string{
 	appkit.CmdAfterCreateRoom, appkit.CmdAfterCreateRoomReachingThreshold, appkit.CmdAfterUpdateRoomInfo,
 	appkit.CmdAfterSetMetadata, appkit.CmdAfterDelMetadata, appkit.CmdAfterModifyAdmin, appkit.CmdAfterChangeOwner,
 	appkit.CmdAfterMemberStateChanged, appkit.CmdBeforeSendMsg, appkit.CmdAfterSendMsg, appkit.CmdBeforeSendGift,
-	appkit.CmdAfterDestroyRoom,
+	appkit.CmdAfterDestroyRoom, appkit.CmdAfterSeatInfoChanged, appkit.CmdAfterFollowAdd, appkit.CmdAfterFollowDelete,
 }
 
 func TestKitReceivesEveryCallback(t *testing.T) {
 	b := newKitBackend(t, &appkit.Handler{Verifier: kitVerifier(), Dedup: appkit.NewMemoryDeduper(time.Hour)})
-	ts := startServer(t, app.Options{}, withKitCallback(b.srv.URL+"/cb", sentToday, nil), withRoomQuota(1))
+	ts := startServer(t, app.Options{}, withKitCallback(b.srv.URL+"/cb", sentToday, nil), withRoomQuota(2))
 	ts.importAccounts("owner", "bob", "u1")
-	ts.createRoom("r1", "owner") // also reaches the quota's 70% alert
+	ts.createRoom("r1", "owner")
+	mustOK(t, ts.call(svc+"create_room", `{"RoomInfo":{"RoomId":"s1","RoomType":"Live","Owner_Account":"owner","SeatTemplate":"AudioSalon","MaxSeatCount":4}}`)) // reaches the quota's 70% alert
+	mustOK(t, ts.call("room_engine_http_mic/lock_seat", `{"RoomId":"s1","Index":3,"ForbidTaken":true,"ForbidAudio":true}`))
+	mustOK(t, ts.call("follow/follow_add", `{"From_Account":"u1","FollowItem":[{"To_Account":"bob"}]}`))
+	mustOK(t, ts.call("follow/follow_delete", `{"From_Account":"u1","To_Account":["bob"]}`))
 	mustOK(t, ts.call(svc+"update_room_info", `{"RoomInfo":{"RoomId":"r1","RoomName":"kit"}}`))
 	mustOK(t, ts.call(svc+"set_room_metadata", `{"RoomId":"r1","Metadata":[{"Key":"topic","Value":"go"}]}`))
 	mustOK(t, ts.call(svc+"del_room_metadata", `{"RoomId":"r1","Keys":["topic"]}`))
