@@ -85,6 +85,7 @@ const (
 	SeatsDisabled      = 100211 // the room has no seats (IsSeatEnabled false)
 	CallbackExists     = 100300
 	CallbackNotFound   = 100301
+	MixRateLimited     = 100422 // the mix stream APIs' own frequency limit
 	MetadataTooMany    = 100500
 	MetadataValueLarge = 100501
 	MetadataTooLarge   = 100502

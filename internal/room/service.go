@@ -31,6 +31,7 @@ type Service struct {
 	observer func(Event)
 	live     *liveRegistry // connections in rooms (live.go)
 	liveOpts LiveOptions
+	battleID func() string // BattleIds (battles.go)
 }
 
 // NewService returns the room service. Live presence (live.go) has no grace period and no

@@ -52,6 +52,7 @@ type Reader interface {
 	ProfileReader        // profiles.go
 	FollowReader         // follows.go
 	GroupMessageReader   // groupmsgs.go
+	BattleReader         // battles.go
 }
 
 // Tx is a write transaction. Its methods see the transaction's own writes.
@@ -72,6 +73,7 @@ type Tx interface {
 	GiftWriter           // gifts.go
 	ProfileWriter        // profiles.go
 	FollowWriter         // follows.go
+	BattleWriter         // battles.go
 
 	// AfterCommit registers fn to run once the enclosing transaction has committed, before Tx
 	// returns; hooks run in registration order, on the committing goroutine, and must not

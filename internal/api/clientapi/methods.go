@@ -86,6 +86,10 @@ func (api *API) methods() map[string]clientws.Method {
 		"getMyFollowingList":              method(api, api.followList(store.FollowKindFollowing)),
 		"getMyFollowersList":              method(api, api.followList(store.FollowKindFollowers)),
 		"getMutualFollowersList":          method(api, api.followList(store.FollowKindMutual)),
+		"requestBattle":                   method(api, api.requestBattle),
+		"acceptBattle":                    method(api, api.answerBattle(true)),
+		"rejectBattle":                    method(api, api.answerBattle(false)),
+		"exitBattle":                      method(api, api.exitBattle),
 	}
 }
 

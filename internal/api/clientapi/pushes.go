@@ -89,6 +89,8 @@ func (api *API) Observe(ev room.Event) {
 			msg["text"] = e.Text
 		}
 		api.publishExcept(h, e.Sender, method, map[string]any{"roomId": h.RoomID, "message": msg})
+	default:
+		api.observeBattle(ev) // battles.go
 	}
 }
 

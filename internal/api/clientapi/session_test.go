@@ -114,6 +114,20 @@ var session = []step{
 	{"bob, on no seat, moves: 100002", "bob", "moveToSeat", `{"roomId":"stage","targetSeatIndex":1}`, nil},
 	{"alice reads the seats (her last frame)", "alice", "getSeatList", `{"roomId":"stage"}`, nil},
 	{"carol reads the seats (her last frame)", "carol", "getSeatList", `{"roomId":"stage"}`, nil},
+	{"alice opens another room", "alice", "createRoom", `{"roomId":"live-3"}`, nil},
+	{"alice enters it", "alice", "enterRoom", `{"roomId":"live-3"}`, nil},
+	{"bob watches it: alice is told", "bob", "enterRoom", `{"roomId":"live-3"}`, map[string]int{"alice": 1}},
+	{"carol opens a room of her own", "carol", "createRoom", `{"roomId":"live-4"}`, nil},
+	{"carol enters it", "carol", "enterRoom", `{"roomId":"live-4"}`, nil},
+	{"alice asks carol's room to a battle: carol is asked", "alice", "requestBattle", `{"roomId":"live-3","roomIdList":["live-4"],"config":{"duration":300,"needResponse":true,"extensionInfo":"round 1"},"timeout":10}`, map[string]int{"carol": 1}},
+	{"carol accepts: alice is told, both rooms see the start", "carol", "acceptBattle", `{"battleId":"vWb4tFxmesBPBbBnNEelh8rTKl+NPe2W1XozZbc4AT0="}`, map[string]int{"alice": 2, "bob": 1}},
+	{"carol exits: one room is left and the battle ends", "carol", "exitBattle", `{"battleId":"vWb4tFxmesBPBbBnNEelh8rTKl+NPe2W1XozZbc4AT0="}`, map[string]int{"alice": 2, "bob": 2}},
+	{"alice asks again", "alice", "requestBattle", `{"roomId":"live-3","roomIdList":["live-4"],"config":{"duration":300,"needResponse":true}}`, map[string]int{"carol": 1}},
+	{"carol rejects: alice is told", "carol", "rejectBattle", `{"battleId":"W9J9k1PH/Ri1uvBZh6an6gZnaKV9zcwmElz8bPdWmzo="}`, map[string]int{"alice": 1}},
+	{"that battle is over: 100006", "carol", "acceptBattle", `{"battleId":"W9J9k1PH/Ri1uvBZh6an6gZnaKV9zcwmElz8bPdWmzo="}`, nil},
+	{"bob's last battle frame", "bob", "fetchRoomInfo", `{"roomId":"live-3"}`, nil},
+	{"alice's last battle frame", "alice", "fetchRoomInfo", `{"roomId":"live-4"}`, nil},
+	{"carol's last battle frame", "carol", "fetchRoomInfo", `{"roomId":"live-3"}`, nil},
 }
 
 // sessionUsers are the connections of the session, with their declared platforms.

@@ -73,6 +73,7 @@ var groups = []struct {
 	{"Events", testEvents},                           // events.go
 	{"EventInsertRecorded", testEventInsertRecorded}, // events.go
 	{"EventOrder", testEventOrder},                   // eventorder.go
+	{"Battles", testBattles},                         // battles.go
 	{"Tx", testTx},                                   // tx.go
 	{"Lifecycle", testLifecycle},                     // lifecycle.go
 	{"Gifts", testGifts},                             // gifts.go
