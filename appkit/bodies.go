@@ -230,10 +230,16 @@ type CreateBattle struct {
 	EventTime       int64    `json:"EventTime"`
 }
 
-// BattleRoom is a room of a battle; Score is set in Live.CallbackAfterEndBattle only.
+// BattleRoom is a room of a battle in Live.CallbackAfterStartBattle.
 type BattleRoom struct {
 	RoomID string `json:"RoomId"`
-	Score  int64  `json:"Score,omitempty"`
+	Owner  UserID `json:"Owner_Account"`
+}
+
+// BattleRoomScore is a room of a battle with its score, in Live.CallbackAfterEndBattle.
+type BattleRoomScore struct {
+	RoomID string `json:"RoomId"`
+	Score  int64  `json:"Score"`
 	Owner  UserID `json:"Owner_Account"`
 }
 
@@ -258,16 +264,16 @@ const (
 
 // EndBattle is the body of Live.CallbackAfterEndBattle (68261).
 type EndBattle struct {
-	CallbackCommand string       `json:"CallbackCommand"`
-	BattleID        string       `json:"BattleId"`
-	Duration        int64        `json:"Duration"`
-	CreateTime      int64        `json:"CreateTime"`
-	StartTime       int64        `json:"StartTime"`
-	EndTime         int64        `json:"EndTime"`
-	OpType          int          `json:"OpType"`
-	FromRoomInfo    BattleRoom   `json:"FromRoomInfo"`
-	ToRoomList      []BattleRoom `json:"ToRoomList"`
-	EventTime       int64        `json:"EventTime"`
+	CallbackCommand string            `json:"CallbackCommand"`
+	BattleID        string            `json:"BattleId"`
+	Duration        int64             `json:"Duration"`
+	CreateTime      int64             `json:"CreateTime"`
+	StartTime       int64             `json:"StartTime"`
+	EndTime         int64             `json:"EndTime"`
+	OpType          int               `json:"OpType"`
+	FromRoomInfo    BattleRoomScore   `json:"FromRoomInfo"`
+	ToRoomList      []BattleRoomScore `json:"ToRoomList"`
+	EventTime       int64             `json:"EventTime"`
 }
 
 // GiftWater is Tencent's gift flow record: the sender, the receivers, when (Unix seconds),

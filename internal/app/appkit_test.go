@@ -188,19 +188,22 @@ func kitVerifier() *appkit.Verifier {
 	return &appkit.Verifier{SDKAppID: testApp, Tokens: []string{kitToken}, SigningSecrets: []string{kitSecret}}
 }
 
-// sentToday are the commands roomd sends, with the REST calls below causing each.
+// sentToday are the commands roomd sends (every one it has a body for), with the REST and
+// client calls of TestKitReceivesEveryCallback causing each.
 var sentToday = []string{
 	appkit.CmdAfterCreateRoom, appkit.CmdAfterCreateRoomReachingThreshold, appkit.CmdAfterUpdateRoomInfo,
 	appkit.CmdAfterSetMetadata, appkit.CmdAfterDelMetadata, appkit.CmdAfterModifyAdmin, appkit.CmdAfterChangeOwner,
 	appkit.CmdAfterMemberStateChanged, appkit.CmdBeforeSendMsg, appkit.CmdAfterSendMsg, appkit.CmdBeforeSendGift,
 	appkit.CmdAfterDestroyRoom, appkit.CmdAfterSeatInfoChanged, appkit.CmdAfterFollowAdd, appkit.CmdAfterFollowDelete,
+	appkit.CmdAfterCreateBattle, appkit.CmdAfterStartBattle, appkit.CmdAfterEndBattle, appkit.CmdAfterCloudRecordingChanged,
 }
 
 func TestKitReceivesEveryCallback(t *testing.T) {
 	b := newKitBackend(t, &appkit.Handler{Verifier: kitVerifier(), Dedup: appkit.NewMemoryDeduper(time.Hour)})
-	ts := startServer(t, app.Options{}, withKitCallback(b.srv.URL+"/cb", sentToday, nil), withRoomQuota(2))
+	ts := startServer(t, app.Options{}, withKitCallback(b.srv.URL+"/cb", sentToday, nil), withRoomQuota(4))
 	ts.importAccounts("owner", "bob", "u1")
 	ts.createRoom("r1", "owner")
+	ts.createRoom("r2", "bob")
 	mustOK(t, ts.call(svc+"create_room", `{"RoomInfo":{"RoomId":"s1","RoomType":"Live","Owner_Account":"owner","SeatTemplate":"AudioSalon","MaxSeatCount":4}}`)) // reaches the quota's 70% alert
 	mustOK(t, ts.call("room_engine_http_mic/lock_seat", `{"RoomId":"s1","Index":3,"ForbidTaken":true,"ForbidAudio":true}`))
 	mustOK(t, ts.call("follow/follow_add", `{"From_Account":"u1","FollowItem":[{"To_Account":"bob"}]}`))
@@ -217,6 +220,10 @@ func TestKitReceivesEveryCallback(t *testing.T) {
 	p := env.dial(t, "u1", "Web")
 	p.call(t, "enterRoom", map[string]string{"roomId": "r1"})
 	b.waitEvents("a member state change", hasCommands(appkit.CmdAfterMemberStateChanged))
+	// A battle of 1 ms: created, started at once, ended by the timer loop within a second.
+	mustOK(t, ts.call("live_engine_http_pk/create_battle", `{"FromRoomId":"r1","ToRoomIdList":["r2"],"Duration":1,"NeedResponse":false}`))
+	mustOK(t, ts.call("roomd_recording/report_status", `{"RoomId":"r1","EventType":301}`))
+	b.waitEvents("the end of the battle", hasCommands(appkit.CmdAfterEndBattle))
 	mustOK(t, ts.call(svc+"destroy_room", `{"RoomId":"r1"}`))
 
 	evs := b.waitEvents("every command", hasCommands(sentToday...))
