@@ -130,6 +130,9 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 					InitialBackoff: cb.Retry.InitialBackoff, MaxBackoff: cb.Retry.MaxBackoff}
 				c.SigningSecret = cb.SigningSecret
 				c.PreviousSigningSecret, c.PreviousSigningUntil = cb.PreviousSigningSecret, cb.PreviousSigningSecretUntil
+				c.MaxRoomHold = cb.MaxRoomHold
+				c.Breaker = webhook.BreakerPolicy{Failures: cb.Breaker.Failures, ProbeInterval: cb.Breaker.ProbeInterval}
+				c.MaxPerSecond = cb.MaxPerSecond
 				if cb.BeforeSendMsgOnFailure != "" {
 					c.BeforeSendMsgOnFailure = cb.BeforeSendMsgOnFailure
 				}
@@ -188,6 +191,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: observe,
 	})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
+	met.RegisterAppStates(s.Dispatcher.AppStates)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
 	rooms := room.NewService(st, outbox, o.Now)
 	s.Rooms = rooms
