@@ -71,7 +71,9 @@ func newKitBackend(t *testing.T, h *appkit.Handler) *kitBackend {
 	}
 	h.OnOther = func(ctx context.Context, _ *appkit.Request) error { return rec(ctx) }
 	if h.OnBeforeSendMsg == nil {
-		h.OnBeforeSendMsg = func(ctx context.Context, _ *appkit.BeforeSendMsg) (appkit.Reply, error) { return appkit.Allow(), rec(ctx) }
+		h.OnBeforeSendMsg = func(ctx context.Context, _ *appkit.BeforeSendMsg) (appkit.Reply, error) {
+			return appkit.Allow(), rec(ctx)
+		}
 	} else {
 		inner := h.OnBeforeSendMsg
 		h.OnBeforeSendMsg = func(ctx context.Context, m *appkit.BeforeSendMsg) (appkit.Reply, error) {
@@ -80,7 +82,9 @@ func newKitBackend(t *testing.T, h *appkit.Handler) *kitBackend {
 		}
 	}
 	if h.OnBeforeSendGift == nil {
-		h.OnBeforeSendGift = func(ctx context.Context, _ *appkit.BeforeSendGift) (appkit.Reply, error) { return appkit.Allow(), rec(ctx) }
+		h.OnBeforeSendGift = func(ctx context.Context, _ *appkit.BeforeSendGift) (appkit.Reply, error) {
+			return appkit.Allow(), rec(ctx)
+		}
 	} else {
 		inner := h.OnBeforeSendGift
 		h.OnBeforeSendGift = func(ctx context.Context, g *appkit.BeforeSendGift) (appkit.Reply, error) {
