@@ -50,7 +50,7 @@ Usage:
   roomd serve    [--config FILE] [--listen ADDR] [--data DIR] [--tls-cert FILE --tls-key FILE]
   roomd migrate  [--config FILE] [--data DIR]
   roomd usersig  --sdkappid N --user ID [--key KEY | --data DIR] [--expire SECONDS]
-  roomd receive  [--listen ADDR] [--token TOKEN] [--fail-first N]
+  roomd receive  [--listen ADDR] [--token TOKEN] [--signing-secret S …] [--sdkappid N] [--fail-first N]
   roomd client   --user ID [--room ROOM] [--url WS-URL] [--platform P] [--key KEY | --data DIR]
   roomd bench    [--scenarios a,b] [--duration D] [--quick] [--json] [--cpuprofile FILE …]
   roomd version

@@ -140,6 +140,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 				c.Retry = webhook.RetryPolicy{Enabled: cb.Retry.IsEnabled(), MaxAttempts: cb.Retry.MaxAttempts,
 					InitialBackoff: cb.Retry.InitialBackoff, MaxBackoff: cb.Retry.MaxBackoff}
 				c.SigningSecret = cb.SigningSecret
+				c.PreviousSigningSecret, c.PreviousSigningUntil = cb.PreviousSigningSecret, cb.PreviousSigningSecretUntil
 				c.MaxRoomHold = cb.MaxRoomHold
 				c.Breaker = webhook.BreakerPolicy{Failures: cb.Breaker.Failures, ProbeInterval: cb.Breaker.ProbeInterval}
 				c.MaxPerSecond = cb.MaxPerSecond

@@ -210,6 +210,15 @@ type Callback struct {
 	// by the standard base64 encoding of at least 16 random bytes, or any other string of at
 	// least 16 bytes, used as the key as it is. See [Callback.SigningKey].
 	SigningSecret string `yaml:"signing_secret"`
+	// PreviousSigningSecret is the secret SigningSecret replaces, during a rotation: until
+	// PreviousSigningSecretUntil every request carries two signatures in
+	// webhook-signature, space-separated, the new secret's first, so that receivers can
+	// switch to the new secret at any time within the grace period. It has the same form
+	// as SigningSecret and requires it and PreviousSigningSecretUntil.
+	PreviousSigningSecret string `yaml:"previous_signing_secret"`
+	// PreviousSigningSecretUntil ends the grace period of PreviousSigningSecret, as an
+	// RFC 3339 time such as 2026-08-01T00:00:00Z; from then on only SigningSecret signs.
+	PreviousSigningSecretUntil time.Time `yaml:"previous_signing_secret_until"`
 	// Retry configures redelivery of failed After-callbacks.
 	Retry Retry `yaml:"retry"`
 	// BeforeSendMsgOnFailure decides a room message when its Group.CallbackBeforeSendMsg

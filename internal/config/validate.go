@@ -332,6 +332,7 @@ func (c *Callback) validate(ps *problems, path string) {
 	if c.SigningSecret != "" {
 		validateSigningSecret(ps, path+"signing_secret", c.SigningSecret)
 	}
+	c.validateRotation(ps, path)
 	switch c.BeforeSendMsgOnFailure {
 	case OnFailureAllow, OnFailureReject:
 	default:
