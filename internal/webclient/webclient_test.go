@@ -119,11 +119,11 @@ func TestDemo(t *testing.T) {
 		t.Errorf("the demo's UserSig does not verify: %v", err)
 	}
 	for body, want := range map[string][2]float64{
-		`{"userId":"administrator"}`: {403, 100006},
-		`{"userId":""}`:              {400, 100002},
-		`{"userId":"a b"}`:           {400, 100002},
+		`{"userId":"administrator"}`:                   {403, 100006},
+		`{"userId":""}`:                                {400, 100002},
+		`{"userId":"a b"}`:                             {400, 100002},
 		`{"userId":"` + strings.Repeat("x", 33) + `"}`: {400, 100002},
-		`not json`: {400, 100002},
+		`not json`:                                     {400, 100002},
 	} {
 		status, out := post(body)
 		if float64(status) != want[0] || out["code"] != want[1] || out["userSig"] != nil {
