@@ -72,6 +72,7 @@ var groups = []struct {
 	{"Events", testEvents},                           // events.go
 	{"EventInsertRecorded", testEventInsertRecorded}, // events.go
 	{"EventOrder", testEventOrder},                   // eventorder.go
+	{"EventPrune", testEventPrune},                   // retention.go
 	{"Tx", testTx},                                   // tx.go
 	{"Lifecycle", testLifecycle},                     // lifecycle.go
 	{"Gifts", testGifts},                             // gifts.go
