@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/webhook"
+	"github.com/roomd/roomd/internal/webhook/retention"
 )
 
 // Config is the effective configuration of one roomd process.
@@ -195,6 +196,20 @@ type Callback struct {
 	// callback fails (timeout, transport error or an unusable reply): "allow" (the default,
 	// as Tencent) sends it anyway, "reject" drops it.
 	BeforeSendMsgOnFailure string `yaml:"before_send_msg_on_failure"`
+	// Retention says how long delivered and dead events stay in the delivery log.
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention says how long finished events (and their attempts) are kept before the
+// retention job deletes them; pending and retrying events are always kept. An app without
+// a callback block gets the defaults.
+type Retention struct {
+	// Delivered is how long a delivered event, or a Before-callback record, is kept after
+	// it was delivered (or answered). At least 1s; the default is 168h (7 days).
+	Delivered time.Duration `yaml:"delivered"`
+	// Dead is how long a dead event is kept after its last attempt, the time an operator
+	// has to redrive it. At least 1s; the default is 720h (30 days).
+	Dead time.Duration `yaml:"dead"`
 }
 
 // SigningKey returns the HMAC-SHA256 key of the Standard Webhooks signature: the decoded
@@ -324,6 +339,12 @@ func (a *App) applyDefaults(path string, explicit func(string) bool) {
 	}
 	if cb.BeforeSendMsgOnFailure == "" && unset("callback.before_send_msg_on_failure") {
 		cb.BeforeSendMsgOnFailure = OnFailureAllow
+	}
+	if cb.Retention.Delivered == 0 && unset("callback.retention.delivered") {
+		cb.Retention.Delivered = retention.DefaultDelivered
+	}
+	if cb.Retention.Dead == 0 && unset("callback.retention.dead") {
+		cb.Retention.Dead = retention.DefaultDead
 	}
 	r := &cb.Retry
 	if r.Enabled == nil {

@@ -126,6 +126,7 @@ func TestAppDefaults(t *testing.T) {
 					Timeout:                2 * time.Second,
 					BeforeSendMsgOnFailure: "allow",
 					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: 10 * time.Minute},
+					Retention:              Retention{Delivered: 168 * time.Hour, Dead: 720 * time.Hour},
 				},
 			},
 		},
@@ -188,6 +189,7 @@ func fullConfig() *Config {
 					SigningSecret:          "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 					BeforeSendMsgOnFailure: "reject",
 					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 8, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 5 * time.Minute},
+					Retention:              Retention{Delivered: 72 * time.Hour, Dead: 2160 * time.Hour},
 				},
 			},
 			{
@@ -201,6 +203,7 @@ func fullConfig() *Config {
 					Timeout:                2 * time.Second,
 					BeforeSendMsgOnFailure: "allow",
 					Retry:                  Retry{Enabled: ptr(false), MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: 10 * time.Minute},
+					Retention:              Retention{Delivered: 168 * time.Hour, Dead: 720 * time.Hour},
 				},
 			},
 		},
@@ -275,6 +278,9 @@ func TestDurations(t *testing.T) {
 		{in: `retry: {initial_backoff: 250ms, max_backoff: 1h}`, timeout: 2 * time.Second, initial: 250 * time.Millisecond, max: time.Hour},
 		{in: `retry: {initial_backoff: 0s}`, problem: "apps[0].callback.retry.initial_backoff: must be greater than 0, got 0s"},
 		{in: `retry: {initial_backoff: 2m, max_backoff: 1m}`, problem: "apps[0].callback.retry.max_backoff: must not be less than initial_backoff (2m0s), got 1m0s"},
+		{in: `retention: {delivered: 0s}`, problem: "apps[0].callback.retention.delivered: must be at least 1s (for practically forever, write a long duration such as 87600h), got 0s"},
+		{in: `retention: {dead: 0s}`, problem: "apps[0].callback.retention.dead: must be at least 1s"},
+		{in: `retention: {delivered: 5s}`, timeout: 2 * time.Second, initial: time.Second, max: 10 * time.Minute},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			cfg, err := Parse([]byte(strings.Replace(base, "%s", tc.in, 1)))
@@ -407,7 +413,8 @@ func TestValidate(t *testing.T) {
 		c.Apps = []App{{
 			SDKAppID: 1400000000, SecretKey: "k", Admins: []string{"administrator"},
 			Callback: &Callback{URL: "http://127.0.0.1:9000/cb", Timeout: 2 * time.Second, BeforeSendMsgOnFailure: "allow",
-				Retry: Retry{MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: time.Minute}},
+				Retry:     Retry{MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: time.Minute},
+				Retention: Retention{Delivered: 168 * time.Hour, Dead: 720 * time.Hour}},
 		}}
 		return c
 	}
@@ -467,6 +474,10 @@ func TestValidate(t *testing.T) {
 		{"whsec too short", func(c *Config) { c.Apps[0].Callback.SigningSecret = "whsec_AAAA" }, []string{"must decode to at least 16 bytes, got 3"}},
 		{"bad failure policy", func(c *Config) { c.Apps[0].Callback.BeforeSendMsgOnFailure = "deny" }, []string{`apps[0].callback.before_send_msg_on_failure: must be allow or reject, got "deny"`}},
 		{"zero attempts", func(c *Config) { c.Apps[0].Callback.Retry.MaxAttempts = 0 }, []string{"apps[0].callback.retry.max_attempts: must be from 1 to 1000"}},
+		{"retention below a second", func(c *Config) {
+			c.Apps[0].Callback.Retention = Retention{Delivered: 500 * time.Millisecond, Dead: -time.Hour}
+		}, []string{"apps[0].callback.retention.delivered: must be at least 1s", "apps[0].callback.retention.dead: must be at least 1s"}},
+		{"retention of seconds", func(c *Config) { c.Apps[0].Callback.Retention = Retention{Delivered: time.Second, Dead: 2 * time.Second} }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid()
