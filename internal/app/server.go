@@ -31,6 +31,7 @@ import (
 	"github.com/roomd/roomd/internal/tenant"
 	"github.com/roomd/roomd/internal/webhook"
 	"github.com/roomd/roomd/internal/webhook/dispatcher"
+	"github.com/roomd/roomd/internal/webhook/retention"
 )
 
 // The development app that `roomd serve` runs when no app is configured.
@@ -57,6 +58,8 @@ type Server struct {
 	http    *http.Server
 	// DevKey is the development app's secret key when the dev app is running, else "".
 	DevKey string
+	// Retention prunes finished events from the delivery log (started by Start).
+	Retention *retention.Job
 
 	wg         sync.WaitGroup
 	stopTimers context.CancelFunc
@@ -186,6 +189,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		Store: st, Configs: configs, Logger: o.Logger, Clock: o.Clock, Client: client,
 		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: observe,
 	})
+	s.Retention = retention.New(retention.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Policies: retentionPolicies(apps)})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
 	rooms := room.NewService(st, outbox, o.Now)
@@ -275,6 +279,8 @@ func (s *Server) Start() error {
 	} else if n > 0 {
 		s.log.Info("presence_recovered", "members", n)
 	}
+	// Pruning runs off the request path, on its own timer.
+	s.Retention.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopTimers = cancel
 	s.wg.Add(2)
@@ -323,6 +329,7 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.stopTimers != nil {
 		s.stopTimers()
 	}
+	s.Retention.Stop()
 	// Stop is a no-op when the server was never started; it waits for the recorder, so the
 	// store is closed after the last attempt record.
 	errs = append(errs, s.Dispatcher.Stop(ctx))
@@ -346,6 +353,26 @@ func (s *Server) runTimers(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// retentionPolicies returns each app's retention; an app without a callback block gets the
+// defaults. On one node the job runs with retention.SingleNode; a multi-node store
+// driver must give it a Lease of its own (see package retention).
+func retentionPolicies(apps []config.App) []retention.Policy {
+	ps := make([]retention.Policy, 0, len(apps))
+	for _, a := range apps {
+		p := retention.Policy{App: a.SDKAppID, Delivered: retention.DefaultDelivered, Dead: retention.DefaultDead}
+		if cb := a.Callback; cb != nil {
+			if cb.Retention.Delivered > 0 {
+				p.Delivered = cb.Retention.Delivered
+			}
+			if cb.Retention.Dead > 0 {
+				p.Dead = cb.Retention.Dead
+			}
+		}
+		ps = append(ps, p)
+	}
+	return ps
 }
 
 // devSecretKey returns the development app's secret key, creating it on first start.
