@@ -55,21 +55,51 @@ func ValidateUserID(id string) error {
 	return nil
 }
 
-// Profile is the optional profile of an imported account.
+// Profile is the optional profile of an imported account. A nil Nick or FaceURL was not
+// given: importing an account again keeps its stored value (docs/decisions.md).
 type Profile struct {
 	UserID  string
-	Nick    string
-	FaceURL string
+	Nick    *string
+	FaceURL *string
 }
 
 func (p Profile) validate() error {
 	if err := ValidateUserID(p.UserID); err != nil {
 		return err
 	}
-	if len(p.Nick) > MaxProfileBytes || len(p.FaceURL) > MaxProfileBytes {
+	if len(deref(p.Nick)) > MaxProfileBytes || len(deref(p.FaceURL)) > MaxProfileBytes {
 		return fmt.Errorf("%w: account %s", ErrProfileTooLong, p.UserID)
 	}
 	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// upsert imports p in tx: a new account gets p's values (empty when absent), an existing
+// one keeps the values p leaves absent.
+func (s *Service) upsert(ctx context.Context, tx store.Tx, app uint64, p Profile) error {
+	a := store.Account{App: app, UserID: p.UserID, Nick: deref(p.Nick), FaceURL: deref(p.FaceURL), CreatedAt: s.now()}
+	if p.Nick == nil || p.FaceURL == nil {
+		old, err := tx.AccountGet(ctx, app, p.UserID)
+		switch {
+		case err == nil:
+			if p.Nick == nil {
+				a.Nick = old.Nick
+			}
+			if p.FaceURL == nil {
+				a.FaceURL = old.FaceURL
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	_, err := tx.AccountUpsert(ctx, a)
+	return err
 }
 
 // Service is the account API.
@@ -83,15 +113,12 @@ func NewService(s store.Store, now func() time.Time) *Service {
 	return &Service{store: s, now: now}
 }
 
-// Import imports one account; importing it again updates its profile.
+// Import imports one account; importing it again updates the profile values it names.
 func (s *Service) Import(ctx context.Context, app uint64, p Profile) error {
 	if err := p.validate(); err != nil {
 		return err
 	}
-	return s.store.Tx(ctx, func(tx store.Tx) error {
-		_, err := tx.AccountUpsert(ctx, store.Account{App: app, UserID: p.UserID, Nick: p.Nick, FaceURL: p.FaceURL, CreatedAt: s.now()})
-		return err
-	})
+	return s.store.Tx(ctx, func(tx store.Tx) error { return s.upsert(ctx, tx, app, p) })
 }
 
 // Ensure imports userID with an empty profile unless it is an account already, whose
@@ -131,7 +158,7 @@ func (s *Service) ImportMany(ctx context.Context, app uint64, ps []Profile) (fai
 	}
 	err = s.store.Tx(ctx, func(tx store.Tx) error {
 		for _, p := range ok {
-			if _, err := tx.AccountUpsert(ctx, store.Account{App: app, UserID: p.UserID, Nick: p.Nick, FaceURL: p.FaceURL, CreatedAt: s.now()}); err != nil {
+			if err := s.upsert(ctx, tx, app, p); err != nil {
 				return err
 			}
 		}

@@ -339,7 +339,7 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 // runTimers does the room work whose time has come (the end of reconnect grace periods,
-// automatic dissolution) every second until ctx ends.
+// automatic dissolution, battles' answers and ends) every second until ctx ends.
 func (s *Server) runTimers(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -350,6 +350,9 @@ func (s *Server) runTimers(ctx context.Context) {
 		case <-t.C:
 			if _, err := s.Rooms.RunDue(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("room_timers_failed", "err", err)
+			}
+			if _, err := s.Rooms.RunDueBattles(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("battle_timers_failed", "err", err)
 			}
 		}
 	}

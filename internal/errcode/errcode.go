@@ -49,6 +49,24 @@ const (
 	MsgRejected = 10016 // the Before-callback refused a room message
 	SenderMuted = 10017 // the sender is muted, or the room's chat is disabled
 
+	// IM groups (group_open_http_svc): a live room is the IM group of the same id.
+	GroupInternal     = 10002 // the group APIs' internal error
+	GroupInvalid      = 10004 // the group APIs' invalid parameter
+	GroupNoPermission = 10007 // the sender may not send to the group (e.g. banned)
+	GroupNotFound     = 10010 // the group does not exist or was dissolved
+	MsgTooLong        = 80002 // a message body longer than 12 KB
+
+	// IM profiles (profile/portrait_get, portrait_set).
+	ProfileInvalid         = 40001 // the profile APIs' invalid parameter
+	ProfileAccountNotFound = 40003 // the account named is not imported
+	ProfileInternal        = 40006 // the profile APIs' internal error
+
+	// IM follows (follow/follow_add, follow_delete, follow_check, follow_get).
+	RelationInvalid         = 30001 // the relationship APIs' invalid parameter
+	RelationAccountNotFound = 30003 // the account named is not imported
+	RelationInternal        = 30006 // the relationship APIs' internal error
+	FollowLimit             = 30010 // the follower already follows the most users allowed
+
 	// Live rooms.
 	LiveInternal       = 100001 // the Live APIs' internal error
 	LiveInvalid        = 100002 // the Live APIs' invalid parameter
@@ -59,8 +77,15 @@ const (
 	RoomQuota          = 100007 // the app's room quota is reached
 	RoomExistsSameUser = 100010 // the room exists and already belongs to the requested owner
 	CreateTooFrequent  = 100012 // the same RoomId created twice within a second
+	SeatLocked         = 100200 // the seat is locked (or kept for the owner): try another seat
+	SeatRequestPending = 100202 // the user is already applying for a seat
+	AlreadyOnSeat      = 100203 // the user is already on a seat
+	SeatsFull          = 100205 // every seat is taken
+	SeatOccupied       = 100210 // the target seat is taken
+	SeatsDisabled      = 100211 // the room has no seats (IsSeatEnabled false)
 	CallbackExists     = 100300
 	CallbackNotFound   = 100301
+	MixRateLimited     = 100422 // the mix stream APIs' own frequency limit
 	MetadataTooMany    = 100500
 	MetadataValueLarge = 100501
 	MetadataTooLarge   = 100502
@@ -138,6 +163,12 @@ var (
 	Live = Family{Invalid: LiveInvalid, Internal: LiveInternal}
 	// Account is the family of the IM account APIs (im_open_login_svc).
 	Account = Family{Invalid: AccountInvalid, Internal: AccountInternal}
+	// Group is the family of the IM group APIs (group_open_http_svc).
+	Group = Family{Invalid: GroupInvalid, Internal: GroupInternal}
+	// Profile is the family of the IM profile APIs (profile).
+	Profile = Family{Invalid: ProfileInvalid, Internal: ProfileInternal}
+	// Relation is the family of the IM follow APIs (follow).
+	Relation = Family{Invalid: RelationInvalid, Internal: RelationInternal}
 )
 
 // InternalInfo is the only text a caller sees for an unexpected error; the full error is

@@ -108,6 +108,8 @@ type beforeAsk struct {
 	check func(ctx context.Context) error
 	// body builds the request body, only when the callback is sent.
 	body func() any
+	// skip leaves the App backend out (send_group_msg's ForbidCallbackControl).
+	skip bool
 }
 
 // ask sends q's Before-callback when q.actor's app switched it on, and decides. A refusal
@@ -115,7 +117,7 @@ type beforeAsk struct {
 // returned call with recordIn in its transaction and calls finish after it.
 func (h *beforeHook) ask(ctx context.Context, q beforeAsk) (*beforeCall, verdict, error) {
 	cfg := h.configs.Get(q.actor.App)
-	if !cfg.Enabled(q.rules.cmd) {
+	if q.skip || !cfg.Enabled(q.rules.cmd) {
 		return nil, sendIt, nil
 	}
 	if q.check != nil {

@@ -1,10 +1,16 @@
 package room
 
-import "github.com/roomd/roomd/internal/webhook"
+import (
+	"time"
+
+	"github.com/roomd/roomd/internal/webhook"
+)
 
 // callback returns the After-callback a room event causes: its command and its request body,
-// with ok false for events that cause none (ConnEntered, ConnsLeft, UserKicked, MemberMuted).
-// It is the one place callback bodies are built; publish hands its result to the outbox,
+// with ok false for events that cause none (ConnEntered, ConnsLeft, UserKicked, MemberMuted,
+// the seat events other than SeatsChanged, and BattleAnswered, BattleScoresChanged,
+// BattleRoomExited). It is the one place callback bodies are built; publish hands its result
+// to the outbox,
 // which sets the body's CallbackCommand from the command (webhook.Render). EventTime is the
 // event's Time; Operator_Account is its Operator.
 func callback(ev Event) (cmd webhook.Command, body any, ok bool) {
@@ -94,18 +100,72 @@ func callback(ev Event) (cmd webhook.Command, body any, ok bool) {
 		return webhook.AfterDelMetadata, webhook.DelMetadata{
 			Operator_Account: e.Operator, RoomId: e.RoomID, Keys: e.Deleted, EventTime: e.Time.UnixMilli(),
 		}, true
+	case SeatsChanged:
+		return webhook.AfterSeatInfoChanged, webhook.SeatInfoChanged{RoomId: e.RoomID, SeatList: SeatInfos(e.Seats), EventTime: e.Time.UnixMilli()}, true
 	case MembersOnline:
 		return webhook.AfterMemberStateChanged, memberState(e.EventHead, webhook.MemberOnline, e.Cause, e.Users), true
 	case MembersOffline:
 		return webhook.AfterMemberStateChanged, memberState(e.EventHead, webhook.MemberOffline, e.Cause, e.Users), true
 	case MessageSent:
+		if e.NoCallback {
+			return "", nil, false
+		}
 		return webhook.AfterSendMsg, webhook.AfterSendMsgBody{
 			GroupId: e.RoomID, Type: webhook.GroupTypeLive, From_Account: e.Sender, Operator_Account: e.Operator,
 			Random: e.Random, MsgSeq: e.Seq, MsgTime: e.Time.Unix(), MsgId: e.MsgID, MsgBody: e.Body,
 			CloudCustomData: e.CloudCustomData, EventTime: e.Time.UnixMilli(),
 		}, true
+	case BattleCreated:
+		b := e.Battle
+		to := make([]string, 0, len(b.Rooms)-1)
+		for _, r := range b.Invited() {
+			to = append(to, r.RoomID)
+		}
+		return webhook.AfterCreateBattle, webhook.CreateBattle{
+			Operator_Account: e.Operator, BattleId: b.ID, FromRoomId: b.From().RoomID, ToRoomIdList: to,
+			Timeout: b.Timeout.Milliseconds(), Duration: b.Duration.Milliseconds(), NeedResponse: b.NeedResponse,
+			ExtensionInfo: b.ExtensionInfo, EventTime: e.Time.UnixMilli(),
+		}, true
+	case BattleStarted:
+		b := e.Battle
+		to := []webhook.BattleRoom{}
+		for _, r := range b.Opponents() {
+			to = append(to, webhook.BattleRoom{RoomId: r.RoomID, Owner_Account: r.Owner})
+		}
+		return webhook.AfterStartBattle, webhook.StartBattle{
+			BattleId: b.ID, Duration: b.Duration.Milliseconds(), CreateTime: b.CreateTime.Unix(), StartTime: b.StartTime.Unix(),
+			FromRoomInfo: webhook.BattleRoom{RoomId: b.From().RoomID, Owner_Account: b.From().Owner}, ToRoomList: to,
+			EventTime: e.Time.UnixMilli(),
+		}, true
+	case BattleEnded:
+		b := e.Battle
+		score := func(r BattleRoom) webhook.BattleRoomScore {
+			return webhook.BattleRoomScore{RoomId: r.RoomID, Score: r.Score, Owner_Account: r.Owner}
+		}
+		to := []webhook.BattleRoomScore{}
+		for _, r := range b.Opponents() {
+			to = append(to, score(r))
+		}
+		return webhook.AfterEndBattle, webhook.EndBattle{
+			BattleId: b.ID, Duration: b.Duration.Milliseconds(), CreateTime: b.CreateTime.Unix(), StartTime: unixOrZero(b.StartTime),
+			EndTime: b.EndTime.Unix(), OpType: b.EndType, FromRoomInfo: score(b.From()), ToRoomList: to, EventTime: e.Time.UnixMilli(),
+		}, true
+	case RecordingChanged:
+		return webhook.AfterCloudRecordingChanged, webhook.CloudRecordingChanged{
+			EventGroupId: e.EventGroupID, EventType: e.EventType, CallbackTs: e.Time.UnixMilli(),
+			EventInfo: webhook.RecordingEventInfo{RoomId: e.RoomID, EventTs: e.EventTime.Unix(), EventMsTs: e.EventTime.UnixMilli(),
+				UserId: e.UserID, TaskId: e.TaskID, Payload: e.Payload},
+		}, true
 	}
 	return "", nil, false
+}
+
+// unixOrZero returns t in Unix seconds, 0 for the zero time (a battle that never started).
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 // memberState is the body of Live.CallbackAfterMemberStateChanged; it has no

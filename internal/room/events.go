@@ -134,8 +134,9 @@ type MetadataChanged struct {
 
 // MessageSent: a room message was delivered to the room. Time is the message's time. Body
 // is the message as stored (IM's MsgBody, as the Before-callback may have replaced it);
-// Text, or BusinessID and Data with Custom set, read its first element when that is a
-// TIMTextElem or a TIMCustomElem holding CustomData.
+// Text, or BusinessID and Data with Custom set, are what the client API shows of it, and
+// Silent is set when it shows nothing (readElems in groupmsg.go). NoCallback leaves
+// Group.CallbackAfterSendMsg out (send_group_msg's ForbidCallbackControl).
 type MessageSent struct {
 	EventHead
 	Sender     string
@@ -149,6 +150,9 @@ type MessageSent struct {
 	Random          uint32
 	Body            json.RawMessage
 	CloudCustomData string
+
+	Silent     bool
+	NoCallback bool
 }
 
 // MemberMuted: a user's permission to send messages changed: muted until Until, or

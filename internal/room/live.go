@@ -216,6 +216,10 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 			s.live.add(k, a.Operator, conn)
 			s.observe(ConnEntered{EventHead: s.head(a, roomID), Conn: conn, UserID: a.Operator})
 		})
+		if n == 0 {
+			// After the hook above, so that the owner's own connection hears its seating.
+			return s.seatOwner(ctx, tx, a, row, a.Operator)
+		}
 		return nil
 	})
 	return r, err
@@ -342,6 +346,9 @@ func (s *Service) stopBeingMember(ctx context.Context, tx store.Tx, a Actor, roo
 	if err := s.startTimers(ctx, tx, row, []string{a.Operator}, cause, now); err != nil {
 		return err
 	}
+	if err := s.leaveSeats(ctx, tx, a, row, []string{a.Operator}); err != nil {
+		return err
+	}
 	aud, err := audience(ctx, tx, row)
 	if err != nil {
 		return err
@@ -457,6 +464,9 @@ func (s *Service) removeMembers(ctx context.Context, tx store.Tx, a Actor, row s
 			}
 		})
 	}
+	if err := s.leaveSeats(ctx, tx, a, row, users); err != nil {
+		return 0, err
+	}
 	if len(kicked) == 0 {
 		return n, nil
 	}
@@ -543,6 +553,9 @@ func (s *Service) interruptAll(ctx context.Context, members []store.Member) (int
 		if err := s.startTimers(ctx, tx, row, users, webhook.CauseHeartbeatInterrupt, now); err != nil {
 			return err
 		}
+		if err := s.leaveSeats(ctx, tx, a, row, users); err != nil {
+			return err
+		}
 		aud, err := audience(ctx, tx, row)
 		if err != nil {
 			return err
@@ -556,7 +569,8 @@ func (s *Service) interruptAll(ctx context.Context, members []store.Member) (int
 }
 
 // RunDue does the presence work whose time has come: it forgets members whose grace period
-// ended (without a callback: they were told Offline already) and dissolves rooms whose
+// ended (without a callback: they were told Offline already), ends the seat applications
+// whose timeout passed (seats.go) and dissolves rooms whose
 // dissolution timer is due and whose reason still holds (DestroyBySystem). It returns how
 // many rooms it dissolved. The server calls it every second; tests call it with a moved
 // clock.
@@ -571,6 +585,9 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if err := s.forgetLost(ctx, m, cutoff); err != nil {
 			return 0, err
 		}
+	}
+	if err := s.expireSeatRequests(ctx, now); err != nil {
+		return 0, err
 	}
 	due, err := s.store.RoomTimerListDue(ctx, now, 100)
 	if err != nil {

@@ -134,6 +134,11 @@ type outgoing struct {
 	sender string
 	body   json.RawMessage
 	cloud  string
+	// random, when hasRandom, is the sender's Random (send_group_msg); otherwise one is made.
+	random    uint32
+	hasRandom bool
+	// noBefore and noAfter skip the message callbacks (send_group_msg's ForbidCallbackControl).
+	noBefore, noAfter bool
 }
 
 type textContent struct {
@@ -365,10 +370,13 @@ func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendRe
 	}
 	created := s.o.Now()
 	random := s.o.Rand()
+	if m.hasRandom {
+		random = m.random
+	}
 	id := msgID(a.App, m.sender, created, random)
 
 	before, v, err := s.before.ask(ctx, beforeAsk{
-		actor: a, roomID: m.roomID, rules: sendMsgRules(m),
+		actor: a, roomID: m.roomID, rules: sendMsgRules(m), skip: m.noBefore,
 		// A message the room refuses anyway is refused before the App backend is asked.
 		check: func(ctx context.Context) error { return s.check(ctx, s.o.Store, a.App, m) },
 		body: func() any {
@@ -435,22 +443,8 @@ func (s *MessageService) send(ctx context.Context, a Actor, m *outgoing) (SendRe
 
 // sentEvent is the MessageSent of m, stored under seq; h.Time is the message's time.
 func sentEvent(h EventHead, m *outgoing, seq int64, id string, random uint32) MessageSent {
-	ev := MessageSent{EventHead: h, Sender: m.sender, Seq: seq, MsgID: id, Random: random, Body: m.body, CloudCustomData: m.cloud}
-	var elems []struct {
-		MsgType    string
-		MsgContent struct{ Text, Data string }
-	}
-	if json.Unmarshal(m.body, &elems) != nil || len(elems) == 0 {
-		return ev
-	}
-	switch e := elems[0]; e.MsgType {
-	case TextElem:
-		ev.Text = e.MsgContent.Text
-	case CustomElem:
-		var c struct{ BusinessId, Data string }
-		if json.Unmarshal([]byte(e.MsgContent.Data), &c) == nil {
-			ev.Custom, ev.BusinessID, ev.Data = true, c.BusinessId, c.Data
-		}
-	}
+	ev := MessageSent{EventHead: h, Sender: m.sender, Seq: seq, MsgID: id, Random: random, Body: m.body, CloudCustomData: m.cloud,
+		NoCallback: m.noAfter}
+	readElems(&ev)
 	return ev
 }

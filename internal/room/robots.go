@@ -108,6 +108,7 @@ func (s *Service) DelRobots(ctx context.Context, a Actor, id string, robots []st
 		if err := authorize(ctx, tx, a, row, RoleAppAdmin); err != nil {
 			return err
 		}
+		var gone []string
 		for _, u := range robots {
 			if err := requireAccount(ctx, tx, a.App, "RobotList_Account", u); err != nil {
 				return err
@@ -122,7 +123,8 @@ func (s *Service) DelRobots(ctx context.Context, a Actor, id string, robots []st
 			if err := tx.MemberRemove(ctx, a.App, id, u); err != nil {
 				return err
 			}
+			gone = append(gone, u)
 		}
-		return nil
+		return s.leaveSeats(ctx, tx, a, row, gone)
 	})
 }

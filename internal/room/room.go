@@ -79,9 +79,13 @@ type Room struct {
 	// how many of them are people connected through the client API. They are filled by Get
 	// and List only.
 	MemberCount, OnlineCount int
+	// OwnerName and OwnerAvatarURL are the owner's nick and avatar (its profile's
+	// Tag_Profile_IM_Nick and Tag_Profile_IM_Image), filled by Get and List only.
+	OwnerName, OwnerAvatarURL string
 }
 
-// withCounts returns r with its MemberCount and OnlineCount read from the store.
+// withCounts returns r with its MemberCount and OnlineCount read from the store, and its
+// owner's profile (withOwner).
 func withCounts(ctx context.Context, st store.Reader, r Room) (Room, error) {
 	var err error
 	if r.MemberCount, err = st.MemberCount(ctx, r.App, r.ID, store.MembersAll); err != nil {
@@ -90,7 +94,7 @@ func withCounts(ctx context.Context, st store.Reader, r Room) (Room, error) {
 	if r.OnlineCount, err = st.MemberCount(ctx, r.App, r.ID, store.MembersPeople); err != nil {
 		return Room{}, err
 	}
-	return r, nil
+	return withOwner(ctx, st, r)
 }
 
 func fromRow(r store.Room) (Room, error) {

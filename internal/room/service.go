@@ -31,6 +31,7 @@ type Service struct {
 	observer func(Event)
 	live     *liveRegistry // connections in rooms (live.go)
 	liveOpts LiveOptions
+	battleID func() string // BattleIds (battles.go)
 }
 
 // NewService returns the room service. Live presence (live.go) has no grace period and no
@@ -99,11 +100,18 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 	if r.TakeSeatMode == "" {
 		r.TakeSeatMode = FreeToTake
 	}
-	if r.SeatTemplate == "" {
+	namedTemplate := r.SeatTemplate != ""
+	if !namedTemplate {
 		r.SeatTemplate = DefaultSeatTemplate
 	}
-	if r.MaxSeatCount == 0 {
+	if r.MaxSeatCount == 0 || (namedTemplate && !maxSeatCountCounts(r.SeatTemplate)) {
+		// MaxSeatCount is the room's number of seats. Of the named templates only
+		// AudioSalon and Karaoke take it from the request; the others have their
+		// template's. A request of the generations before SeatTemplate sets it itself.
 		r.MaxSeatCount = seatTemplates[r.SeatTemplate]
+	}
+	if r.MaxSeatCount > MaxSeats {
+		return Room{}, errcode.Invalid("MaxSeatCount", "is larger than %d", MaxSeats)
 	}
 	if r.Category == nil {
 		r.Category = []int{}
@@ -285,6 +293,11 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 				return err
 			}
 		}
-		return s.publish(ctx, tx, a, OwnerChanged{EventHead: s.head(a, id), From: row.Owner, To: newOwner})
+		if err := s.publish(ctx, tx, a, OwnerChanged{EventHead: s.head(a, id), From: row.Owner, To: newOwner}); err != nil {
+			return err
+		}
+		oldOwner := row.Owner
+		row.Owner = newOwner
+		return s.ownerSeatChanged(ctx, tx, a, row, oldOwner)
 	})
 }

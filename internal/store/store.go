@@ -46,8 +46,13 @@ type Reader interface {
 	SanctionReader       // sanctions.go
 	MessageReader        // messages.go
 	CallbackConfigReader // callbacks.go
+	SeatReader           // seats.go
 	EventReader          // events.go
 	GiftReader           // gifts.go
+	ProfileReader        // profiles.go
+	FollowReader         // follows.go
+	GroupMessageReader   // groupmsgs.go
+	BattleReader         // battles.go
 }
 
 // Tx is a write transaction. Its methods see the transaction's own writes.
@@ -63,8 +68,12 @@ type Tx interface {
 	SanctionWriter       // sanctions.go
 	MessageWriter        // messages.go
 	CallbackConfigWriter // callbacks.go
+	SeatWriter           // seats.go
 	EventWriter          // events.go
 	GiftWriter           // gifts.go
+	ProfileWriter        // profiles.go
+	FollowWriter         // follows.go
+	BattleWriter         // battles.go
 
 	// AfterCommit registers fn to run once the enclosing transaction has committed, before Tx
 	// returns; hooks run in registration order, on the committing goroutine, and must not

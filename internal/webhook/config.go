@@ -59,9 +59,11 @@ type Config struct {
 	BeforeSendMsgOnFailure string
 }
 
-// Enabled reports whether cmd is sent: the URL is set and cmd is switched on.
+// Enabled reports whether cmd is sent: the URL is set and cmd (or its alias, see Wire) is
+// switched on.
 func (c *Config) Enabled(cmd Command) bool {
-	return c != nil && c.URL != "" && slices.Contains(c.Commands, string(cmd))
+	_, ok := c.Wire(cmd)
+	return ok
 }
 
 // Configs holds the current Config of every app, for lock-free reads on the hot path.

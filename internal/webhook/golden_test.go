@@ -51,6 +51,8 @@ func TestCallbackRequestsGolden(t *testing.T) {
 		{"change_owner_signed.golden", signed, AfterChangeOwner, ChangeOwner{
 			RoomId: "room_id", EventTime: ms, Operator_Account: "admin",
 			CurrentOwner_Account: "user2", OriginalOwner_Account: "user1"}},
+		{"follow_add.golden", plain, AfterFollowAdd, FollowAdd{From_Account: "UserID_001", FollowList: []FollowAccount{{"UserID_002"}, {"UserID_003"}}, EventTime: ms}},
+		{"follow_delete.golden", plain, AfterFollowDelete, FollowDelete{From_Account: "UserID_001", To_Account: []string{"UserID_002", "UserID_003"}, EventTime: ms}},
 		{"create_room.golden", plain, AfterCreateRoom, CreateRoom{
 			Operator_Account: "admin",
 			RoomInfo: CreateRoomInfo{RoomId: "r1", RoomName: "r1", RoomType: "Live", Owner_Account: "user3", MaxMemberCount: 300,

@@ -43,13 +43,15 @@ func NewOutbox(configs *Configs, now func() time.Time, notify func(store.Event))
 }
 
 // Enqueue renders e and inserts it into tx's outbox when e's app has a callback URL and
-// e's command switched on; otherwise nothing is stored. It reports whether an event was
+// e's command switched on (under its own word or its alias, see Config.Wire); otherwise
+// nothing is stored. It reports whether an event was
 // stored.
 func (o *Outbox) Enqueue(ctx context.Context, tx store.Tx, e Emit) (bool, error) {
-	if !o.configs.Get(e.App).Enabled(e.Command) {
+	cmd, ok := o.configs.Get(e.App).Wire(e.Command)
+	if !ok {
 		return false, nil
 	}
-	body, err := Render(e.Command, e.Body)
+	body, err := Render(cmd, e.Body)
 	if err != nil {
 		return false, err
 	}
@@ -57,7 +59,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx store.Tx, e Emit) (bool, error)
 	ev := store.Event{
 		App:           e.App,
 		RoomID:        e.RoomID,
-		Command:       string(e.Command),
+		Command:       string(cmd),
 		Body:          body,
 		ClientIP:      e.ClientIP,
 		Platform:      e.Platform,

@@ -39,3 +39,6 @@ func (b UpdateRoom) withCommand(c Command) any         { b.CallbackCommand = c; 
 func (b SetMetadata) withCommand(c Command) any        { b.CallbackCommand = c; return b }
 func (b DelMetadata) withCommand(c Command) any        { b.CallbackCommand = c; return b }
 func (b RoomThreshold) withCommand(c Command) any      { b.CallbackCommand = c; return b }
+func (b FollowAdd) withCommand(c Command) any          { b.CallbackCommand = c; return b }
+func (b FollowDelete) withCommand(c Command) any       { b.CallbackCommand = c; return b }
+func (b SeatInfoChanged) withCommand(c Command) any    { b.CallbackCommand = c; return b }

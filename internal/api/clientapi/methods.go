@@ -9,6 +9,7 @@ import (
 	"github.com/roomd/roomd/internal/api/clientws"
 	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/room"
+	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
 )
 
@@ -64,11 +65,31 @@ func (api *API) methods() map[string]clientws.Method {
 		"disableSendingMessageForAllUser": method(api, api.disableSendingMessageForAll),
 		"sendTextMessage":                 method(api, api.sendTextMessage),
 		"sendCustomMessage":               method(api, api.sendCustomMessage),
+		"getSeatList":                     method(api, api.getSeatList),
+		"takeSeat":                        method(api, api.takeSeat),
+		"leaveSeat":                       method(api, api.leaveSeat),
+		"moveToSeat":                      method(api, api.moveToSeat),
+		"takeUserOnSeatByAdmin":           method(api, api.takeUserOnSeat),
+		"kickUserOffSeatByAdmin":          method(api, api.kickUserOffSeat),
+		"lockSeatByAdmin":                 method(api, api.lockSeat),
+		"getSeatApplicationList":          method(api, api.getSeatApplicationList),
+		"responseRemoteRequest":           method(api, api.responseRemoteRequest),
+		"cancelRequest":                   method(api, api.cancelRequest),
 		"getGiftList":                     method(api, api.getGiftList),
 		"sendGift":                        method(api, api.sendGift),
 		"sendLike":                        method(api, api.sendLike),
 		"getGiftCountByAnchor":            method(api, api.getGiftCountByAnchor),
 		"getLikesCount":                   method(api, api.getLikesCount),
+		"followUser":                      method(api, api.followUser),
+		"unfollowUser":                    method(api, api.unfollowUser),
+		"checkFollowType":                 method(api, api.checkFollowType),
+		"getMyFollowingList":              method(api, api.followList(store.FollowKindFollowing)),
+		"getMyFollowersList":              method(api, api.followList(store.FollowKindFollowers)),
+		"getMutualFollowersList":          method(api, api.followList(store.FollowKindMutual)),
+		"requestBattle":                   method(api, api.requestBattle),
+		"acceptBattle":                    method(api, api.answerBattle(true)),
+		"rejectBattle":                    method(api, api.answerBattle(false)),
+		"exitBattle":                      method(api, api.exitBattle),
 	}
 }
 

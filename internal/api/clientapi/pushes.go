@@ -72,9 +72,14 @@ func (api *API) Observe(ev room.Event) {
 		api.publish(h, "onRoomMetadataChanged", p)
 	case room.MemberMuted:
 		api.publish(h, "onSendMessageForUserDisableChanged", map[string]any{"roomId": h.RoomID, "userId": e.UserID, "isDisable": e.Muted})
+	case room.SeatsChanged, room.SeatKicked, room.SeatRequested, room.SeatRequestEnded:
+		api.observeSeats(ev)
 	case room.GiftSent, room.LikeSent:
 		api.observeGift(ev) // gifts.go
 	case room.MessageSent:
+		if e.Silent {
+			return // no element the client API shows: history and callbacks only
+		}
 		msg := map[string]any{"messageSeq": e.Seq, "userId": e.Sender, "timestamp": h.Time.Unix()}
 		method := "onReceiveTextMessage"
 		if e.Custom {
@@ -84,6 +89,8 @@ func (api *API) Observe(ev room.Event) {
 			msg["text"] = e.Text
 		}
 		api.publishExcept(h, e.Sender, method, map[string]any{"roomId": h.RoomID, "message": msg})
+	default:
+		api.observeBattle(ev) // battles.go
 	}
 }
 
@@ -149,6 +156,8 @@ type roomInfoWire struct {
 	ViewCount         int64  `json:"viewCount"`
 	MemberCount       int    `json:"memberCount"`
 	OnlineCount       int    `json:"onlineCount"`
+	OwnerName         string `json:"ownerName"`
+	OwnerAvatarURL    string `json:"ownerAvatarUrl"`
 }
 
 func roomInfo(r room.Room) roomInfoWire {
@@ -160,7 +169,7 @@ func roomInfo(r room.Room) roomInfoWire {
 		IsSeatEnabled: r.IsSeatEnabled, TakeSeatMode: r.TakeSeatMode, MaxSeatCount: r.MaxSeatCount, MaxMemberCount: r.MaxMemberCount,
 		IsMessageDisabled: r.IsMessageDisabled, IsPublicVisible: r.IsPublicVisible, CoverURL: r.CoverURL, BackgroundURL: r.BackgroundURL,
 		Notice: r.Notice, CustomInfo: r.CustomInfo, Category: cat, ActivityStatus: r.ActivityStatus, ViewCount: r.ViewCount,
-		MemberCount: r.MemberCount, OnlineCount: r.OnlineCount}
+		MemberCount: r.MemberCount, OnlineCount: r.OnlineCount, OwnerName: r.OwnerName, OwnerAvatarURL: r.OwnerAvatarURL}
 }
 
 func metadataMap(items []room.Metadata) map[string]string {

@@ -2,6 +2,9 @@ package clientapi_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +55,7 @@ func startServer(t testing.TB) *testServer {
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
+	srv.Rooms.SetBattleIDs(battleIDs())
 	if err := srv.Start(); err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -83,4 +87,15 @@ func (ts *testServer) dial(t testing.TB, user, platform string) *websocket.Conn 
 	c.SetReadLimit(4 << 20)
 	t.Cleanup(func() { c.CloseNow() })
 	return c
+}
+
+// battleIDs returns a generator of reproducible BattleIds: the standard base64 of the
+// SHA-256 of "battle-1", "battle-2", …, the shape of Tencent's.
+func battleIDs() func() string {
+	n := 0
+	return func() string {
+		n++
+		sum := sha256.Sum256([]byte(fmt.Sprintf("battle-%d", n)))
+		return base64.StdEncoding.EncodeToString(sum[:])
+	}
 }

@@ -6,10 +6,12 @@ import (
 	"github.com/roomd/roomd/internal/account"
 )
 
+// accountItem is one account to import. An absent (or null) Nick or FaceUrl keeps the
+// stored value of an account imported before.
 type accountItem struct {
-	UserID  string `json:"UserID"`
-	Nick    string `json:"Nick"`
-	FaceUrl string `json:"FaceUrl"`
+	UserID  string  `json:"UserID"`
+	Nick    *string `json:"Nick"`
+	FaceUrl *string `json:"FaceUrl"`
 }
 
 func (h *Handler) accountImport(ctx context.Context, c *call) (any, error) {

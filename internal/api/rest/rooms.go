@@ -89,6 +89,10 @@ type roomInfoResponse struct {
 	// robots; people connected through the client API).
 	MemberCount int `json:"MemberCount"`
 	OnlineCount int `json:"OnlineCount"`
+	// OwnerName and OwnerAvatarUrl are the owner's nick and avatar from its IM profile
+	// (account_import's Nick and FaceUrl, portrait_set), as the Manager reads them.
+	OwnerName      string `json:"OwnerName"`
+	OwnerAvatarUrl string `json:"OwnerAvatarUrl"`
 }
 
 func roomInfo(r room.Room) roomInfoResponse {
@@ -101,6 +105,7 @@ func roomInfo(r room.Room) roomInfoResponse {
 		SeatLayoutTemplateId: r.SeatLayoutTemplateId, SeatTemplate: r.SeatTemplate, KeepOwnerOnSeat: r.KeepOwnerOnSeat,
 		Notice: r.Notice, CustomInfo: r.CustomInfo, BackgroundURL: r.BackgroundURL,
 		MemberCount: r.MemberCount, OnlineCount: r.OnlineCount,
+		OwnerName: r.OwnerName, OwnerAvatarUrl: r.OwnerAvatarURL,
 	}
 }
 

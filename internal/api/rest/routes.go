@@ -11,9 +11,10 @@ import (
 // sits at the top level of the envelope (IM account APIs, the gift getters) instead of
 // under Response, and its default frequency limit, from the API's page: rate calls per
 // second (200 for most, 100 for robots, get_room_stats and the batch account APIs, 10 for
-// get_room_list, 1 for the gift configuration), or per window when window is set (1 per
+// get_room_list, 20 for the mix stream APIs, 1 for the gift configuration), or per window when window is set (1 per
 // 10 s for copy_default_gift_config). limitCode is the code of a call over the limit,
-// 60007 unless the API's page names its own (100012 for the gift configuration).
+// 60007 unless the API's page names its own (100012 for the gift configuration, 100422 for
+// the mix stream APIs).
 type route struct {
 	h         func(ctx context.Context, c *call) (any, error)
 	fam       errcode.Family
@@ -28,6 +29,9 @@ func (h *Handler) routeTable() map[string]*route {
 	live := func(rate int, fn func(context.Context, *call) (any, error)) *route {
 		return &route{h: fn, fam: errcode.Live, rate: rate}
 	}
+	mix := func(rate int, fn func(context.Context, *call) (any, error)) *route {
+		return &route{h: fn, fam: errcode.Live, rate: rate, limitCode: errcode.MixRateLimited}
+	}
 	acct := func(rate int, fn func(context.Context, *call) (any, error)) *route {
 		return &route{h: fn, fam: errcode.Account, topLevel: true, rate: rate}
 	}
@@ -36,6 +40,13 @@ func (h *Handler) routeTable() map[string]*route {
 		"im_open_login_svc/multiaccount_import": acct(100, h.multiAccountImport),
 		"im_open_login_svc/account_check":       acct(100, h.accountCheck),
 		"im_open_login_svc/account_delete":      acct(100, h.accountDelete),
+		"profile/portrait_get":                  {h: h.portraitGet, fam: errcode.Profile, topLevel: true, rate: 200},
+		"profile/portrait_set":                  {h: h.portraitSet, fam: errcode.Profile, topLevel: true, rate: 200},
+		"group_open_http_svc/send_group_msg":    {h: h.sendGroupMsg, fam: errcode.Group, topLevel: true, rate: 200},
+		"follow/follow_add":                     {h: h.followAdd, fam: errcode.Relation, topLevel: true, rate: 200},
+		"follow/follow_delete":                  {h: h.followDelete, fam: errcode.Relation, topLevel: true, rate: 200},
+		"follow/follow_check":                   {h: h.followCheck, fam: errcode.Relation, topLevel: true, rate: 200},
+		"follow/follow_get":                     {h: h.followGet, fam: errcode.Relation, topLevel: true, rate: 200},
 
 		"live_engine_http_srv/create_room":       live(200, h.createRoom),
 		"live_engine_http_srv/get_room_info":     live(200, h.getRoomInfo),
@@ -64,6 +75,13 @@ func (h *Handler) routeTable() map[string]*route {
 		"live_engine_http_srv/get_robot":          live(100, h.getRobot),
 		"live_engine_http_srv/del_robot":          live(100, h.delRobot),
 
+		"room_engine_http_mic/get_seat_list":      live(200, h.getSeatList),
+		"room_engine_http_mic/pick_user_on_seat":  live(200, h.pickUserOnSeat),
+		"room_engine_http_mic/kick_user_off_seat": live(200, h.kickUserOffSeat),
+		"room_engine_http_mic/lock_seat":          live(200, h.lockSeat),
+		"room_engine_http_mic/switch_seat":        live(200, h.switchSeat),
+		"room_engine_http_mic/move_user_to_seat":  live(200, h.moveUserToSeat),
+
 		"live_engine_http_srv/add_gift":                    h.giftConfig(false, h.addGift),
 		"live_engine_http_srv/edit_gift":                   h.giftConfig(false, h.editGift),
 		"live_engine_http_srv/del_gift":                    h.giftConfig(false, h.delGift),
@@ -84,6 +102,14 @@ func (h *Handler) routeTable() map[string]*route {
 		"live_engine_http_srv/copy_default_gift_config":    h.copyDefaultGiftConfig(),
 		"live_engine_http_srv/send_gift":                   live(200, h.sendGift),
 		"live_engine_http_srv/get_gift_count":              live(200, h.getGiftCount),
+		"live_engine_http_srv/set_mix_stream":              mix(20, h.setMixStream),
+		"live_engine_http_srv/resume_mcu_task":             mix(20, h.resumeMCUTask),
+
+		"live_engine_http_pk/create_battle":    live(200, h.createBattle),
+		"live_engine_http_pk/set_battle_score": live(200, h.setBattleScore),
+		"live_engine_http_pk/get_battle_info":  live(200, h.getBattleInfo),
+
+		"roomd_recording/report_status": live(200, h.reportRecordingStatus),
 
 		"roomd_delivery/list_events":  live(0, h.listEvents),
 		"roomd_delivery/get_event":    live(0, h.getEvent),

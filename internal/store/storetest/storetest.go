@@ -69,13 +69,18 @@ var groups = []struct {
 	{"Sanctions", testSanctions},                     // sanctions.go
 	{"Messages", testMessages},                       // messages.go
 	{"CallbackConfigs", testCallbackConfigs},         // callbacks.go
+	{"Seats", testSeats},                             // seats.go
 	{"Events", testEvents},                           // events.go
 	{"EventInsertRecorded", testEventInsertRecorded}, // events.go
 	{"EventOrder", testEventOrder},                   // eventorder.go
 	{"EventPrune", testEventPrune},                   // retention.go
+	{"Battles", testBattles},                         // battles.go
 	{"Tx", testTx},                                   // tx.go
 	{"Lifecycle", testLifecycle},                     // lifecycle.go
 	{"Gifts", testGifts},                             // gifts.go
+	{"Profiles", testProfiles},                       // profiles.go
+	{"Follows", testFollows},                         // follows.go
+	{"GroupMessages", testGroupMessages},             // groupmsgs.go
 }
 
 // Harness opens stores for the subtests of the suite.
