@@ -132,6 +132,9 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 				c.Retry = webhook.RetryPolicy{Enabled: cb.Retry.IsEnabled(), MaxAttempts: cb.Retry.MaxAttempts,
 					InitialBackoff: cb.Retry.InitialBackoff, MaxBackoff: cb.Retry.MaxBackoff}
 				c.SigningSecret = cb.SigningSecret
+				c.MaxRoomHold = cb.MaxRoomHold
+				c.Breaker = webhook.BreakerPolicy{Failures: cb.Breaker.Failures, ProbeInterval: cb.Breaker.ProbeInterval}
+				c.MaxPerSecond = cb.MaxPerSecond
 				if cb.BeforeSendMsgOnFailure != "" {
 					c.BeforeSendMsgOnFailure = cb.BeforeSendMsgOnFailure
 				}
@@ -191,6 +194,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	})
 	s.Retention = retention.New(retention.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Policies: retentionPolicies(apps)})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
+	met.RegisterAppStates(s.Dispatcher.AppStates)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
 	rooms := room.NewService(st, outbox, o.Now)
 	s.Rooms = rooms

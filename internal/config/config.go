@@ -196,6 +196,22 @@ type Callback struct {
 	// callback fails (timeout, transport error or an unusable reply): "allow" (the default,
 	// as Tencent) sends it anyway, "reject" drops it.
 	BeforeSendMsgOnFailure string `yaml:"before_send_msg_on_failure"`
+
+	// Delivery guards of After-callbacks: the room hold bound, the circuit breaker and the
+	// rate limit.
+	//
+	// MaxRoomHold bounds how long one failing After-callback holds back the rest of its room
+	// (callbacks of a room are delivered in order): once a retry would come later than this
+	// after the event's first attempt, the event is dead (its LastError says so) and the
+	// room moves on; it can be redriven. Time the app spends paused by its breaker does not
+	// count. 0s means no bound; at most 24h; the default is 5m.
+	MaxRoomHold time.Duration `yaml:"max_room_hold"`
+	// Breaker pauses the app when its backend keeps failing, and probes it until it
+	// recovers. It is used only while retries are on.
+	Breaker Breaker `yaml:"breaker"`
+	// MaxPerSecond bounds the app's After-callback attempts per second (a token bucket
+	// holding one second's worth, at least one). 0 (the default) means no limit.
+	MaxPerSecond float64 `yaml:"max_per_second"`
 	// Retention says how long delivered and dead events stay in the delivery log.
 	Retention Retention `yaml:"retention"`
 }
@@ -245,6 +261,18 @@ type Retry struct {
 	// MaxBackoff caps the delay between two attempts. It must not be less than
 	// InitialBackoff; the default is 10m, or InitialBackoff when that is longer.
 	MaxBackoff time.Duration `yaml:"max_backoff"`
+}
+
+// Breaker configures an app's circuit breaker.
+type Breaker struct {
+	// Failures is how many consecutive failed attempts, spanning at least two rooms, open
+	// the breaker: the app is paused, nothing more is sent but a probe every ProbeInterval,
+	// and its events wait (none is dead-lettered meanwhile). 0 switches the breaker off;
+	// at most 10000; the default is 10.
+	Failures int `yaml:"failures"`
+	// ProbeInterval is the time between two probes of a paused app (or the backend's last
+	// Retry-After, when longer). It must be greater than 0 and at most 1h; the default is 10s.
+	ProbeInterval time.Duration `yaml:"probe_interval"`
 }
 
 // IsEnabled reports whether failed After-callbacks are retried, which they are unless
@@ -360,6 +388,15 @@ func (a *App) applyDefaults(path string, explicit func(string) bool) {
 		// An initial backoff above the default cap raises the cap rather than failing
 		// validation over a setting the user did not write.
 		r.MaxBackoff = max(webhook.DefaultMaxBackoff, r.InitialBackoff)
+	}
+	if cb.MaxRoomHold == 0 && unset("callback.max_room_hold") {
+		cb.MaxRoomHold = webhook.DefaultMaxRoomHold
+	}
+	if cb.Breaker.Failures == 0 && unset("callback.breaker.failures") {
+		cb.Breaker.Failures = webhook.DefaultBreakerFailures
+	}
+	if cb.Breaker.ProbeInterval == 0 && unset("callback.breaker.probe_interval") {
+		cb.Breaker.ProbeInterval = webhook.DefaultProbeInterval
 	}
 }
 

@@ -125,7 +125,23 @@ func TestAppDefaults(t *testing.T) {
 				Callback: &Callback{
 					Timeout:                2 * time.Second,
 					BeforeSendMsgOnFailure: "allow",
-					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: 10 * time.Minute},
+					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 8, InitialBackoff: time.Second, MaxBackoff: time.Minute},
+					MaxRoomHold:            5 * time.Minute,
+					Breaker:                Breaker{Failures: 10, ProbeInterval: 10 * time.Second},
+					Retention:              Retention{Delivered: 168 * time.Hour, Dead: 720 * time.Hour},
+				},
+			},
+		},
+		{
+			name: "explicit zeros switch the hold bound and the breaker off",
+			yaml: "apps: [{sdkappid: 1, secret_key: k, callback: {max_room_hold: 0s, breaker: {failures: 0}, max_per_second: 0}}]",
+			want: App{
+				SDKAppID: 1, SecretKey: "k", Admins: []string{"administrator"}, RateLimit: RateLimit{Enabled: ptr(true)},
+				Callback: &Callback{
+					Timeout:                2 * time.Second,
+					BeforeSendMsgOnFailure: "allow",
+					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 8, InitialBackoff: time.Second, MaxBackoff: time.Minute},
+					Breaker:                Breaker{ProbeInterval: 10 * time.Second},
 					Retention:              Retention{Delivered: 168 * time.Hour, Dead: 720 * time.Hour},
 				},
 			},
@@ -147,7 +163,8 @@ func TestAppDefaults(t *testing.T) {
 	c.ApplyDefaults()
 	a := c.Apps[0]
 	if !reflect.DeepEqual(a.Admins, []string{DefaultAdmin}) || a.Callback.Timeout != webhook.DefaultTimeout ||
-		a.Callback.Retry.MaxAttempts != webhook.DefaultMaxAttempts || !a.Callback.Retry.IsEnabled() || !a.RateLimit.IsEnabled() {
+		a.Callback.Retry.MaxAttempts != webhook.DefaultMaxAttempts || !a.Callback.Retry.IsEnabled() || !a.RateLimit.IsEnabled() ||
+		a.Callback.MaxRoomHold != webhook.DefaultMaxRoomHold || a.Callback.Breaker != (Breaker{Failures: webhook.DefaultBreakerFailures, ProbeInterval: webhook.DefaultProbeInterval}) {
 		t.Errorf("ApplyDefaults gave %+v, callback %+v", a, a.Callback)
 	}
 }
@@ -189,6 +206,9 @@ func fullConfig() *Config {
 					SigningSecret:          "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 					BeforeSendMsgOnFailure: "reject",
 					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 8, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 5 * time.Minute},
+					MaxRoomHold:            2 * time.Minute,
+					Breaker:                Breaker{Failures: 20, ProbeInterval: 30 * time.Second},
+					MaxPerSecond:           50,
 					Retention:              Retention{Delivered: 72 * time.Hour, Dead: 2160 * time.Hour},
 				},
 			},
@@ -202,7 +222,9 @@ func fullConfig() *Config {
 					Commands:               []string{"Live.CallbackAfterCreateRoom"},
 					Timeout:                2 * time.Second,
 					BeforeSendMsgOnFailure: "allow",
-					Retry:                  Retry{Enabled: ptr(false), MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: 10 * time.Minute},
+					Retry:                  Retry{Enabled: ptr(false), MaxAttempts: 8, InitialBackoff: time.Second, MaxBackoff: time.Minute},
+					MaxRoomHold:            5 * time.Minute,
+					Breaker:                Breaker{Failures: 10, ProbeInterval: 10 * time.Second},
 					Retention:              Retention{Delivered: 168 * time.Hour, Dead: 720 * time.Hour},
 				},
 			},
@@ -267,9 +289,9 @@ func TestDurations(t *testing.T) {
 		max     time.Duration
 		problem string
 	}{
-		{in: `timeout: 2s`, timeout: 2 * time.Second, initial: time.Second, max: 10 * time.Minute},
-		{in: `timeout: 500ms`, timeout: 500 * time.Millisecond, initial: time.Second, max: 10 * time.Minute},
-		{in: `timeout: "1m"`, timeout: time.Minute, initial: time.Second, max: 10 * time.Minute},
+		{in: `timeout: 2s`, timeout: 2 * time.Second, initial: time.Second, max: time.Minute},
+		{in: `timeout: 500ms`, timeout: 500 * time.Millisecond, initial: time.Second, max: time.Minute},
+		{in: `timeout: "1m"`, timeout: time.Minute, initial: time.Second, max: time.Minute},
 		{in: `timeout: 1m30s`, problem: "apps[0].callback.timeout: must be greater than 0 and at most 1m0s, got 1m30s"},
 		{in: `timeout: 0s`, problem: "apps[0].callback.timeout: must be greater than 0"},
 		{in: `timeout: -1s`, problem: "apps[0].callback.timeout: must be greater than 0"},
@@ -278,9 +300,15 @@ func TestDurations(t *testing.T) {
 		{in: `retry: {initial_backoff: 250ms, max_backoff: 1h}`, timeout: 2 * time.Second, initial: 250 * time.Millisecond, max: time.Hour},
 		{in: `retry: {initial_backoff: 0s}`, problem: "apps[0].callback.retry.initial_backoff: must be greater than 0, got 0s"},
 		{in: `retry: {initial_backoff: 2m, max_backoff: 1m}`, problem: "apps[0].callback.retry.max_backoff: must not be less than initial_backoff (2m0s), got 1m0s"},
+		{in: `max_room_hold: -1s`, problem: "apps[0].callback.max_room_hold: must be from 0s (no bound) to 24h0m0s, got -1s"},
+		{in: `max_room_hold: 25h`, problem: "apps[0].callback.max_room_hold: must be from 0s (no bound) to 24h0m0s, got 25h0m0s"},
+		{in: `breaker: {failures: -1}`, problem: "apps[0].callback.breaker.failures: must be from 0 (off) to 10000, got -1"},
+		{in: `breaker: {probe_interval: 0s}`, problem: "apps[0].callback.breaker.probe_interval: must be greater than 0 and at most 1h, got 0s"},
+		{in: `breaker: {probe_interval: 2h}`, problem: "apps[0].callback.breaker.probe_interval: must be greater than 0 and at most 1h, got 2h0m0s"},
+		{in: `max_per_second: -1`, problem: "apps[0].callback.max_per_second: must be from 0 (no limit) to 100000, got -1"},
 		{in: `retention: {delivered: 0s}`, problem: "apps[0].callback.retention.delivered: must be at least 1s (for practically forever, write a long duration such as 87600h), got 0s"},
 		{in: `retention: {dead: 0s}`, problem: "apps[0].callback.retention.dead: must be at least 1s"},
-		{in: `retention: {delivered: 5s}`, timeout: 2 * time.Second, initial: time.Second, max: 10 * time.Minute},
+		{in: `retention: {delivered: 5s}`, timeout: 2 * time.Second, initial: time.Second, max: time.Minute},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			cfg, err := Parse([]byte(strings.Replace(base, "%s", tc.in, 1)))
@@ -477,7 +505,9 @@ func TestValidate(t *testing.T) {
 		{"retention below a second", func(c *Config) {
 			c.Apps[0].Callback.Retention = Retention{Delivered: 500 * time.Millisecond, Dead: -time.Hour}
 		}, []string{"apps[0].callback.retention.delivered: must be at least 1s", "apps[0].callback.retention.dead: must be at least 1s"}},
-		{"retention of seconds", func(c *Config) { c.Apps[0].Callback.Retention = Retention{Delivered: time.Second, Dead: 2 * time.Second} }, nil},
+		{"retention of seconds", func(c *Config) {
+			c.Apps[0].Callback.Retention = Retention{Delivered: time.Second, Dead: 2 * time.Second}
+		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid()

@@ -296,6 +296,9 @@ func isAPIWord(s string) bool {
 const (
 	minSigningKeyBytes  = 16
 	maxRetryMaxAttempts = 1000
+	maxRoomHold         = 24 * time.Hour
+	maxBreakerFailures  = 10000
+	maxPerSecond        = 100000
 )
 
 func (c *Callback) validate(ps *problems, path string) {
@@ -332,6 +335,18 @@ func (c *Callback) validate(ps *problems, path string) {
 		ps.add(path+"before_send_msg_on_failure", "must be %s or %s, got %q", OnFailureAllow, OnFailureReject, c.BeforeSendMsgOnFailure)
 	}
 	c.Retry.validate(ps, path+"retry.")
+	if c.MaxRoomHold < 0 || c.MaxRoomHold > maxRoomHold {
+		ps.add(path+"max_room_hold", "must be from 0s (no bound) to %s, got %s", maxRoomHold, c.MaxRoomHold)
+	}
+	if c.Breaker.Failures < 0 || c.Breaker.Failures > maxBreakerFailures {
+		ps.add(path+"breaker.failures", "must be from 0 (off) to %d, got %d", maxBreakerFailures, c.Breaker.Failures)
+	}
+	if c.Breaker.Failures > 0 && (c.Breaker.ProbeInterval <= 0 || c.Breaker.ProbeInterval > time.Hour) {
+		ps.add(path+"breaker.probe_interval", "must be greater than 0 and at most 1h, got %s", c.Breaker.ProbeInterval)
+	}
+	if c.MaxPerSecond < 0 || c.MaxPerSecond > maxPerSecond || c.MaxPerSecond != c.MaxPerSecond {
+		ps.add(path+"max_per_second", "must be from 0 (no limit) to %d, got %v", maxPerSecond, c.MaxPerSecond)
+	}
 	c.Retention.validate(ps, path+"retention.")
 }
 

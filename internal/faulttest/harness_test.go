@@ -82,6 +82,11 @@ type appSpec struct {
 	// The retry schedule; zero values take short test defaults (20ms, 500ms, 1000).
 	InitialBackoff, MaxBackoff time.Duration
 	MaxAttempts                int
+	// ProbeInterval is how often a paused app (its breaker open) is probed; 0 takes a short
+	// test default (200ms), in step with the short retry schedule.
+	ProbeInterval time.Duration
+	// NoBreaker switches the app's circuit breaker off (breaker.failures: 0).
+	NoBreaker bool
 }
 
 // procConfig is the configuration file of a roomd process.
@@ -133,6 +138,10 @@ func (c procConfig) yaml() string {
 		}
 		fmt.Fprintf(&b, "      retry:\n        initial_backoff: %s\n        max_backoff: %s\n        max_attempts: %d\n",
 			orDuration(a.InitialBackoff, 20*time.Millisecond), orDuration(a.MaxBackoff, 500*time.Millisecond), maxAttempts)
+		fmt.Fprintf(&b, "      breaker:\n        probe_interval: %s\n", orDuration(a.ProbeInterval, 200*time.Millisecond))
+		if a.NoBreaker {
+			b.WriteString("        failures: 0\n")
+		}
 	}
 	return b.String()
 }
