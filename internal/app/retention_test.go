@@ -39,6 +39,7 @@ func TestRetentionPrunesTheDeliveryLog(t *testing.T) {
 		c.Apps[0].Callback.Retry = config.Retry{MaxAttempts: 2, InitialBackoff: 1000 * time.Hour, MaxBackoff: 1000 * time.Hour}
 		c.Apps[0].Callback.Retention = config.Retention{Delivered: time.Hour, Dead: 24 * time.Hour}
 		c.Apps[0].ApplyDefaults()
+		c.Apps[0].Callback.MaxRoomHold = 0 // no hold bound: the retrying event must stay retrying
 	})
 	// The server's clock will run far ahead of the real one: sign for the whole test.
 	sig, err := usersig.Sign(testApp, testKey, testAdmin, 100*86400, t0)
