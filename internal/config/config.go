@@ -47,6 +47,13 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	// Client configures the client API (WebSocket connections at /v1/client).
 	Client Client `yaml:"client"`
+	// Outbound decides which addresses callbacks (After and Before) may connect to.
+	Outbound Outbound `yaml:"outbound"`
+	// ShutdownTimeout bounds a graceful stop (SIGTERM or SIGINT): finishing the requests
+	// and callback attempts in flight and closing client connections. What is not done
+	// by then is cut short and left pending, to be sent after the next start. It must be
+	// from 1s to 10m; the default is 10s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Apps lists the applications served, each identified by its SDKAppID. When it is empty
 	// the app package creates a ready-to-use development app.
 	Apps []App `yaml:"apps"`
@@ -112,6 +119,20 @@ type Client struct {
 	// departure (onRemoteUserEnterRoom, onRemoteUserLeaveRoom); in a larger room only the
 	// owner and room admins are. The default is 100.
 	PresencePushLimit int `yaml:"presence_push_limit"`
+}
+
+// Outbound decides which addresses roomd's outbound connections (callbacks to App
+// backends, After and Before) may reach. The check runs on the address actually dialled,
+// after name resolution (package netguard). Link-local and cloud metadata addresses,
+// "this network" (0.0.0.0/8), multicast, broadcast and reserved ranges are always refused
+// (netguard.Builtin); loopback and private ranges are allowed, for local development.
+type Outbound struct {
+	// Deny lists more ranges to refuse, as CIDR ranges ("10.0.0.0/8") or single addresses;
+	// for example the private ranges, in production. Empty by default.
+	Deny []string `yaml:"deny"`
+	// Allow lists ranges that may be reached even when Deny or the built-in rules cover
+	// them: allow wins. Empty by default.
+	Allow []string `yaml:"allow"`
 }
 
 // AutoDissolve configures the automatic dissolution of an app's rooms, after Tencent's
@@ -190,6 +211,15 @@ type Callback struct {
 	// by the standard base64 encoding of at least 16 random bytes, or any other string of at
 	// least 16 bytes, used as the key as it is. See [Callback.SigningKey].
 	SigningSecret string `yaml:"signing_secret"`
+	// PreviousSigningSecret is the secret SigningSecret replaces, during a rotation: until
+	// PreviousSigningSecretUntil every request carries two signatures in
+	// webhook-signature, space-separated, the new secret's first, so that receivers can
+	// switch to the new secret at any time within the grace period. It has the same form
+	// as SigningSecret and requires it and PreviousSigningSecretUntil.
+	PreviousSigningSecret string `yaml:"previous_signing_secret"`
+	// PreviousSigningSecretUntil ends the grace period of PreviousSigningSecret, as an
+	// RFC 3339 time such as 2026-08-01T00:00:00Z; from then on only SigningSecret signs.
+	PreviousSigningSecretUntil time.Time `yaml:"previous_signing_secret_until"`
 	// Retry configures redelivery of failed After-callbacks.
 	Retry Retry `yaml:"retry"`
 	// BeforeSendMsgOnFailure decides a room message when its Group.CallbackBeforeSendMsg
@@ -291,6 +321,11 @@ const (
 	OnFailureReject = webhook.FailClosed
 )
 
+// DefaultShutdownTimeout is the default of Config.ShutdownTimeout: ample for callback
+// attempts (2 s each by default) and short enough for a process supervisor's grace period
+// (Kubernetes waits 30 s before SIGKILL).
+const DefaultShutdownTimeout = 10 * time.Second
+
 // DefaultAdmin is the App admin UserID an app gets when its admins key is omitted.
 const DefaultAdmin = "administrator"
 
@@ -328,6 +363,7 @@ func Default() *Config {
 			MaxFrameBytes:     64 << 10,
 			PresencePushLimit: 100,
 		},
+		ShutdownTimeout: DefaultShutdownTimeout,
 	}
 }
 

@@ -62,12 +62,13 @@ func wantProblems(t *testing.T, err error, want ...string) {
 
 func TestDefaults(t *testing.T) {
 	want := &Config{
-		Listen:   "127.0.0.1:8080",
-		DataDir:  "./roomd-data",
-		Store:    Store{Driver: "sqlite", Durability: "process"},
-		Log:      Log{Level: "info", Format: "text"},
-		Delivery: Delivery{Workers: 256, MaxInFlightPerApp: 64},
-		Client:   Client{HeartbeatInterval: 10 * time.Second, HeartbeatTimeout: 20 * time.Second, ReconnectGrace: time.Minute, SendQueue: 256, MaxFrameBytes: 64 << 10, PresencePushLimit: 100},
+		Listen:          "127.0.0.1:8080",
+		DataDir:         "./roomd-data",
+		Store:           Store{Driver: "sqlite", Durability: "process"},
+		Log:             Log{Level: "info", Format: "text"},
+		Delivery:        Delivery{Workers: 256, MaxInFlightPerApp: 64},
+		Client:          Client{HeartbeatInterval: 10 * time.Second, HeartbeatTimeout: 20 * time.Second, ReconnectGrace: time.Minute, SendQueue: 256, MaxFrameBytes: 64 << 10, PresencePushLimit: 100},
+		ShutdownTimeout: 10 * time.Second,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -172,14 +173,16 @@ func TestAppDefaults(t *testing.T) {
 // fullConfig is what testdata/full.yaml must decode to.
 func fullConfig() *Config {
 	return &Config{
-		Listen:   "0.0.0.0:8443",
-		DataDir:  "/var/lib/roomd",
-		TLSCert:  "/etc/roomd/tls/cert.pem",
-		TLSKey:   "/etc/roomd/tls/key.pem",
-		Store:    Store{Driver: "sqlite", DSN: "", Durability: "power"},
-		Log:      Log{Level: "debug", Format: "json"},
-		Delivery: Delivery{Workers: 128, MaxInFlightPerApp: 32},
-		Client:   Client{HeartbeatInterval: 5 * time.Second, HeartbeatTimeout: 10 * time.Second, ReconnectGrace: 30 * time.Second, SendQueue: 512, MaxFrameBytes: 32 << 10, PresencePushLimit: 50},
+		Listen:          "0.0.0.0:8443",
+		DataDir:         "/var/lib/roomd",
+		TLSCert:         "/etc/roomd/tls/cert.pem",
+		TLSKey:          "/etc/roomd/tls/key.pem",
+		Store:           Store{Driver: "sqlite", DSN: "", Durability: "power"},
+		Log:             Log{Level: "debug", Format: "json"},
+		Delivery:        Delivery{Workers: 128, MaxInFlightPerApp: 32},
+		Client:          Client{HeartbeatInterval: 5 * time.Second, HeartbeatTimeout: 10 * time.Second, ReconnectGrace: 30 * time.Second, SendQueue: 512, MaxFrameBytes: 32 << 10, PresencePushLimit: 50},
+		Outbound:        Outbound{Deny: []string{"10.0.0.0/8", "fc00::/7"}, Allow: []string{"169.254.10.0/24"}},
+		ShutdownTimeout: 20 * time.Second,
 		Apps: []App{
 			{
 				SDKAppID:     1400000000,
@@ -337,7 +340,7 @@ func TestUnknownKeys(t *testing.T) {
 		{
 			name: "top level",
 			yaml: "listen: 127.0.0.1:8080\nlisen: 127.0.0.1:9090\n",
-			want: []string{"lisen: unknown key (line 2); valid keys here: listen, data_dir, tls_cert, tls_key, store, log, delivery, client, apps"},
+			want: []string{"lisen: unknown key (line 2); valid keys here: listen, data_dir, tls_cert, tls_key, store, log, delivery, client, outbound, shutdown_timeout, apps"},
 		},
 		{
 			name: "nested in an app",
@@ -717,5 +720,30 @@ func TestSigningKey(t *testing.T) {
 		if string(key) != tc.want || (err != nil) != tc.err {
 			t.Errorf("SigningKey(%q) = %q, %v", tc.secret, key, err)
 		}
+	}
+}
+
+// outbound.deny and outbound.allow take CIDR ranges or single addresses; shutdown_timeout
+// is bounded.
+func TestOutboundAndShutdown(t *testing.T) {
+	cfg, err := Parse([]byte("outbound: {deny: [10.0.0.0/8, \"fd00::1\"], allow: [169.254.169.254]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ShutdownTimeout != DefaultShutdownTimeout {
+		t.Errorf("shutdown_timeout default = %s", cfg.ShutdownTimeout)
+	}
+	deny, allow := cfg.Outbound.Prefixes()
+	if len(deny) != 2 || deny[1].String() != "fd00::1/128" || len(allow) != 1 || allow[0].String() != "169.254.169.254/32" {
+		t.Errorf("Prefixes() = %v, %v", deny, allow)
+	}
+	for in, problem := range map[string]string{
+		"outbound: {deny: [10.0.0.0/33]}":  `outbound.deny[0]: not a CIDR range or IP address, got "10.0.0.0/33"`,
+		"outbound: {allow: [example.com]}": `outbound.allow[0]: not a CIDR range or IP address, got "example.com"`,
+		"shutdown_timeout: 0s":             "shutdown_timeout: must be from 1s to 10m, got 0s",
+		"shutdown_timeout: 11m":            "shutdown_timeout: must be from 1s to 10m, got 11m0s",
+	} {
+		_, err := Parse([]byte(in + "\n"))
+		wantProblems(t, err, problem)
 	}
 }

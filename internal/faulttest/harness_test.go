@@ -96,6 +96,8 @@ type procConfig struct {
 	Workers, PerApp int
 	// ReconnectGrace is the client API's grace period; 0 leaves roomd's default (60s).
 	ReconnectGrace time.Duration
+	// ShutdownTimeout bounds a graceful stop; 0 leaves roomd's default (10s).
+	ShutdownTimeout time.Duration
 }
 
 func orDuration(d, def time.Duration) time.Duration {
@@ -120,6 +122,9 @@ func (c procConfig) yaml() string {
 	}
 	if c.ReconnectGrace > 0 {
 		fmt.Fprintf(&b, "client:\n  reconnect_grace: %s\n", c.ReconnectGrace)
+	}
+	if c.ShutdownTimeout > 0 {
+		fmt.Fprintf(&b, "shutdown_timeout: %s\n", c.ShutdownTimeout)
 	}
 	b.WriteString("apps:\n")
 	for _, a := range c.Apps {

@@ -78,6 +78,10 @@ type Config struct {
 	Timeout       time.Duration
 	Retry         RetryPolicy
 	SigningSecret string
+	// PreviousSigningSecret signs alongside SigningSecret until PreviousSigningUntil, during
+	// a rotation (see SignatureHeader).
+	PreviousSigningSecret string
+	PreviousSigningUntil  time.Time
 	// Delivery guards of the dispatcher (see package dispatcher): the bound on a room's
 	// hold, the app's circuit breaker and its delivery rate.
 	//

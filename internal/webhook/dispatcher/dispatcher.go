@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -108,6 +107,9 @@ type Dispatcher struct {
 	state  runState
 	cancel context.CancelCauseFunc // of the run context, while running
 	done   chan struct{}           // closed when the run has ended
+	// idle is closed when the workers have ended (after Drain or Stop), while the run
+	// may still be recording.
+	idle chan struct{}
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -176,22 +178,6 @@ func New(o Options) *Dispatcher {
 	}
 	d.cond = sync.NewCond(&d.mu)
 	return d
-}
-
-// NewClient returns an HTTP client that keeps enough idle connections per App backend for
-// the given number of concurrent attempts. Timeouts are set per attempt.
-func NewClient(conns int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = conns * 2
-	t.MaxIdleConnsPerHost = conns
-	t.IdleConnTimeout = 90 * time.Second
-	t.DisableCompression = true
-	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	return &http.Client{
-		Transport: t,
-		// Callbacks are POSTs to a configured URL; a redirect is not followed.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 // EventID returns the webhook-id of an event: stable across attempts and restarts.
@@ -362,9 +348,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		return ErrStopped
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
-	d.state, d.cancel, d.done = stateRunning, cancel, make(chan struct{})
+	d.state, d.cancel, d.done, d.idle = stateRunning, cancel, make(chan struct{}), make(chan struct{})
 	d.records = make(chan *recordReq, maxRecordGroup)
-	go d.run(runCtx, d.done)
+	go d.run(runCtx, d.done, d.idle)
 	return nil
 }
 
@@ -418,17 +404,17 @@ func (d *Dispatcher) shut() {
 
 // run is the dispatcher's life between Start and the end of ctx (Stop, or the end of
 // Start's context); it closes done when every goroutine it started has ended.
-func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
+func (d *Dispatcher) run(ctx context.Context, done, idle chan struct{}) {
 	defer close(done)
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
 		d.recordLoop(d.records)
 	}()
-	var wg sync.WaitGroup
+	var wg, workers sync.WaitGroup
 	wg.Go(func() { d.loadLoop(ctx) })
 	for range d.o.Workers {
-		wg.Go(func() {
+		workers.Go(func() {
 			for {
 				q := d.next()
 				if q == nil {
@@ -438,6 +424,11 @@ func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
 			}
 		})
 	}
+	// (After the workers have been added, so that the wait cannot end before they start.)
+	wg.Go(func() {
+		workers.Wait()
+		close(idle)
+	})
 	<-ctx.Done()
 	if cause := context.Cause(ctx); !errors.Is(cause, ErrStopped) {
 		// Not a Stop: the context given to Start ended. That stops delivery just the
@@ -445,6 +436,7 @@ func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
 		d.o.Logger.Warn("dispatcher context ended; delivery stops", "cause", cause)
 	}
 	d.shut()
+	workers.Wait()
 	wg.Wait()
 	close(d.records) // no worker records any more
 	<-recorded
@@ -637,7 +629,7 @@ func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.
 	resp, err := d.o.Client.Do(req)
 	if err != nil {
 		att.Duration = d.o.Now().Sub(start)
-		att.Error = err.Error()
+		att.Error = webhook.TransportError(err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			att.Error = fmt.Sprintf("timeout after %s", timeout)
 		}
@@ -654,6 +646,9 @@ func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.
 	}
 	if resp.StatusCode != http.StatusOK {
 		att.Error = fmt.Sprintf("HTTP status %d", resp.StatusCode)
+		if msg := webhook.RedirectError(resp); msg != "" {
+			att.Error = msg
+		}
 		rep.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.o.Now())
 		return att, rep
 	}

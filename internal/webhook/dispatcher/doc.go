@@ -22,6 +22,12 @@
 // Start just marks the dispatcher stopped, and a stopped dispatcher does not start again
 // (Start returns ErrStopped): make a new one.
 //
+// A graceful stop calls Drain(ctx) before Stop: Drain marks the dispatcher closed (no
+// worker takes another room, no backoff timer fires, Notify leaves events in the database)
+// and waits until the attempts in flight have finished and been recorded, up to ctx; Stop
+// then cuts short whatever is still in flight and ends the loader and the recorder. The
+// events not attempted stay pending and are sent after the next start.
+//
 // # Time
 //
 // The dispatcher reads the time and arms its timers (retry backoffs, the loader's waits)
