@@ -47,13 +47,13 @@ const (
 
 // Server is a running roomd: store, dispatcher and HTTP listener.
 type Server struct {
-	cfg        *config.Config
-	log        *slog.Logger
-	now        func() time.Time
-	store      store.Store
-	db         *sqlite.Store
+	cfg   *config.Config
+	log   *slog.Logger
+	now   func() time.Time
+	store store.Store
+	db    *sqlite.Store
 	// closing is set when Close begins: /readyz answers 503 from then on.
-	closing atomic.Bool
+	closing    atomic.Bool
 	Apps       *tenant.Registry
 	Dispatcher *dispatcher.Dispatcher
 	// Rooms is the room domain, shared by the REST and the client API.
