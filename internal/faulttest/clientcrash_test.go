@@ -71,8 +71,8 @@ type clientRoom struct {
 	// progress on the last process.
 	connectedRun int
 	oksSince     int
-	pushes  atomic.Int64 // onUserRoleChanged pushes received
-	errs    []string
+	pushes       atomic.Int64 // onUserRoleChanged pushes received
+	errs         []string
 }
 
 func (r *clientRoom) problem(format string, args ...any) {
