@@ -128,6 +128,10 @@ var session = []step{
 	{"bob's last battle frame", "bob", "fetchRoomInfo", `{"roomId":"live-3"}`, nil},
 	{"alice's last battle frame", "alice", "fetchRoomInfo", `{"roomId":"live-4"}`, nil},
 	{"carol's last battle frame", "carol", "fetchRoomInfo", `{"roomId":"live-3"}`, nil},
+	{"alice creates an audio salon of 4 seats, seat 0 kept for her", "alice", "createRoom", `{"roomId":"salon","isSeatEnabled":true,"seatTemplate":"AudioSalon","maxSeatCount":4,"keepOwnerOnSeat":true}`, nil},
+	{"an unknown seat template: 100002", "alice", "createRoom", `{"roomId":"salon-2","seatTemplate":"Opera"}`, nil},
+	{"alice enters the salon: she is seated on seat 0", "alice", "enterRoom", `{"roomId":"salon"}`, nil},
+	{"alice reads its seats (her last frame)", "alice", "getSeatList", `{"roomId":"salon"}`, nil},
 }
 
 // sessionUsers are the connections of the session, with their declared platforms.
