@@ -50,7 +50,7 @@ Usage:
   roomd serve    [--config FILE] [--listen ADDR] [--data DIR] [--tls-cert FILE --tls-key FILE]
   roomd migrate  [--config FILE] [--data DIR]
   roomd usersig  --sdkappid N --user ID [--key KEY | --data DIR] [--expire SECONDS]
-  roomd receive  [--listen ADDR] [--token TOKEN] [--fail-first N]
+  roomd receive  [--listen ADDR] [--token TOKEN] [--signing-secret S …] [--sdkappid N] [--fail-first N]
   roomd client   --user ID [--room ROOM] [--url WS-URL] [--platform P] [--key KEY | --data DIR]
   roomd bench    [--scenarios a,b] [--duration D] [--quick] [--json] [--cpuprofile FILE …]
   roomd version
@@ -217,16 +217,26 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	printBanner(env.Stdout, srv, cfg)
 	log.Info("roomd started", "version", version(), "listen", srv.Addr(), "data_dir", cfg.DataDir, "apps", len(srv.Apps.All()))
 
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	select {
 	case <-ctx.Done():
 	case s := <-sigs:
-		log.Info("shutting down", "signal", s.String())
+		log.Info("shutting down", "signal", s.String(), "shutdown_timeout", cfg.ShutdownTimeout)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// A graceful stop, within shutdown_timeout; a second signal cuts it short (what is in
+	// flight is left pending, as when the timeout passes).
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	go func() {
+		select {
+		case s := <-sigs:
+			log.Warn("second signal: stopping now", "signal", s.String())
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
 	return srv.Close(sctx)
 }
 
