@@ -63,6 +63,11 @@ type DeliveryLog interface {
 	Get(ctx context.Context, app uint64, id int64) (store.Event, []store.Attempt, error)
 	Resend(ctx context.Context, app uint64, id int64) error
 	Redrive(ctx context.Context, q store.EventQuery, limit int) (int, error)
+	// Test sends a sample callback now and records it (roomd_delivery/test_callback).
+	Test(ctx context.Context, app uint64, ev store.Event) (store.Event, store.Attempt, error)
+	// LogStats counts the app's events per state and its attempts over time
+	// (roomd_delivery/stats).
+	LogStats(ctx context.Context, app uint64, since time.Time, bucket time.Duration) (store.EventStats, []store.AttemptBucket, error)
 }
 
 // Handler serves /v4/.
