@@ -24,6 +24,7 @@ import (
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/clock"
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/console"
 	"github.com/roomd/roomd/internal/metrics"
 	"github.com/roomd/roomd/internal/room"
 	"github.com/roomd/roomd/internal/store"
@@ -236,7 +237,15 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		w.Write([]byte("ok\n"))
 	})
 	own.Handle("GET "+clientws.Path, s.client.Handler())
-	s.handler = rest.Root(api, own, "/metrics", "/healthz", clientws.Path)
+	root := rest.Root(api, own, "/metrics", "/healthz", clientws.Path)
+	pages := console.Handler()
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if console.Handles(r.URL.Path) {
+			pages.ServeHTTP(w, r)
+			return
+		}
+		root.ServeHTTP(w, r)
+	})
 	return s, nil
 }
 
