@@ -366,7 +366,8 @@ async function pollNow() {
 
 function startPolling() {
   clearInterval(pollTimer);
-  pollTimer = setInterval(() => { if ($("#live").checked && !document.hidden) pollNow(); }, 1000);
+  // Twice a second, so a new callback shows within a second of its commit.
+  pollTimer = setInterval(() => { if ($("#live").checked && !document.hidden) pollNow(); }, 500);
 }
 
 function fillCommandSelects() {
@@ -512,7 +513,9 @@ async function saveCallback(ev) {
   ev.preventDefault();
   const cmds = [...document.querySelectorAll('#cb-groups input[name="command"]:checked')].map((i) => i.value);
   await run(async () => {
-    await call("live_config/set_callback", { Url: $("#cb-url").value.trim(), CallbackCommandList: cmds });
+    // set_callback creates the configuration, update_callback changes it (Tencent's pair).
+    const api = settings && settings.Url ? "live_config/update_callback" : "live_config/set_callback";
+    await call(api, { Url: $("#cb-url").value.trim(), CallbackCommandList: cmds });
     notice("Callback settings saved.");
     await loadApp();
   });
@@ -554,7 +557,14 @@ function wire() {
     await run(async () => { await login(c); location.hash = "callbacks"; route(); });
   });
   $("#logout").addEventListener("click", logout);
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", async () => {
+    // A login link opened in a tab that already shows the console.
+    if (location.hash.includes("usersig=")) {
+      const c = readCreds();
+      if (c) await run(() => login(c));
+    }
+    route();
+  });
 
   $("#filter-form").addEventListener("input", () => { knownIds = new Set(); pollNow(); });
   $("#filter-form").addEventListener("reset", () => setTimeout(() => { knownIds = new Set(); pollNow(); }, 0));
