@@ -236,7 +236,7 @@ async function pollStats() {
 
 function drawChart(s) {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 600, H = 120, top = 8, bottom = 18;
+  const W = 600, H = 120, top = 8, bottom = 0;
   const now = Date.now();
   const step = s.BucketSeconds * 1000;
   const start = Math.floor((s.Since * 1000) / step) * step;
@@ -268,18 +268,9 @@ function drawChart(s) {
     if (hOk) mk("bar-ok", base - hOk, hOk, `${when}: ${b.Delivered} delivered`);
     if (hBad) mk("bar-bad", base - hOk - hBad, hBad, `${when}: ${b.Failed} failed`);
   }
-  const label = (x, text, anchor) => {
-    const t = document.createElementNS(NS, "text");
-    t.setAttribute("class", "axis"); t.setAttribute("x", x); t.setAttribute("y", H - 4); t.setAttribute("text-anchor", anchor);
-    t.textContent = text; svg.append(t);
-  };
-  label(2, fmtTime(start).slice(11, 16), "start");
-  label(W - 2, "now", "end");
-  const peakText = document.createElementNS(NS, "text");
-  peakText.setAttribute("class", "axis"); peakText.setAttribute("x", 2); peakText.setAttribute("y", 12);
-  peakText.textContent = `max ${peak}/min`;
-  svg.append(peakText);
-  $("#chart").replaceChildren(svg);
+  const axis = el("div", { class: "axis", "aria-hidden": "true" },
+    el("span", { text: fmtTime(start).slice(11, 16) }), el("span", { text: `busiest minute: ${peak}` }), el("span", { text: "now" }));
+  $("#chart").replaceChildren(svg, axis);
 }
 
 async function openEvent(id) {
