@@ -51,7 +51,7 @@ Usage:
   roomd serve    [--config FILE] [--listen ADDR] [--data DIR] [--tls-cert FILE --tls-key FILE]
   roomd migrate  [--config FILE] [--data DIR]
   roomd usersig  --sdkappid N --user ID [--key KEY | --data DIR] [--expire SECONDS]
-  roomd receive  [--listen ADDR] [--token TOKEN] [--fail-first N]
+  roomd receive  [--listen ADDR] [--token TOKEN] [--signing-secret S …] [--sdkappid N] [--fail-first N]
   roomd client   --user ID [--room ROOM] [--url WS-URL] [--platform P] [--key KEY | --data DIR]
   roomd bench    [--scenarios a,b] [--duration D] [--quick] [--json] [--cpuprofile FILE …]
   roomd version
@@ -218,16 +218,26 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	printBanner(env.Stdout, srv, cfg)
 	log.Info("roomd started", "version", version(), "listen", srv.Addr(), "data_dir", cfg.DataDir, "apps", len(srv.Apps.All()))
 
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	select {
 	case <-ctx.Done():
 	case s := <-sigs:
-		log.Info("shutting down", "signal", s.String())
+		log.Info("shutting down", "signal", s.String(), "shutdown_timeout", cfg.ShutdownTimeout)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// A graceful stop, within shutdown_timeout; a second signal cuts it short (what is in
+	// flight is left pending, as when the timeout passes).
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	go func() {
+		select {
+		case s := <-sigs:
+			log.Warn("second signal: stopping now", "signal", s.String())
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
 	return srv.Close(sctx)
 }
 
@@ -258,8 +268,11 @@ Console (callbacks, rooms, callback settings), logged in as %s:
 Try it:
   curl -s -X POST '%s/v4/im_open_login_svc/account_check?sdkappid=%d&identifier=%s&usersig=%s&random=1&contenttype=json' -d '{"CheckItem":[{"UserID":"%s"}]}'
 
+In the browser (development only): %s/demo — two tabs, two users, one room.
+JavaScript client: %s/v1/client.js
+
 `, DevSDKAppID, DevAdmin, srv.DevKey, cfg.DataDir, sig, DevAdmin, console.LoginURL(srv.URL(), DevSDKAppID, DevAdmin, sig),
-		srv.URL(), DevSDKAppID, DevAdmin, sig, DevAdmin)
+		srv.URL(), DevSDKAppID, DevAdmin, sig, DevAdmin, srv.URL(), srv.URL())
 }
 
 func cmdMigrate(ctx context.Context, args []string, env Env) error {

@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/roomd/roomd/internal/account"
@@ -26,10 +28,12 @@ import (
 	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/console"
 	"github.com/roomd/roomd/internal/metrics"
+	"github.com/roomd/roomd/internal/netguard"
 	"github.com/roomd/roomd/internal/room"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/sqlite"
 	"github.com/roomd/roomd/internal/tenant"
+	"github.com/roomd/roomd/internal/webclient"
 	"github.com/roomd/roomd/internal/webhook"
 	"github.com/roomd/roomd/internal/webhook/dispatcher"
 )
@@ -44,10 +48,13 @@ const (
 
 // Server is a running roomd: store, dispatcher and HTTP listener.
 type Server struct {
-	cfg        *config.Config
-	log        *slog.Logger
-	now        func() time.Time
-	store      store.Store
+	cfg   *config.Config
+	log   *slog.Logger
+	now   func() time.Time
+	store store.Store
+	db    *sqlite.Store
+	// closing is set when Close begins: /readyz answers 503 from then on.
+	closing    atomic.Bool
 	Apps       *tenant.Registry
 	Dispatcher *dispatcher.Dispatcher
 	// Rooms is the room domain, shared by the REST and the client API.
@@ -75,6 +82,11 @@ type Options struct {
 	Now func() time.Time
 	// Observer is told about every recorded delivery attempt.
 	Observer func(dispatcher.Result)
+	// LookupIP and Dial replace the outbound guard's resolver and base dialer (see
+	// netguard.Options): tests give a fixed table and a dialer that reaches only this
+	// machine. Nil means the system's.
+	LookupIP func(ctx context.Context, network, host string) ([]netip.Addr, error)
+	Dial     func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // DBPath returns the SQLite file of a data directory.
@@ -114,7 +126,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	s.store = st
+	s.store, s.db = st, st
 
 	configs := webhook.NewConfigs()
 	var tenants []*tenant.App
@@ -130,6 +142,10 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 				c.Retry = webhook.RetryPolicy{Enabled: cb.Retry.IsEnabled(), MaxAttempts: cb.Retry.MaxAttempts,
 					InitialBackoff: cb.Retry.InitialBackoff, MaxBackoff: cb.Retry.MaxBackoff}
 				c.SigningSecret = cb.SigningSecret
+				c.PreviousSigningSecret, c.PreviousSigningUntil = cb.PreviousSigningSecret, cb.PreviousSigningSecretUntil
+				c.MaxRoomHold = cb.MaxRoomHold
+				c.Breaker = webhook.BreakerPolicy{Failures: cb.Breaker.Failures, ProbeInterval: cb.Breaker.ProbeInterval}
+				c.MaxPerSecond = cb.MaxPerSecond
 				if cb.BeforeSendMsgOnFailure != "" {
 					c.BeforeSendMsgOnFailure = cb.BeforeSendMsgOnFailure
 				}
@@ -182,12 +198,25 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	if workers <= 0 {
 		workers = webhook.DefaultWorkers
 	}
-	client := dispatcher.NewClient(workers)
+	// Every outbound connection goes through the guard (see package netguard): refused
+	// addresses are refused when dialled, whatever the URL's name resolves to.
+	deny, allow := cfg.Outbound.Prefixes()
+	var countRefusal func(string)
+	guard := netguard.New(netguard.Options{Deny: deny, Allow: allow, LookupIP: o.LookupIP, Dial: o.Dial,
+		OnRefuse: func(kind string) {
+			if countRefusal != nil {
+				countRefusal(kind)
+			}
+		}})
+	client := dispatcher.NewGuardedClient(workers, guard)
 	s.Dispatcher = dispatcher.New(dispatcher.Options{
 		Store: st, Configs: configs, Logger: o.Logger, Clock: o.Clock, Client: client,
 		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: observe,
 	})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
+	met.RegisterAppStates(s.Dispatcher.AppStates)
+	countRefusal = met.OutboundRefusals()
+	met.Readiness(func() bool { return s.Ready(context.Background()) == nil }, s.closing.Load)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
 	rooms := room.NewService(st, outbox, o.Now)
 	s.Rooms = rooms
@@ -236,8 +265,14 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("ok\n"))
 	})
+	own.HandleFunc("GET /readyz", s.serveReady)
 	own.Handle("GET "+clientws.Path, s.client.Handler())
-	root := rest.Root(api, own, "/metrics", "/healthz", clientws.Path)
+	var dev *webclient.DevApp
+	if s.DevKey != "" {
+		dev = &webclient.DevApp{SDKAppID: DevSDKAppID, SecretKey: s.DevKey, Admins: []string{DevAdmin}}
+	}
+	webPaths := webclient.Register(own, webclient.Options{Dev: dev, Now: o.Now})
+	root := rest.Root(api, own, append([]string{"/metrics", "/healthz", "/readyz", clientws.Path}, webPaths...)...)
 	pages := console.Handler()
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if console.Handles(r.URL.Path) {
@@ -318,26 +353,91 @@ func (s *Server) URL() string {
 	return scheme + "://" + s.Addr()
 }
 
-// Close stops accepting requests, lets in-flight ones finish (up to ctx), stops the
-// dispatcher (its attempts in flight are cut short and sent again at the next start) and
-// closes the store.
+// Close stops the server gracefully, within ctx: /readyz turns 503; the HTTP server stops
+// accepting and lets the requests in flight finish (Before-callbacks included); client
+// connections are closed (their users count as having lost their heartbeat, so they may
+// come back to the next process within the reconnect grace); the dispatcher starts no
+// other attempt and lets those in flight finish and be recorded. When ctx ends first,
+// what is still in flight is cut short and left pending: it is sent again, with the same
+// webhook-id, after the next start. Then the store is closed.
 func (s *Server) Close(ctx context.Context) error {
+	s.closing.Store(true)
+	start := time.Now()
 	var errs []error
+	// The dispatcher drains while the doors close: no new attempt starts from now on.
+	drained := make(chan error, 1)
+	go func() { drained <- s.Dispatcher.Drain(ctx) }()
+	// A deadline that passes is not a failure of the stop: what it cuts short is left
+	// pending (callbacks) or was never acknowledged (requests). It is logged below.
+	late := func(err error) error {
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			s.log.Warn("shutdown_cut_short", "err", err)
+			return nil
+		}
+		return err
+	}
 	if s.http != nil {
-		errs = append(errs, s.http.Shutdown(ctx))
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.http.Close() // cut the requests still running
+			if err = late(err); err != nil {
+				errs = append(errs, fmt.Errorf("stop HTTP server: %w", err))
+			}
+		}
 	}
 	// Client connections were hijacked from the HTTP server: close them here, while the
 	// store still takes their members' presence changes.
-	errs = append(errs, s.client.Shutdown(ctx))
+	errs = append(errs, late(s.client.Shutdown(ctx)))
 	if s.stopTimers != nil {
 		s.stopTimers()
 	}
-	// Stop is a no-op when the server was never started; it waits for the recorder, so the
-	// store is closed after the last attempt record.
-	errs = append(errs, s.Dispatcher.Stop(ctx))
+	drainErr := <-drained
+	// Stop cuts short what the drain left in flight (at once: the attempts are cancelled)
+	// and waits for the recorder, so that the store is closed after the last record. It
+	// gets a second of its own, since ctx may be over by now.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	errs = append(errs, s.Dispatcher.Stop(sctx))
 	s.wg.Wait()
 	errs = append(errs, s.store.Close())
+	if drainErr != nil {
+		s.log.Warn("shutdown_deadline_passed", "err", drainErr, "duration", time.Since(start).Round(time.Millisecond))
+	} else {
+		s.log.Info("shutdown_complete", "duration", time.Since(start).Round(time.Millisecond))
+	}
 	return errors.Join(errs...)
+}
+
+// Ready reports whether the server can serve: it is not stopping, its store answers a
+// trivial read, and the database's schema is the one this build's migrations make.
+func (s *Server) Ready(ctx context.Context) error {
+	if s.closing.Load() {
+		return errors.New("shutting down")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	have, err := s.db.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("store unreachable: %w", err)
+	}
+	switch want := sqlite.LatestSchema(); {
+	case have < want:
+		return fmt.Errorf("migrations not applied: schema version %d, this build needs %d (run roomd migrate)", have, want)
+	case have > want:
+		return fmt.Errorf("schema version %d is newer than this build's %d", have, want)
+	}
+	return nil
+}
+
+// serveReady is GET /readyz: 200 "ready", or 503 with the reason, as plain text.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.Ready(r.Context()); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "not ready: %s\n", err)
+		return
+	}
+	w.Write([]byte("ready\n"))
 }
 
 // runTimers does the room work whose time has come (the end of reconnect grace periods,

@@ -46,6 +46,13 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	// Client configures the client API (WebSocket connections at /v1/client).
 	Client Client `yaml:"client"`
+	// Outbound decides which addresses callbacks (After and Before) may connect to.
+	Outbound Outbound `yaml:"outbound"`
+	// ShutdownTimeout bounds a graceful stop (SIGTERM or SIGINT): finishing the requests
+	// and callback attempts in flight and closing client connections. What is not done
+	// by then is cut short and left pending, to be sent after the next start. It must be
+	// from 1s to 10m; the default is 10s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Apps lists the applications served, each identified by its SDKAppID. When it is empty
 	// the app package creates a ready-to-use development app.
 	Apps []App `yaml:"apps"`
@@ -111,6 +118,20 @@ type Client struct {
 	// departure (onRemoteUserEnterRoom, onRemoteUserLeaveRoom); in a larger room only the
 	// owner and room admins are. The default is 100.
 	PresencePushLimit int `yaml:"presence_push_limit"`
+}
+
+// Outbound decides which addresses roomd's outbound connections (callbacks to App
+// backends, After and Before) may reach. The check runs on the address actually dialled,
+// after name resolution (package netguard). Link-local and cloud metadata addresses,
+// "this network" (0.0.0.0/8), multicast, broadcast and reserved ranges are always refused
+// (netguard.Builtin); loopback and private ranges are allowed, for local development.
+type Outbound struct {
+	// Deny lists more ranges to refuse, as CIDR ranges ("10.0.0.0/8") or single addresses;
+	// for example the private ranges, in production. Empty by default.
+	Deny []string `yaml:"deny"`
+	// Allow lists ranges that may be reached even when Deny or the built-in rules cover
+	// them: allow wins. Empty by default.
+	Allow []string `yaml:"allow"`
 }
 
 // AutoDissolve configures the automatic dissolution of an app's rooms, after Tencent's
@@ -189,12 +210,37 @@ type Callback struct {
 	// by the standard base64 encoding of at least 16 random bytes, or any other string of at
 	// least 16 bytes, used as the key as it is. See [Callback.SigningKey].
 	SigningSecret string `yaml:"signing_secret"`
+	// PreviousSigningSecret is the secret SigningSecret replaces, during a rotation: until
+	// PreviousSigningSecretUntil every request carries two signatures in
+	// webhook-signature, space-separated, the new secret's first, so that receivers can
+	// switch to the new secret at any time within the grace period. It has the same form
+	// as SigningSecret and requires it and PreviousSigningSecretUntil.
+	PreviousSigningSecret string `yaml:"previous_signing_secret"`
+	// PreviousSigningSecretUntil ends the grace period of PreviousSigningSecret, as an
+	// RFC 3339 time such as 2026-08-01T00:00:00Z; from then on only SigningSecret signs.
+	PreviousSigningSecretUntil time.Time `yaml:"previous_signing_secret_until"`
 	// Retry configures redelivery of failed After-callbacks.
 	Retry Retry `yaml:"retry"`
 	// BeforeSendMsgOnFailure decides a room message when its Group.CallbackBeforeSendMsg
 	// callback fails (timeout, transport error or an unusable reply): "allow" (the default,
 	// as Tencent) sends it anyway, "reject" drops it.
 	BeforeSendMsgOnFailure string `yaml:"before_send_msg_on_failure"`
+
+	// Delivery guards of After-callbacks: the room hold bound, the circuit breaker and the
+	// rate limit.
+	//
+	// MaxRoomHold bounds how long one failing After-callback holds back the rest of its room
+	// (callbacks of a room are delivered in order): once a retry would come later than this
+	// after the event's first attempt, the event is dead (its LastError says so) and the
+	// room moves on; it can be redriven. Time the app spends paused by its breaker does not
+	// count. 0s means no bound; at most 24h; the default is 5m.
+	MaxRoomHold time.Duration `yaml:"max_room_hold"`
+	// Breaker pauses the app when its backend keeps failing, and probes it until it
+	// recovers. It is used only while retries are on.
+	Breaker Breaker `yaml:"breaker"`
+	// MaxPerSecond bounds the app's After-callback attempts per second (a token bucket
+	// holding one second's worth, at least one). 0 (the default) means no limit.
+	MaxPerSecond float64 `yaml:"max_per_second"`
 }
 
 // SigningKey returns the HMAC-SHA256 key of the Standard Webhooks signature: the decoded
@@ -232,6 +278,18 @@ type Retry struct {
 	MaxBackoff time.Duration `yaml:"max_backoff"`
 }
 
+// Breaker configures an app's circuit breaker.
+type Breaker struct {
+	// Failures is how many consecutive failed attempts, spanning at least two rooms, open
+	// the breaker: the app is paused, nothing more is sent but a probe every ProbeInterval,
+	// and its events wait (none is dead-lettered meanwhile). 0 switches the breaker off;
+	// at most 10000; the default is 10.
+	Failures int `yaml:"failures"`
+	// ProbeInterval is the time between two probes of a paused app (or the backend's last
+	// Retry-After, when longer). It must be greater than 0 and at most 1h; the default is 10s.
+	ProbeInterval time.Duration `yaml:"probe_interval"`
+}
+
 // IsEnabled reports whether failed After-callbacks are retried, which they are unless
 // Enabled is set to false.
 func (r Retry) IsEnabled() bool { return r.Enabled == nil || *r.Enabled }
@@ -247,6 +305,11 @@ const (
 	OnFailureAllow  = webhook.FailOpen
 	OnFailureReject = webhook.FailClosed
 )
+
+// DefaultShutdownTimeout is the default of Config.ShutdownTimeout: ample for callback
+// attempts (2 s each by default) and short enough for a process supervisor's grace period
+// (Kubernetes waits 30 s before SIGKILL).
+const DefaultShutdownTimeout = 10 * time.Second
 
 // DefaultAdmin is the App admin UserID an app gets when its admins key is omitted.
 const DefaultAdmin = "administrator"
@@ -285,6 +348,7 @@ func Default() *Config {
 			MaxFrameBytes:     64 << 10,
 			PresencePushLimit: 100,
 		},
+		ShutdownTimeout: DefaultShutdownTimeout,
 	}
 }
 
@@ -339,6 +403,15 @@ func (a *App) applyDefaults(path string, explicit func(string) bool) {
 		// An initial backoff above the default cap raises the cap rather than failing
 		// validation over a setting the user did not write.
 		r.MaxBackoff = max(webhook.DefaultMaxBackoff, r.InitialBackoff)
+	}
+	if cb.MaxRoomHold == 0 && unset("callback.max_room_hold") {
+		cb.MaxRoomHold = webhook.DefaultMaxRoomHold
+	}
+	if cb.Breaker.Failures == 0 && unset("callback.breaker.failures") {
+		cb.Breaker.Failures = webhook.DefaultBreakerFailures
+	}
+	if cb.Breaker.ProbeInterval == 0 && unset("callback.breaker.probe_interval") {
+		cb.Breaker.ProbeInterval = webhook.DefaultProbeInterval
 	}
 }
 

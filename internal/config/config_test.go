@@ -62,12 +62,13 @@ func wantProblems(t *testing.T, err error, want ...string) {
 
 func TestDefaults(t *testing.T) {
 	want := &Config{
-		Listen:   "127.0.0.1:8080",
-		DataDir:  "./roomd-data",
-		Store:    Store{Driver: "sqlite", Durability: "process"},
-		Log:      Log{Level: "info", Format: "text"},
-		Delivery: Delivery{Workers: 256, MaxInFlightPerApp: 64},
-		Client:   Client{HeartbeatInterval: 10 * time.Second, HeartbeatTimeout: 20 * time.Second, ReconnectGrace: time.Minute, SendQueue: 256, MaxFrameBytes: 64 << 10, PresencePushLimit: 100},
+		Listen:          "127.0.0.1:8080",
+		DataDir:         "./roomd-data",
+		Store:           Store{Driver: "sqlite", Durability: "process"},
+		Log:             Log{Level: "info", Format: "text"},
+		Delivery:        Delivery{Workers: 256, MaxInFlightPerApp: 64},
+		Client:          Client{HeartbeatInterval: 10 * time.Second, HeartbeatTimeout: 20 * time.Second, ReconnectGrace: time.Minute, SendQueue: 256, MaxFrameBytes: 64 << 10, PresencePushLimit: 100},
+		ShutdownTimeout: 10 * time.Second,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -125,7 +126,22 @@ func TestAppDefaults(t *testing.T) {
 				Callback: &Callback{
 					Timeout:                2 * time.Second,
 					BeforeSendMsgOnFailure: "allow",
-					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: 10 * time.Minute},
+					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 8, InitialBackoff: time.Second, MaxBackoff: time.Minute},
+					MaxRoomHold:            5 * time.Minute,
+					Breaker:                Breaker{Failures: 10, ProbeInterval: 10 * time.Second},
+				},
+			},
+		},
+		{
+			name: "explicit zeros switch the hold bound and the breaker off",
+			yaml: "apps: [{sdkappid: 1, secret_key: k, callback: {max_room_hold: 0s, breaker: {failures: 0}, max_per_second: 0}}]",
+			want: App{
+				SDKAppID: 1, SecretKey: "k", Admins: []string{"administrator"}, RateLimit: RateLimit{Enabled: ptr(true)},
+				Callback: &Callback{
+					Timeout:                2 * time.Second,
+					BeforeSendMsgOnFailure: "allow",
+					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 8, InitialBackoff: time.Second, MaxBackoff: time.Minute},
+					Breaker:                Breaker{ProbeInterval: 10 * time.Second},
 				},
 			},
 		},
@@ -146,7 +162,8 @@ func TestAppDefaults(t *testing.T) {
 	c.ApplyDefaults()
 	a := c.Apps[0]
 	if !reflect.DeepEqual(a.Admins, []string{DefaultAdmin}) || a.Callback.Timeout != webhook.DefaultTimeout ||
-		a.Callback.Retry.MaxAttempts != webhook.DefaultMaxAttempts || !a.Callback.Retry.IsEnabled() || !a.RateLimit.IsEnabled() {
+		a.Callback.Retry.MaxAttempts != webhook.DefaultMaxAttempts || !a.Callback.Retry.IsEnabled() || !a.RateLimit.IsEnabled() ||
+		a.Callback.MaxRoomHold != webhook.DefaultMaxRoomHold || a.Callback.Breaker != (Breaker{Failures: webhook.DefaultBreakerFailures, ProbeInterval: webhook.DefaultProbeInterval}) {
 		t.Errorf("ApplyDefaults gave %+v, callback %+v", a, a.Callback)
 	}
 }
@@ -154,14 +171,16 @@ func TestAppDefaults(t *testing.T) {
 // fullConfig is what testdata/full.yaml must decode to.
 func fullConfig() *Config {
 	return &Config{
-		Listen:   "0.0.0.0:8443",
-		DataDir:  "/var/lib/roomd",
-		TLSCert:  "/etc/roomd/tls/cert.pem",
-		TLSKey:   "/etc/roomd/tls/key.pem",
-		Store:    Store{Driver: "sqlite", DSN: "", Durability: "power"},
-		Log:      Log{Level: "debug", Format: "json"},
-		Delivery: Delivery{Workers: 128, MaxInFlightPerApp: 32},
-		Client:   Client{HeartbeatInterval: 5 * time.Second, HeartbeatTimeout: 10 * time.Second, ReconnectGrace: 30 * time.Second, SendQueue: 512, MaxFrameBytes: 32 << 10, PresencePushLimit: 50},
+		Listen:          "0.0.0.0:8443",
+		DataDir:         "/var/lib/roomd",
+		TLSCert:         "/etc/roomd/tls/cert.pem",
+		TLSKey:          "/etc/roomd/tls/key.pem",
+		Store:           Store{Driver: "sqlite", DSN: "", Durability: "power"},
+		Log:             Log{Level: "debug", Format: "json"},
+		Delivery:        Delivery{Workers: 128, MaxInFlightPerApp: 32},
+		Client:          Client{HeartbeatInterval: 5 * time.Second, HeartbeatTimeout: 10 * time.Second, ReconnectGrace: 30 * time.Second, SendQueue: 512, MaxFrameBytes: 32 << 10, PresencePushLimit: 50},
+		Outbound:        Outbound{Deny: []string{"10.0.0.0/8", "fc00::/7"}, Allow: []string{"169.254.10.0/24"}},
+		ShutdownTimeout: 20 * time.Second,
 		Apps: []App{
 			{
 				SDKAppID:     1400000000,
@@ -188,6 +207,9 @@ func fullConfig() *Config {
 					SigningSecret:          "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 					BeforeSendMsgOnFailure: "reject",
 					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 8, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 5 * time.Minute},
+					MaxRoomHold:            2 * time.Minute,
+					Breaker:                Breaker{Failures: 20, ProbeInterval: 30 * time.Second},
+					MaxPerSecond:           50,
 				},
 			},
 			{
@@ -200,7 +222,9 @@ func fullConfig() *Config {
 					Commands:               []string{"Live.CallbackAfterCreateRoom"},
 					Timeout:                2 * time.Second,
 					BeforeSendMsgOnFailure: "allow",
-					Retry:                  Retry{Enabled: ptr(false), MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: 10 * time.Minute},
+					Retry:                  Retry{Enabled: ptr(false), MaxAttempts: 8, InitialBackoff: time.Second, MaxBackoff: time.Minute},
+					MaxRoomHold:            5 * time.Minute,
+					Breaker:                Breaker{Failures: 10, ProbeInterval: 10 * time.Second},
 				},
 			},
 		},
@@ -264,9 +288,9 @@ func TestDurations(t *testing.T) {
 		max     time.Duration
 		problem string
 	}{
-		{in: `timeout: 2s`, timeout: 2 * time.Second, initial: time.Second, max: 10 * time.Minute},
-		{in: `timeout: 500ms`, timeout: 500 * time.Millisecond, initial: time.Second, max: 10 * time.Minute},
-		{in: `timeout: "1m"`, timeout: time.Minute, initial: time.Second, max: 10 * time.Minute},
+		{in: `timeout: 2s`, timeout: 2 * time.Second, initial: time.Second, max: time.Minute},
+		{in: `timeout: 500ms`, timeout: 500 * time.Millisecond, initial: time.Second, max: time.Minute},
+		{in: `timeout: "1m"`, timeout: time.Minute, initial: time.Second, max: time.Minute},
 		{in: `timeout: 1m30s`, problem: "apps[0].callback.timeout: must be greater than 0 and at most 1m0s, got 1m30s"},
 		{in: `timeout: 0s`, problem: "apps[0].callback.timeout: must be greater than 0"},
 		{in: `timeout: -1s`, problem: "apps[0].callback.timeout: must be greater than 0"},
@@ -275,6 +299,12 @@ func TestDurations(t *testing.T) {
 		{in: `retry: {initial_backoff: 250ms, max_backoff: 1h}`, timeout: 2 * time.Second, initial: 250 * time.Millisecond, max: time.Hour},
 		{in: `retry: {initial_backoff: 0s}`, problem: "apps[0].callback.retry.initial_backoff: must be greater than 0, got 0s"},
 		{in: `retry: {initial_backoff: 2m, max_backoff: 1m}`, problem: "apps[0].callback.retry.max_backoff: must not be less than initial_backoff (2m0s), got 1m0s"},
+		{in: `max_room_hold: -1s`, problem: "apps[0].callback.max_room_hold: must be from 0s (no bound) to 24h0m0s, got -1s"},
+		{in: `max_room_hold: 25h`, problem: "apps[0].callback.max_room_hold: must be from 0s (no bound) to 24h0m0s, got 25h0m0s"},
+		{in: `breaker: {failures: -1}`, problem: "apps[0].callback.breaker.failures: must be from 0 (off) to 10000, got -1"},
+		{in: `breaker: {probe_interval: 0s}`, problem: "apps[0].callback.breaker.probe_interval: must be greater than 0 and at most 1h, got 0s"},
+		{in: `breaker: {probe_interval: 2h}`, problem: "apps[0].callback.breaker.probe_interval: must be greater than 0 and at most 1h, got 2h0m0s"},
+		{in: `max_per_second: -1`, problem: "apps[0].callback.max_per_second: must be from 0 (no limit) to 100000, got -1"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			cfg, err := Parse([]byte(strings.Replace(base, "%s", tc.in, 1)))
@@ -303,7 +333,7 @@ func TestUnknownKeys(t *testing.T) {
 		{
 			name: "top level",
 			yaml: "listen: 127.0.0.1:8080\nlisen: 127.0.0.1:9090\n",
-			want: []string{"lisen: unknown key (line 2); valid keys here: listen, data_dir, tls_cert, tls_key, store, log, delivery, client, apps"},
+			want: []string{"lisen: unknown key (line 2); valid keys here: listen, data_dir, tls_cert, tls_key, store, log, delivery, client, outbound, shutdown_timeout, apps"},
 		},
 		{
 			name: "nested in an app",
@@ -676,5 +706,30 @@ func TestSigningKey(t *testing.T) {
 		if string(key) != tc.want || (err != nil) != tc.err {
 			t.Errorf("SigningKey(%q) = %q, %v", tc.secret, key, err)
 		}
+	}
+}
+
+// outbound.deny and outbound.allow take CIDR ranges or single addresses; shutdown_timeout
+// is bounded.
+func TestOutboundAndShutdown(t *testing.T) {
+	cfg, err := Parse([]byte("outbound: {deny: [10.0.0.0/8, \"fd00::1\"], allow: [169.254.169.254]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ShutdownTimeout != DefaultShutdownTimeout {
+		t.Errorf("shutdown_timeout default = %s", cfg.ShutdownTimeout)
+	}
+	deny, allow := cfg.Outbound.Prefixes()
+	if len(deny) != 2 || deny[1].String() != "fd00::1/128" || len(allow) != 1 || allow[0].String() != "169.254.169.254/32" {
+		t.Errorf("Prefixes() = %v, %v", deny, allow)
+	}
+	for in, problem := range map[string]string{
+		"outbound: {deny: [10.0.0.0/33]}":  `outbound.deny[0]: not a CIDR range or IP address, got "10.0.0.0/33"`,
+		"outbound: {allow: [example.com]}": `outbound.allow[0]: not a CIDR range or IP address, got "example.com"`,
+		"shutdown_timeout: 0s":             "shutdown_timeout: must be from 1s to 10m, got 0s",
+		"shutdown_timeout: 11m":            "shutdown_timeout: must be from 1s to 10m, got 11m0s",
+	} {
+		_, err := Parse([]byte(in + "\n"))
+		wantProblems(t, err, problem)
 	}
 }

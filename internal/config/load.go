@@ -373,7 +373,7 @@ func (idx *index) keyPath(line int, name string) string {
 // keys of that type, for listing the valid keys next to an unknown one.
 var yamlKeys = func() map[string][]string {
 	m := make(map[string][]string)
-	for _, v := range []any{Config{}, Store{}, Log{}, Delivery{}, App{}, RateLimit{}, Callback{}, Retry{}} {
+	for _, v := range []any{Config{}, Store{}, Log{}, Delivery{}, Outbound{}, App{}, RateLimit{}, Callback{}, Retry{}} {
 		t := reflect.TypeOf(v)
 		var keys []string
 		for i := 0; i < t.NumField(); i++ {

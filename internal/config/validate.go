@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/roomd/roomd/internal/account"
 	"github.com/roomd/roomd/internal/errcode"
+	"github.com/roomd/roomd/internal/netguard"
 	"github.com/roomd/roomd/internal/webhook"
 )
 
@@ -100,6 +102,7 @@ func (c *Config) problems() problems {
 	c.validateLog(&ps)
 	c.validateDelivery(&ps)
 	c.validateClient(&ps)
+	c.validateOutbound(&ps)
 	firstUse := make(map[uint64]int, len(c.Apps))
 	for i := range c.Apps {
 		a := &c.Apps[i]
@@ -296,6 +299,9 @@ func isAPIWord(s string) bool {
 const (
 	minSigningKeyBytes  = 16
 	maxRetryMaxAttempts = 1000
+	maxRoomHold         = 24 * time.Hour
+	maxBreakerFailures  = 10000
+	maxPerSecond        = 100000
 )
 
 func (c *Callback) validate(ps *problems, path string) {
@@ -326,12 +332,25 @@ func (c *Callback) validate(ps *problems, path string) {
 	if c.SigningSecret != "" {
 		validateSigningSecret(ps, path+"signing_secret", c.SigningSecret)
 	}
+	c.validateRotation(ps, path)
 	switch c.BeforeSendMsgOnFailure {
 	case OnFailureAllow, OnFailureReject:
 	default:
 		ps.add(path+"before_send_msg_on_failure", "must be %s or %s, got %q", OnFailureAllow, OnFailureReject, c.BeforeSendMsgOnFailure)
 	}
 	c.Retry.validate(ps, path+"retry.")
+	if c.MaxRoomHold < 0 || c.MaxRoomHold > maxRoomHold {
+		ps.add(path+"max_room_hold", "must be from 0s (no bound) to %s, got %s", maxRoomHold, c.MaxRoomHold)
+	}
+	if c.Breaker.Failures < 0 || c.Breaker.Failures > maxBreakerFailures {
+		ps.add(path+"breaker.failures", "must be from 0 (off) to %d, got %d", maxBreakerFailures, c.Breaker.Failures)
+	}
+	if c.Breaker.Failures > 0 && (c.Breaker.ProbeInterval <= 0 || c.Breaker.ProbeInterval > time.Hour) {
+		ps.add(path+"breaker.probe_interval", "must be greater than 0 and at most 1h, got %s", c.Breaker.ProbeInterval)
+	}
+	if c.MaxPerSecond < 0 || c.MaxPerSecond > maxPerSecond || c.MaxPerSecond != c.MaxPerSecond {
+		ps.add(path+"max_per_second", "must be from 0 (no limit) to %d, got %v", maxPerSecond, c.MaxPerSecond)
+	}
 }
 
 func validateSigningSecret(ps *problems, path, secret string) {
@@ -362,4 +381,36 @@ func (r *Retry) validate(ps *problems, path string) {
 	if r.MaxBackoff < r.InitialBackoff {
 		ps.add(path+"max_backoff", "must not be less than initial_backoff (%s), got %s", r.InitialBackoff, r.MaxBackoff)
 	}
+}
+
+func (c *Config) validateOutbound(ps *problems) {
+	for _, l := range []struct {
+		key  string
+		list []string
+	}{{"outbound.deny", c.Outbound.Deny}, {"outbound.allow", c.Outbound.Allow}} {
+		for i, v := range l.list {
+			if _, err := netguard.ParsePrefix(v); err != nil {
+				ps.add(fmt.Sprintf("%s[%d]", l.key, i), "%s, got %q", err.Error(), v)
+			}
+		}
+	}
+	if c.ShutdownTimeout < time.Second || c.ShutdownTimeout > 10*time.Minute {
+		ps.add("shutdown_timeout", "must be from 1s to 10m, got %s", c.ShutdownTimeout)
+	}
+}
+
+// Prefixes returns the parsed Deny and Allow lists; call it on a validated configuration
+// (an entry that does not parse is skipped).
+func (o Outbound) Prefixes() (deny, allow []netip.Prefix) {
+	for _, v := range o.Deny {
+		if p, err := netguard.ParsePrefix(v); err == nil {
+			deny = append(deny, p)
+		}
+	}
+	for _, v := range o.Allow {
+		if p, err := netguard.ParsePrefix(v); err == nil {
+			allow = append(allow, p)
+		}
+	}
+	return deny, allow
 }

@@ -82,6 +82,11 @@ type appSpec struct {
 	// The retry schedule; zero values take short test defaults (20ms, 500ms, 1000).
 	InitialBackoff, MaxBackoff time.Duration
 	MaxAttempts                int
+	// ProbeInterval is how often a paused app (its breaker open) is probed; 0 takes a short
+	// test default (200ms), in step with the short retry schedule.
+	ProbeInterval time.Duration
+	// NoBreaker switches the app's circuit breaker off (breaker.failures: 0).
+	NoBreaker bool
 }
 
 // procConfig is the configuration file of a roomd process.
@@ -91,6 +96,8 @@ type procConfig struct {
 	Workers, PerApp int
 	// ReconnectGrace is the client API's grace period; 0 leaves roomd's default (60s).
 	ReconnectGrace time.Duration
+	// ShutdownTimeout bounds a graceful stop; 0 leaves roomd's default (10s).
+	ShutdownTimeout time.Duration
 }
 
 func orDuration(d, def time.Duration) time.Duration {
@@ -116,6 +123,9 @@ func (c procConfig) yaml() string {
 	if c.ReconnectGrace > 0 {
 		fmt.Fprintf(&b, "client:\n  reconnect_grace: %s\n", c.ReconnectGrace)
 	}
+	if c.ShutdownTimeout > 0 {
+		fmt.Fprintf(&b, "shutdown_timeout: %s\n", c.ShutdownTimeout)
+	}
 	b.WriteString("apps:\n")
 	for _, a := range c.Apps {
 		fmt.Fprintf(&b, "  - sdkappid: %d\n    secret_key: %q\n    admins: [%s]\n    rate_limit:\n      enabled: false\n", a.ID, a.Key, adminID)
@@ -133,6 +143,10 @@ func (c procConfig) yaml() string {
 		}
 		fmt.Fprintf(&b, "      retry:\n        initial_backoff: %s\n        max_backoff: %s\n        max_attempts: %d\n",
 			orDuration(a.InitialBackoff, 20*time.Millisecond), orDuration(a.MaxBackoff, 500*time.Millisecond), maxAttempts)
+		fmt.Fprintf(&b, "      breaker:\n        probe_interval: %s\n", orDuration(a.ProbeInterval, 200*time.Millisecond))
+		if a.NoBreaker {
+			b.WriteString("        failures: 0\n")
+		}
 	}
 	return b.String()
 }

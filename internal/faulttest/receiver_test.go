@@ -89,8 +89,11 @@ func runHang(t *testing.T, hang time.Duration) {
 		// them all.
 		Workers: 2 * perApp, PerApp: perApp,
 		Apps: []appSpec{
+			// No breaker: it would pause app A and probe its oldest heads instead of
+			// retrying them, and the timeouts and retries are what this test is about (the
+			// breaker has its own tests in dispatcher and app).
 			{ID: appA, Key: keyA, CallbackURL: rcvA.URL(), Timeout: 500 * time.Millisecond,
-				InitialBackoff: 50 * time.Millisecond, MaxBackoff: time.Second},
+				InitialBackoff: 50 * time.Millisecond, MaxBackoff: time.Second, NoBreaker: true},
 			{ID: appB, Key: keyB, CallbackURL: rcvB.URL()},
 		},
 	})

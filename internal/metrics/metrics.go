@@ -118,3 +118,37 @@ func (c *eventCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, age)
 }
+
+// OutboundRefusals registers roomd_outbound_refusals_total and returns the function that
+// counts one connection refused by the outbound guard, by the refusing rule's kind
+// (metadata, link_local, unspecified, multicast, broadcast, reserved, deny_list).
+func (m *Metrics) OutboundRefusals() func(kind string) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "roomd_outbound_refusals_total",
+		Help: "Outbound callback connections refused by the address guard, by reason.",
+	}, []string{"reason"})
+	m.reg.MustRegister(c)
+	return func(kind string) { c.WithLabelValues(kind).Inc() }
+}
+
+// Readiness registers roomd_ready, 1 when ready (what GET /readyz answers 200 for) and 0
+// otherwise, read at scrape time; and roomd_shutting_down, 1 from the moment a graceful
+// stop begins.
+func (m *Metrics) Readiness(ready func() bool, shuttingDown func() bool) {
+	b := func(f func() bool) func() float64 {
+		return func() float64 {
+			if f() {
+				return 1
+			}
+			return 0
+		}
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "roomd_ready",
+		Help: "1 when the store is reachable, its migrations applied and the process is not stopping (GET /readyz is 200).",
+	}, b(ready)))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "roomd_shutting_down",
+		Help: "1 once a graceful stop (SIGTERM, SIGINT) has begun.",
+	}, b(shuttingDown)))
+}

@@ -123,7 +123,7 @@ type BeforeCaller struct {
 }
 
 // NewBeforeCaller returns a caller that sends with client (the dispatcher's keep-alive
-// client, see dispatcher.NewClient). instance is the store's Instance, used in webhook-id.
+// client, see dispatcher.NewGuardedClient: the same outbound guard and no redirects). instance is the store's Instance, used in webhook-id.
 func NewBeforeCaller(client *http.Client, instance string, now func() time.Time) *BeforeCaller {
 	if now == nil {
 		now = time.Now
@@ -191,7 +191,7 @@ func (b *BeforeCaller) send(ctx context.Context, cfg *Config, d Delivery, start 
 		if errors.Is(err, context.DeadlineExceeded) {
 			return BeforeReply{}, fmt.Errorf("%w: timeout after %s", ErrNoValidReply, timeout)
 		}
-		return BeforeReply{}, fmt.Errorf("%w: %v", ErrNoValidReply, err)
+		return BeforeReply{}, fmt.Errorf("%w: %s", ErrNoValidReply, TransportError(err))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBeforeReply+1))
 	resp.Body.Close()
@@ -206,6 +206,9 @@ func (b *BeforeCaller) send(ctx context.Context, cfg *Config, d Delivery, start 
 	}
 	if len(body) > maxBeforeReply {
 		return BeforeReply{}, fmt.Errorf("%w: reply longer than %d bytes", ErrNoValidReply, maxBeforeReply)
+	}
+	if msg := RedirectError(resp); msg != "" {
+		return BeforeReply{}, fmt.Errorf("%w: %s", ErrNoValidReply, msg)
 	}
 	return ParseBeforeReply(resp.StatusCode, bytes.TrimSpace(body))
 }

@@ -28,16 +28,39 @@ const (
 	// DefaultTimeout is Tencent's callback timeout.
 	DefaultTimeout = 2 * time.Second
 	// DefaultMaxAttempts is how many attempts an After-callback gets, the first included.
-	DefaultMaxAttempts = 12
+	// With DefaultInitialBackoff and DefaultMaxBackoff the schedule covers about two
+	// minutes: a receiver's restart or a short blip, not an outage (the breaker's job).
+	DefaultMaxAttempts = 8
 	// DefaultInitialBackoff is the wait before the first retry.
 	DefaultInitialBackoff = time.Second
 	// DefaultMaxBackoff caps the wait between retries.
-	DefaultMaxBackoff = 10 * time.Minute
+	DefaultMaxBackoff = time.Minute
+	// DefaultMaxRoomHold bounds how long one failing head event holds back its room
+	// (Retry-After and long timeouts included); 0 would mean no bound.
+	DefaultMaxRoomHold = 5 * time.Minute
+	// DefaultBreakerFailures is how many consecutive failed attempts, spanning at least
+	// two rooms, pause an app.
+	DefaultBreakerFailures = 10
+	// DefaultProbeInterval is the time between two probes of a paused app.
+	DefaultProbeInterval = 10 * time.Second
 	// DefaultWorkers is how many callbacks are in flight at once across all apps.
 	DefaultWorkers = 256
 	// DefaultMaxInFlightPerApp is how many requests are open to one app's backend at once.
 	DefaultMaxInFlightPerApp = 64
 )
+
+// BreakerPolicy configures an app's circuit breaker. Failures 0 switches it off.
+type BreakerPolicy struct {
+	// Failures is how many consecutive failed attempts, spanning at least two rooms, open
+	// the breaker (pause the app).
+	Failures int
+	// ProbeInterval is the time between two probes of a paused app (at least the last
+	// Retry-After the backend asked for).
+	ProbeInterval time.Duration
+}
+
+// DefaultBreakerPolicy is used when an app's configuration says nothing.
+var DefaultBreakerPolicy = BreakerPolicy{Failures: DefaultBreakerFailures, ProbeInterval: DefaultProbeInterval}
 
 // DefaultRetryPolicy is used when an app's configuration says nothing.
 var DefaultRetryPolicy = RetryPolicy{Enabled: true, MaxAttempts: DefaultMaxAttempts, InitialBackoff: DefaultInitialBackoff, MaxBackoff: DefaultMaxBackoff}
@@ -55,6 +78,20 @@ type Config struct {
 	Timeout       time.Duration
 	Retry         RetryPolicy
 	SigningSecret string
+	// PreviousSigningSecret signs alongside SigningSecret until PreviousSigningUntil, during
+	// a rotation (see SignatureHeader).
+	PreviousSigningSecret string
+	PreviousSigningUntil  time.Time
+	// Delivery guards of the dispatcher (see package dispatcher): the bound on a room's
+	// hold, the app's circuit breaker and its delivery rate.
+	//
+	// MaxRoomHold bounds how long a failing head event holds back its room; once a retry
+	// would come later, the event is dead and the room moves on. 0 means no bound.
+	MaxRoomHold time.Duration
+	// Breaker pauses the app when its backend keeps failing.
+	Breaker BreakerPolicy
+	// MaxPerSecond bounds the app's delivery attempts per second; 0 means no limit.
+	MaxPerSecond float64
 	// BeforeSendMsgOnFailure is FailOpen (default) or FailClosed.
 	BeforeSendMsgOnFailure string
 }
@@ -102,7 +139,8 @@ func (c *Configs) Set(cfg *Config) {
 func (c *Configs) Update(app uint64, fn func(*Config)) *Config {
 	c.mu.Lock()
 	old := *c.apps.Load()
-	next := Config{App: app, Timeout: DefaultTimeout, Retry: DefaultRetryPolicy, BeforeSendMsgOnFailure: FailOpen}
+	next := Config{App: app, Timeout: DefaultTimeout, Retry: DefaultRetryPolicy,
+		MaxRoomHold: DefaultMaxRoomHold, Breaker: DefaultBreakerPolicy, BeforeSendMsgOnFailure: FailOpen}
 	if cur := old[app]; cur != nil {
 		next = *cur
 		next.Commands = slices.Clone(cur.Commands)

@@ -91,7 +91,10 @@ func StandardSignature(secret, id string, timestamp int64, body []byte) string {
 // NewRequest renders the HTTP request of one callback attempt: POST to the app's URL with
 // Tencent's query string, the JSON body, and the webhook-id / webhook-timestamp (and, with a
 // signing secret, webhook-signature) headers. It is the one renderer used for After- and
-// Before-callbacks alike.
+// Before-callbacks alike. Everything that depends on cfg (URL, token, signing secrets) and
+// on now (RequestTime, webhook-timestamp) is taken at the attempt: the dispatcher reads the
+// app's current Config before each attempt, so a retried event is signed with the token and
+// secrets current at that attempt, not those of its first one.
 func NewRequest(ctx context.Context, cfg *Config, d Delivery, now time.Time) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, RequestURL(cfg, d, now), bytes.NewReader(d.Body))
 	if err != nil {
@@ -104,8 +107,8 @@ func NewRequest(ctx context.Context, cfg *Config, d Delivery, now time.Time) (*h
 		req.Header.Set("webhook-id", d.ID)
 	}
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	if cfg.SigningSecret != "" && d.ID != "" {
-		req.Header.Set("webhook-signature", StandardSignature(cfg.SigningSecret, d.ID, ts, d.Body))
+	if sig := SignatureHeader(cfg, d.ID, ts, d.Body, now); sig != "" {
+		req.Header.Set("webhook-signature", sig)
 	}
 	return req, nil
 }

@@ -115,6 +115,7 @@ func (h *Handler) routeTable() map[string]*route {
 		"roomd_delivery/get_event":     live(0, h.getEvent),
 		"roomd_delivery/resend_event":  live(0, h.resendEvent),
 		"roomd_delivery/redrive":       live(0, h.redrive),
+		"roomd_delivery/get_app_state": live(0, h.getAppState),
 		"roomd_delivery/stats":         live(0, h.deliveryStats),
 		"roomd_delivery/get_settings":  live(0, h.deliverySettings),
 		"roomd_delivery/test_callback": live(10, h.testCallback),

@@ -63,6 +63,8 @@ type DeliveryLog interface {
 	Get(ctx context.Context, app uint64, id int64) (store.Event, []store.Attempt, error)
 	Resend(ctx context.Context, app uint64, id int64) error
 	Redrive(ctx context.Context, q store.EventQuery, limit int) (int, error)
+	// AppState is how the dispatcher treats the app's callbacks now (breaker, paused rooms).
+	AppState(app uint64) webhook.AppDeliveryState
 	// Test sends a sample callback now and records it (roomd_delivery/test_callback).
 	Test(ctx context.Context, app uint64, ev store.Event) (store.Event, store.Attempt, error)
 	// LogStats counts the app's events per state and its attempts over time

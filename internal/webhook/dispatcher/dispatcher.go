@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -70,13 +69,31 @@ type roomQueue struct {
 	// timerGen tells a stale backoff timer (one brought forward by wakeWaiting, or one that
 	// had already fired when it was stopped) from the current one.
 	timerGen uint64
+	// paused is set while the room is due but held by its app's open breaker (it is then
+	// in appState.paused, not in the ready list).
+	paused bool
+	// probe is set while the room's head is its app's probe (breaker.go).
+	probe bool
+	// holdStart is when the head's first attempt (in this run) started: the start of the
+	// room's hold, which max_room_hold bounds. Zero until then; moved forward by the time
+	// the app was paused (breaker.go).
+	holdStart time.Time
+	// exempt counts the head's attempts that do not count against max_attempts: the
+	// probes made while its app was paused. Kept in memory only.
+	exempt int
 }
 
 type appState struct {
+	id       uint64
 	ready    []*roomQueue
 	inFlight int
 	// waiting holds the rooms whose head waits for a retry backoff.
 	waiting map[*roomQueue]struct{}
+	// paused holds the rooms that are due but held back by the open breaker.
+	paused map[*roomQueue]struct{}
+	// br is the app's circuit breaker, rate its delivery rate limit (breaker.go).
+	br   breaker
+	rate rateBucket
 }
 
 // Dispatcher is the delivery loop. Create it with New, feed it with Notify (the outbox's
@@ -90,6 +107,9 @@ type Dispatcher struct {
 	state  runState
 	cancel context.CancelCauseFunc // of the run context, while running
 	done   chan struct{}           // closed when the run has ended
+	// idle is closed when the workers have ended (after Drain or Stop), while the run
+	// may still be recording.
+	idle chan struct{}
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -160,22 +180,6 @@ func New(o Options) *Dispatcher {
 	return d
 }
 
-// NewClient returns an HTTP client that keeps enough idle connections per App backend for
-// the given number of concurrent attempts. Timeouts are set per attempt.
-func NewClient(conns int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = conns * 2
-	t.MaxIdleConnsPerHost = conns
-	t.IdleConnTimeout = 90 * time.Second
-	t.DisableCompression = true
-	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	return &http.Client{
-		Transport: t,
-		// Callbacks are POSTs to a configured URL; a redirect is not followed.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
 // EventID returns the webhook-id of an event: stable across attempts and restarts.
 func (d *Dispatcher) EventID(id int64) string {
 	return "msg_" + d.instance + "_" + strconv.FormatInt(id, 10)
@@ -221,7 +225,7 @@ func (d *Dispatcher) schedule(q *roomQueue) {
 	}
 	a := d.apps[q.key.app]
 	if a == nil {
-		a = &appState{}
+		a = &appState{id: q.key.app}
 		d.apps[q.key.app] = a
 		d.appOrder = append(d.appOrder, q.key.app)
 	}
@@ -253,12 +257,17 @@ func (d *Dispatcher) schedule(q *roomQueue) {
 	d.ready(q)
 }
 
-// ready puts q in its app's ready list for the workers. d.mu is held.
+// ready puts q in its app's ready list for the workers, or, while the app's breaker is
+// open, in its paused set. d.mu is held.
 func (d *Dispatcher) ready(q *roomQueue) {
-	if q.inFlight || q.queued || len(q.events) == 0 || d.closed {
+	if q.inFlight || q.queued || q.paused || len(q.events) == 0 || d.closed {
 		return
 	}
 	a := d.apps[q.key.app]
+	if a.br.state != breakerClosed && !q.probe {
+		d.pause(a, q)
+		return
+	}
 	a.ready = append(a.ready, q)
 	q.queued = true
 	d.cond.Signal()
@@ -304,7 +313,7 @@ func (d *Dispatcher) next() *roomQueue {
 			for i := 0; i < len(d.appOrder); i++ {
 				d.rr = (d.rr + 1) % len(d.appOrder)
 				a := d.apps[d.appOrder[d.rr]]
-				if len(a.ready) == 0 || a.inFlight >= d.o.MaxInFlightPerApp {
+				if len(a.ready) == 0 || a.inFlight >= d.o.MaxInFlightPerApp || !d.takeToken(a) {
 					continue
 				}
 				q := a.ready[0]
@@ -339,9 +348,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		return ErrStopped
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
-	d.state, d.cancel, d.done = stateRunning, cancel, make(chan struct{})
+	d.state, d.cancel, d.done, d.idle = stateRunning, cancel, make(chan struct{}), make(chan struct{})
 	d.records = make(chan *recordReq, maxRecordGroup)
-	go d.run(runCtx, d.done)
+	go d.run(runCtx, d.done, d.idle)
 	return nil
 }
 
@@ -389,22 +398,23 @@ func (d *Dispatcher) shut() {
 	}
 	for _, a := range d.apps {
 		clear(a.waiting)
+		d.stopAppTimers(a)
 	}
 }
 
 // run is the dispatcher's life between Start and the end of ctx (Stop, or the end of
 // Start's context); it closes done when every goroutine it started has ended.
-func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
+func (d *Dispatcher) run(ctx context.Context, done, idle chan struct{}) {
 	defer close(done)
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
 		d.recordLoop(d.records)
 	}()
-	var wg sync.WaitGroup
+	var wg, workers sync.WaitGroup
 	wg.Go(func() { d.loadLoop(ctx) })
 	for range d.o.Workers {
-		wg.Go(func() {
+		workers.Go(func() {
 			for {
 				q := d.next()
 				if q == nil {
@@ -414,6 +424,11 @@ func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
 			}
 		})
 	}
+	// (After the workers have been added, so that the wait cannot end before they start.)
+	wg.Go(func() {
+		workers.Wait()
+		close(idle)
+	})
 	<-ctx.Done()
 	if cause := context.Cause(ctx); !errors.Is(cause, ErrStopped) {
 		// Not a Stop: the context given to Start ended. That stops delivery just the
@@ -421,6 +436,7 @@ func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
 		d.o.Logger.Warn("dispatcher context ended; delivery stops", "cause", cause)
 	}
 	d.shut()
+	workers.Wait()
 	wg.Wait()
 	close(d.records) // no worker records any more
 	<-recorded
@@ -489,11 +505,18 @@ func (d *Dispatcher) wait(ctx context.Context, wake <-chan struct{}, dur time.Du
 func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 	d.mu.Lock()
 	ev := q.events[0]
+	if q.holdStart.IsZero() {
+		q.holdStart = d.o.Now()
+	}
+	if q.probe {
+		q.exempt++ // a probe does not count against max_attempts
+	}
+	h := head{exempt: q.exempt, holdStart: q.holdStart, probe: q.probe}
 	d.mu.Unlock()
 
 	cfg := d.o.Configs.Get(ev.App)
 	att, reply := d.attempt(ctx, cfg, ev)
-	next := d.nextState(cfg, ev, att, reply)
+	next, holdExpired := d.nextState(cfg, att, reply, h)
 	// The App backend has answered: give the app's in-flight slot to another room now,
 	// while this attempt is being recorded. The room itself stays in flight until the
 	// record is written, so its next event still waits for it. (Held until the end, the
@@ -524,6 +547,10 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 			d.o.Logger.Error("record delivery attempt", "event_id", ev.ID, "err", err)
 		}
 		// The attempt keeps its number: the next try overwrites its unrecorded slot.
+		if q.probe {
+			q.exempt--
+			d.probeUnrecorded(d.apps[ev.App], q)
+		}
 		q.dueAt = d.o.Now().Add(time.Second)
 		d.schedule(q)
 		return
@@ -531,6 +558,12 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 	if d.o.Observer != nil {
 		d.o.Observer(Result{Event: ev, Attempt: att, State: next.State})
 	}
+	if holdExpired {
+		d.apps[ev.App].br.holdExpired++
+	}
+	// The breaker hears of every recorded outcome; a success closes it and resumes the
+	// app's paused rooms.
+	d.noteOutcome(d.apps[ev.App], q, cfg, att.Error == "", reply.retryAfter)
 	if next.State == store.EventDelivered {
 		d.wakeWaiting(ev.App)
 	}
@@ -541,6 +574,7 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 		}
 		q.events[0] = store.Event{}
 		q.events = q.events[1:]
+		q.holdStart, q.exempt = time.Time{}, 0 // a new head starts its own hold and budget
 		d.inMem--
 		if len(q.events) == 0 {
 			delete(d.rooms, q.key)
@@ -601,7 +635,7 @@ func (d *Dispatcher) attemptAs(ctx context.Context, cfg *webhook.Config, ev stor
 	resp, err := d.o.Client.Do(req)
 	if err != nil {
 		att.Duration = d.o.Now().Sub(start)
-		att.Error = err.Error()
+		att.Error = webhook.TransportError(err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			att.Error = fmt.Sprintf("timeout after %s", timeout)
 		}
@@ -618,6 +652,9 @@ func (d *Dispatcher) attemptAs(ctx context.Context, cfg *webhook.Config, ev stor
 	}
 	if resp.StatusCode != http.StatusOK {
 		att.Error = fmt.Sprintf("HTTP status %d", resp.StatusCode)
+		if msg := webhook.RedirectError(resp); msg != "" {
+			att.Error = msg
+		}
 		rep.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.o.Now())
 		return att, rep
 	}
@@ -628,24 +665,48 @@ func (d *Dispatcher) attemptAs(ctx context.Context, cfg *webhook.Config, ev stor
 	return att, rep
 }
 
-// nextState decides where ev goes after att.
-func (d *Dispatcher) nextState(cfg *webhook.Config, ev store.Event, att store.Attempt, rep reply) store.EventUpdate {
+// head is what nextState needs to know of the attempted event's place in its room.
+type head struct {
+	// exempt is how many of the event's attempts (this one included) do not count against
+	// max_attempts: the probes made while its app was paused.
+	exempt int
+	// holdStart is when the room's hold began (the head's first attempt); zero: no bound.
+	holdStart time.Time
+	// probe is set when this attempt is the app's probe: a failed probe never makes its
+	// event dead (the app is paused, not the event at fault) and waits for the next probe.
+	probe bool
+}
+
+// nextState decides where the event goes after att. holdExpired reports that it is dead
+// because the app's max_room_hold was reached.
+func (d *Dispatcher) nextState(cfg *webhook.Config, att store.Attempt, rep reply, h head) (next store.EventUpdate, holdExpired bool) {
 	now := d.o.Now()
 	if att.Error == "" {
-		return store.EventUpdate{State: store.EventDelivered, DeliveredAt: now}
+		return store.EventUpdate{State: store.EventDelivered, DeliveredAt: now}, false
 	}
 	policy := webhook.DefaultRetryPolicy
+	maxHold := webhook.DefaultMaxRoomHold
 	if cfg != nil {
-		policy = cfg.Retry
+		policy, maxHold = cfg.Retry, cfg.MaxRoomHold
 	}
-	if !policy.Enabled || att.N >= policy.MaxAttempts {
-		return store.EventUpdate{State: store.EventDead, LastError: att.Error}
+	counted := max(att.N-h.exempt, 1)
+	if !policy.Enabled || (!h.probe && counted >= policy.MaxAttempts) {
+		return store.EventUpdate{State: store.EventDead, LastError: att.Error}, false
 	}
-	delay := Backoff(policy, att.N, rand.Float64())
+	delay := Backoff(policy, counted, rand.Float64())
 	if rep.retryAfter > delay {
 		delay = min(rep.retryAfter, time.Hour)
 	}
-	return store.EventUpdate{State: store.EventRetrying, NextAttemptAt: now.Add(delay), LastError: att.Error}
+	if !h.probe && maxHold > 0 && !h.holdStart.IsZero() {
+		// A retry that would come after the bound is not made: the room never waits past
+		// max_room_hold (plus the last attempt's timeout) for one event.
+		if held := now.Add(delay).Sub(h.holdStart); held > maxHold {
+			return store.EventUpdate{State: store.EventDead, LastError: fmt.Sprintf(
+				"max_room_hold %s reached after %d attempts (the next retry would have held the room %s): %s",
+				maxHold, att.N, held.Round(time.Second), att.Error)}, true
+		}
+	}
+	return store.EventUpdate{State: store.EventRetrying, NextAttemptAt: now.Add(delay), LastError: att.Error}, false
 }
 
 // Backoff returns the delay before the attempt after attempt n (1-based): InitialBackoff

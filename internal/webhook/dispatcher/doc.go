@@ -22,6 +22,12 @@
 // Start just marks the dispatcher stopped, and a stopped dispatcher does not start again
 // (Start returns ErrStopped): make a new one.
 //
+// A graceful stop calls Drain(ctx) before Stop: Drain marks the dispatcher closed (no
+// worker takes another room, no backoff timer fires, Notify leaves events in the database)
+// and waits until the attempts in flight have finished and been recorded, up to ctx; Stop
+// then cuts short whatever is still in flight and ends the loader and the recorder. The
+// events not attempted stay pending and are sent after the next start.
+//
 // # Time
 //
 // The dispatcher reads the time and arms its timers (retry backoffs, the loader's waits)
@@ -38,7 +44,8 @@
 //
 //	pending ──attempt──▶ delivered                      (HTTP 200 and a JSON object body)
 //	   │
-//	   └──failed──▶ retrying ──attempt──▶ … ──▶ dead    (attempt budget spent, or retries off)
+//	   └──failed──▶ retrying ──attempt──▶ … ──▶ dead    (attempt budget spent, max_room_hold
+//	                                                      reached, or retries off)
 //
 // The attempt and the event's new state are written in one store transaction (grouped with
 // other workers' results by the store's group commit) before the room's next event may be
@@ -52,6 +59,40 @@
 // A successful delivery to an app ends the backoff of every other room of that app that is
 // waiting to retry: the App backend is evidently back, so its callbacks need not sit out
 // delays of up to MaxBackoff. The per-app in-flight limit still bounds the burst.
+//
+// # Room hold bound
+//
+// Per-room order means a failing head holds back its room. Config.MaxRoomHold bounds that:
+// the hold starts at the head's first attempt (in this run), and a retry that would come
+// later than MaxRoomHold after it — a long backoff or a long Retry-After — is not made: the
+// event is dead at once with a LastError that names the bound and the last failure, and
+// the room's next event goes. The worst wait for one head is therefore MaxRoomHold plus
+// one timeout. Time during which the app was paused by its breaker is added to the bound.
+//
+// # A paused app: the circuit breaker
+//
+// Each app has a breaker (breaker.go), used while retries are on:
+//
+//	closed ──Failures consecutive failed attempts, over ≥ 2 rooms──▶ open
+//	open ──every ProbeInterval (at least the last Retry-After)──▶ probing (one attempt)
+//	probing ──failed──▶ open        probing ──delivered──▶ closed
+//	open or probing ──any delivery (an attempt in flight when it opened)──▶ closed
+//
+// While open, rooms whose head comes due are put in the app's paused set instead of its
+// ready list; nothing is sent but the probe, which is the head of the paused room due the
+// longest (a failed probe's room is due again only after its backoff, so probes rotate).
+// Nothing is dropped: events keep being stored and queued; a probe is not counted against
+// its event's max_attempts (the count is kept in memory: after a restart every recorded
+// attempt counts), and no event is dead-lettered by the hold bound while paused. On
+// closing, every paused room is ready at once and the rooms waiting out a backoff are woken
+// as after any success. One bad event in one room never opens the breaker: that is the hold
+// bound's case. The breaker is in memory; a restart begins closed.
+//
+// # Rate limit
+//
+// Config.MaxPerSecond, when set, bounds the app's attempts by a token bucket holding one
+// second's worth (at least one attempt); a worker skips an app without a token, and a
+// timer on the dispatcher's clock wakes the workers when the next one is due.
 //
 // # Memory bound
 //

@@ -1,0 +1,36 @@
+package dispatcher
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/roomd/roomd/internal/netguard"
+)
+
+// NewClient returns the outbound HTTP client of callbacks (After- and Before-callbacks
+// alike), guarded by netguard's default rules: see NewGuardedClient.
+func NewClient(conns int) *http.Client {
+	return NewGuardedClient(conns, netguard.New(netguard.Options{}))
+}
+
+// NewGuardedClient returns an HTTP client that keeps enough idle connections per App
+// backend for the given number of concurrent attempts, and connects only through g:
+// every address it dials is checked when it is dialled, after name resolution, so a
+// callback URL whose name resolves to a cloud metadata address is refused with a
+// *netguard.RefusedError. Redirects are never followed (a 3xx reply is the reply; see
+// webhook.RedirectError), and proxies from the environment (HTTP_PROXY) are not used, since the
+// guard could not see past a proxy. Timeouts are set per attempt.
+func NewGuardedClient(conns int, g *netguard.Guard) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	t.MaxIdleConns = conns * 2
+	t.MaxIdleConnsPerHost = conns
+	t.IdleConnTimeout = 90 * time.Second
+	t.DisableCompression = true
+	t.DialContext = g.DialContext
+	return &http.Client{
+		Transport: t,
+		// Callbacks are POSTs to a configured URL; a redirect is not followed.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
