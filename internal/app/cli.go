@@ -16,6 +16,7 @@ import (
 
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/console"
 	"github.com/roomd/roomd/internal/store/sqlite"
 )
 
@@ -246,6 +247,7 @@ func printBanner(w io.Writer, srv *Server, cfg *config.Config) {
 		for _, a := range srv.Apps.All() {
 			fmt.Fprintf(w, "  app %d: admins %s\n", a.ID, strings.Join(a.Admins, ", "))
 		}
+		fmt.Fprintf(w, "  console: %s%s (log in with an App admin's UserSig)\n", srv.URL(), console.Prefix)
 		return
 	}
 	sig, err := usersig.Sign(DevSDKAppID, srv.DevKey, DevAdmin, 180*24*3600, time.Now())
@@ -260,13 +262,17 @@ No apps configured: serving the development app.
   Admin UserSig, valid 180 days:
     %s
 
+Console (callbacks, rooms, callback settings), logged in as %s:
+  %s
+
 Try it:
   curl -s -X POST '%s/v4/im_open_login_svc/account_check?sdkappid=%d&identifier=%s&usersig=%s&random=1&contenttype=json' -d '{"CheckItem":[{"UserID":"%s"}]}'
 
 In the browser (development only): %s/demo — two tabs, two users, one room.
 JavaScript client: %s/v1/client.js
 
-`, DevSDKAppID, DevAdmin, srv.DevKey, cfg.DataDir, sig, srv.URL(), DevSDKAppID, DevAdmin, sig, DevAdmin, srv.URL(), srv.URL())
+`, DevSDKAppID, DevAdmin, srv.DevKey, cfg.DataDir, sig, DevAdmin, console.LoginURL(srv.URL(), DevSDKAppID, DevAdmin, sig),
+		srv.URL(), DevSDKAppID, DevAdmin, sig, DevAdmin, srv.URL(), srv.URL())
 }
 
 func cmdMigrate(ctx context.Context, args []string, env Env) error {

@@ -26,6 +26,7 @@ import (
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/clock"
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/console"
 	"github.com/roomd/roomd/internal/metrics"
 	"github.com/roomd/roomd/internal/netguard"
 	"github.com/roomd/roomd/internal/room"
@@ -275,7 +276,15 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		dev = &webclient.DevApp{SDKAppID: DevSDKAppID, SecretKey: s.DevKey, Admins: []string{DevAdmin}}
 	}
 	webPaths := webclient.Register(own, webclient.Options{Dev: dev, Now: o.Now})
-	s.handler = rest.Root(api, own, append([]string{"/metrics", "/healthz", "/readyz", clientws.Path}, webPaths...)...)
+	root := rest.Root(api, own, append([]string{"/metrics", "/healthz", "/readyz", clientws.Path}, webPaths...)...)
+	pages := console.Handler()
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if console.Handles(r.URL.Path) {
+			pages.ServeHTTP(w, r)
+			return
+		}
+		root.ServeHTTP(w, r)
+	})
 	return s, nil
 }
 

@@ -448,3 +448,14 @@ func sentEvent(h EventHead, m *outgoing, seq int64, id string, random uint32) Me
 	readElems(&ev)
 	return ev
 }
+
+// Recent returns the last limit messages of a room (at most 100), in MsgSeq order.
+func (s *MessageService) Recent(ctx context.Context, app uint64, roomID string, limit int) ([]store.Message, error) {
+	if err := ValidateRoomID(roomID); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	return s.o.Store.MessageList(ctx, store.MessageListParams{App: app, RoomID: roomID, Limit: limit, Newest: true})
+}

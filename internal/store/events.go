@@ -21,6 +21,12 @@ type EventReader interface {
 	AttemptList(ctx context.Context, eventID int64) ([]Attempt, error)
 	// EventStats counts events per state, for metrics and the admin views.
 	EventStats(ctx context.Context) (EventStats, error)
+	// EventAppStats counts the events of one app per state, for the delivery log.
+	EventAppStats(ctx context.Context, app uint64) (EventStats, error)
+	// AttemptHistogram counts the delivery attempts of one app that started at or after
+	// p.Since, per p.Bucket (from the Unix epoch), split into successes and failures, in
+	// time order; buckets without attempts are left out.
+	AttemptHistogram(ctx context.Context, p AttemptHistogramParams) ([]AttemptBucket, error)
 }
 
 // EventWriter holds the writes of the outbox and its delivery log.
@@ -122,6 +128,27 @@ type Attempt struct {
 	StatusCode int    // 0 when no HTTP response
 	Response   string // reply body, truncated
 	Error      string // empty on success
+	// RequestURL is the URL the attempt was sent to, with Tencent's query string (Sign and
+	// RequestTime included); empty for attempts recorded before roomd kept it, or when no
+	// request could be built.
+	RequestURL string
+	// RequestHeaders are the headers roomd set on the request (Content-Type, User-Agent,
+	// webhook-id, webhook-timestamp, webhook-signature), one "Name: value" per line.
+	RequestHeaders string
+}
+
+// AttemptHistogramParams selects the attempts of AttemptHistogram.
+type AttemptHistogramParams struct {
+	App    uint64
+	Since  time.Time
+	Bucket time.Duration // at least a second
+}
+
+// AttemptBucket counts the attempts that started within [Start, Start+Bucket).
+type AttemptBucket struct {
+	Start     time.Time
+	Succeeded int64 // attempts without an error
+	Failed    int64
 }
 
 // EventListParams pages through undelivered events.
@@ -134,8 +161,10 @@ type EventListParams struct {
 type EventQuery struct {
 	App      uint64
 	RoomID   string     // empty = any
+	Command  string     // empty = any
 	State    EventState // empty = any
 	Since    time.Time  // zero = any
+	Until    time.Time  // zero = any; events created before it
 	BeforeID int64      // 0 = from the newest
 	Limit    int
 }

@@ -9,7 +9,7 @@ import (
 // MessageReader holds the read query of a room's message history.
 type MessageReader interface {
 	// MessageList returns up to p.Limit messages of a room's history with MsgSeq > p.AfterSeq,
-	// in MsgSeq order.
+	// in MsgSeq order; with p.Newest, the last p.Limit of them (still in MsgSeq order).
 	MessageList(ctx context.Context, p MessageListParams) ([]Message, error)
 }
 
@@ -45,4 +45,6 @@ type MessageListParams struct {
 	RoomID   string
 	AfterSeq int64
 	Limit    int
+	// Newest picks the last Limit messages instead of the first.
+	Newest bool
 }

@@ -184,6 +184,7 @@ func (b *BeforeCaller) send(ctx context.Context, cfg *Config, d Delivery, start 
 	if err != nil {
 		return BeforeReply{}, fmt.Errorf("%w: build request: %v", ErrNoValidReply, err)
 	}
+	att.RequestURL, att.RequestHeaders = RecordRequest(req)
 	resp, err := b.client.Do(req)
 	if err != nil {
 		att.Duration = b.now().Sub(start)

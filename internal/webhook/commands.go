@@ -54,3 +54,40 @@ func Known(name string) bool {
 func (c Command) IsBefore() bool {
 	return c == BeforeSendGift || c == BeforeSendMsg
 }
+
+// Group returns the group Tencent's console and command list file c under: Room, User,
+// Seat, Battle, Gift, Message, Follow or Recording ("" for an unknown command).
+func (c Command) Group() string {
+	switch c {
+	case AfterCreateRoom, AfterDestroyRoom, AfterUpdateRoomInfo, AfterSetMetadata, AfterDelMetadata,
+		AfterCreateRoomReachingThreshold:
+		return "Room"
+	case AfterMemberStateChanged, AfterChangeOwner, AfterModifyAdmin:
+		return "User"
+	case AfterSeatInfoChanged:
+		return "Seat"
+	case AfterCreateBattle, AfterStartBattle, AfterEndBattle:
+		return "Battle"
+	case BeforeSendGift, BeforeCallBackNotBlock:
+		return "Gift"
+	case BeforeSendMsg, AfterSendMsg:
+		return "Message"
+	case AfterFollowAdd, AfterFollowDelete:
+		return "Follow"
+	case AfterCloudRecordingChanged, AfterCloudRecordingChangedEnAlias:
+		return "Recording"
+	}
+	return ""
+}
+
+// Kind returns "Before" for a Before-callback, "Switch" for the configuration word
+// Live.CallbackBeforeCallBackNotBlock and "After" for every other command.
+func (c Command) Kind() string {
+	switch {
+	case c.IsBefore():
+		return "Before"
+	case c == BeforeCallBackNotBlock:
+		return "Switch"
+	}
+	return "After"
+}

@@ -112,3 +112,23 @@ func NewRequest(ctx context.Context, cfg *Config, d Delivery, now time.Time) (*h
 	}
 	return req, nil
 }
+
+// recordedHeaders are the headers NewRequest sets, in the order the delivery log shows them.
+var recordedHeaders = []string{"Content-Type", "User-Agent", "Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}
+
+// RecordRequest returns what the delivery log keeps of a request made by NewRequest: its
+// full URL (with the query string) and the headers roomd set, one "Name: value" per line, as
+// they go on the wire. Sign, RequestTime and webhook-signature depend on the token and the
+// secret of the moment, so the log keeps them instead of computing them again.
+func RecordRequest(req *http.Request) (url, headers string) {
+	var b strings.Builder
+	for _, name := range recordedHeaders {
+		for _, v := range req.Header.Values(name) {
+			b.WriteString(name)
+			b.WriteString(": ")
+			b.WriteString(v)
+			b.WriteByte('\n')
+		}
+	}
+	return req.URL.String(), b.String()
+}

@@ -217,3 +217,15 @@ func (s *Settings) Apply(ctx context.Context, app uint64, rawURL string, cmds []
 		}
 	})
 }
+
+// Current returns a copy of app's callback configuration as it is in force now (URL,
+// commands, token, timeout, retry policy, signing secret); a fresh default one when the app
+// has none.
+func (s *Settings) Current(app uint64) Config {
+	if c := s.configs.Get(app); c != nil {
+		cp := *c
+		cp.Commands = slices.Clone(c.Commands)
+		return cp
+	}
+	return Config{App: app, Timeout: DefaultTimeout, Retry: DefaultRetryPolicy, BeforeSendMsgOnFailure: FailOpen}
+}

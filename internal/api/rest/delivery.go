@@ -3,6 +3,8 @@ package rest
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/roomd/roomd/internal/errcode"
@@ -38,6 +40,54 @@ type attemptJSON struct {
 	StatusCode int    `json:"StatusCode"`
 	Response   string `json:"Response"`
 	Error      string `json:"Error"`
+	// RequestURL and RequestHeaders are what this attempt sent: the URL with Tencent's
+	// query string and the headers roomd set (empty for attempts recorded before roomd
+	// kept them).
+	RequestURL     string            `json:"RequestURL,omitempty"`
+	RequestHeaders map[string]string `json:"RequestHeaders,omitempty"`
+}
+
+// requestJSON is one callback request as it went on the wire.
+type requestJSON struct {
+	Method  string            `json:"Method"`
+	URL     string            `json:"URL"`
+	Headers map[string]string `json:"Headers"`
+	Body    json.RawMessage   `json:"Body"`
+}
+
+func attemptOf(a store.Attempt) attemptJSON {
+	return attemptJSON{Attempt: a.N, StartTime: msOrZero(a.StartedAt), DurationMs: a.Duration.Milliseconds(),
+		URL: a.URL, StatusCode: a.StatusCode, Response: a.Response, Error: a.Error,
+		RequestURL: a.RequestURL, RequestHeaders: parseHeaders(a.RequestHeaders)}
+}
+
+// parseHeaders reads the "Name: value" lines of store.Attempt.RequestHeaders.
+func parseHeaders(s string) map[string]string {
+	if s == "" {
+		return nil
+	}
+	h := map[string]string{}
+	for line := range strings.Lines(s) {
+		if name, v, ok := strings.Cut(strings.TrimRight(line, "\r\n"), ": "); ok {
+			h[name] = v
+		}
+	}
+	return h
+}
+
+// lastRequest returns the request of the newest attempt that recorded one, or nil.
+func lastRequest(e store.Event, atts []store.Attempt) *requestJSON {
+	for i := len(atts) - 1; i >= 0; i-- {
+		if a := atts[i]; a.RequestURL != "" {
+			body := json.RawMessage(e.Body)
+			if !json.Valid(body) {
+				b, _ := json.Marshal(string(e.Body))
+				body = b
+			}
+			return &requestJSON{Method: http.MethodPost, URL: a.RequestURL, Headers: parseHeaders(a.RequestHeaders), Body: body}
+		}
+	}
+	return nil
 }
 
 func msOrZero(t time.Time) int64 {
@@ -98,11 +148,13 @@ func (f eventFilter) query(app uint64, maxLimit int) (store.EventQuery, error) {
 
 func (h *Handler) listEvents(ctx context.Context, c *call) (any, error) {
 	var req struct {
-		RoomId   string `json:"RoomId"`
-		State    string `json:"State"`
-		Since    int64  `json:"Since"`
-		BeforeId int64  `json:"BeforeId"`
-		Limit    int    `json:"Limit"`
+		RoomId          string `json:"RoomId"`
+		CallbackCommand string `json:"CallbackCommand"`
+		State           string `json:"State"`
+		Since           int64  `json:"Since"`
+		Until           int64  `json:"Until"`
+		BeforeId        int64  `json:"BeforeId"`
+		Limit           int    `json:"Limit"`
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
@@ -113,6 +165,10 @@ func (h *Handler) listEvents(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	q.BeforeID = req.BeforeId
+	q.Command = req.CallbackCommand
+	if req.Until > 0 {
+		q.Until = time.Unix(req.Until, 0)
+	}
 	evs, err := h.o.Delivery.List(ctx, q)
 	if err != nil {
 		return nil, err
@@ -144,12 +200,19 @@ func (h *Handler) getEvent(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	out := struct {
-		Event    eventJSON     `json:"Event"`
+		Event eventJSON `json:"Event"`
+		// Request is the newest attempt's request, exactly as sent (absent before the
+		// first attempt).
+		Request  *requestJSON  `json:"Request,omitempty"`
 		Attempts []attemptJSON `json:"Attempts"`
-	}{Event: h.eventJSON(e, true), Attempts: []attemptJSON{}}
+	}{Event: h.eventJSON(e, true), Request: lastRequest(e, atts), Attempts: []attemptJSON{}}
 	for _, a := range atts {
-		out.Attempts = append(out.Attempts, attemptJSON{Attempt: a.N, StartTime: msOrZero(a.StartedAt), DurationMs: a.Duration.Milliseconds(),
-			URL: a.URL, StatusCode: a.StatusCode, Response: a.Response, Error: a.Error})
+		out.Attempts = append(out.Attempts, attemptOf(a))
+	}
+	// A Before-callback or a test callback was sent with an id of its own, chosen before
+	// its row existed: show the one that went on the wire.
+	if out.Request != nil && out.Request.Headers["Webhook-Id"] != "" {
+		out.Event.WebhookId = out.Request.Headers["Webhook-Id"]
 	}
 	return out, nil
 }

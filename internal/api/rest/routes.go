@@ -116,6 +116,11 @@ func (h *Handler) routeTable() map[string]*route {
 		"roomd_delivery/resend_event":  live(0, h.resendEvent),
 		"roomd_delivery/redrive":       live(0, h.redrive),
 		"roomd_delivery/get_app_state": live(0, h.getAppState),
+		"roomd_delivery/stats":         live(0, h.deliveryStats),
+		"roomd_delivery/get_settings":  live(0, h.deliverySettings),
+		"roomd_delivery/test_callback": live(10, h.testCallback),
+
+		"roomd_room/get_recent_msgs": live(200, h.getRecentMsgs),
 
 		"live_config/set_callback":          live(200, h.setCallback),
 		"live_config/update_callback":       live(200, h.updateCallback),

@@ -65,6 +65,11 @@ type DeliveryLog interface {
 	Redrive(ctx context.Context, q store.EventQuery, limit int) (int, error)
 	// AppState is how the dispatcher treats the app's callbacks now (breaker, paused rooms).
 	AppState(app uint64) webhook.AppDeliveryState
+	// Test sends a sample callback now and records it (roomd_delivery/test_callback).
+	Test(ctx context.Context, app uint64, ev store.Event) (store.Event, store.Attempt, error)
+	// LogStats counts the app's events per state and its attempts over time
+	// (roomd_delivery/stats).
+	LogStats(ctx context.Context, app uint64, since time.Time, bucket time.Duration) (store.EventStats, []store.AttemptBucket, error)
 }
 
 // Handler serves /v4/.

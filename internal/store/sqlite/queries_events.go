@@ -51,6 +51,10 @@ func (r reader) EventList(ctx context.Context, p store.EventQuery) ([]store.Even
 		q += ` AND room_id = ?`
 		args = append(args, p.RoomID)
 	}
+	if p.Command != "" {
+		q += ` AND command = ?`
+		args = append(args, p.Command)
+	}
 	if p.State != "" {
 		q += ` AND state = ?`
 		args = append(args, string(p.State))
@@ -58,6 +62,10 @@ func (r reader) EventList(ctx context.Context, p store.EventQuery) ([]store.Even
 	if !p.Since.IsZero() {
 		q += ` AND created_at >= ?`
 		args = append(args, ms(p.Since))
+	}
+	if !p.Until.IsZero() {
+		q += ` AND created_at < ?`
+		args = append(args, ms(p.Until))
 	}
 	if p.BeforeID > 0 {
 		q += ` AND id < ?`
@@ -76,14 +84,41 @@ func (r reader) AttemptList(ctx context.Context, eventID int64) ([]store.Attempt
 	return queryList(ctx, r.q, "list attempts", func(rows scanner) (store.Attempt, error) {
 		a := store.Attempt{EventID: eventID}
 		var started, dur int64
-		err := rows.Scan(&a.N, &started, &dur, &a.URL, &a.StatusCode, &a.Response, &a.Error)
+		err := rows.Scan(&a.N, &started, &dur, &a.URL, &a.StatusCode, &a.Response, &a.Error, &a.RequestURL, &a.RequestHeaders)
 		a.StartedAt = fromMS(started)
 		a.Duration = time.Duration(dur) * time.Microsecond
 		return a, err
-	}, `SELECT n, started_at, duration_us, url, status_code, response, error FROM attempts WHERE event_id = ? ORDER BY n`, eventID)
+	}, `SELECT n, started_at, duration_us, url, status_code, response, error, request_url, request_headers FROM attempts WHERE event_id = ? ORDER BY n`, eventID)
+}
+
+func (r reader) AttemptHistogram(ctx context.Context, p store.AttemptHistogramParams) ([]store.AttemptBucket, error) {
+	bucket := p.Bucket.Milliseconds()
+	if bucket < 1000 {
+		bucket = 1000
+	}
+	return queryList(ctx, r.q, "attempt histogram", func(rows scanner) (store.AttemptBucket, error) {
+		var b store.AttemptBucket
+		var start int64
+		err := rows.Scan(&start, &b.Succeeded, &b.Failed)
+		b.Start = fromMS(start)
+		return b, err
+	}, `SELECT (a.started_at / ?) * ? AS bucket, SUM(a.error = ''), SUM(a.error <> '')
+		FROM attempts a JOIN events e ON e.id = a.event_id
+		WHERE a.started_at >= ? AND e.sdkappid = ?
+		GROUP BY bucket ORDER BY bucket`, bucket, bucket, ms(p.Since), int64(p.App))
+}
+
+func (r reader) EventAppStats(ctx context.Context, app uint64) (store.EventStats, error) {
+	return r.eventStats(ctx, ` WHERE sdkappid = ?`, ` AND sdkappid = ?`, int64(app))
 }
 
 func (r reader) EventStats(ctx context.Context) (store.EventStats, error) {
+	return r.eventStats(ctx, "", "")
+}
+
+// eventStats counts events per state; where and and restrict the counts and the oldest
+// undelivered event to the rows args select.
+func (r reader) eventStats(ctx context.Context, where, and string, args ...any) (store.EventStats, error) {
 	type stateCount struct {
 		state store.EventState
 		n     int64
@@ -92,7 +127,7 @@ func (r reader) EventStats(ctx context.Context) (store.EventStats, error) {
 	counts, err := queryList(ctx, r.q, "event stats", func(rows scanner) (c stateCount, err error) {
 		err = rows.Scan(&c.state, &c.n)
 		return c, err
-	}, `SELECT state, COUNT(*) FROM events GROUP BY state`)
+	}, `SELECT state, COUNT(*) FROM events`+where+` GROUP BY state`, args...)
 	if err != nil {
 		return s, err
 	}
@@ -109,7 +144,7 @@ func (r reader) EventStats(ctx context.Context) (store.EventStats, error) {
 		}
 	}
 	var oldest sql.NullInt64
-	if err := r.q.queryRow(ctx, `SELECT MIN(created_at) FROM events WHERE state IN ('pending', 'retrying')`).Scan(&oldest); err != nil {
+	if err := r.q.queryRow(ctx, `SELECT MIN(created_at) FROM events WHERE state IN ('pending', 'retrying')`+and, args...).Scan(&oldest); err != nil {
 		return s, fmt.Errorf("event stats: %w", err)
 	}
 	if oldest.Valid {
@@ -161,10 +196,11 @@ func (t *tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store
 	if err := affectedOne(res, err, fmt.Sprintf("update event %d", a.EventID)); err != nil {
 		return err
 	}
-	if _, err := t.q.exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	if _, err := t.q.exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error, request_url, request_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (event_id, n) DO UPDATE SET started_at = excluded.started_at, duration_us = excluded.duration_us, url = excluded.url,
-		status_code = excluded.status_code, response = excluded.response, error = excluded.error`,
-		a.EventID, a.N, ms(a.StartedAt), a.Duration.Microseconds(), a.URL, a.StatusCode, a.Response, a.Error); err != nil {
+		status_code = excluded.status_code, response = excluded.response, error = excluded.error,
+		request_url = excluded.request_url, request_headers = excluded.request_headers`,
+		a.EventID, a.N, ms(a.StartedAt), a.Duration.Microseconds(), a.URL, a.StatusCode, a.Response, a.Error, a.RequestURL, a.RequestHeaders); err != nil {
 		return fmt.Errorf("record attempt %d of event %d: %w", a.N, a.EventID, err)
 	}
 	return nil
@@ -182,8 +218,8 @@ func (t *tx) EventInsertRecorded(ctx context.Context, e *store.Event, a *store.A
 		return err
 	}
 	a.EventID = e.ID
-	if _, err := t.q.exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.EventID, a.N, ms(a.StartedAt), a.Duration.Microseconds(), a.URL, a.StatusCode, a.Response, a.Error); err != nil {
+	if _, err := t.q.exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error, request_url, request_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.EventID, a.N, ms(a.StartedAt), a.Duration.Microseconds(), a.URL, a.StatusCode, a.Response, a.Error, a.RequestURL, a.RequestHeaders); err != nil {
 		return fmt.Errorf("record attempt of event %d: %w", e.ID, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/roomd/roomd/internal/store"
 )
@@ -11,7 +12,11 @@ import (
 // migrations/0003_admins_sanctions_messages.sql.
 
 func (r reader) MessageList(ctx context.Context, p store.MessageListParams) ([]store.Message, error) {
-	return queryList(ctx, r.q, "list messages of room "+p.RoomID, func(rows scanner) (store.Message, error) {
+	order := `ORDER BY seq`
+	if p.Newest {
+		order = `ORDER BY seq DESC`
+	}
+	msgs, err := queryList(ctx, r.q, "list messages of room "+p.RoomID, func(rows scanner) (store.Message, error) {
 		m := store.Message{App: p.App, RoomID: p.RoomID}
 		var at, random int64
 		var body string
@@ -21,7 +26,11 @@ func (r reader) MessageList(ctx context.Context, p store.MessageListParams) ([]s
 		m.Random = uint32(random)
 		return m, err
 	}, `SELECT seq, sender, msg_time, msg_body, cloud_custom_data, random, msg_id FROM room_messages
-		WHERE sdkappid = ? AND room_id = ? AND seq > ? ORDER BY seq LIMIT ?`, int64(p.App), p.RoomID, p.AfterSeq, pageLimit(p.Limit))
+		WHERE sdkappid = ? AND room_id = ? AND seq > ? `+order+` LIMIT ?`, int64(p.App), p.RoomID, p.AfterSeq, pageLimit(p.Limit))
+	if p.Newest {
+		slices.Reverse(msgs)
+	}
+	return msgs, err
 }
 
 func (t *tx) MessageNextSeq(ctx context.Context, app uint64, roomID string) (int64, error) {

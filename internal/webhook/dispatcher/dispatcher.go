@@ -604,6 +604,11 @@ const maxRecordedResponse = 1024
 
 // attempt sends one request for ev and returns its record.
 func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.Event) (store.Attempt, reply) {
+	return d.attemptAs(ctx, cfg, ev, d.EventID(ev.ID))
+}
+
+// attemptAs is attempt with the webhook-id given.
+func (d *Dispatcher) attemptAs(ctx context.Context, cfg *webhook.Config, ev store.Event, webhookID string) (store.Attempt, reply) {
 	start := d.o.Now()
 	att := store.Attempt{EventID: ev.ID, N: ev.Attempts + 1, StartedAt: start}
 	var rep reply
@@ -618,7 +623,7 @@ func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := webhook.NewRequest(actx, cfg, webhook.Delivery{
-		ID: d.EventID(ev.ID), App: ev.App, Command: webhook.Command(ev.Command), Body: ev.Body,
+		ID: webhookID, App: ev.App, Command: webhook.Command(ev.Command), Body: ev.Body,
 		ClientIP: ev.ClientIP, Platform: ev.Platform,
 	}, start)
 	if err != nil {
@@ -626,6 +631,7 @@ func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.
 		return att, rep
 	}
 	att.URL = cfg.URL
+	att.RequestURL, att.RequestHeaders = webhook.RecordRequest(req)
 	resp, err := d.o.Client.Do(req)
 	if err != nil {
 		att.Duration = d.o.Now().Sub(start)

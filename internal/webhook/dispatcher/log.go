@@ -2,6 +2,8 @@ package dispatcher
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -92,4 +94,39 @@ func (d *Dispatcher) requeued(e store.Event) {
 	}
 	e.NextAttemptAt = time.Time{}
 	d.add(e)
+}
+
+// Test sends one sample callback to app's App backend now, once, whether or not its
+// command is switched on, and waits for the reply; it never retries. It is recorded in the
+// delivery log like a Before-callback: an event in its final state (delivered when the
+// reply was HTTP 200 with a JSON object, dead otherwise) with its one attempt. The event's
+// webhook-id is "msg_<instance>_t<16 hex>", as the row is written after the call.
+func (d *Dispatcher) Test(ctx context.Context, app uint64, ev store.Event) (store.Event, store.Attempt, error) {
+	cfg := d.o.Configs.Get(app)
+	now := d.o.Now()
+	ev.App, ev.CreatedAt, ev.NextAttemptAt = app, now, now
+	var r [8]byte
+	rand.Read(r[:])
+	att, _ := d.attemptAs(ctx, cfg, ev, "msg_"+d.instance+"_t"+hex.EncodeToString(r[:]))
+	att.N = 1
+	if att.Error == "" {
+		ev.State, ev.DeliveredAt = store.EventDelivered, d.o.Now()
+	} else {
+		ev.State, ev.LastError = store.EventDead, att.Error
+	}
+	if err := d.o.Store.Tx(ctx, func(tx store.Tx) error { return tx.EventInsertRecorded(ctx, &ev, &att) }); err != nil {
+		return ev, att, fmt.Errorf("record test callback: %w", err)
+	}
+	return ev, att, nil
+}
+
+// LogStats returns the counts of app's events per state and the oldest undelivered one,
+// and its attempts since since per bucket, for the delivery log's overview.
+func (d *Dispatcher) LogStats(ctx context.Context, app uint64, since time.Time, bucket time.Duration) (store.EventStats, []store.AttemptBucket, error) {
+	st, err := d.o.Store.EventAppStats(ctx, app)
+	if err != nil {
+		return st, nil, err
+	}
+	hist, err := d.o.Store.AttemptHistogram(ctx, store.AttemptHistogramParams{App: app, Since: since, Bucket: bucket})
+	return st, hist, err
 }
