@@ -224,6 +224,9 @@ func (c *Conn) finish(err error) {
 // If ctx ends first, Call returns ctx's error; the connection stays open and the late
 // response is discarded.
 func (c *Conn) Call(ctx context.Context, method string, params any, result any) error {
+	if err := ctx.Err(); err != nil {
+		return err // a call whose context is already done is not sent
+	}
 	var raw json.RawMessage
 	switch p := params.(type) {
 	case nil:

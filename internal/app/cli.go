@@ -263,7 +263,10 @@ No apps configured: serving the development app.
 Try it:
   curl -s -X POST '%s/v4/im_open_login_svc/account_check?sdkappid=%d&identifier=%s&usersig=%s&random=1&contenttype=json' -d '{"CheckItem":[{"UserID":"%s"}]}'
 
-`, DevSDKAppID, DevAdmin, srv.DevKey, cfg.DataDir, sig, srv.URL(), DevSDKAppID, DevAdmin, sig, DevAdmin)
+In the browser (development only): %s/demo — two tabs, two users, one room.
+JavaScript client: %s/v1/client.js
+
+`, DevSDKAppID, DevAdmin, srv.DevKey, cfg.DataDir, sig, srv.URL(), DevSDKAppID, DevAdmin, sig, DevAdmin, srv.URL(), srv.URL())
 }
 
 func cmdMigrate(ctx context.Context, args []string, env Env) error {

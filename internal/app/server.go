@@ -32,6 +32,7 @@ import (
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/sqlite"
 	"github.com/roomd/roomd/internal/tenant"
+	"github.com/roomd/roomd/internal/webclient"
 	"github.com/roomd/roomd/internal/webhook"
 	"github.com/roomd/roomd/internal/webhook/dispatcher"
 )
@@ -46,13 +47,13 @@ const (
 
 // Server is a running roomd: store, dispatcher and HTTP listener.
 type Server struct {
-	cfg        *config.Config
-	log        *slog.Logger
-	now        func() time.Time
-	store      store.Store
-	db         *sqlite.Store
+	cfg   *config.Config
+	log   *slog.Logger
+	now   func() time.Time
+	store store.Store
+	db    *sqlite.Store
 	// closing is set when Close begins: /readyz answers 503 from then on.
-	closing atomic.Bool
+	closing    atomic.Bool
 	Apps       *tenant.Registry
 	Dispatcher *dispatcher.Dispatcher
 	// Rooms is the room domain, shared by the REST and the client API.
@@ -265,7 +266,12 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	})
 	own.HandleFunc("GET /readyz", s.serveReady)
 	own.Handle("GET "+clientws.Path, s.client.Handler())
-	s.handler = rest.Root(api, own, "/metrics", "/healthz", "/readyz", clientws.Path)
+	var dev *webclient.DevApp
+	if s.DevKey != "" {
+		dev = &webclient.DevApp{SDKAppID: DevSDKAppID, SecretKey: s.DevKey, Admins: []string{DevAdmin}}
+	}
+	webPaths := webclient.Register(own, webclient.Options{Dev: dev, Now: o.Now})
+	s.handler = rest.Root(api, own, append([]string{"/metrics", "/healthz", "/readyz", clientws.Path}, webPaths...)...)
 	return s, nil
 }
 
