@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -593,5 +594,46 @@ func TestBattleLifecycleClient(t *testing.T) {
 	}
 	if err := a.try("requestBattle", map[string]any{"roomId": "a1", "roomIdList": []string{"c1"}, "config": map[string]any{"duration": 0}}, nil); err == nil || !strings.Contains(err.Error(), "100002") {
 		t.Errorf("request without a duration: %v", err)
+	}
+}
+
+// Destroying a room in a battle ends the battle (here of two rooms) before the room goes:
+// through the client, the other host is pushed the exit and the end, and the App backend
+// gets Live.CallbackAfterEndBattle with OpType 1 from the destroyer's platform before the
+// destroy callback; through REST likewise, from RESTAPI.
+func TestBattleEndsWhenRoomDestroyed(t *testing.T) {
+	e := startWithBattleCallbacks(t, []string{cmdCreateBattle, cmdStartBattle, cmdEndBattle, cmdDestroy})
+	a, b := e.host(t, "a", "a1"), e.host(t, "b", "b1")
+	id := e.battle(t, map[string]any{"FromRoomId": "a1", "ToRoomIdList": []string{"b1"}, "Duration": 60000})
+	b.wait("onBattleStarted")
+	a.call("destroyRoom", map[string]string{"roomId": "a1"}, nil)
+	if u := b.wait("onUserExitBattle")["battleUser"].(map[string]any); u["roomId"] != "a1" {
+		t.Errorf("onUserExitBattle %v", u)
+	}
+	if ended := b.wait("onBattleEnded"); ended["reason"] != "otherExit" {
+		t.Errorf("onBattleEnded %v", ended)
+	}
+	cb := e.callbackWith(t, cmdEndBattle, id)
+	if body := bodyOf(t, cb); body["OpType"] != 1.0 || cb.Query.Get("OptPlatform") != "iOS" {
+		t.Errorf("end of the battle of a destroyed room: %s %s", cb.Query, cb.Body)
+	}
+	if info := e.battleInfo(t, id); info.Status != 3 {
+		t.Errorf("battle of a destroyed room: %+v", info)
+	}
+	got := e.rc.WaitFor(t, "a1's destroy callback", 10*time.Second, func(g []callbackRequest) bool { return len(callbacksOf(g, cmdDestroy)) == 1 })
+	if end, destroy := slices.IndexFunc(got, func(r callbackRequest) bool { return r.Command == cmdEndBattle }),
+		slices.IndexFunc(got, func(r callbackRequest) bool { return r.Command == cmdDestroy }); end > destroy {
+		t.Errorf("the destroy callback came before the battle's end")
+	}
+
+	// Through REST: b1 and c1 battle, c1 is destroyed.
+	id = e.battle(t, map[string]any{"FromRoomId": "b1", "ToRoomIdList": []string{"c1"}, "Duration": 60000})
+	mustOK(t, e.call("live_engine_http_srv/destroy_room", map[string]string{"RoomId": "c1"}))
+	if ended := b.wait("onBattleEnded"); ended["reason"] != "otherExit" {
+		t.Errorf("onBattleEnded %v", ended)
+	}
+	cb = e.callbackWith(t, cmdEndBattle, id)
+	if body := bodyOf(t, cb); body["OpType"] != 1.0 || cb.Query.Get("OptPlatform") != "RESTAPI" {
+		t.Errorf("end of the battle of a room destroyed through REST: %s %s", cb.Query, cb.Body)
 	}
 }

@@ -44,7 +44,7 @@ func TestBenchQuick(t *testing.T) {
 	if !rep.Quick || rep.L <= 0 {
 		t.Errorf("quick = %v, L = %v", rep.Quick, rep.L)
 	}
-	want := []string{"loopback", "owner-change", "latency", "drain", "idle-rooms", "client-fanout", "client-owner-change"}
+	want := []string{"loopback", "owner-change", "latency", "drain", "idle-rooms", "client-fanout", "client-owner-change", "soak"}
 	if len(rep.Results) != len(want) {
 		t.Fatalf("%d results, want %d (%s)", len(rep.Results), len(want), strings.Join(want, ", "))
 	}
@@ -69,7 +69,7 @@ func TestBenchQuick(t *testing.T) {
 			t.Errorf("%s: no peak RSS", r.Scenario)
 		}
 		switch r.Scenario {
-		case "owner-change", "latency", "drain", "client-owner-change":
+		case "owner-change", "latency", "drain", "client-owner-change", "soak":
 			cb := r.Callbacks
 			if cb == nil {
 				t.Errorf("%s: no callback verification", r.Scenario)
@@ -78,7 +78,7 @@ func TestBenchQuick(t *testing.T) {
 			if cb.Expected == 0 || cb.Verified != cb.Expected || cb.Problems != 0 {
 				t.Errorf("%s: callbacks verified %d of %d, %d problems", r.Scenario, cb.Verified, cb.Expected, cb.Problems)
 			}
-			if r.Scenario != "latency" && r.RatioToL <= 0 {
+			if r.Scenario != "latency" && r.Scenario != "soak" && r.RatioToL <= 0 {
 				t.Errorf("%s: no ratio to L", r.Scenario)
 			}
 		}

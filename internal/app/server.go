@@ -35,6 +35,7 @@ import (
 	"github.com/roomd/roomd/internal/webclient"
 	"github.com/roomd/roomd/internal/webhook"
 	"github.com/roomd/roomd/internal/webhook/dispatcher"
+	"github.com/roomd/roomd/internal/webhook/retention"
 )
 
 // The development app that `roomd serve` runs when no app is configured.
@@ -64,6 +65,8 @@ type Server struct {
 	http    *http.Server
 	// DevKey is the development app's secret key when the dev app is running, else "".
 	DevKey string
+	// Retention prunes finished events from the delivery log (started by Start).
+	Retention *retention.Job
 
 	wg         sync.WaitGroup
 	stopTimers context.CancelFunc
@@ -212,6 +215,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		Store: st, Configs: configs, Logger: o.Logger, Clock: o.Clock, Client: client,
 		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: observe,
 	})
+	s.Retention = retention.New(retention.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Policies: retentionPolicies(apps)})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
 	met.RegisterAppStates(s.Dispatcher.AppStates)
 	countRefusal = met.OutboundRefusals()
@@ -310,6 +314,8 @@ func (s *Server) Start() error {
 	} else if n > 0 {
 		s.log.Info("presence_recovered", "members", n)
 	}
+	// Pruning runs off the request path, on its own timer.
+	s.Retention.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopTimers = cancel
 	s.wg.Add(2)
@@ -381,6 +387,7 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.stopTimers != nil {
 		s.stopTimers()
 	}
+	s.Retention.Stop()
 	drainErr := <-drained
 	// Stop cuts short what the drain left in flight (at once: the attempts are cancelled)
 	// and waits for the recorder, so that the store is closed after the last record. It
@@ -449,6 +456,26 @@ func (s *Server) runTimers(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// retentionPolicies returns each app's retention; an app without a callback block gets the
+// defaults. On one node the job runs with retention.SingleNode; a multi-node store
+// driver must give it a Lease of its own (see package retention).
+func retentionPolicies(apps []config.App) []retention.Policy {
+	ps := make([]retention.Policy, 0, len(apps))
+	for _, a := range apps {
+		p := retention.Policy{App: a.SDKAppID, Delivered: retention.DefaultDelivered, Dead: retention.DefaultDead}
+		if cb := a.Callback; cb != nil {
+			if cb.Retention.Delivered > 0 {
+				p.Delivered = cb.Retention.Delivered
+			}
+			if cb.Retention.Dead > 0 {
+				p.Dead = cb.Retention.Dead
+			}
+		}
+		ps = append(ps, p)
+	}
+	return ps
 }
 
 // devSecretKey returns the development app's secret key, creating it on first start.

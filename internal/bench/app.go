@@ -42,6 +42,7 @@ type benchApp struct {
 	rooms  []string
 	epoch  time.Time
 	key    string // the app's secret key, to sign users' UserSigs
+	dir    string // the data directory
 }
 
 func roomName(i int) string { return fmt.Sprintf("bench-%06d", i) }
@@ -50,6 +51,11 @@ func roomName(i int) string { return fmt.Sprintf("bench-%06d", i) }
 // Live.CallbackAfterChangeOwner pointed at a new receiver, imports the owners and creates
 // nRooms rooms owned by benchOwners[0]. The receiver tracks the rooms when track is set.
 func (r *Runner) startApp(ctx context.Context, name string, nRooms int, track bool) (*benchApp, error) {
+	return r.startAppWith(ctx, name, nRooms, track, nil)
+}
+
+// startAppWith is startApp with tweak applied to the app's configuration before it starts.
+func (r *Runner) startAppWith(ctx context.Context, name string, nRooms int, track bool, tweak func(*config.App)) (*benchApp, error) {
 	dir, err := r.newDataDir(name)
 	if err != nil {
 		return nil, err
@@ -58,7 +64,7 @@ func (r *Runner) startApp(ctx context.Context, name string, nRooms int, track bo
 	for i := range rooms {
 		rooms[i] = roomName(i)
 	}
-	a := &benchApp{rooms: rooms, epoch: time.Now()}
+	a := &benchApp{rooms: rooms, epoch: time.Now(), dir: dir}
 	var tracked []string
 	if track {
 		tracked = rooms
@@ -89,6 +95,9 @@ func (r *Runner) startApp(ctx context.Context, name string, nRooms int, track bo
 		},
 	}
 	app.ApplyDefaults()
+	if tweak != nil {
+		tweak(&app)
+	}
 	cfg.Apps = []config.App{app}
 	if err := cfg.Validate(); err != nil {
 		a.rc.Close()

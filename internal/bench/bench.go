@@ -62,6 +62,8 @@ type Options struct {
 	Store      string
 	DSN        string
 	Durability string
+	// Soak is the length of the soak scenario.
+	Soak time.Duration
 
 	CPUProfile, MemProfile, MutexProfile, BlockProfile string
 }
@@ -156,6 +158,8 @@ type Result struct {
 	TargetMet *bool    `json:"target_met,omitempty"`
 	Notes     []string `json:"notes,omitempty"`
 	Error     string   `json:"error,omitempty"`
+	// Soak is the soak scenario's record of the database file sizes.
+	Soak *fileSizes `json:"soak,omitempty"`
 }
 
 func (r *Result) setLatency(of string, h *histogram) {
@@ -282,6 +286,7 @@ func parseFlags(args []string, stderr io.Writer) (*Options, error) {
 	var o Options
 	scen := fs.String("scenarios", "", "comma-separated scenarios to run (default all): "+strings.Join(Scenarios(), ","))
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each timed scenario")
+	fs.DurationVar(&o.Soak, "soak", 60*time.Second, "length of the soak scenario (--quick: 6s)")
 	fs.IntVar(&o.Concurrency, "concurrency", 64, "concurrent REST callers (and loopback clients)")
 	fs.BoolVar(&o.Quick, "quick", false, "short smoke run with scaled-down counts (not a measurement)")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
@@ -319,6 +324,9 @@ func parseFlags(args []string, stderr io.Writer) (*Options, error) {
 	}
 	if o.Duration <= 0 {
 		return nil, fmt.Errorf("%w: --duration must be positive", ErrUsage)
+	}
+	if o.Soak <= 0 {
+		return nil, fmt.Errorf("%w: --soak must be positive", ErrUsage)
 	}
 	if o.Concurrency < 1 || o.Concurrency > 4096 {
 		return nil, fmt.Errorf("%w: --concurrency must be from 1 to 4096", ErrUsage)

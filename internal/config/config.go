@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/webhook"
+	"github.com/roomd/roomd/internal/webhook/retention"
 )
 
 // Config is the effective configuration of one roomd process.
@@ -241,6 +242,20 @@ type Callback struct {
 	// MaxPerSecond bounds the app's After-callback attempts per second (a token bucket
 	// holding one second's worth, at least one). 0 (the default) means no limit.
 	MaxPerSecond float64 `yaml:"max_per_second"`
+	// Retention says how long delivered and dead events stay in the delivery log.
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention says how long finished events (and their attempts) are kept before the
+// retention job deletes them; pending and retrying events are always kept. An app without
+// a callback block gets the defaults.
+type Retention struct {
+	// Delivered is how long a delivered event, or a Before-callback record, is kept after
+	// it was delivered (or answered). At least 1s; the default is 168h (7 days).
+	Delivered time.Duration `yaml:"delivered"`
+	// Dead is how long a dead event is kept after its last attempt, the time an operator
+	// has to redrive it. At least 1s; the default is 720h (30 days).
+	Dead time.Duration `yaml:"dead"`
 }
 
 // SigningKey returns the HMAC-SHA256 key of the Standard Webhooks signature: the decoded
@@ -388,6 +403,12 @@ func (a *App) applyDefaults(path string, explicit func(string) bool) {
 	}
 	if cb.BeforeSendMsgOnFailure == "" && unset("callback.before_send_msg_on_failure") {
 		cb.BeforeSendMsgOnFailure = OnFailureAllow
+	}
+	if cb.Retention.Delivered == 0 && unset("callback.retention.delivered") {
+		cb.Retention.Delivered = retention.DefaultDelivered
+	}
+	if cb.Retention.Dead == 0 && unset("callback.retention.dead") {
+		cb.Retention.Dead = retention.DefaultDead
 	}
 	r := &cb.Retry
 	if r.Enabled == nil {

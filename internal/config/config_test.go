@@ -129,6 +129,7 @@ func TestAppDefaults(t *testing.T) {
 					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 8, InitialBackoff: time.Second, MaxBackoff: time.Minute},
 					MaxRoomHold:            5 * time.Minute,
 					Breaker:                Breaker{Failures: 10, ProbeInterval: 10 * time.Second},
+					Retention:              Retention{Delivered: 168 * time.Hour, Dead: 720 * time.Hour},
 				},
 			},
 		},
@@ -142,6 +143,7 @@ func TestAppDefaults(t *testing.T) {
 					BeforeSendMsgOnFailure: "allow",
 					Retry:                  Retry{Enabled: ptr(true), MaxAttempts: 8, InitialBackoff: time.Second, MaxBackoff: time.Minute},
 					Breaker:                Breaker{ProbeInterval: 10 * time.Second},
+					Retention:              Retention{Delivered: 168 * time.Hour, Dead: 720 * time.Hour},
 				},
 			},
 		},
@@ -210,6 +212,7 @@ func fullConfig() *Config {
 					MaxRoomHold:            2 * time.Minute,
 					Breaker:                Breaker{Failures: 20, ProbeInterval: 30 * time.Second},
 					MaxPerSecond:           50,
+					Retention:              Retention{Delivered: 72 * time.Hour, Dead: 2160 * time.Hour},
 				},
 			},
 			{
@@ -225,6 +228,7 @@ func fullConfig() *Config {
 					Retry:                  Retry{Enabled: ptr(false), MaxAttempts: 8, InitialBackoff: time.Second, MaxBackoff: time.Minute},
 					MaxRoomHold:            5 * time.Minute,
 					Breaker:                Breaker{Failures: 10, ProbeInterval: 10 * time.Second},
+					Retention:              Retention{Delivered: 168 * time.Hour, Dead: 720 * time.Hour},
 				},
 			},
 		},
@@ -305,6 +309,9 @@ func TestDurations(t *testing.T) {
 		{in: `breaker: {probe_interval: 0s}`, problem: "apps[0].callback.breaker.probe_interval: must be greater than 0 and at most 1h, got 0s"},
 		{in: `breaker: {probe_interval: 2h}`, problem: "apps[0].callback.breaker.probe_interval: must be greater than 0 and at most 1h, got 2h0m0s"},
 		{in: `max_per_second: -1`, problem: "apps[0].callback.max_per_second: must be from 0 (no limit) to 100000, got -1"},
+		{in: `retention: {delivered: 0s}`, problem: "apps[0].callback.retention.delivered: must be at least 1s (for practically forever, write a long duration such as 87600h), got 0s"},
+		{in: `retention: {dead: 0s}`, problem: "apps[0].callback.retention.dead: must be at least 1s"},
+		{in: `retention: {delivered: 5s}`, timeout: 2 * time.Second, initial: time.Second, max: time.Minute},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			cfg, err := Parse([]byte(strings.Replace(base, "%s", tc.in, 1)))
@@ -437,7 +444,8 @@ func TestValidate(t *testing.T) {
 		c.Apps = []App{{
 			SDKAppID: 1400000000, SecretKey: "k", Admins: []string{"administrator"},
 			Callback: &Callback{URL: "http://127.0.0.1:9000/cb", Timeout: 2 * time.Second, BeforeSendMsgOnFailure: "allow",
-				Retry: Retry{MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: time.Minute}},
+				Retry:     Retry{MaxAttempts: 12, InitialBackoff: time.Second, MaxBackoff: time.Minute},
+				Retention: Retention{Delivered: 168 * time.Hour, Dead: 720 * time.Hour}},
 		}}
 		return c
 	}
@@ -497,6 +505,12 @@ func TestValidate(t *testing.T) {
 		{"whsec too short", func(c *Config) { c.Apps[0].Callback.SigningSecret = "whsec_AAAA" }, []string{"must decode to at least 16 bytes, got 3"}},
 		{"bad failure policy", func(c *Config) { c.Apps[0].Callback.BeforeSendMsgOnFailure = "deny" }, []string{`apps[0].callback.before_send_msg_on_failure: must be allow or reject, got "deny"`}},
 		{"zero attempts", func(c *Config) { c.Apps[0].Callback.Retry.MaxAttempts = 0 }, []string{"apps[0].callback.retry.max_attempts: must be from 1 to 1000"}},
+		{"retention below a second", func(c *Config) {
+			c.Apps[0].Callback.Retention = Retention{Delivered: 500 * time.Millisecond, Dead: -time.Hour}
+		}, []string{"apps[0].callback.retention.delivered: must be at least 1s", "apps[0].callback.retention.dead: must be at least 1s"}},
+		{"retention of seconds", func(c *Config) {
+			c.Apps[0].Callback.Retention = Retention{Delivered: time.Second, Dead: 2 * time.Second}
+		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid()

@@ -22,7 +22,7 @@ apps:
 	fmt.Println(err)
 	// Output:
 	// invalid configuration (5 problems):
-	//   apps[0].callback.tokn: unknown key (line 10); valid keys here: url, commands, token, token_enabled, timeout, signing_secret, previous_signing_secret, previous_signing_secret_until, retry, before_send_msg_on_failure, max_room_hold, breaker, max_per_second
+	//   apps[0].callback.tokn: unknown key (line 10); valid keys here: url, commands, token, token_enabled, timeout, signing_secret, previous_signing_secret, previous_signing_secret_until, retry, before_send_msg_on_failure, max_room_hold, breaker, max_per_second, retention
 	//   listen: must be host:port such as 127.0.0.1:8080 or :8080, got "localhost"
 	//   store.dsn: required when store.driver is postgres
 	//   apps[0].callback.url: must start with http:// or https://

@@ -351,6 +351,21 @@ func (c *Callback) validate(ps *problems, path string) {
 	if c.MaxPerSecond < 0 || c.MaxPerSecond > maxPerSecond || c.MaxPerSecond != c.MaxPerSecond {
 		ps.add(path+"max_per_second", "must be from 0 (no limit) to %d, got %v", maxPerSecond, c.MaxPerSecond)
 	}
+	c.Retention.validate(ps, path+"retention.")
+}
+
+// minRetention is the shortest retention: the job prunes at most once a second.
+const minRetention = time.Second
+
+func (r *Retention) validate(ps *problems, path string) {
+	for _, f := range []struct {
+		key string
+		d   time.Duration
+	}{{"delivered", r.Delivered}, {"dead", r.Dead}} {
+		if f.d < minRetention {
+			ps.add(path+f.key, "must be at least %s (for practically forever, write a long duration such as 87600h), got %s", minRetention, f.d)
+		}
+	}
 }
 
 func validateSigningSecret(ps *problems, path, secret string) {

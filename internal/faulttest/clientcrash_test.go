@@ -55,7 +55,7 @@ type clientRoom struct {
 	app   uint64
 	key   string
 	rest  *client
-	base  func() string
+	proc  func() (base string, run int)
 	room  string
 	users [2]string
 	plats [2]string
@@ -65,9 +65,14 @@ type clientRoom struct {
 
 	mu      sync.Mutex
 	changes []clientChange
-	enters  int          // successful enterRoom calls
-	pushes  atomic.Int64 // onUserRoleChanged pushes received
-	errs    []string
+	enters  int // successful enterRoom calls
+	// connectedRun is the roomd run the connections last (re)entered the room on, and
+	// oksSince the transfers OK'd since: the driver stops the load once every room has made
+	// progress on the last process.
+	connectedRun int
+	oksSince     int
+	pushes       atomic.Int64 // onUserRoleChanged pushes received
+	errs         []string
 }
 
 func (r *clientRoom) problem(format string, args ...any) {
@@ -90,7 +95,7 @@ func (r *clientRoom) connect(ctx context.Context) bool {
 		}
 	}
 	for ctx.Err() == nil {
-		base := r.base()
+		base, run := r.proc()
 		if base == "" {
 			pause(ctx, 20*time.Millisecond)
 			continue
@@ -134,6 +139,9 @@ func (r *clientRoom) connect(ctx context.Context) bool {
 			r.mu.Unlock()
 		}
 		if ok {
+			r.mu.Lock()
+			r.connectedRun, r.oksSince = run, 0
+			r.mu.Unlock()
 			return true
 		}
 		pause(ctx, 20*time.Millisecond)
@@ -141,11 +149,27 @@ func (r *clientRoom) connect(ctx context.Context) bool {
 	return false
 }
 
+// current returns the process's URL ("" while it is down) and its run number (1 for the
+// first start, 2 after the first restart, …).
+func (r *roomd) current() (string, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.base, r.runs
+}
+
+// back reports whether the room's connections entered it on roomd run run and a transfer
+// got an OK since.
+func (r *clientRoom) back(run int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.connectedRun == run && r.oksSince > 0
+}
+
 // resolveOwner reads the room's owner through REST (retrying while roomd is down) and
 // returns its index.
 func (r *clientRoom) resolveOwner(ctx context.Context) (int, bool) {
 	for ctx.Err() == nil {
-		base := r.base()
+		base, _ := r.proc()
 		if base != "" {
 			o, err := r.rest.roomOwner(ctx, base, r.room)
 			if err == nil {
@@ -164,6 +188,11 @@ func (r *clientRoom) resolveOwner(ctx context.Context) (int, bool) {
 // run transfers the room back and forth until ctx ends. After a call without an answer
 // (roomd was killed), it reconnects, which re-enters the room, and finds out from the room's
 // owner whether the call committed.
+//
+// The reconnection is never cut short by the end of the load: a connection that entered the
+// room and were then closed because ctx ended would leave (Offline/Leave) and its
+// replacement enter again (Online/Enter), a presence story of the test's own making after
+// the HeartbeatRecover the test expects.
 func (r *clientRoom) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		from, to := r.owner, 1-r.owner
@@ -176,35 +205,36 @@ func (r *clientRoom) run(ctx context.Context) {
 		case err == nil:
 			ch.Outcome, ch.Committed = outcomeOK, true
 			r.owner = to
+			r.mu.Lock()
+			r.oksSince++
+			r.mu.Unlock()
 		case errors.As(err, &ce) && ce.HTTPStatus == 0:
 			ch.Outcome = outcomeFailed
 			r.problem("changeUserRole %s → %s: %v", ch.From, ch.To, err)
 		default:
 			ch.Outcome = outcomeUnknown
 		}
-		ending := false
 		if err != nil {
-			if !r.connect(ctx) {
-				// The test is ending: reconnect and resolve anyway, roomd is up.
-				ending = true
-				r.connect(context.Background())
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			ok := r.connect(rctx)
+			if ok {
+				var o int
+				o, ok = r.resolveOwner(rctx)
+				ch.Committed = o == to
+				r.owner = o
 			}
-			o, ok := r.resolveOwner(context.Background())
+			cancel()
 			if !ok {
+				r.problem("not back in the room within a minute")
 				return
 			}
-			ch.Committed = o == to
 			if ch.Outcome == outcomeFailed && ch.Committed {
 				r.problem("changeUserRole %s → %s failed but committed", ch.From, ch.To)
 			}
-			r.owner = o
 		}
 		r.mu.Lock()
 		r.changes = append(r.changes, ch)
 		r.mu.Unlock()
-		if ending {
-			return
-		}
 	}
 }
 
@@ -275,7 +305,7 @@ func runClientCrash(t *testing.T, nrooms, kills int, minUp, maxUp time.Duration)
 	var rooms []*clientRoom
 	var ids []string
 	for i := range nrooms {
-		r := &clientRoom{t: t, app: appA, key: keyA, rest: rest, base: rd.URL, room: fmt.Sprintf("cc-%02d", i),
+		r := &clientRoom{t: t, app: appA, key: keyA, rest: rest, proc: rd.current, room: fmt.Sprintf("cc-%02d", i),
 			plats: [2]string{"Android", "iOS"}}
 		r.users = [2]string{"ca_" + r.room, "cb_" + r.room}
 		for j, u := range r.users {
@@ -319,8 +349,20 @@ func runClientCrash(t *testing.T, nrooms, kills int, minUp, maxUp time.Duration)
 		}
 	}
 	// Load on the last process until every room is back (reconnected, re-entered) and has
-	// made a change since.
+	// made a change since. No reconnection is running when the load stops, so the final
+	// exits are each user's only Leave.
 	pause(context.Background(), minUp)
+	_, last := rd.current()
+	if !waitFor(60*time.Second, 10*time.Millisecond, func() bool {
+		for _, r := range rooms {
+			if !r.back(last) {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatal("not every room was back and transferring on the last process within 60s")
+	}
 	stopLoad()
 	oks, unknown := 0, 0
 	for _, r := range rooms {
@@ -341,6 +383,9 @@ func runClientCrash(t *testing.T, nrooms, kills int, minUp, maxUp time.Duration)
 	// Everyone leaves cleanly.
 	for _, r := range rooms {
 		for i, c := range r.conns {
+			if c == nil {
+				continue // its run reported why
+			}
 			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := c.Call(cctx, "exitRoom", map[string]string{"roomId": r.room}, nil); err != nil {
 				t.Errorf("%s exits %s: %v", r.users[i], r.room, err)

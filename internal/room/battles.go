@@ -20,7 +20,9 @@ import (
 // invited room's owner accepts or rejects, or lets its Timeout run out; once no invited room
 // is left to answer it starts if one joined and ends otherwise (OpType 2). Created without
 // NeedResponse it starts at once. A running battle ends when its Duration is up (OpType 0)
-// or when fewer than two rooms are left in it because hosts exited (OpType 1). The one
+// or when fewer than two rooms are left in it because hosts exited (OpType 1); a room that
+// is destroyed (by its owner, an App admin or the system) exits every battle it is in or
+// invited to, as its host would (leaveBattles). The one
 // timer of a battle is its store row's DueAt, so it survives a restart; RunDueBattles acts
 // on it. Every battle event is ordered with the inviting room's callbacks.
 
@@ -532,37 +534,67 @@ func (s *Service) AnswerBattle(ctx context.Context, a Actor, battleID, roomID st
 // battle with fewer than two rooms left ends with OpType 1.
 func (s *Service) ExitBattle(ctx context.Context, a Actor, battleID, roomID string) error {
 	return s.battleAct(ctx, a, battleID, roomID, func(tx store.Tx, b *Battle, r *BattleRoom) error {
-		h := s.head(a, b.From().RoomID)
-		switch {
-		case r.State == store.BattleRoomInvited:
-			r.State = store.BattleRoomRejected
-			if err := b.saveRoom(ctx, tx, *r); err != nil {
-				return err
-			}
-			if err := s.publish(ctx, tx, a, BattleAnswered{EventHead: h, Battle: *b, RoomID: roomID, Answer: r.State}); err != nil {
-				return err
-			}
-			return s.settleBattle(ctx, tx, a, b)
-		case r.State != store.BattleRoomJoined:
-			return fmt.Errorf("%w: room %s is not in battle %s", ErrBattleState, roomID, battleID)
-		case b.Status == store.BattleRequested && roomID == b.From().RoomID:
-			return s.endBattle(ctx, tx, a, b, webhook.BattleEndNotStarted)
-		}
-		r.State = store.BattleRoomExited
+		return s.exitBattle(ctx, tx, a, b, r)
+	})
+}
+
+// exitBattle takes the room r out of the battle b that has not ended, as ExitBattle
+// describes, with no permission check.
+func (s *Service) exitBattle(ctx context.Context, tx store.Tx, a Actor, b *Battle, r *BattleRoom) error {
+	h := s.head(a, b.From().RoomID)
+	switch {
+	case r.State == store.BattleRoomInvited:
+		r.State = store.BattleRoomRejected
 		if err := b.saveRoom(ctx, tx, *r); err != nil {
 			return err
 		}
-		if err := s.publish(ctx, tx, a, BattleRoomExited{EventHead: h, Battle: *b, RoomID: roomID}); err != nil {
+		if err := s.publish(ctx, tx, a, BattleAnswered{EventHead: h, Battle: *b, RoomID: r.RoomID, Answer: r.State}); err != nil {
 			return err
 		}
-		if b.Status == store.BattleRequested {
-			return s.settleBattle(ctx, tx, a, b)
+		return s.settleBattle(ctx, tx, a, b)
+	case r.State != store.BattleRoomJoined:
+		return fmt.Errorf("%w: room %s is not in battle %s", ErrBattleState, r.RoomID, b.ID)
+	case b.Status == store.BattleRequested && r.RoomID == b.From().RoomID:
+		return s.endBattle(ctx, tx, a, b, webhook.BattleEndNotStarted)
+	}
+	r.State = store.BattleRoomExited
+	if err := b.saveRoom(ctx, tx, *r); err != nil {
+		return err
+	}
+	if err := s.publish(ctx, tx, a, BattleRoomExited{EventHead: h, Battle: *b, RoomID: r.RoomID}); err != nil {
+		return err
+	}
+	if b.Status == store.BattleRequested {
+		return s.settleBattle(ctx, tx, a, b)
+	}
+	if len(b.InBattle()) < 2 {
+		return s.endBattle(ctx, tx, a, b, webhook.BattleEndAllLeft)
+	}
+	return nil
+}
+
+// leaveBattles takes a room that is being destroyed out of every battle that has not ended
+// and that it is invited to or takes part in, exactly as its host exiting each would
+// (exitBattle): an unanswered request is declined, the inviting room withdraws a battle
+// that has not started (OpType 2), a room in a running battle exits and the battle ends
+// when fewer than two rooms are left in it (OpType 1). The actor is the destroyer's.
+func (s *Service) leaveBattles(ctx context.Context, tx store.Tx, a Actor, roomID string) error {
+	rows, err := tx.BattleListOfRoom(ctx, a.App, roomID)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		b, err := loadBattle(ctx, tx, a.App, row.ID)
+		if err != nil {
+			return err
 		}
-		if len(b.InBattle()) < 2 {
-			return s.endBattle(ctx, tx, a, b, webhook.BattleEndAllLeft)
+		if r := b.room(roomID); r != nil {
+			if err := s.exitBattle(ctx, tx, a, &b, r); err != nil {
+				return err
+			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // settleBattle starts a requested battle, or ends it with OpType 2, once no invited room is

@@ -149,3 +149,107 @@ func TestBattleTimeoutStartsWithThoseWhoJoined(t *testing.T) {
 		t.Errorf("end %+v", end)
 	}
 }
+
+// A destroyed room leaves its battles as its host exiting would, before its own destroy
+// callback: an invited room declines (here the battle then starts with the room that
+// joined), a room in a running battle exits and the battle ends with OpType 1 once fewer
+// than two rooms are left, the inviting room withdraws a battle that has not started
+// (OpType 2). The callbacks carry the destroyer's platform.
+func TestBattleEndsWhenRoomDestroyed(t *testing.T) {
+	f := setup(t)
+	battleRooms(f)
+	b, _, err := f.rooms.CreateBattle(f.ctx, f.actor, room.CreateBattleParams{FromRoomID: "p1", ToRoomIDs: []string{"p2", "p3"},
+		Duration: time.Minute, NeedResponse: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.rooms.AnswerBattle(f.ctx, f.client("u3"), b.ID, "p3", true); err != nil {
+		t.Fatal(err)
+	}
+	f.wantEvents(webhook.AfterCreateBattle)
+	var seen []room.Event
+	f.rooms.SetObserver(func(ev room.Event) { seen = append(seen, ev) })
+
+	// The admin destroys p2, still asked: it declines and the battle starts with p3.
+	if _, err := f.rooms.Destroy(f.ctx, f.actor, "p2"); err != nil {
+		t.Fatal(err)
+	}
+	var start webhook.StartBattle
+	f.body(f.wantEvents(webhook.AfterStartBattle, webhook.AfterDestroyRoom)[0], &start)
+	if len(start.ToRoomList) != 1 || start.ToRoomList[0].RoomId != "p3" {
+		t.Errorf("start %+v, want p3 only", start)
+	}
+	wantTypes(t, seen, "BattleAnswered", "BattleStarted", "RoomDismissed")
+	seen = nil
+
+	// p3's owner destroys its room through the client: the battle is down to one room.
+	f.now = f.now.Add(10 * time.Second)
+	if _, err := f.rooms.Destroy(f.ctx, f.client("u3"), "p3"); err != nil {
+		t.Fatal(err)
+	}
+	evs := f.wantEvents(webhook.AfterEndBattle, webhook.AfterDestroyRoom)
+	var end webhook.EndBattle
+	f.body(evs[0], &end)
+	if end.OpType != webhook.BattleEndAllLeft || end.EndTime != f.now.Unix() || len(end.ToRoomList) != 1 || end.ToRoomList[0].RoomId != "p3" {
+		t.Errorf("end %+v", end)
+	}
+	if evs[0].Platform != "Android" || evs[0].RoomID != "p1" {
+		t.Errorf("end callback from platform %q ordered with room %q, want Android, p1", evs[0].Platform, evs[0].RoomID)
+	}
+	wantTypes(t, seen, "BattleRoomExited", "BattleEnded", "RoomDismissed")
+	if got, _ := f.rooms.GetBattle(f.ctx, testApp, b.ID, ""); got.Status != store.BattleEnded {
+		t.Errorf("battle %+v, want ended", got)
+	}
+	f.now = f.now.Add(time.Hour)
+	f.runDue(0)
+
+	// A requested battle is withdrawn when its inviting room goes; a room no battle
+	// concerns any more is destroyed with its destroy callback only.
+	b, _, err = f.rooms.CreateBattle(f.ctx, f.actor, room.CreateBattleParams{FromRoomID: "p1", ToRoomIDs: []string{testRoom},
+		Duration: time.Minute, NeedResponse: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.newEvents()
+	if _, err := f.rooms.Destroy(f.ctx, f.actor, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	f.body(f.wantEvents(webhook.AfterEndBattle, webhook.AfterDestroyRoom)[0], &end)
+	if end.OpType != webhook.BattleEndNotStarted || end.StartTime != 0 {
+		t.Errorf("end of a withdrawn battle %+v", end)
+	}
+	if _, err := f.rooms.Destroy(f.ctx, f.actor, testRoom); err != nil {
+		t.Fatal(err)
+	}
+	f.wantEvents(webhook.AfterDestroyRoom)
+}
+
+// A room dissolved by the system ends its battle too, as the system.
+func TestBattleEndsWhenRoomDissolved(t *testing.T) {
+	f, _ := liveSetup(t, room.Lifetimes{NoUsers: time.Minute})
+	battleRooms(f)
+	b, _, err := f.rooms.CreateBattle(f.ctx, f.actor, room.CreateBattleParams{FromRoomID: "p1", ToRoomIDs: []string{"p2"}, Duration: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hosts of p1 and p3 stay; p2's leaves.
+	for i, u := range []string{"u1", "u2", "u3"} {
+		if _, err := f.rooms.Enter(f.ctx, f.client(u), room.ConnID(i+1), "p"+u[1:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.rooms.Exit(f.ctx, f.client("u2"), 2, "p2"); err != nil {
+		t.Fatal(err)
+	}
+	f.newEvents()
+	f.now = f.now.Add(time.Minute)
+	if n, err := f.rooms.RunDue(f.ctx); err != nil || n != 1 {
+		t.Fatalf("RunDue = %d, %v; want p2 dissolved", n, err)
+	}
+	evs := f.wantEvents(webhook.AfterEndBattle, webhook.AfterDestroyRoom)
+	var end webhook.EndBattle
+	f.body(evs[0], &end)
+	if end.BattleId != b.ID || end.OpType != webhook.BattleEndAllLeft || evs[0].Platform != webhook.PlatformUnknown {
+		t.Errorf("end %+v from platform %q", end, evs[0].Platform)
+	}
+}

@@ -120,9 +120,14 @@ type AdminsChanged struct {
 }
 
 // RoomInfoChanged: some of the room's updatable attributes changed; Room is the result.
+// MessageDisabledChanged says whether IsMessageDisabled is one of them. Unchanged marks
+// REST's explicit write of values the room already had (UpdateParams.CallbackUnchanged):
+// it is called back, but nothing changed for the clients.
 type RoomInfoChanged struct {
 	EventHead
-	Room Room
+	Room                   Room
+	MessageDisabledChanged bool
+	Unchanged              bool
 }
 
 // MetadataChanged: keys of the room's metadata were set (Set) or deleted (Deleted).

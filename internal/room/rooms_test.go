@@ -175,3 +175,52 @@ func TestChangeOwnerEndsTheNewOwnersAdminRole(t *testing.T) {
 	}
 	f.wantEvents(webhook.AfterModifyAdmin, webhook.AfterChangeOwner)
 }
+
+// An update that changes nothing publishes nothing, unless it is REST's explicit write
+// (CallbackUnchanged): then the callback goes, marked Unchanged so clients are told nothing.
+// A change of IsMessageDisabled is marked for its own push.
+func TestUpdateThatChangesNothing(t *testing.T) {
+	f := setup(t)
+	var seen []room.RoomInfoChanged
+	f.rooms.SetObserver(func(ev room.Event) {
+		if e, ok := ev.(room.RoomInfoChanged); ok {
+			seen = append(seen, e)
+		}
+	})
+	on, name := true, testRoom // the default name is the room id
+	owner := f.client(testOwner)
+	if err := f.rooms.Update(f.ctx, owner, room.UpdateParams{ID: testRoom, IsMessageDisabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	f.wantEvents(webhook.AfterUpdateRoomInfo)
+	if len(seen) != 1 || !seen[0].MessageDisabledChanged || seen[0].Unchanged {
+		t.Fatalf("observed %+v, want one change of IsMessageDisabled", seen)
+	}
+	// The same values again, through the client: nothing.
+	for _, p := range []room.UpdateParams{{ID: testRoom, IsMessageDisabled: &on}, {ID: testRoom, RoomName: &name, IsMessageDisabled: &on}} {
+		if err := f.rooms.Update(f.ctx, owner, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.wantEvents()
+	if len(seen) != 1 {
+		t.Errorf("observed %d events, want no more", len(seen))
+	}
+	// Through REST: called back, but unchanged for the clients.
+	if err := f.rooms.Update(f.ctx, f.actor, room.UpdateParams{ID: testRoom, IsMessageDisabled: &on, CallbackUnchanged: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.wantEvents(webhook.AfterUpdateRoomInfo)
+	if len(seen) != 2 || !seen[1].Unchanged || seen[1].MessageDisabledChanged || !seen[1].Room.IsMessageDisabled {
+		t.Errorf("REST's explicit write observed as %+v", seen[1:])
+	}
+	// Another field changes: IsMessageDisabled did not.
+	other := "Renamed"
+	if err := f.rooms.Update(f.ctx, owner, room.UpdateParams{ID: testRoom, RoomName: &other, IsMessageDisabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	f.wantEvents(webhook.AfterUpdateRoomInfo)
+	if len(seen) != 3 || seen[2].Unchanged || seen[2].MessageDisabledChanged {
+		t.Errorf("a rename observed as %+v", seen[2:])
+	}
+}

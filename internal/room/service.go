@@ -215,13 +215,18 @@ func (s *Service) Destroy(ctx context.Context, a Actor, id string) (Statistic, e
 }
 
 // destroyLocked dissolves the room row read in tx, with no permission check: it deletes the
-// room (and everything in it) and publishes RoomDismissed with BySystem, whose callback is
+// room (and everything in it), takes it out of its battles (leaveBattles) and publishes
+// RoomDismissed with BySystem, whose callback is
 // Live.CallbackAfterDestroyRoom with EventType DestroyBySystem or DestroyByUser. It returns
 // the room's final statistics. Destroy and the automatic dissolution share it; the caller
 // holds the room's live lock, and once tx commits no connection is in the room any more.
 func (s *Service) destroyLocked(ctx context.Context, tx store.Tx, a Actor, row store.Room, bySystem bool) (Statistic, error) {
 	r, err := fromRow(row)
 	if err != nil {
+		return Statistic{}, err
+	}
+	// Its battles first: their callbacks and pushes come before the room's dismissal.
+	if err := s.leaveBattles(ctx, tx, a, row.RoomID); err != nil {
 		return Statistic{}, err
 	}
 	counters, err := tx.RoomStatsGet(ctx, row.App, row.RoomID)

@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"slices"
 
 	"github.com/roomd/roomd/internal/errcode"
 	"github.com/roomd/roomd/internal/store"
@@ -27,6 +28,11 @@ type UpdateParams struct {
 	CustomInfo             *string
 	IsUnlimitedRoomEnabled *bool
 	BackgroundURL          *string
+	// CallbackUnchanged is REST update_room_info's rule: a request that names an updatable
+	// field is an explicit write and is called back even when it changes nothing
+	// (docs/decisions.md). Without it (the client's updates) such a request publishes
+	// nothing.
+	CallbackUnchanged bool
 }
 
 // empty reports whether the request names no updatable field.
@@ -73,11 +79,22 @@ func (p UpdateParams) apply(r *Room) {
 	}
 }
 
+// sameUpdatable reports whether r and o agree on every updatable field.
+func (r Room) sameUpdatable(o Room) bool {
+	return r.RoomName == o.RoomName && r.MaxMemberCount == o.MaxMemberCount && r.IsMessageDisabled == o.IsMessageDisabled &&
+		r.CoverURL == o.CoverURL && slices.Equal(r.Category, o.Category) && r.ActivityStatus == o.ActivityStatus &&
+		r.IsPublicVisible == o.IsPublicVisible && r.TakeSeatMode == o.TakeSeatMode && r.Notice == o.Notice &&
+		r.CustomInfo == o.CustomInfo && r.IsUnlimitedRoomEnabled == o.IsUnlimitedRoomEnabled && r.BackgroundURL == o.BackgroundURL
+}
+
 // Update changes the fields present in p and publishes RoomInfoChanged
 // (Live.CallbackAfterUpdateRoomInfo, with the full updatable set after the update). The
 // owner and room admins (and App admins) update a room. Every field is checked with create_room's rules
 // before anything is written, so a rejected request changes nothing. A request naming no
-// updatable field succeeds, changes nothing and emits no callback.
+// updatable field succeeds and publishes nothing. A request naming only values the room
+// already has succeeds and writes nothing; it publishes nothing either (no callback, no push,
+// as ChangeOwner to the current owner), except with p.CallbackUnchanged, where it publishes
+// RoomInfoChanged with Unchanged set: the callback goes, clients are told nothing.
 func (s *Service) Update(ctx context.Context, a Actor, p UpdateParams) error {
 	if err := ValidateRoomID(p.ID); err != nil {
 		return err
@@ -98,23 +115,28 @@ func (s *Service) Update(ctx context.Context, a Actor, p UpdateParams) error {
 		if err != nil {
 			return err
 		}
+		before := r
 		p.apply(&r)
 		if err := r.Info.validate(); err != nil {
 			return err
 		}
-		if p.empty() {
+		unchanged := r.sameUpdatable(before)
+		if p.empty() || (unchanged && !p.CallbackUnchanged) {
 			return nil
 		}
-		nrow, err := r.row()
-		if err != nil {
-			return err
-		}
-		if err := tx.RoomUpdate(ctx, nrow); err != nil {
-			return err
+		if !unchanged {
+			nrow, err := r.row()
+			if err != nil {
+				return err
+			}
+			if err := tx.RoomUpdate(ctx, nrow); err != nil {
+				return err
+			}
 		}
 		if r, err = withCounts(ctx, tx, r); err != nil {
 			return err
 		}
-		return s.publish(ctx, tx, a, RoomInfoChanged{EventHead: s.head(a, r.ID), Room: r})
+		return s.publish(ctx, tx, a, RoomInfoChanged{EventHead: s.head(a, r.ID), Room: r, Unchanged: unchanged,
+			MessageDisabledChanged: r.IsMessageDisabled != before.IsMessageDisabled})
 	})
 }

@@ -18,6 +18,10 @@ type BattleReader interface {
 	// BattleOfRoom returns the battle that has not ended in which the room takes part (its
 	// BattleRoom state is BattleRoomJoined); ErrNotFound when there is none.
 	BattleOfRoom(ctx context.Context, app uint64, roomID string) (Battle, error)
+	// BattleListOfRoom returns the battles that have not ended in which the room is invited
+	// (has not answered) or takes part (joined), oldest first (by CreatedAt, then id): what
+	// the room still has a say in, e.g. when it is destroyed.
+	BattleListOfRoom(ctx context.Context, app uint64, roomID string) ([]Battle, error)
 	// BattleListDue returns up to limit battles, of every app, that have not ended and whose
 	// DueAt is set and at or before t, earliest first.
 	BattleListDue(ctx context.Context, t time.Time, limit int) ([]Battle, error)

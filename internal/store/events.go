@@ -45,6 +45,34 @@ type EventWriter interface {
 	// round of delivery (a resend); its attempt numbering continues. ErrNotFound when absent,
 	// ErrConflict when the event is still pending or retrying.
 	EventRequeue(ctx context.Context, id int64, at time.Time) (Event, error)
+	// EventPrune deletes up to p.Limit finished events of app p.App, oldest finish first,
+	// with their attempts, and returns how many events it deleted: delivered events that
+	// finished before p.DeliveredBefore and dead events that finished before p.DeadBefore
+	// (a zero cutoff prunes none of that state). An event finishes when it becomes
+	// delivered or dead: at its DeliveredAt when delivered, at the end of its last attempt
+	// when dead (a Before-callback record at the end of its one attempt); a requeued event
+	// is unfinished again. Pending and retrying events are never deleted. Pruned ids are
+	// never assigned again. Retention (package webhook/retention) calls it in small
+	// batches.
+	EventPrune(ctx context.Context, p EventPruneParams) (int, error)
+}
+
+// EventPruneParams selects the finished events EventPrune deletes.
+type EventPruneParams struct {
+	App             uint64
+	DeliveredBefore time.Time // zero = keep delivered events
+	DeadBefore      time.Time // zero = keep dead events
+	Limit           int       // at most this many events; must be > 0
+}
+
+// Compacter is implemented by drivers that can give the space of deleted rows back to the
+// file system in small steps (the SQLite driver: incremental vacuum). Retention calls it
+// after pruning; a driver without it (PostgreSQL: autovacuum) simply reuses the space.
+type Compacter interface {
+	// Compact releases at most maxPages free pages of the database file and reports how
+	// many it released. It keeps some free pages for reuse, so a store under steady load
+	// does not shrink and grow its file in turns.
+	Compact(ctx context.Context, maxPages int) (int, error)
 }
 
 // EventState is a persisted state of an outbox event. "sending" is held in memory by the

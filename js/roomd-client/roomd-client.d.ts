@@ -166,6 +166,7 @@ export interface PushEvents {
   onUserRoleChanged: RoomEvent & { userId: string; userRole: TUIRole };
   onRoomInfoChanged: RoomEvent & { roomInfo: RoomInfo };
   onRoomMetadataChanged: RoomEvent & { metadata?: Record<string, string>; deletedKeys?: string[] };
+  onSendMessageForAllUserDisableChanged: RoomEvent & { isDisable: boolean };
   onSendMessageForUserDisableChanged: RoomEvent & { userId: string; isDisable: boolean };
   onReceiveTextMessage: RoomEvent & { message: TextMessage };
   onReceiveCustomMessage: RoomEvent & { message: CustomMessage };

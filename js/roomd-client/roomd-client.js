@@ -75,6 +75,7 @@ export const EVENTS = Object.freeze([
   'onUserRoleChanged',
   'onRoomInfoChanged',
   'onRoomMetadataChanged',
+  'onSendMessageForAllUserDisableChanged',
   'onSendMessageForUserDisableChanged',
   'onReceiveTextMessage',
   'onReceiveCustomMessage',

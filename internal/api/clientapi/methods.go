@@ -93,29 +93,40 @@ func (api *API) methods() map[string]clientws.Method {
 	}
 }
 
-// createRoomParams is the params of createRoom: the room's id and any of its attributes.
+// createRoomParams is the params of createRoom: the room's id and any of its attributes,
+// with the seat attributes of REST create_room (seatTemplate, maxSeatCount,
+// keepOwnerOnSeat, seatLayoutTemplateId) under their camelCase names.
 type createRoomParams struct {
-	RoomID            string `json:"roomId"`
-	RoomName          string `json:"roomName"`
-	RoomType          string `json:"roomType"` // "Live" (the default)
-	IsSeatEnabled     *bool  `json:"isSeatEnabled"`
-	TakeSeatMode      string `json:"takeSeatMode"`
-	MaxSeatCount      int    `json:"maxSeatCount"`
-	IsMessageDisabled *bool  `json:"isMessageDisabled"`
-	IsPublicVisible   *bool  `json:"isPublicVisible"`
-	CoverURL          string `json:"coverUrl"`
-	CustomInfo        string `json:"customInfo"`
-	Notice            string `json:"notice"`
+	RoomID               string `json:"roomId"`
+	RoomName             string `json:"roomName"`
+	RoomType             string `json:"roomType"` // "Live" (the default)
+	IsSeatEnabled        *bool  `json:"isSeatEnabled"`
+	TakeSeatMode         string `json:"takeSeatMode"`
+	MaxSeatCount         int    `json:"maxSeatCount"`
+	SeatTemplate         string `json:"seatTemplate"`
+	KeepOwnerOnSeat      *bool  `json:"keepOwnerOnSeat"`
+	SeatLayoutTemplateID int    `json:"seatLayoutTemplateId"`
+	IsMessageDisabled    *bool  `json:"isMessageDisabled"`
+	IsPublicVisible      *bool  `json:"isPublicVisible"`
+	CoverURL             string `json:"coverUrl"`
+	CustomInfo           string `json:"customInfo"`
+	Notice               string `json:"notice"`
 }
 
 func (api *API) createRoom(ctx context.Context, s *clientws.Session, p createRoomParams) (any, error) {
 	info := room.Info{RoomType: p.RoomType, RoomName: p.RoomName, TakeSeatMode: p.TakeSeatMode, MaxSeatCount: p.MaxSeatCount,
-		CoverURL: p.CoverURL, CustomInfo: p.CustomInfo, Notice: p.Notice}
+		SeatTemplate: p.SeatTemplate, SeatLayoutTemplateId: p.SeatLayoutTemplateID, CoverURL: p.CoverURL, CustomInfo: p.CustomInfo,
+		Notice: p.Notice}
 	if info.RoomType == "" {
 		info.RoomType = "Live"
 	}
+	// The client's defaults are TUIRoomInfo's: no seats and no owner kept on seat 0 unless
+	// asked for (REST create_room defaults both to true, the Manager's defaults).
 	if p.IsSeatEnabled != nil {
 		info.IsSeatEnabled = *p.IsSeatEnabled
+	}
+	if p.KeepOwnerOnSeat != nil {
+		info.KeepOwnerOnSeat = *p.KeepOwnerOnSeat
 	}
 	if p.IsMessageDisabled != nil {
 		info.IsMessageDisabled = *p.IsMessageDisabled

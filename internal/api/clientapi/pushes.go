@@ -60,7 +60,16 @@ func (api *API) Observe(ev room.Event) {
 			api.publish(h, "onUserRoleChanged", map[string]any{"roomId": h.RoomID, "userId": u, "userRole": role})
 		}
 	case room.RoomInfoChanged:
+		if e.Unchanged {
+			break // REST wrote values the room already had: nothing to tell
+		}
 		api.publish(h, "onRoomInfoChanged", map[string]any{"roomId": h.RoomID, "roomInfo": roomInfo(e.Room)})
+		if e.MessageDisabledChanged {
+			api.publish(h, "onSendMessageForAllUserDisableChanged", struct {
+				RoomID    string `json:"roomId"`
+				IsDisable bool   `json:"isDisable"`
+			}{h.RoomID, e.Room.IsMessageDisabled})
+		}
 	case room.MetadataChanged:
 		p := map[string]any{"roomId": h.RoomID}
 		if len(e.Set) > 0 {

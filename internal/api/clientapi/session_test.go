@@ -55,9 +55,9 @@ var session = []step{
 	{"bob mutes carol for 10 minutes", "bob", "disableSendingMessageByAdmin", `{"roomId":"live-1","userId":"carol","isDisable":true,"duration":600}`, map[string]int{"alice": 1, "carol": 1}},
 	{"carol, muted, cannot send: 10017", "carol", "sendTextMessage", `{"roomId":"live-1","text":"hi"}`, nil},
 	{"bob lifts carol's mute", "bob", "disableSendingMessageByAdmin", `{"roomId":"live-1","userId":"carol","isDisable":false}`, map[string]int{"alice": 1, "carol": 1}},
-	{"alice disables the room's chat", "alice", "disableSendingMessageForAllUser", `{"roomId":"live-1","isDisable":true}`, map[string]int{"bob": 1, "carol": 1}},
+	{"alice disables the room's chat", "alice", "disableSendingMessageForAllUser", `{"roomId":"live-1","isDisable":true}`, map[string]int{"bob": 2, "carol": 2}},
 	{"carol, neither owner nor admin, cannot send: 10017", "carol", "sendTextMessage", `{"roomId":"live-1","text":"hi"}`, nil},
-	{"alice enables the chat again", "alice", "disableSendingMessageForAllUser", `{"roomId":"live-1","isDisable":false}`, map[string]int{"bob": 1, "carol": 1}},
+	{"alice enables the chat again", "alice", "disableSendingMessageForAllUser", `{"roomId":"live-1","isDisable":false}`, map[string]int{"bob": 2, "carol": 2}},
 	{"bob sends a text message: the others receive it", "bob", "sendTextMessage", `{"roomId":"live-1","text":"hello"}`, map[string]int{"alice": 1, "carol": 1}},
 	{"alice sends a custom message: the others receive it", "alice", "sendCustomMessage", `{"roomId":"live-1","businessId":"gift","data":"{\"giftId\":\"rose\",\"count\":3}"}`, map[string]int{"bob": 1, "carol": 1}},
 	{"carol, a member, may not kick: 100006", "carol", "kickRemoteUserOutOfRoom", `{"roomId":"live-1","userId":"bob"}`, nil},
@@ -128,6 +128,10 @@ var session = []step{
 	{"bob's last battle frame", "bob", "fetchRoomInfo", `{"roomId":"live-3"}`, nil},
 	{"alice's last battle frame", "alice", "fetchRoomInfo", `{"roomId":"live-4"}`, nil},
 	{"carol's last battle frame", "carol", "fetchRoomInfo", `{"roomId":"live-3"}`, nil},
+	{"alice creates an audio salon of 4 seats, seat 0 kept for her", "alice", "createRoom", `{"roomId":"salon","isSeatEnabled":true,"seatTemplate":"AudioSalon","maxSeatCount":4,"keepOwnerOnSeat":true}`, nil},
+	{"an unknown seat template: 100002", "alice", "createRoom", `{"roomId":"salon-2","seatTemplate":"Opera"}`, nil},
+	{"alice enters the salon: she is seated on seat 0", "alice", "enterRoom", `{"roomId":"salon"}`, nil},
+	{"alice reads its seats (her last frame)", "alice", "getSeatList", `{"roomId":"salon"}`, nil},
 }
 
 // sessionUsers are the connections of the session, with their declared platforms.

@@ -246,6 +246,7 @@ func (h *Handler) updateRoomInfo(ctx context.Context, c *call) (any, error) {
 		ID: ri.RoomId, RoomName: ri.RoomName, MaxMemberCount: ri.MaxMemberCount, IsMessageDisabled: ri.IsMessageDisabled,
 		CoverURL: ri.CoverURL, Category: ri.Category, ActivityStatus: ri.ActivityStatus, IsPublicVisible: ri.IsPublicVisible,
 		Notice: ri.Notice, CustomInfo: ri.CustomInfo, IsUnlimitedRoomEnabled: ri.IsUnlimitedRoomEnabled, BackgroundURL: ri.BackgroundURL,
+		CallbackUnchanged: true, // an explicit write is called back (docs/decisions.md)
 	}
 	if ri.TakeSeatMode != nil {
 		m := string(*ri.TakeSeatMode)

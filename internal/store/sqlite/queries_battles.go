@@ -46,6 +46,14 @@ func (r reader) BattleOfRoom(ctx context.Context, app uint64, roomID string) (st
 		int64(app), int64(store.BattleEnded), int64(app), roomID, string(store.BattleRoomJoined))
 }
 
+func (r reader) BattleListOfRoom(ctx context.Context, app uint64, roomID string) ([]store.Battle, error) {
+	return queryList(ctx, r.q, "list battles of room "+roomID, scanBattle,
+		`SELECT `+battleColumns+` FROM battles WHERE sdkappid = ? AND status < ? AND battle_id IN
+			(SELECT battle_id FROM battle_rooms WHERE sdkappid = ? AND room_id = ? AND state IN (?, ?))
+		ORDER BY created_at, battle_id`,
+		int64(app), int64(store.BattleEnded), int64(app), roomID, string(store.BattleRoomInvited), string(store.BattleRoomJoined))
+}
+
 func (r reader) BattleListDue(ctx context.Context, t time.Time, limit int) ([]store.Battle, error) {
 	return queryList(ctx, r.q, "list due battles", scanBattle,
 		`SELECT `+battleColumns+` FROM battles WHERE due_at > 0 AND due_at <= ? AND status < ?

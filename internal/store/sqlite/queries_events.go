@@ -118,14 +118,34 @@ func (r reader) EventStats(ctx context.Context) (store.EventStats, error) {
 	return s, nil
 }
 
+// finishedAt is the finished_at column of an event in state: when a delivered or dead
+// event finished (see store.EventWriter.EventPrune), 0 for an unfinished one. end is the end
+// of the event's last attempt, or its creation when it has none.
+func finishedAt(state store.EventState, delivered, end time.Time) int64 {
+	switch state {
+	case store.EventDelivered:
+		if !delivered.IsZero() {
+			return ms(delivered)
+		}
+		return ms(end)
+	case store.EventDead:
+		return ms(end)
+	}
+	return 0
+}
+
 func (t *tx) EventInsert(ctx context.Context, e *store.Event) error {
 	if e.State == "" {
 		e.State = store.EventPending
 	}
-	res, err := t.q.exec(ctx, `INSERT INTO events (sdkappid, room_id, command, body, client_ip, platform, created_at, state, attempts, next_attempt_at, last_error, delivered_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	return t.insertEvent(ctx, e, finishedAt(e.State, e.DeliveredAt, e.CreatedAt))
+}
+
+func (t *tx) insertEvent(ctx context.Context, e *store.Event, finished int64) error {
+	res, err := t.q.exec(ctx, `INSERT INTO events (sdkappid, room_id, command, body, client_ip, platform, created_at, state, attempts, next_attempt_at, last_error, delivered_at, finished_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		int64(e.App), e.RoomID, e.Command, e.Body, e.ClientIP, e.Platform, ms(e.CreatedAt), string(e.State), e.Attempts,
-		ms(e.NextAttemptAt), e.LastError, ms(e.DeliveredAt))
+		ms(e.NextAttemptAt), e.LastError, ms(e.DeliveredAt), finished)
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
@@ -135,8 +155,9 @@ func (t *tx) EventInsert(ctx context.Context, e *store.Event) error {
 
 func (t *tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store.EventUpdate) error {
 	// The event first: for a missing event nothing is written, not even the attempt.
-	res, err := t.q.exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ? WHERE id = ?`,
-		string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt), a.EventID)
+	res, err := t.q.exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?, finished_at = ? WHERE id = ?`,
+		string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt),
+		finishedAt(next.State, next.DeliveredAt, a.StartedAt.Add(a.Duration)), a.EventID)
 	if err := affectedOne(res, err, fmt.Sprintf("update event %d", a.EventID)); err != nil {
 		return err
 	}
@@ -157,7 +178,7 @@ func (t *tx) EventInsertRecorded(ctx context.Context, e *store.Event, a *store.A
 		a.N = 1
 	}
 	e.Attempts = a.N
-	if err := t.EventInsert(ctx, e); err != nil {
+	if err := t.insertEvent(ctx, e, finishedAt(e.State, e.DeliveredAt, a.StartedAt.Add(a.Duration))); err != nil {
 		return err
 	}
 	a.EventID = e.ID
@@ -176,9 +197,48 @@ func (t *tx) EventRequeue(ctx context.Context, id int64, at time.Time) (store.Ev
 	if e.State != store.EventDelivered && e.State != store.EventDead {
 		return store.Event{}, fmt.Errorf("%w: event %d is %s", store.ErrConflict, id, e.State)
 	}
-	if _, err := t.q.exec(ctx, `UPDATE events SET state = 'pending', next_attempt_at = ?, delivered_at = 0 WHERE id = ?`, ms(at), id); err != nil {
+	if _, err := t.q.exec(ctx, `UPDATE events SET state = 'pending', next_attempt_at = ?, delivered_at = 0, finished_at = 0 WHERE id = ?`, ms(at), id); err != nil {
 		return store.Event{}, fmt.Errorf("requeue event %d: %w", id, err)
 	}
 	e.State, e.NextAttemptAt, e.DeliveredAt = store.EventPending, at, time.Time{}
 	return e, nil
+}
+
+// pruneSelect picks the events of one app and one final state that finished before a
+// cutoff, oldest finish first, from the partial index events_finished. "state IN (…)"
+// repeats the index's condition so that the planner may use it; a finished event whose
+// finished_at is 0 (it cannot be written by this driver, but a row from an older version
+// might have one) counts from its creation.
+const pruneSelect = `SELECT id FROM events WHERE sdkappid = ?1 AND state IN ('delivered', 'dead') AND state = ?2
+	AND finished_at < ?3 AND (finished_at > 0 OR created_at < ?3) ORDER BY finished_at, id LIMIT ?4`
+
+func (t *tx) EventPrune(ctx context.Context, p store.EventPruneParams) (int, error) {
+	if p.Limit <= 0 {
+		return 0, fmt.Errorf("prune events of app %d: limit %d is not positive", p.App, p.Limit)
+	}
+	total := 0
+	for _, c := range []struct {
+		state  store.EventState
+		before time.Time
+	}{{store.EventDelivered, p.DeliveredBefore}, {store.EventDead, p.DeadBefore}} {
+		if c.before.IsZero() || total >= p.Limit {
+			continue
+		}
+		args := []any{int64(p.App), string(c.state), ms(c.before), p.Limit - total}
+		// Attempts first, then their events: both statements select the same rows, since
+		// nothing else writes in between (one transaction).
+		if _, err := t.q.exec(ctx, `DELETE FROM attempts WHERE event_id IN (`+pruneSelect+`)`, args...); err != nil {
+			return total, fmt.Errorf("prune attempts of app %d: %w", p.App, err)
+		}
+		res, err := t.q.exec(ctx, `DELETE FROM events WHERE id IN (`+pruneSelect+`)`, args...)
+		if err != nil {
+			return total, fmt.Errorf("prune events of app %d: %w", p.App, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("prune events of app %d: %w", p.App, err)
+		}
+		total += int(n)
+	}
+	return total, nil
 }

@@ -179,6 +179,11 @@ func Migrate(ctx context.Context, path string) (int, error) {
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return 0, fmt.Errorf("read schema version of %s: %w", path, err)
 	}
+	if version == 0 {
+		if err := initAutoVacuum(ctx, db); err != nil {
+			return 0, fmt.Errorf("migrate %s: %w", path, err)
+		}
+	}
 	files, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return 0, err

@@ -10,7 +10,8 @@ import (
 
 // Conformance of the battle and mix stream methods (store/battles.go): a battle and its
 // rooms round-trip, updates replace status, times, states and scores, BattleOfRoom finds
-// only a battle that has not ended and that the room joined, BattleListDue is earliest
+// only a battle that has not ended and that the room joined, BattleListOfRoom those it is
+// invited to or joined, BattleListDue is earliest
 // first across apps, battles survive the deletion of their rooms while a room's mix stream
 // configuration goes with it.
 
@@ -80,6 +81,34 @@ func testBattles(t *testing.T, h *Harness) {
 	if _, err := s.BattleOfRoom(ctx(t), app, "r2"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("BattleOfRoom(r2, only invited) error = %v, want ErrNotFound", err)
 	}
+
+	// BattleListOfRoom: invited or joined rooms of battles that have not ended, oldest first.
+	mustTx(t, s, func(tx store.Tx) error {
+		b4 := newBattle(app, "b4", "r2", store.BattleRunning, time.Time{})
+		b4.CreatedAt = at(1)
+		return tx.BattleInsert(ctx(t), b4, battleRooms(app, "b4", map[string]store.BattleRoomState{"r2": joined, "r1": store.BattleRoomExited}, "r2", "r1"))
+	})
+	ofRoom := func(room string) (ids []string) {
+		t.Helper()
+		bs, err := s.BattleListOfRoom(ctx(t), app, room)
+		wantErr(t, "BattleListOfRoom("+room+")", err, nil)
+		for _, b := range bs {
+			ids = append(ids, b.ID)
+		}
+		return ids
+	}
+	if got := ofRoom("r2"); len(got) != 2 || got[0] != "b1" || got[1] != "b4" {
+		t.Errorf("BattleListOfRoom(r2) = %v, want b1 (invited), b4 (joined)", got)
+	}
+	if got := ofRoom("r1"); len(got) != 1 || got[0] != "b1" {
+		t.Errorf("BattleListOfRoom(r1) = %v, want b1 (b4: exited)", got)
+	}
+	if got := ofRoom("r9"); len(got) != 0 {
+		t.Errorf("BattleListOfRoom(r9) = %v, want none (b2 ended)", got)
+	}
+	b4 := newBattle(app, "b4", "r2", store.BattleEnded, time.Time{})
+	b4.CreatedAt = at(1)
+	mustTx(t, s, func(tx store.Tx) error { return tx.BattleUpdate(ctx(t), b4) })
 
 	// Due battles: earliest first over every app, ended ones and those without a timer left out.
 	due, err := s.BattleListDue(ctx(t), at(10), 10)

@@ -73,6 +73,7 @@ var groups = []struct {
 	{"Events", testEvents},                           // events.go
 	{"EventInsertRecorded", testEventInsertRecorded}, // events.go
 	{"EventOrder", testEventOrder},                   // eventorder.go
+	{"EventPrune", testEventPrune},                   // retention.go
 	{"Battles", testBattles},                         // battles.go
 	{"Tx", testTx},                                   // tx.go
 	{"Lifecycle", testLifecycle},                     // lifecycle.go
