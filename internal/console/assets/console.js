@@ -202,17 +202,29 @@ function eventRow(e, fresh) {
   return tr;
 }
 
+// The rows on screen by event id, with what they show: a poll that finds an event unchanged
+// keeps its row (and the keyboard focus or a click on it) in place.
+let rowCache = new Map();
+
 async function pollEvents() {
   const r = await call("roomd_delivery/list_events", { ...filterBody(), Limit: 50 });
   const tbody = $("#events tbody");
   const first = knownIds.size === 0;
+  if (first) rowCache = new Map();
+  const cache = new Map();
   const rows = r.Events.map((e) => {
-    const fresh = !first && !knownIds.has(e.EventId);
-    return eventRow(e, fresh);
+    const key = JSON.stringify([e.CreateTime, e.RoomId, e.CallbackCommand, e.State, e.Attempts, e.LastError || ""]);
+    const had = rowCache.get(e.EventId);
+    const tr = had && had.key === key ? had.tr : eventRow(e, !first && !knownIds.has(e.EventId));
+    cache.set(e.EventId, { key, tr });
+    return tr;
   });
+  rowCache = cache;
   knownIds = new Set(r.Events.map((e) => e.EventId));
   if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 7, class: "empty", text: "No callbacks match." })));
-  tbody.replaceChildren(...rows);
+  // Move only what changed: a row already in its place is not touched.
+  rows.forEach((tr, i) => { if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null); });
+  while (tbody.children.length > rows.length) tbody.lastElementChild.remove();
   olderCursor = r.NextBeforeId || 0;
   $("#events-more").hidden = !olderCursor;
 }
