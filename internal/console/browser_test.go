@@ -48,7 +48,10 @@ func TestConsoleInChromium(t *testing.T) {
 	off := false
 	cfg.Apps = []config.App{{SDKAppID: testApp, SecretKey: testKey, Admins: []string{testAdmin},
 		RateLimit: config.RateLimit{Enabled: &off},
-		Callback:  &config.Callback{URL: rc.URL() + "/callback", Commands: []string{cmdCreate, cmdOwner, cmdDestroy}}}}
+		Callback: &config.Callback{URL: rc.URL() + "/callback", Commands: []string{cmdCreate, cmdOwner, cmdDestroy},
+			// A breaker that opens soon and probes late, so that the test sees it open; a
+			// rate limit, so that the console has one to show.
+			Breaker: config.Breaker{Failures: 2, ProbeInterval: time.Minute}, MaxPerSecond: 50}}}
 	cfg.Apps[0].ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -104,6 +107,10 @@ func TestConsoleInChromium(t *testing.T) {
 	t.Logf("owner change visible in the console %s after the REST reply", took.Round(time.Millisecond))
 	b.WaitJS("the owner change delivered", rowOf(cmdOwner, "live-1")+`?.cells[4].textContent === "delivered"`, 5*time.Second)
 	b.WaitJS("the chart drawn", `document.querySelector("#chart svg rect.bar-ok")`, 5*time.Second)
+	// The delivery state (roomd_delivery/get_app_state): delivering, nothing held back.
+	b.WaitJS("the delivery state", `document.querySelector("#state-breaker").textContent === "closed" && `+
+		`document.querySelector("#state-paused").textContent === "0" && document.querySelector("#state-rate").textContent === "50/s" && `+
+		`document.querySelector("#state-detail").textContent.startsWith("Delivering. 0 consecutive failed attempts (the breaker opens at 2).")`, 5*time.Second)
 	b.Screenshot("callbacks")
 
 	// Open it: its exact request and its attempt with the App backend's reply.
@@ -171,6 +178,14 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("command groups: %q", groups)
 	}
 	b.CheckNames("apps")
+	for id, want := range map[string]string{
+		"setting-breaker": "opens after 2 consecutive failures, probes every 1 min",
+		"setting-rate":    "50 attempts per second",
+	} {
+		if got := browsertest.Eval[string](b, "the delivery settings", `document.querySelector("#`+id+`").textContent`); got != want {
+			t.Errorf("Apps page, %s: %q, want %q", id, got, want)
+		}
+	}
 	b.Run("switch the owner change off", 10*time.Second,
 		chromedp.Click(chromedp.CSS(`#cb-groups input[value="`+cmdOwner+`"]`)),
 		chromedp.Click(chromedp.CSS(`#callback-form button[type="submit"]`)),
@@ -231,6 +246,17 @@ func TestConsoleInChromium(t *testing.T) {
 	if hash != "#callbacks" {
 		t.Errorf("after the login link the address ends in %q", hash)
 	}
+
+	// The App backend goes down: two rooms' callbacks fail, the breaker opens (two
+	// consecutive failures in two rooms) and the console shows the app paused.
+	rc.SetMode(testkit.ModeFail)
+	createRoom("live-3", "anchor1")
+	createRoom("live-4", "anchor1")
+	b.WaitJS("the breaker open", `document.querySelector("#state-breaker").textContent === "open" && `+
+		`document.querySelector("#state-detail").textContent.startsWith("Paused since ")`, 5*time.Second)
+	// Once their retry is due, the two rooms wait for the breaker.
+	b.WaitJS("the rooms paused", `document.querySelector("#state-paused").textContent === "2"`, 5*time.Second)
+	b.Screenshot("callbacks-paused")
 
 	// A phone: the callbacks page at 390 × 844.
 	b.Run("phone size", 10*time.Second,
