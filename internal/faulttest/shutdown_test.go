@@ -2,6 +2,7 @@ package faulttest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -15,7 +16,9 @@ import (
 // slow App backend (30 ms a callback, so attempts are in flight at the signal). roomd
 // must finish its attempts in flight, exit 0 within shutdown_timeout, and the next
 // process must deliver the rest: every change that got an OK reply reaches the backend,
-// in order per room.
+// in order per room, and exactly once: a stop that finished within its deadline recorded
+// every attempt that reached the backend, so nothing may arrive twice (a duplicate is
+// allowed only when the deadline cut attempts short, which TestSIGTERMPastDeadline covers).
 func TestSIGTERMUnderLoad(t *testing.T) {
 	const shutdownTimeout = 5 * time.Second
 	rcv := newReceiver(t)
@@ -43,11 +46,14 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if took > shutdownTimeout+2*time.Second {
 		t.Errorf("roomd took %s to stop, beyond shutdown_timeout %s", took, shutdownTimeout)
 	}
-	if log := rd.logs.String(); !strings.Contains(log, "shutdown_complete") {
+	graceful := strings.Contains(rd.logs.String(), "shutdown_complete")
+	if !graceful {
 		t.Errorf("the log does not say the shutdown completed in time")
 	}
 
+	stopped := time.Now()
 	rd.mustStart()
+	restarted := time.Now()
 	pause(context.Background(), 300*time.Millisecond)
 	d.stop()
 	n := counts(rooms)
@@ -56,8 +62,39 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	final := finalOwners(t, c, rd.URL(), rooms)
 	waitDelivered(t, rcv, rooms, final, 60*time.Second)
-	dups := verify(t, rooms, rcv.all(), final)
-	t.Logf("%d changes OK'd, all delivered; %d redeliveries", n[outcomeOK], dups)
+	all := rcv.all()
+	dups := verify(t, rooms, all, final)
+	t.Logf("%d changes OK'd, all delivered; %d duplicates", n[outcomeOK], dups)
+	if dups > 0 && graceful {
+		// Say when each copy arrived: in the first run, during its stop, or in the second.
+		phase := func(at time.Time) string {
+			switch {
+			case at.Before(start):
+				return "run 1"
+			case at.Before(stopped):
+				return "run 1 stopping"
+			case at.Before(restarted):
+				return "between runs"
+			}
+			return "run 2"
+		}
+		var lines []string
+		firstOf := map[string]arrival{}
+		for _, a := range all {
+			if a.Status != http.StatusOK {
+				continue
+			}
+			if f, ok := firstOf[a.ID]; ok {
+				if len(lines) < 20 {
+					lines = append(lines, fmt.Sprintf("%s: #%d in %s, again #%d in %s", a.ID, f.N, phase(f.At), a.N, phase(a.At)))
+				}
+				continue
+			}
+			firstOf[a.ID] = a
+		}
+		t.Errorf("%d callbacks delivered twice after a graceful stop that finished in time, want none:\n  %s",
+			dups, strings.Join(lines, "\n  "))
+	}
 }
 
 // TestSIGTERMPastDeadline: the App backend hangs longer than shutdown_timeout. roomd still

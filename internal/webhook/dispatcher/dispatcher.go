@@ -198,6 +198,15 @@ func (d *Dispatcher) Notify(e store.Event) {
 		d.droppedMax = max(d.droppedMax, e.ID)
 		return
 	}
+	if e.ID <= d.loadedUpTo {
+		// The loader has it already: its read ran between the event's commit and this
+		// hook (the store runs the hooks after the COMMIT, and a reader sees the commit at
+		// once), found it undelivered, and caught up. Adding it again would put it twice
+		// in its room's queue and send it twice. Hooks run in commit order and ids are
+		// assigned in commit order, so an id at or below the cursor is always one that
+		// the loader has read.
+		return
+	}
 	d.add(e)
 	d.loadedUpTo = max(d.loadedUpTo, e.ID)
 }

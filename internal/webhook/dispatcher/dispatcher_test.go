@@ -200,3 +200,34 @@ func TestSuccessEndsOtherRoomsBackoff(t *testing.T) {
 	f.waitTotal(t, 11)
 	f.checkOrder(t, 5, 2)
 }
+
+// The store runs an event's after-commit hook (Notify) after its COMMIT, and a reader
+// sees the commit at once: a loader that catches up at start-up can read the event in
+// between, add it, and leave the backlog before the hook comes. The late Notify must not
+// queue the event a second time (it was sent twice, with the same webhook-id, after every
+// restart under load).
+func TestNotifyAfterTheLoaderHasTheEvent(t *testing.T) {
+	f, rc := newFixture(t, nil)
+	f.enqueue(t, nil, 1, 1) // committed, its hook not run yet
+	evs, err := f.st.EventListUndelivered(context.Background(), store.EventListParams{Limit: 10})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("stored events = %v, %v; want 1", evs, err)
+	}
+	d := New(Options{Store: f.st, Configs: f.configs})
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(context.Background()) })
+	rc.WaitN(t, 1, 10*time.Second) // the loader found it and caught up
+	d.Notify(evs[0])               // the late hook
+	// The room's next event, notified as usual, arrives after anything queued before it.
+	f.enqueue(t, d, 1, 1)
+	rc.WaitUnique(t, 2, 10*time.Second)
+	if got := rc.All(); len(got) != 2 || got[0].ID == got[1].ID {
+		ids := make([]string, len(got))
+		for i, c := range got {
+			ids[i] = c.ID
+		}
+		t.Errorf("requests = %v, want the two events once each", ids)
+	}
+}

@@ -98,7 +98,10 @@
 //
 // At most MaxInMemory events are held. Beyond that, newly committed events are left in the
 // database (the dispatcher remembers that it is behind) and loaded in id order once the
-// queues drain below half; start-up loads the same way.
+// queues drain below half; start-up loads the same way. The loader and Notify each add
+// only events above the loader's cursor: the store runs an event's hook (Notify) after
+// the COMMIT, so a loader read in between can catch up with the event before its hook
+// arrives, and the hook must not queue it a second time.
 //
 // # Failure handling
 //
