@@ -135,11 +135,20 @@ func TestDeliverySettings(t *testing.T) {
 		Token                   string
 		IsTokenEnable           bool
 		SigningSecretConfigured bool
+		MaxRoomHoldMs           int64
+		BreakerFailures         int
+		BreakerProbeIntervalMs  int64
+		MaxPerSecond            float64
 		Commands                []struct{ Command, Group, Kind string }
 	}
 	json.Unmarshal(env.Response, &s)
 	if s.Url != e.rc.URL()+"/cb" || len(s.CallbackCommandList) != 1 || s.Token != "console-token" || !s.IsTokenEnable || !s.SigningSecretConfigured {
 		t.Errorf("settings: %s", env.Response)
+	}
+	// The delivery guards in force: the defaults here (no rate limit).
+	if s.MaxRoomHoldMs != webhook.DefaultMaxRoomHold.Milliseconds() || s.BreakerFailures != webhook.DefaultBreakerFailures ||
+		s.BreakerProbeIntervalMs != webhook.DefaultProbeInterval.Milliseconds() || s.MaxPerSecond != 0 {
+		t.Errorf("delivery guards: %s", env.Response)
 	}
 	if len(s.Commands) != len(webhook.Commands) {
 		t.Fatalf("catalogue: %d commands, want %d", len(s.Commands), len(webhook.Commands))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +82,7 @@ func TestRetentionPrunesTheDeliveryLog(t *testing.T) {
 		}
 	}
 	mustFail(t, ts.call("roomd_delivery/get_event", fmt.Sprintf(`{"EventId":%d}`, delivered)), 100002)
+	waitPrunedMetric(t, ts, 1, 0)
 
 	// A day later: A is gone too; C and D, older than both retentions, stay.
 	clk.Advance(24 * time.Hour)
@@ -94,6 +96,26 @@ func TestRetentionPrunesTheDeliveryLog(t *testing.T) {
 	if len(ids) != len(kept) {
 		t.Errorf("log after pruning lists %v, want only the undelivered %v", ids, kept)
 	}
+	waitPrunedMetric(t, ts, 1, 1)
+}
+
+// waitPrunedMetric waits until roomd_callback_pruned_total counts delivered and dead (the
+// job counts a pass once it is over, compaction included).
+func waitPrunedMetric(t *testing.T, ts *testServer, delivered, dead int) {
+	t.Helper()
+	want := []string{
+		fmt.Sprintf(`roomd_callback_pruned_total{state="delivered"} %d`, delivered),
+		fmt.Sprintf(`roomd_callback_pruned_total{state="dead"} %d`, dead),
+	}
+	testkit.Eventually(t, "roomd_callback_pruned_total", 10*time.Second, func() (bool, string) {
+		m := metricsText(t, ts)
+		for _, w := range want {
+			if !strings.Contains(m, w+"\n") {
+				return false, grepLines(m, "roomd_callback_pruned_total")
+			}
+		}
+		return true, ""
+	})
 }
 
 // waitTimers waits until some component has armed a timer on clk (the dispatcher's retry).

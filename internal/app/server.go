@@ -216,7 +216,12 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		Store: st, Configs: configs, Logger: o.Logger, Clock: o.Clock, Client: client,
 		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: observe,
 	})
-	s.Retention = retention.New(retention.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Policies: retentionPolicies(apps)})
+	s.Retention = retention.New(retention.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Policies: retentionPolicies(apps),
+		// Passes begin after Start, when met is set.
+		OnPass: func(p retention.Pass) {
+			met.ObservePruned(store.EventDelivered, p.PrunedDelivered)
+			met.ObservePruned(store.EventDead, p.PrunedDead)
+		}})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
 	met.RegisterAppStates(s.Dispatcher.AppStates)
 	countRefusal = met.OutboundRefusals()

@@ -1,5 +1,6 @@
 // Package metrics exposes roomd's Prometheus metrics: callback queue depth and age, attempt
-// outcomes and latencies, and REST calls by API and error code.
+// outcomes and latencies, callbacks pruned by retention, and REST calls by API and error
+// code.
 package metrics
 
 import (
@@ -24,6 +25,7 @@ type Metrics struct {
 	deliveryLatency prometheus.Histogram
 	rest            *prometheus.CounterVec
 	restDuration    prometheus.Histogram
+	pruned          *prometheus.CounterVec
 }
 
 // New registers roomd's metrics. dispatcherStats and eventStats are read at scrape time.
@@ -55,8 +57,15 @@ func New(dispatcherStats func() dispatcher.Stats, eventStats func(context.Contex
 			Help:    "Duration of REST calls, from request to reply.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 		}),
+		pruned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomd_callback_pruned_total",
+			Help: "Callbacks (with their attempts) deleted by retention, by the state they were in (delivered, dead).",
+		}, []string{"state"}),
 	}
-	reg.MustRegister(m.attempts, m.attemptDuration, m.deliveryLatency, m.rest, m.restDuration)
+	// Both states from the start, so that a rate() over them works before the first prune.
+	m.pruned.WithLabelValues(string(store.EventDelivered))
+	m.pruned.WithLabelValues(string(store.EventDead))
+	reg.MustRegister(m.attempts, m.attemptDuration, m.deliveryLatency, m.rest, m.restDuration, m.pruned)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "roomd_callback_queue_in_memory",
 		Help: "Undelivered callbacks held in the dispatcher's memory.",
@@ -85,6 +94,13 @@ func (m *Metrics) ObserveAttempt(r dispatcher.Result) {
 func (m *Metrics) ObserveREST(api string, code int, d time.Duration) {
 	m.rest.WithLabelValues(api, strconv.Itoa(code)).Inc()
 	m.restDuration.Observe(d.Seconds())
+}
+
+// ObservePruned counts n callbacks in state (delivered or dead) deleted by retention.
+func (m *Metrics) ObservePruned(state store.EventState, n int) {
+	if n > 0 {
+		m.pruned.WithLabelValues(string(state)).Add(float64(n))
+	}
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -90,19 +90,27 @@ func (h *Handler) deliverySettings(ctx context.Context, c *call) (any, error) {
 	}
 	cfg := h.o.Callbacks.Current(c.app.ID)
 	out := struct {
-		Url                     string        `json:"Url"`
-		CallbackCommandList     []string      `json:"CallbackCommandList"`
-		Token                   string        `json:"Token"`
-		IsTokenEnable           bool          `json:"IsTokenEnable"`
-		SigningSecretConfigured bool          `json:"SigningSecretConfigured"`
-		TimeoutMs               int64         `json:"TimeoutMs"`
-		RetryEnabled            bool          `json:"RetryEnabled"`
-		MaxAttempts             int           `json:"MaxAttempts"`
-		BeforeSendMsgOnFailure  string        `json:"BeforeSendMsgOnFailure"`
-		Commands                []commandJSON `json:"Commands"`
+		Url                     string   `json:"Url"`
+		CallbackCommandList     []string `json:"CallbackCommandList"`
+		Token                   string   `json:"Token"`
+		IsTokenEnable           bool     `json:"IsTokenEnable"`
+		SigningSecretConfigured bool     `json:"SigningSecretConfigured"`
+		TimeoutMs               int64    `json:"TimeoutMs"`
+		RetryEnabled            bool     `json:"RetryEnabled"`
+		MaxAttempts             int      `json:"MaxAttempts"`
+		BeforeSendMsgOnFailure  string   `json:"BeforeSendMsgOnFailure"`
+		// The delivery guards: the room hold bound (0 = none), the breaker (0 failures =
+		// off) and the rate limit (0 = none).
+		MaxRoomHoldMs          int64         `json:"MaxRoomHoldMs"`
+		BreakerFailures        int           `json:"BreakerFailures"`
+		BreakerProbeIntervalMs int64         `json:"BreakerProbeIntervalMs"`
+		MaxPerSecond           float64       `json:"MaxPerSecond"`
+		Commands               []commandJSON `json:"Commands"`
 	}{Url: cfg.URL, CallbackCommandList: cfg.Commands, Token: cfg.Token, IsTokenEnable: cfg.TokenEnabled,
 		SigningSecretConfigured: cfg.SigningSecret != "", TimeoutMs: cfg.Timeout.Milliseconds(),
-		RetryEnabled: cfg.Retry.Enabled, MaxAttempts: cfg.Retry.MaxAttempts, BeforeSendMsgOnFailure: cfg.BeforeSendMsgOnFailure}
+		RetryEnabled: cfg.Retry.Enabled, MaxAttempts: cfg.Retry.MaxAttempts, BeforeSendMsgOnFailure: cfg.BeforeSendMsgOnFailure,
+		MaxRoomHoldMs: cfg.MaxRoomHold.Milliseconds(), BreakerFailures: cfg.Breaker.Failures,
+		BreakerProbeIntervalMs: cfg.Breaker.ProbeInterval.Milliseconds(), MaxPerSecond: cfg.MaxPerSecond}
 	if out.CallbackCommandList == nil {
 		out.CallbackCommandList = []string{}
 	}

@@ -202,17 +202,29 @@ function eventRow(e, fresh) {
   return tr;
 }
 
+// The rows on screen by event id, with what they show: a poll that finds an event unchanged
+// keeps its row (and the keyboard focus or a click on it) in place.
+let rowCache = new Map();
+
 async function pollEvents() {
   const r = await call("roomd_delivery/list_events", { ...filterBody(), Limit: 50 });
   const tbody = $("#events tbody");
   const first = knownIds.size === 0;
+  if (first) rowCache = new Map();
+  const cache = new Map();
   const rows = r.Events.map((e) => {
-    const fresh = !first && !knownIds.has(e.EventId);
-    return eventRow(e, fresh);
+    const key = JSON.stringify([e.CreateTime, e.RoomId, e.CallbackCommand, e.State, e.Attempts, e.LastError || ""]);
+    const had = rowCache.get(e.EventId);
+    const tr = had && had.key === key ? had.tr : eventRow(e, !first && !knownIds.has(e.EventId));
+    cache.set(e.EventId, { key, tr });
+    return tr;
   });
+  rowCache = cache;
   knownIds = new Set(r.Events.map((e) => e.EventId));
   if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 7, class: "empty", text: "No callbacks match." })));
-  tbody.replaceChildren(...rows);
+  // Move only what changed: a row already in its place is not touched.
+  rows.forEach((tr, i) => { if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null); });
+  while (tbody.children.length > rows.length) tbody.lastElementChild.remove();
   olderCursor = r.NextBeforeId || 0;
   $("#events-more").hidden = !olderCursor;
 }
@@ -223,6 +235,46 @@ async function loadOlder() {
   for (const e of r.Events) $("#events tbody").append(eventRow(e, false));
   olderCursor = r.NextBeforeId || 0;
   $("#events-more").hidden = !olderCursor;
+}
+
+function fmtRate(perSecond) {
+  return perSecond > 0 ? `${perSecond}/s` : "none";
+}
+
+function fmtDuration(ms) {
+  if (!ms) return "none";
+  if (ms % 3600000 === 0) return `${ms / 3600000} h`;
+  if (ms % 60000 === 0) return `${ms / 60000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+// pollAppState shows how the dispatcher treats the app now (roomd_delivery/get_app_state):
+// its circuit breaker, the rooms it holds and its rate limit.
+async function pollAppState() {
+  const a = await call("roomd_delivery/get_app_state");
+  const breaker = $("#state-breaker");
+  breaker.textContent = a.Breaker;
+  breaker.dataset.state = a.Breaker;
+  $("#state-paused").textContent = a.PausedRooms;
+  $("#state-waiting").textContent = a.WaitingRooms;
+  $("#state-rate").textContent = fmtRate(settings?.MaxPerSecond || 0);
+  const parts = [];
+  if (a.Breaker === "closed") {
+    const limit = settings?.BreakerFailures;
+    parts.push(limit ? `Delivering. ${a.ConsecutiveFailures} consecutive failed attempt${a.ConsecutiveFailures === 1 ? "" : "s"} (the breaker opens at ${limit}).`
+      : "Delivering. The circuit breaker is switched off.");
+  } else {
+    parts.push(`Paused since ${fmtTime(a.OpenedTime)} after ${a.ConsecutiveFailures} consecutive failed attempts: callbacks are kept and wait.`);
+    parts.push(a.Breaker === "probing" ? "A probe is being sent now." : `Next probe at ${fmtTime(a.NextProbeTime)}; the rooms resume as soon as one succeeds.`);
+  }
+  parts.push(`${a.Events} undelivered in memory, ${a.InFlight} in flight.`);
+  if (a.Opened) parts.push(`Opened ${a.Opened} time${a.Opened === 1 ? "" : "s"} since roomd started (${a.Probes} probes, ${a.ProbesFailed} failed).`);
+  if (a.RateLimited) parts.push(`Waited ${a.RateLimited} time${a.RateLimited === 1 ? "" : "s"} for the rate limit.`);
+  if (a.HoldExpired) parts.push(`${a.HoldExpired} dead after the room hold bound.`);
+  const text = parts.join(" ");
+  // Only a change is announced (the paragraph is a live region).
+  if ($("#state-detail").textContent !== text) $("#state-detail").textContent = text;
 }
 
 async function pollStats() {
@@ -344,6 +396,7 @@ async function pollNow() {
   pollBusy = true;
   try {
     await pollEvents();
+    await pollAppState();
     if (openEventId) await refreshEvent(false);
     if (Date.now() - statsAt > 2500) { statsAt = Date.now(); await pollStats(); }
     if ($("#error").dataset.poll) showError(null);
@@ -496,6 +549,9 @@ async function loadApp() {
       ["Timeout", `${settings.TimeoutMs} ms`],
       ["Retries", settings.RetryEnabled ? `on, up to ${settings.MaxAttempts} attempts` : "off (at most once, as Tencent)"],
       ["Message Before-callback without a valid reply", settings.BeforeSendMsgOnFailure],
+      ["Room hold bound", settings.MaxRoomHoldMs ? `${fmtDuration(settings.MaxRoomHoldMs)} (then the room's failing callback is dead and the room moves on)` : "none", "setting-max-room-hold"],
+      ["Circuit breaker", settings.BreakerFailures ? `opens after ${settings.BreakerFailures} consecutive failures, probes every ${fmtDuration(settings.BreakerProbeIntervalMs)}` : "off", "setting-breaker"],
+      ["Rate limit", settings.MaxPerSecond > 0 ? `${settings.MaxPerSecond} attempts per second` : "none", "setting-rate"],
     ]);
   });
 }

@@ -89,8 +89,11 @@ type Options struct {
 
 // Pass is the outcome of one pass.
 type Pass struct {
-	// Pruned is how many events were deleted, Batches in how many transactions.
+	// Pruned is how many events were deleted, Batches in how many transactions (each
+	// prunes one state of one app).
 	Pruned, Batches int
+	// PrunedDelivered and PrunedDead split Pruned by the state the events were in.
+	PrunedDelivered, PrunedDead int
 	// Released is how many free pages Compact gave back to the file system.
 	Released int
 	// Skipped is set when another node held the lease.
@@ -198,40 +201,48 @@ func (j *Job) RunOnce(ctx context.Context) Pass {
 	now := j.o.Clock.Now()
 	ttl := 2 * j.o.Interval
 	for _, pol := range j.o.Policies {
-		params := store.EventPruneParams{App: pol.App, Limit: j.o.BatchSize}
-		if pol.Delivered > 0 {
-			params.DeliveredBefore = now.Add(-pol.Delivered)
-		}
-		if pol.Dead > 0 {
-			params.DeadBefore = now.Add(-pol.Dead)
-		}
-		if params.DeliveredBefore.IsZero() && params.DeadBefore.IsZero() {
-			continue
-		}
-		for {
-			if err := ctx.Err(); err != nil {
-				p.Err = err
-				return p
+		// One state at a time, so that the pass can tell how many of each it pruned (the
+		// store answers one count per batch).
+		for _, st := range []struct {
+			keep  time.Duration
+			dead  bool
+			count *int
+		}{{pol.Delivered, false, &p.PrunedDelivered}, {pol.Dead, true, &p.PrunedDead}} {
+			if st.keep <= 0 {
+				continue
 			}
-			held, err := j.o.Lease.Hold(ctx, ttl)
-			if err != nil || !held {
-				p.Skipped, p.Err = true, err
-				return p
+			params := store.EventPruneParams{App: pol.App, Limit: j.o.BatchSize}
+			if st.dead {
+				params.DeadBefore = now.Add(-st.keep)
+			} else {
+				params.DeliveredBefore = now.Add(-st.keep)
 			}
-			var n int
-			err = j.o.Store.Tx(ctx, func(tx store.Tx) error {
-				var err error
-				n, err = tx.EventPrune(ctx, params)
-				return err
-			})
-			if err != nil {
-				p.Err = err
-				return p
-			}
-			p.Batches++
-			p.Pruned += n
-			if n < params.Limit {
-				break
+			for {
+				if err := ctx.Err(); err != nil {
+					p.Err = err
+					return p
+				}
+				held, err := j.o.Lease.Hold(ctx, ttl)
+				if err != nil || !held {
+					p.Skipped, p.Err = true, err
+					return p
+				}
+				var n int
+				err = j.o.Store.Tx(ctx, func(tx store.Tx) error {
+					var err error
+					n, err = tx.EventPrune(ctx, params)
+					return err
+				})
+				if err != nil {
+					p.Err = err
+					return p
+				}
+				p.Batches++
+				p.Pruned += n
+				*st.count += n
+				if n < params.Limit {
+					break
+				}
 			}
 		}
 	}

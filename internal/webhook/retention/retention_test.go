@@ -123,9 +123,10 @@ func TestJobPrunesOnTheClock(t *testing.T) {
 	if p := step(j.Interval()); p.Pruned != 0 {
 		t.Fatalf("first pass (1 minute in) pruned %d", p.Pruned)
 	}
-	if p := step(time.Hour); p.Pruned != 7 || p.Batches != 4 {
-		// app1: batches of 3, 3, 1 (the last one short ends the app); app2: one empty batch.
-		t.Errorf("pass after an hour: %+v, want 7 pruned in 4 batches", p)
+	if p := step(time.Hour); p.Pruned != 7 || p.PrunedDelivered != 7 || p.PrunedDead != 0 || p.Batches != 5 {
+		// app1's delivered: batches of 3, 3, 1 (the last one short ends the state); app1's
+		// dead and app2's dead: one empty batch each.
+		t.Errorf("pass after an hour: %+v, want 7 delivered pruned in 5 batches", p)
 	}
 	for _, id := range delivered {
 		if exists(t, st, id) {
@@ -135,8 +136,8 @@ func TestJobPrunesOnTheClock(t *testing.T) {
 	if !exists(t, st, dead) {
 		t.Error("dead event pruned before its (longer) retention")
 	}
-	if p := step(2 * time.Hour); p.Pruned != 1 {
-		t.Errorf("pass after three hours pruned %d, want the dead event", p.Pruned)
+	if p := step(2 * time.Hour); p.Pruned != 1 || p.PrunedDead != 1 || p.PrunedDelivered != 0 {
+		t.Errorf("pass after three hours: %+v, want the dead event", p)
 	}
 	for what, id := range map[string]int64{"pending": pending, "retrying": retrying, "app2's delivered (kept forever)": other} {
 		if !exists(t, st, id) {
