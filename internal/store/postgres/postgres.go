@@ -1,0 +1,581 @@
+// Package postgres is the PostgreSQL store driver, on jackc/pgx/v5.
+//
+// It mirrors package sqlite, so that the invariants the domain relies on hold unchanged
+// (docs/architecture.md, "The single-writer invariants"): one goroutine owns the only write
+// connection and groups concurrent Store.Tx calls into one database transaction (group
+// commit), each call isolated by a savepoint when the group has to be run again after a
+// failing call. Event ids therefore are assigned in commit order, and AfterCommit hooks run in
+// commit order on the writer goroutine. Reads use a pgxpool of their own and see the last
+// committed state (READ COMMITTED).
+//
+// One roomd process per database: the single writer is what keeps event ids in commit order,
+// so two processes writing to one database would break that invariant (multi-node delivery is
+// issue 10's next step, not this driver's).
+//
+// Durability is PostgreSQL's: a commit survives whatever the server's synchronous_commit
+// (and fsync) settings promise; the store.durability setting does not apply.
+//
+// A statement that fails inside a PostgreSQL transaction aborts the whole transaction, where
+// SQLite only fails the statement. The store contract lets fn go on after an ErrConflict, so
+// the inserts that may report ErrConflict run inside a savepoint of their own (tx.execGuarded).
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/roomd/roomd/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// maxBatch bounds how many Tx calls share one database transaction.
+const maxBatch = 512
+
+// migrationLock is the key of the advisory lock Migrate holds while it migrates, so that two
+// processes starting on one database do not apply a migration twice.
+const migrationLock int64 = 0x726f6f6d64 // "roomd"
+
+// ErrClosed is returned by Tx after Close.
+var ErrClosed = errors.New("postgres: store closed")
+
+// Options configure Open.
+type Options struct {
+	// DSN is a PostgreSQL connection string (URL or key=value form).
+	DSN    string
+	Logger *slog.Logger
+	// ReadConns bounds the read pool (default 8).
+	ReadConns int32
+}
+
+// Store is the PostgreSQL implementation of store.Store.
+type Store struct {
+	reader
+	pool     *pgxpool.Pool
+	rdb      *sql.DB
+	wdb      *sql.DB
+	wconn    *sql.Conn
+	wq       *connQuerier
+	reqs     chan *txRequest
+	quit     chan struct{}
+	stopped  chan struct{}
+	once     sync.Once
+	closeErr error
+	instance string
+	log      *slog.Logger
+
+	batches, calls  atomic.Uint64
+	lastGroupFailed bool // writer goroutine only
+}
+
+// GroupStats returns how many database transactions the writer has run and how many Tx
+// calls they carried.
+func (s *Store) GroupStats() (batches, calls uint64) {
+	return s.batches.Load(), s.calls.Load()
+}
+
+type txRequest struct {
+	ctx  context.Context
+	fn   func(store.Tx) error
+	done chan error
+}
+
+// Open connects to the database at o.DSN, applies pending migrations and starts the writer.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = 8
+	}
+	if _, err := Migrate(ctx, o.DSN); err != nil {
+		return nil, err
+	}
+	wcfg, err := pgx.ParseConfig(o.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	wdb := stdlib.OpenDB(*wcfg)
+	wdb.SetMaxOpenConns(1)
+	wconn, err := wdb.Conn(ctx)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("postgres: connect writer: %w", err)
+	}
+	pcfg, err := pgxpool.ParseConfig(o.DSN)
+	if err != nil {
+		wconn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	pcfg.MaxConns = o.ReadConns
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		wconn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("postgres: connect readers: %w", err)
+	}
+	rdb := stdlib.OpenDBFromPool(pool)
+	s := &Store{
+		pool:    pool,
+		rdb:     rdb,
+		wdb:     wdb,
+		wconn:   wconn,
+		wq:      &connQuerier{conn: wconn},
+		reqs:    make(chan *txRequest, 4096),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		log:     o.Logger,
+	}
+	s.reader = reader{q: &dbQuerier{db: rdb}}
+	if s.instance, err = s.loadInstance(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	go s.writeLoop()
+	return s, nil
+}
+
+// migrationFiles returns the embedded migrations in order, with their numbers.
+func migrationFiles() ([]string, []int, error) {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Strings(files)
+	nums := make([]int, len(files))
+	for i, f := range files {
+		n, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
+		if err != nil {
+			return nil, nil, fmt.Errorf("migration %s: bad name", f)
+		}
+		nums[i] = n
+	}
+	return files, nums, nil
+}
+
+// LatestSchema returns the schema version of the newest embedded migration.
+func LatestSchema() int {
+	_, nums, _ := migrationFiles()
+	latest := 0
+	for _, n := range nums {
+		latest = max(latest, n)
+	}
+	return latest
+}
+
+// Migrate applies the embedded migrations that the database at dsn has not seen yet, under
+// an advisory lock, and returns the schema version it ends at. The version is kept in the
+// table schema_version.
+func Migrate(ctx context.Context, dsn string) (int, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+		return 0, fmt.Errorf("postgres: take migration lock: %w", err)
+	}
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", migrationLock)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)`); err != nil {
+		return 0, fmt.Errorf("postgres: create schema_version: %w", err)
+	}
+	var version int
+	err = conn.QueryRow(ctx, "SELECT version FROM schema_version").Scan(&version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if _, err := conn.Exec(ctx, "INSERT INTO schema_version (version) VALUES (0)"); err != nil {
+			return 0, fmt.Errorf("postgres: init schema_version: %w", err)
+		}
+	} else if err != nil {
+		return 0, fmt.Errorf("postgres: read schema version: %w", err)
+	}
+	files, nums, err := migrationFiles()
+	if err != nil {
+		return 0, err
+	}
+	for i, f := range files {
+		n := nums[i]
+		if n <= version {
+			continue
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return 0, err
+		}
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("migration %s: %w", f, err)
+		}
+		// The simple protocol runs a file of several statements in one round trip.
+		if _, err := tx.Exec(ctx, string(body), pgx.QueryExecModeSimpleProtocol); err != nil {
+			tx.Rollback(ctx)
+			return 0, fmt.Errorf("migration %s: %w", f, err)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE schema_version SET version = $1", n); err != nil {
+			tx.Rollback(ctx)
+			return 0, fmt.Errorf("migration %s: %w", f, err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return 0, fmt.Errorf("migration %s: %w", f, err)
+		}
+		version = n
+	}
+	return version, nil
+}
+
+// SchemaVersion reads the database's schema version through the read pool: a trivial read
+// that also tells whether the store is reachable.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := s.rdb.QueryRowContext(ctx, "SELECT version FROM schema_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+func (s *Store) loadInstance(ctx context.Context) (string, error) {
+	b := make([]byte, 6)
+	rand.Read(b)
+	// ON CONFLICT: two processes opening a new database at once agree on one id.
+	if _, err := s.wconn.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('instance_id', $1) ON CONFLICT (key) DO NOTHING", hex.EncodeToString(b)); err != nil {
+		return "", fmt.Errorf("write instance id: %w", err)
+	}
+	var id string
+	if err := s.wconn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'instance_id'").Scan(&id); err != nil {
+		return "", fmt.Errorf("read instance id: %w", err)
+	}
+	return id, nil
+}
+
+// Instance returns the random id created with this database.
+func (s *Store) Instance() string { return s.instance }
+
+// Tx implements store.Store. Concurrent calls are grouped into one transaction.
+func (s *Store) Tx(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &txRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case <-s.quit:
+		return ErrClosed
+	default:
+	}
+	select {
+	case s.reqs <- req:
+	case <-s.quit:
+		return ErrClosed
+	}
+	var err error
+	select {
+	case err = <-req.done:
+	case <-s.stopped:
+		select {
+		case err = <-req.done:
+		default:
+			return ErrClosed
+		}
+	}
+	if p, ok := err.(*fnPanic); ok {
+		panic(p.value)
+	}
+	return err
+}
+
+// fnPanic carries a panic of a Tx fn from the writer goroutine to the caller of Tx.
+type fnPanic struct{ value any }
+
+func (p *fnPanic) Error() string { return fmt.Sprintf("panic in transaction: %v", p.value) }
+
+func (s *Store) callFn(fn func(store.Tx) error, t *tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in transaction", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = &fnPanic{value: p}
+		}
+	}()
+	return fn(t)
+}
+
+func (s *Store) writeLoop() {
+	defer close(s.stopped)
+	batch := make([]*txRequest, 0, maxBatch)
+	for {
+		select {
+		case req := <-s.reqs:
+			batch = append(batch[:0], req)
+		case <-s.quit:
+			for {
+				batch = batch[:0]
+			drain:
+				for len(batch) < maxBatch {
+					select {
+					case req := <-s.reqs:
+						batch = append(batch, req)
+					default:
+						break drain
+					}
+				}
+				if len(batch) == 0 {
+					return
+				}
+				s.runBatch(batch)
+				clear(batch)
+			}
+		}
+		runtime.Gosched() // as in package sqlite: let runnable callers queue up first
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-s.reqs:
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		s.runBatch(batch)
+		clear(batch)
+	}
+}
+
+// runBatch commits a group of Tx calls in one transaction, as package sqlite does: first
+// optimistically without savepoints, and after a failing call again with one savepoint per
+// call, so that only the failing call is undone.
+func (s *Store) runBatch(batch []*txRequest) {
+	ctx := context.Background()
+	s.batches.Add(1)
+	s.calls.Add(uint64(len(batch)))
+	results := make([]error, len(batch))
+	txs := make([]*tx, len(batch))
+	finish := func() {
+		for i, r := range batch {
+			r.done <- results[i]
+		}
+	}
+	failAll := func(err error) {
+		s.wq.ctl(ctx, "ROLLBACK")
+		for i := range results {
+			if results[i] == nil {
+				results[i] = err
+			}
+		}
+		finish()
+	}
+	if len(batch) > 1 && !s.lastGroupFailed {
+		if s.runOptimistic(batch, results, txs, finish, failAll) {
+			return
+		}
+		clear(results)
+		clear(txs)
+	}
+	if _, err := s.wq.ctl(ctx, "BEGIN"); err != nil {
+		failAll(fmt.Errorf("begin: %w", err))
+		return
+	}
+	single := len(batch) == 1
+	s.lastGroupFailed = false
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if !single {
+			if _, err := s.wq.ctl(ctx, "SAVEPOINT b"); err != nil {
+				failAll(fmt.Errorf("savepoint: %w", err))
+				return
+			}
+		}
+		t := &tx{reader: reader{q: s.wq}, w: s.wq}
+		err := s.callFn(r.fn, t)
+		if err != nil {
+			results[i] = err
+			s.lastGroupFailed = true
+			if single {
+				s.wq.ctl(ctx, "ROLLBACK")
+				finish()
+				return
+			}
+			if _, rerr := s.wq.ctl(ctx, "ROLLBACK TO SAVEPOINT b"); rerr != nil {
+				failAll(fmt.Errorf("rollback to savepoint after %v: %w", err, rerr))
+				return
+			}
+		} else {
+			txs[i] = t
+		}
+		if !single {
+			if _, err := s.wq.ctl(ctx, "RELEASE SAVEPOINT b"); err != nil {
+				failAll(fmt.Errorf("release savepoint: %w", err))
+				return
+			}
+		}
+	}
+	if _, err := s.wq.ctl(ctx, "COMMIT"); err != nil {
+		failAll(fmt.Errorf("commit: %w", err))
+		return
+	}
+	runHooks(txs)
+	finish()
+}
+
+func runHooks(txs []*tx) {
+	for _, t := range txs {
+		if t == nil {
+			continue
+		}
+		for _, h := range t.hooks {
+			h()
+		}
+	}
+}
+
+// runOptimistic runs a group without savepoints; see package sqlite. It returns false, with
+// everything rolled back and nothing answered, at the first failing call.
+func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*tx, finish func(), failAll func(error)) bool {
+	ctx := context.Background()
+	if _, err := s.wq.ctl(ctx, "BEGIN"); err != nil {
+		failAll(fmt.Errorf("begin: %w", err))
+		return true
+	}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		t := &tx{reader: reader{q: s.wq}, w: s.wq}
+		if err := s.callFn(r.fn, t); err != nil {
+			s.wq.ctl(ctx, "ROLLBACK")
+			return false
+		}
+		txs[i] = t
+	}
+	if _, err := s.wq.ctl(ctx, "COMMIT"); err != nil {
+		failAll(fmt.Errorf("commit: %w", err))
+		return true
+	}
+	runHooks(txs)
+	finish()
+	return true
+}
+
+// Close stops the store: the Tx calls already queued are committed and answered, later
+// ones return ErrClosed; then the connections are closed. Calling Close again returns the
+// first call's result.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		close(s.quit)
+		<-s.stopped
+		s.closeErr = s.closeDBs()
+	})
+	return s.closeErr
+}
+
+func (s *Store) closeDBs() error {
+	errW := s.wconn.Close()
+	err := errors.Join(errW, s.wdb.Close(), s.rdb.Close())
+	s.pool.Close()
+	return err
+}
+
+// querier runs statements written with SQLite's placeholders (? and ?N), which it rewrites
+// to PostgreSQL's ($N); pgx caches the prepared statements per connection.
+type querier interface {
+	exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	queryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// connQuerier runs on the single write connection; only the writer goroutine uses it.
+type connQuerier struct {
+	conn *sql.Conn
+}
+
+func (c *connQuerier) ctl(ctx context.Context, q string) (sql.Result, error) {
+	return c.conn.ExecContext(ctx, q)
+}
+
+func (c *connQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return c.conn.ExecContext(ctx, rebind(q), args...)
+}
+
+func (c *connQuerier) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return c.conn.QueryContext(ctx, rebind(q), args...)
+}
+
+func (c *connQuerier) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return c.conn.QueryRowContext(ctx, rebind(q), args...)
+}
+
+// dbQuerier runs on the read pool.
+type dbQuerier struct{ db *sql.DB }
+
+func (d *dbQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.db.ExecContext(ctx, rebind(q), args...)
+}
+
+func (d *dbQuerier) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.db.QueryContext(ctx, rebind(q), args...)
+}
+
+func (d *dbQuerier) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.db.QueryRowContext(ctx, rebind(q), args...)
+}
+
+// rebound caches rebind's results by query text.
+var rebound sync.Map
+
+// rebind rewrites the placeholders ? (numbered in order) and ?N of a query to $N, outside
+// string literals.
+func rebind(q string) string {
+	if v, ok := rebound.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n, inStr := 0, false
+	for i := 0; i < len(q); i++ {
+		ch := q[i]
+		switch {
+		case ch == '\'':
+			inStr = !inStr
+			b.WriteByte(ch)
+		case ch == '?' && !inStr:
+			j := i + 1
+			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+				j++
+			}
+			if j > i+1 {
+				b.WriteByte('$')
+				b.WriteString(q[i+1 : j])
+				i = j - 1
+			} else {
+				n++
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+			}
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	out := b.String()
+	rebound.Store(q, out)
+	return out
+}

@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/storetest"
+)
+
+// The tests run against the PostgreSQL server of ROOMD_TEST_POSTGRES_DSN (.ci/run starts
+// one); each store gets a database of its own, created with a random name and dropped when
+// the test ends. Without the variable the tests skip, unless CI is set: then they fail.
+
+// serverDSN returns the DSN of the test server, skipping (or, under CI, failing) without one.
+func serverDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("ROOMD_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ROOMD_TEST_POSTGRES_DSN is not set, and CI is: the PostgreSQL tests must run")
+		}
+		t.Skip("ROOMD_TEST_POSTGRES_DSN is not set")
+	}
+	return dsn
+}
+
+// dbs maps a directory of the conformance suite to its database, so that reopening the same
+// directory reopens the same database.
+var dbs sync.Map
+
+// freshDB creates a database with a random name on the test server and returns its DSN; it
+// is dropped when t ends.
+func freshDB(t testing.TB) string {
+	t.Helper()
+	server := serverDSN(t)
+	b := make([]byte, 8)
+	rand.Read(b)
+	name := "roomd_test_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(context.Background(), server)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", server, err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(context.Background(), "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), server)
+		if err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	return server + dbSuffix(server, name)
+}
+
+// dbSuffix points the server's DSN at database name: a key=value DSN takes a later dbname
+// over an earlier one, and so does a URL's query parameter.
+func dbSuffix(server, name string) string {
+	if len(server) > 11 && (server[:11] == "postgres://" || (len(server) > 13 && server[:13] == "postgresql://")) {
+		for i := range server {
+			if server[i] == '?' {
+				return "&dbname=" + name
+			}
+		}
+		return "?dbname=" + name
+	}
+	return " dbname=" + name
+}
+
+func TestConformance(t *testing.T) {
+	serverDSN(t)
+	storetest.Run(t, func(t *testing.T, dir string) store.Store {
+		v, ok := dbs.Load(dir)
+		if !ok {
+			v, _ = dbs.LoadOrStore(dir, freshDB(t))
+		}
+		s, err := Open(context.Background(), Options{DSN: v.(string)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestMigrateIdempotent(t *testing.T) {
+	dsn := freshDB(t)
+	for range 2 {
+		v, err := Migrate(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v != LatestSchema() || v != 10 {
+			t.Fatalf("version %d, want %d", v, LatestSchema())
+		}
+	}
+}
+
+func TestRebind(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"SELECT ? , ?", "SELECT $1 , $2"},
+		{"WHERE a = ?1 AND b = ?2 OR c = ?1", "WHERE a = $1 AND b = $2 OR c = $1"},
+		{"WHERE a = '?' AND b = ?", "WHERE a = '?' AND b = $1"},
+	} {
+		if got := rebind(c.in); got != c.want {
+			t.Errorf("rebind(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
