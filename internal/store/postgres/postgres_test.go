@@ -14,7 +14,7 @@ import (
 )
 
 // The tests run against the PostgreSQL server of ROOMD_TEST_POSTGRES_DSN (.ci/run starts
-// one); each store gets a database of its own, created with a random name and dropped when
+// one); each store gets a schema of its own, created with a random name and dropped when
 // the test ends. Without the variable the tests skip, unless CI is set: then they fail.
 
 // serverDSN returns the DSN of the test server, skipping (or, under CI, failing) without one.
@@ -34,8 +34,9 @@ func serverDSN(t testing.TB) string {
 // directory reopens the same database.
 var dbs sync.Map
 
-// freshDB creates a database with a random name on the test server and returns its DSN; it
-// is dropped when t ends.
+// freshDB creates a schema with a random name on the test server and returns a DSN whose
+// search_path is that schema (a fresh schema is much cheaper than a fresh database); it is
+// dropped when t ends.
 func freshDB(t testing.TB) string {
 	t.Helper()
 	server := serverDSN(t)
@@ -47,35 +48,35 @@ func freshDB(t testing.TB) string {
 		t.Fatalf("connect to %s: %v", server, err)
 	}
 	defer admin.Close(context.Background())
-	if _, err := admin.Exec(context.Background(), "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
+	if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+name); err != nil {
+		t.Fatalf("create schema: %v", err)
 	}
 	t.Cleanup(func() {
 		c, err := pgx.Connect(context.Background(), server)
 		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
+			t.Errorf("drop schema %s: %v", name, err)
 			return
 		}
 		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
+		if _, err := c.Exec(context.Background(), "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
 		}
 	})
 	return server + dbSuffix(server, name)
 }
 
-// dbSuffix points the server's DSN at database name: a key=value DSN takes a later dbname
-// over an earlier one, and so does a URL's query parameter.
+// dbSuffix sets the search_path of the server's DSN to schema name (pgx passes an unknown
+// DSN key on to the server as a run-time parameter).
 func dbSuffix(server, name string) string {
 	if len(server) > 11 && (server[:11] == "postgres://" || (len(server) > 13 && server[:13] == "postgresql://")) {
 		for i := range server {
 			if server[i] == '?' {
-				return "&dbname=" + name
+				return "&search_path=" + name
 			}
 		}
-		return "?dbname=" + name
+		return "?search_path=" + name
 	}
-	return " dbname=" + name
+	return " search_path=" + name
 }
 
 func TestConformance(t *testing.T) {
