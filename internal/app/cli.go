@@ -17,7 +17,6 @@ import (
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/console"
-	"github.com/roomd/roomd/internal/store/sqlite"
 )
 
 // Version is set at build time with -ldflags "-X github.com/roomd/roomd/internal/app.Version=…".
@@ -286,11 +285,11 @@ func cmdMigrate(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	v, err := sqlite.Migrate(ctx, DBPath(cfg.DataDir))
+	where, v, err := migrateStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%s: schema version %d\n", DBPath(cfg.DataDir), v)
+	fmt.Fprintf(env.Stdout, "%s: schema version %d\n", where, v)
 	return nil
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/roomd/roomd/internal/netguard"
 	"github.com/roomd/roomd/internal/room"
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/postgres"
 	"github.com/roomd/roomd/internal/store/sqlite"
 	"github.com/roomd/roomd/internal/tenant"
 	"github.com/roomd/roomd/internal/webclient"
@@ -53,7 +54,10 @@ type Server struct {
 	log   *slog.Logger
 	now   func() time.Time
 	store store.Store
-	db    *sqlite.Store
+	// db is the store's driver side: its schema version, for Ready.
+	db schemaStore
+	// latestSchema is the schema version this build's migrations of the driver make.
+	latestSchema int
 	// closing is set when Close begins: /readyz answers 503 from then on.
 	closing    atomic.Bool
 	Apps       *tenant.Registry
@@ -92,6 +96,48 @@ type Options struct {
 	Dial     func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
+// schemaStore is what Ready asks a driver's store.
+type schemaStore interface {
+	SchemaVersion(ctx context.Context) (int, error)
+}
+
+// openStore opens the store that cfg.Store selects: SQLite in the data directory (the
+// default) or PostgreSQL at cfg.Store.DSN.
+func (s *Server) openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	switch cfg.Store.Driver {
+	case "", config.DriverSQLite:
+		st, err := sqlite.Open(ctx, sqlite.Options{Path: DBPath(cfg.DataDir), Durability: cfg.Store.Durability, Logger: log})
+		if err != nil {
+			return err
+		}
+		s.store, s.db, s.latestSchema = st, st, sqlite.LatestSchema()
+	case config.DriverPostgres:
+		st, err := postgres.Open(ctx, postgres.Options{DSN: cfg.Store.DSN, Logger: log})
+		if err != nil {
+			return err
+		}
+		s.store, s.db, s.latestSchema = st, st, postgres.LatestSchema()
+	default:
+		return fmt.Errorf("unknown store driver %q", cfg.Store.Driver)
+	}
+	return nil
+}
+
+// migrateStore applies the pending migrations of the store cfg.Store selects and returns
+// where the database is and the schema version it ends at.
+func migrateStore(ctx context.Context, cfg *config.Config) (where string, version int, err error) {
+	switch cfg.Store.Driver {
+	case "", config.DriverSQLite:
+		v, err := sqlite.Migrate(ctx, DBPath(cfg.DataDir))
+		return DBPath(cfg.DataDir), v, err
+	case config.DriverPostgres:
+		v, err := postgres.Migrate(ctx, cfg.Store.DSN)
+		return "postgres", v, err
+	default:
+		return "", 0, fmt.Errorf("unknown store driver %q", cfg.Store.Driver)
+	}
+}
+
 // DBPath returns the SQLite file of a data directory.
 func DBPath(dataDir string) string { return filepath.Join(dataDir, dbFileName) }
 
@@ -122,14 +168,10 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		apps = []config.App{dev}
 	}
 
-	if cfg.Store.Driver != "" && cfg.Store.Driver != "sqlite" {
-		return nil, fmt.Errorf("store driver %q is not available in this build; use sqlite", cfg.Store.Driver)
-	}
-	st, err := sqlite.Open(ctx, sqlite.Options{Path: DBPath(cfg.DataDir), Durability: cfg.Store.Durability, Logger: o.Logger})
-	if err != nil {
+	if err := s.openStore(ctx, cfg, o.Logger); err != nil {
 		return nil, err
 	}
-	s.store, s.db = st, st
+	st := s.store
 
 	configs := webhook.NewConfigs()
 	var tenants []*tenant.App
@@ -431,7 +473,7 @@ func (s *Server) Ready(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store unreachable: %w", err)
 	}
-	switch want := sqlite.LatestSchema(); {
+	switch want := s.latestSchema; {
 	case have < want:
 		return fmt.Errorf("migrations not applied: schema version %d, this build needs %d (run roomd migrate)", have, want)
 	case have > want:
