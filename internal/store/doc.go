@@ -1,7 +1,7 @@
 // Package store is roomd's one persistence seam: the Store interface, its row types and the
 // ErrNotFound and ErrConflict sentinels. Domain packages (room, account, webhook) talk to
 // the database only through it; drivers implement it (package sqlite is the embedded
-// default; a PostgreSQL driver can follow), and every driver must pass the conformance suite
+// default; package postgres keeps the data in PostgreSQL), and every driver must pass the conformance suite
 // in package storetest, which pins the behaviour described here.
 //
 // # Reads and writes

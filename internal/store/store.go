@@ -11,7 +11,7 @@ var ErrNotFound = errors.New("store: not found")
 // ErrConflict is returned when an insert would duplicate a unique key.
 var ErrConflict = errors.New("store: conflict")
 
-// Store is the one persistence seam of roomd. Every driver (sqlite, later postgres) implements
+// Store is the one persistence seam of roomd. Every driver (sqlite, postgres) implements
 // it and passes the conformance suite in package storetest.
 type Store interface {
 	Reader
