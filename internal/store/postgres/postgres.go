@@ -387,7 +387,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 		clear(results)
 		clear(txs)
 	}
-	if _, err := s.wq.ctl(ctx, "BEGIN"); err != nil {
+	if err := s.begin(ctx); err != nil {
 		failAll(fmt.Errorf("begin: %w", err))
 		return
 	}
@@ -436,6 +436,51 @@ func (s *Store) runBatch(batch []*txRequest) {
 	finish()
 }
 
+// begin starts the writer's transaction. When the writer's connection is gone (the server
+// restarted, or terminated the backend), it takes a new one first; a BEGIN that fails on a
+// connection that looked alive is tried once more on a new connection, since nothing of the
+// group has run yet.
+func (s *Store) begin(ctx context.Context) error {
+	if !s.writerAlive() {
+		if err := s.reconnect(ctx); err != nil {
+			return err
+		}
+	}
+	_, err := s.wq.ctl(ctx, "BEGIN")
+	if err == nil || s.writerAlive() {
+		return err
+	}
+	if rerr := s.reconnect(ctx); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	_, err = s.wq.ctl(ctx, "BEGIN")
+	return err
+}
+
+var errWriterClosed = errors.New("postgres: writer connection closed")
+
+// writerAlive reports whether the writer's connection is still open, without a round trip.
+func (s *Store) writerAlive() bool {
+	return s.wconn.Raw(func(dc any) error {
+		if c, ok := dc.(*stdlib.Conn); ok && c.Conn().IsClosed() {
+			return errWriterClosed
+		}
+		return nil
+	}) == nil
+}
+
+// reconnect replaces the writer's connection.
+func (s *Store) reconnect(ctx context.Context) error {
+	s.wconn.Close()
+	c, err := s.wdb.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("reconnect writer: %w", err)
+	}
+	s.log.Warn("postgres_writer_reconnected")
+	s.wconn, s.wq.conn = c, c
+	return nil
+}
+
 func runHooks(txs []*tx) {
 	for _, t := range txs {
 		if t == nil {
@@ -451,7 +496,7 @@ func runHooks(txs []*tx) {
 // everything rolled back and nothing answered, at the first failing call.
 func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*tx, finish func(), failAll func(error)) bool {
 	ctx := context.Background()
-	if _, err := s.wq.ctl(ctx, "BEGIN"); err != nil {
+	if err := s.begin(ctx); err != nil {
 		failAll(fmt.Errorf("begin: %w", err))
 		return true
 	}
@@ -512,16 +557,21 @@ func (c *connQuerier) ctl(ctx context.Context, q string) (sql.Result, error) {
 	return c.conn.ExecContext(ctx, q)
 }
 
+// The writer's statements run without the caller's cancellation: pgx answers a context that
+// ends during a statement by interrupting it, which may cost the connection and with it the
+// other calls of the group. A Tx fn does short database work only, so it runs to its end;
+// a call whose context ended before it ran is not run at all (runBatch).
+
 func (c *connQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return c.conn.ExecContext(ctx, rebind(q), args...)
+	return c.conn.ExecContext(context.WithoutCancel(ctx), rebind(q), args...)
 }
 
 func (c *connQuerier) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return c.conn.QueryContext(ctx, rebind(q), args...)
+	return c.conn.QueryContext(context.WithoutCancel(ctx), rebind(q), args...)
 }
 
 func (c *connQuerier) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return c.conn.QueryRowContext(ctx, rebind(q), args...)
+	return c.conn.QueryRowContext(context.WithoutCancel(ctx), rebind(q), args...)
 }
 
 // dbQuerier runs on the read pool.

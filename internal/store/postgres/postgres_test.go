@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/roomd/roomd/internal/store"
@@ -115,6 +117,53 @@ func TestRebind(t *testing.T) {
 	} {
 		if got := rebind(c.in); got != c.want {
 			t.Errorf("rebind(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// A caller's context that ends while its fn runs does not interrupt the writer's statements
+// (that could cost the connection and the other calls of the group), and a writer whose
+// connection the server ended reconnects: the next Tx works.
+func TestWriterSurvivesCancelAndLostConnection(t *testing.T) {
+	s, err := Open(t.Context(), Options{DSN: freshDB(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	upsert := func(ctx context.Context, user string) error {
+		return s.Tx(ctx, func(tx store.Tx) error {
+			_, err := tx.AccountUpsert(ctx, store.Account{App: 1, UserID: user, CreatedAt: time.UnixMilli(1)})
+			return err
+		})
+	}
+	cctx, cancel := context.WithCancel(t.Context())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	if err := s.Tx(cctx, func(stx store.Tx) error {
+		if _, err := stx.(*tx).q.exec(cctx, "SELECT pg_sleep(0.3)"); err != nil {
+			return err
+		}
+		_, err := stx.AccountUpsert(cctx, store.Account{App: 1, UserID: "canceled", CreatedAt: time.UnixMilli(1)})
+		return err
+	}); err != nil {
+		t.Fatalf("Tx whose context ended while it ran: %v", err)
+	}
+	if _, err := s.AccountGet(t.Context(), 1, "canceled"); err != nil {
+		t.Fatalf("its write: %v", err)
+	}
+
+	// The server ends the writer's connection.
+	var pid int
+	if err := s.Tx(t.Context(), func(stx store.Tx) error {
+		return stx.(*tx).q.queryRow(t.Context(), "SELECT pg_backend_pid()").Scan(&pid)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(t.Context(), "SELECT pg_terminate_backend($1)", pid); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := upsert(t.Context(), fmt.Sprintf("u%d", i)); err != nil {
+			t.Fatalf("Tx %d after the writer's connection ended: %v", i, err)
 		}
 	}
 }
