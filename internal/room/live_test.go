@@ -544,9 +544,6 @@ func TestRecoverPresence(t *testing.T) {
 // TestRecoverPresenceManyMembers: a room whose members span several pages of the recovery
 // still gets one callback.
 func TestRecoverPresenceManyMembers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("imports 600 accounts")
-	}
 	f, _ := liveSetup(t, room.Lifetimes{})
 	var users []string
 	if err := f.st.Tx(f.ctx, func(tx store.Tx) error {
