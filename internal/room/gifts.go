@@ -434,33 +434,93 @@ func findLanguage(ls []store.GiftLanguage, lang string) (store.GiftLanguage, boo
 // SetGiftLanguage sets a gift's name and description in one language (102002 when the
 // gift does not exist).
 func (s *GiftService) SetGiftLanguage(ctx context.Context, a Actor, d LanguageDef) error {
-	if err := d.validate("GiftId", "Name", "Desc", maxGiftDescBytes); err != nil {
+	return s.setLanguage(ctx, a, giftLocalisation, d)
+}
+
+// GetGiftLanguage returns a gift's name and description in one language; both are empty
+// when the language was never set (102002 when the gift does not exist).
+func (s *GiftService) GetGiftLanguage(ctx context.Context, a Actor, id, lang string) (store.GiftLanguage, error) {
+	return s.getLanguage(ctx, a, giftLocalisation, id, lang)
+}
+
+// DelGiftLanguage deletes a gift's localisation in one language; deleting one that does not
+// exist succeeds.
+func (s *GiftService) DelGiftLanguage(ctx context.Context, a Actor, id, lang string) error {
+	return s.delLanguage(ctx, a, giftLocalisation, id, lang)
+}
+
+// localisation is what differs between the localisations of gifts and of categories: the
+// request's field names, the description limit, the existence check and the store methods.
+// One set of functions below serves both.
+type localisation struct {
+	idField, nameField, descField string
+	maxDescBytes                  int
+	require                       func(ctx context.Context, r store.Reader, app uint64, id string) error
+	list                          func(ctx context.Context, r store.Reader, app uint64, id string) ([]store.GiftLanguage, error)
+	put                           func(ctx context.Context, tx store.Tx, app uint64, l store.GiftLanguage) error
+	del                           func(ctx context.Context, tx store.Tx, app uint64, id, lang string) (bool, error)
+}
+
+var giftLocalisation = localisation{
+	idField: "GiftId", nameField: "Name", descField: "Desc", maxDescBytes: maxGiftDescBytes,
+	require: func(ctx context.Context, r store.Reader, app uint64, id string) error {
+		_, err := requireGift(ctx, r, app, id)
+		return err
+	},
+	list: func(ctx context.Context, r store.Reader, app uint64, id string) ([]store.GiftLanguage, error) {
+		return r.GiftLanguageList(ctx, app, id)
+	},
+	put: func(ctx context.Context, tx store.Tx, app uint64, l store.GiftLanguage) error {
+		return tx.GiftLanguagePut(ctx, app, l)
+	},
+	del: func(ctx context.Context, tx store.Tx, app uint64, id, lang string) (bool, error) {
+		return tx.GiftLanguageDelete(ctx, app, id, lang)
+	},
+}
+
+var categoryLocalisation = localisation{
+	idField: "CategoryId", nameField: "CategoryName", descField: "CategoryDesc", maxDescBytes: maxCatDescBytes,
+	require: func(ctx context.Context, r store.Reader, app uint64, id string) error {
+		_, err := requireCategory(ctx, r, app, id)
+		return err
+	},
+	list: func(ctx context.Context, r store.Reader, app uint64, id string) ([]store.GiftLanguage, error) {
+		return r.GiftCategoryLanguageList(ctx, app, id)
+	},
+	put: func(ctx context.Context, tx store.Tx, app uint64, l store.GiftLanguage) error {
+		return tx.GiftCategoryLanguagePut(ctx, app, l)
+	},
+	del: func(ctx context.Context, tx store.Tx, app uint64, id, lang string) (bool, error) {
+		return tx.GiftCategoryLanguageDelete(ctx, app, id, lang)
+	},
+}
+
+func (s *GiftService) setLanguage(ctx context.Context, a Actor, k localisation, d LanguageDef) error {
+	if err := d.validate(k.idField, k.nameField, k.descField, k.maxDescBytes); err != nil {
 		return err
 	}
 	if err := requireGiftAdmin(a); err != nil {
 		return err
 	}
 	return s.o.Store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := requireGift(ctx, tx, a.App, d.ID); err != nil {
+		if err := k.require(ctx, tx, a.App, d.ID); err != nil {
 			return err
 		}
-		ls, err := tx.GiftLanguageList(ctx, a.App, d.ID)
+		ls, err := k.list(ctx, tx, a.App, d.ID)
 		if err != nil {
 			return err
 		}
 		cur, found := findLanguage(ls, d.Language)
-		l, err := putLanguage(cur, found, d, "Name")
+		l, err := putLanguage(cur, found, d, k.nameField)
 		if err != nil {
 			return err
 		}
-		return tx.GiftLanguagePut(ctx, a.App, l)
+		return k.put(ctx, tx, a.App, l)
 	})
 }
 
-// GetGiftLanguage returns a gift's name and description in one language; both are empty
-// when the language was never set (102002 when the gift does not exist).
-func (s *GiftService) GetGiftLanguage(ctx context.Context, a Actor, id, lang string) (store.GiftLanguage, error) {
-	if err := validateID("GiftId", id); err != nil {
+func (s *GiftService) getLanguage(ctx context.Context, a Actor, k localisation, id, lang string) (store.GiftLanguage, error) {
+	if err := validateID(k.idField, id); err != nil {
 		return store.GiftLanguage{}, err
 	}
 	if err := validateLanguage(lang); err != nil {
@@ -469,10 +529,10 @@ func (s *GiftService) GetGiftLanguage(ctx context.Context, a Actor, id, lang str
 	if err := requireGiftAdmin(a); err != nil {
 		return store.GiftLanguage{}, err
 	}
-	if _, err := requireGift(ctx, s.o.Store, a.App, id); err != nil {
+	if err := k.require(ctx, s.o.Store, a.App, id); err != nil {
 		return store.GiftLanguage{}, err
 	}
-	ls, err := s.o.Store.GiftLanguageList(ctx, a.App, id)
+	ls, err := k.list(ctx, s.o.Store, a.App, id)
 	if err != nil {
 		return store.GiftLanguage{}, err
 	}
@@ -481,10 +541,8 @@ func (s *GiftService) GetGiftLanguage(ctx context.Context, a Actor, id, lang str
 	return l, nil
 }
 
-// DelGiftLanguage deletes a gift's localisation in one language; deleting one that does not
-// exist succeeds.
-func (s *GiftService) DelGiftLanguage(ctx context.Context, a Actor, id, lang string) error {
-	if err := validateID("GiftId", id); err != nil {
+func (s *GiftService) delLanguage(ctx context.Context, a Actor, k localisation, id, lang string) error {
+	if err := validateID(k.idField, id); err != nil {
 		return err
 	}
 	if err := validateLanguage(lang); err != nil {
@@ -494,7 +552,7 @@ func (s *GiftService) DelGiftLanguage(ctx context.Context, a Actor, id, lang str
 		return err
 	}
 	return s.o.Store.Tx(ctx, func(tx store.Tx) error {
-		_, err := tx.GiftLanguageDelete(ctx, a.App, id, lang)
+		_, err := k.del(ctx, tx, a.App, id, lang)
 		return err
 	})
 }
@@ -572,69 +630,19 @@ func (s *GiftService) GetCategory(ctx context.Context, a Actor, id string) (stor
 // SetCategoryLanguage sets a category's name and description in one language (100002 when
 // the category does not exist).
 func (s *GiftService) SetCategoryLanguage(ctx context.Context, a Actor, d LanguageDef) error {
-	if err := d.validate("CategoryId", "CategoryName", "CategoryDesc", maxCatDescBytes); err != nil {
-		return err
-	}
-	if err := requireGiftAdmin(a); err != nil {
-		return err
-	}
-	return s.o.Store.Tx(ctx, func(tx store.Tx) error {
-		if _, err := requireCategory(ctx, tx, a.App, d.ID); err != nil {
-			return err
-		}
-		ls, err := tx.GiftCategoryLanguageList(ctx, a.App, d.ID)
-		if err != nil {
-			return err
-		}
-		cur, found := findLanguage(ls, d.Language)
-		l, err := putLanguage(cur, found, d, "CategoryName")
-		if err != nil {
-			return err
-		}
-		return tx.GiftCategoryLanguagePut(ctx, a.App, l)
-	})
+	return s.setLanguage(ctx, a, categoryLocalisation, d)
 }
 
 // GetCategoryLanguage returns a category's name and description in one language; both are
 // empty when the language was never set (100002 when the category does not exist).
 func (s *GiftService) GetCategoryLanguage(ctx context.Context, a Actor, id, lang string) (store.GiftLanguage, error) {
-	if err := validateID("CategoryId", id); err != nil {
-		return store.GiftLanguage{}, err
-	}
-	if err := validateLanguage(lang); err != nil {
-		return store.GiftLanguage{}, err
-	}
-	if err := requireGiftAdmin(a); err != nil {
-		return store.GiftLanguage{}, err
-	}
-	if _, err := requireCategory(ctx, s.o.Store, a.App, id); err != nil {
-		return store.GiftLanguage{}, err
-	}
-	ls, err := s.o.Store.GiftCategoryLanguageList(ctx, a.App, id)
-	if err != nil {
-		return store.GiftLanguage{}, err
-	}
-	l, _ := findLanguage(ls, lang)
-	l.ID, l.Language = id, lang
-	return l, nil
+	return s.getLanguage(ctx, a, categoryLocalisation, id, lang)
 }
 
 // DelCategoryLanguage deletes a category's localisation in one language; deleting one that
 // does not exist succeeds.
 func (s *GiftService) DelCategoryLanguage(ctx context.Context, a Actor, id, lang string) error {
-	if err := validateID("CategoryId", id); err != nil {
-		return err
-	}
-	if err := validateLanguage(lang); err != nil {
-		return err
-	}
-	if err := requireGiftAdmin(a); err != nil {
-		return err
-	}
-	return s.o.Store.Tx(ctx, func(tx store.Tx) error {
-		_, err := tx.GiftCategoryLanguageDelete(ctx, a.App, id, lang)
-		return err
-	})
+	return s.delLanguage(ctx, a, categoryLocalisation, id, lang)
 }
 
 // validateGiftIDList checks a GiftIdList: 1 to MaxGifts ids, each a valid GiftId; it
