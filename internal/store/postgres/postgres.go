@@ -40,9 +40,11 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -69,7 +71,7 @@ type Options struct {
 
 // Store is the PostgreSQL implementation of store.Store.
 type Store struct {
-	reader
+	sqlstore.Reader
 	pool     *pgxpool.Pool
 	rdb      *sql.DB
 	wdb      *sql.DB
@@ -146,7 +148,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		stopped: make(chan struct{}),
 		log:     o.Logger,
 	}
-	s.reader = reader{q: &dbQuerier{db: rdb}}
+	s.Reader = sqlstore.NewReader(&dbQuerier{db: rdb}, dialect)
 	if s.instance, err = s.loadInstance(ctx); err != nil {
 		s.closeDBs()
 		return nil, err
@@ -306,7 +308,7 @@ type fnPanic struct{ value any }
 
 func (p *fnPanic) Error() string { return fmt.Sprintf("panic in transaction: %v", p.value) }
 
-func (s *Store) callFn(fn func(store.Tx) error, t *tx) (err error) {
+func (s *Store) callFn(fn func(store.Tx) error, t *sqlstore.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic in transaction", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -365,7 +367,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 	s.batches.Add(1)
 	s.calls.Add(uint64(len(batch)))
 	results := make([]error, len(batch))
-	txs := make([]*tx, len(batch))
+	txs := make([]*sqlstore.Tx, len(batch))
 	finish := func() {
 		for i, r := range batch {
 			r.done <- results[i]
@@ -404,7 +406,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 				return
 			}
 		}
-		t := &tx{reader: reader{q: s.wq}, w: s.wq}
+		t := sqlstore.NewTx(s.wq, dialect)
 		err := s.callFn(r.fn, t)
 		if err != nil {
 			results[i] = err
@@ -481,12 +483,12 @@ func (s *Store) reconnect(ctx context.Context) error {
 	return nil
 }
 
-func runHooks(txs []*tx) {
+func runHooks(txs []*sqlstore.Tx) {
 	for _, t := range txs {
 		if t == nil {
 			continue
 		}
-		for _, h := range t.hooks {
+		for _, h := range t.Hooks() {
 			h()
 		}
 	}
@@ -494,7 +496,7 @@ func runHooks(txs []*tx) {
 
 // runOptimistic runs a group without savepoints; see package sqlite. It returns false, with
 // everything rolled back and nothing answered, at the first failing call.
-func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*tx, finish func(), failAll func(error)) bool {
+func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*sqlstore.Tx, finish func(), failAll func(error)) bool {
 	ctx := context.Background()
 	if err := s.begin(ctx); err != nil {
 		failAll(fmt.Errorf("begin: %w", err))
@@ -505,7 +507,7 @@ func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*tx, fi
 			results[i] = err
 			continue
 		}
-		t := &tx{reader: reader{q: s.wq}, w: s.wq}
+		t := sqlstore.NewTx(s.wq, dialect)
 		if err := s.callFn(r.fn, t); err != nil {
 			s.wq.ctl(ctx, "ROLLBACK")
 			return false
@@ -540,13 +542,43 @@ func (s *Store) closeDBs() error {
 	return err
 }
 
-// querier runs statements written with SQLite's placeholders (? and ?N), which it rewrites
-// to PostgreSQL's ($N); pgx caches the prepared statements per connection.
-type querier interface {
-	exec(ctx context.Context, query string, args ...any) (sql.Result, error)
-	query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	queryRow(ctx context.Context, query string, args ...any) *sql.Row
+// The queriers run statements written with SQLite's placeholders (? and ?N), which they
+// rewrite to PostgreSQL's ($N); pgx caches the prepared statements per connection.
+
+// dialect is what the shared queries (package sqlstore) need to know of PostgreSQL.
+var dialect = &sqlstore.Dialect{
+	IsUniqueViolation: isUniqueViolation,
+	NoLimit:           nil, // LIMIT NULL
+	ExecGuarded:       execGuarded,
 }
+
+// isUniqueViolation reports whether err is PostgreSQL's unique_violation (SQLSTATE 23505).
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// execGuarded runs a statement that may fail with a unique violation inside a savepoint of
+// its own: in PostgreSQL a failed statement aborts the whole transaction, and the store
+// contract keeps the transaction usable after an ErrConflict.
+func execGuarded(ctx context.Context, q sqlstore.Querier, query string, args ...any) (sql.Result, error) {
+	w := q.(*connQuerier)
+	if _, err := w.ctl(ctx, "SAVEPOINT g"); err != nil {
+		return nil, err
+	}
+	res, err := w.Exec(ctx, query, args...)
+	if err != nil {
+		if _, rerr := w.ctl(ctx, "ROLLBACK TO SAVEPOINT g"); rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+	}
+	if _, rerr := w.ctl(ctx, "RELEASE SAVEPOINT g"); rerr != nil {
+		return nil, errors.Join(err, rerr)
+	}
+	return res, err
+}
+
+var _ store.Store = (*Store)(nil)
 
 // connQuerier runs on the single write connection; only the writer goroutine uses it.
 type connQuerier struct {
@@ -562,30 +594,30 @@ func (c *connQuerier) ctl(ctx context.Context, q string) (sql.Result, error) {
 // other calls of the group. A Tx fn does short database work only, so it runs to its end;
 // a call whose context ended before it ran is not run at all (runBatch).
 
-func (c *connQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (c *connQuerier) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return c.conn.ExecContext(context.WithoutCancel(ctx), rebind(q), args...)
 }
 
-func (c *connQuerier) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (c *connQuerier) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return c.conn.QueryContext(context.WithoutCancel(ctx), rebind(q), args...)
 }
 
-func (c *connQuerier) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (c *connQuerier) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return c.conn.QueryRowContext(context.WithoutCancel(ctx), rebind(q), args...)
 }
 
 // dbQuerier runs on the read pool.
 type dbQuerier struct{ db *sql.DB }
 
-func (d *dbQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (d *dbQuerier) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return d.db.ExecContext(ctx, rebind(q), args...)
 }
 
-func (d *dbQuerier) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (d *dbQuerier) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return d.db.QueryContext(ctx, rebind(q), args...)
 }
 
-func (d *dbQuerier) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (d *dbQuerier) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return d.db.QueryRowContext(ctx, rebind(q), args...)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlstore"
 	"github.com/roomd/roomd/internal/store/storetest"
 )
 
@@ -139,7 +140,7 @@ func TestWriterSurvivesCancelAndLostConnection(t *testing.T) {
 	cctx, cancel := context.WithCancel(t.Context())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
 	if err := s.Tx(cctx, func(stx store.Tx) error {
-		if _, err := stx.(*tx).q.exec(cctx, "SELECT pg_sleep(0.3)"); err != nil {
+		if _, err := stx.(*sqlstore.Tx).Querier().Exec(cctx, "SELECT pg_sleep(0.3)"); err != nil {
 			return err
 		}
 		_, err := stx.AccountUpsert(cctx, store.Account{App: 1, UserID: "canceled", CreatedAt: time.UnixMilli(1)})
@@ -154,7 +155,7 @@ func TestWriterSurvivesCancelAndLostConnection(t *testing.T) {
 	// The server ends the writer's connection.
 	var pid int
 	if err := s.Tx(t.Context(), func(stx store.Tx) error {
-		return stx.(*tx).q.queryRow(t.Context(), "SELECT pg_backend_pid()").Scan(&pid)
+		return stx.(*sqlstore.Tx).Querier().QueryRow(t.Context(), "SELECT pg_backend_pid()").Scan(&pid)
 	}); err != nil {
 		t.Fatal(err)
 	}

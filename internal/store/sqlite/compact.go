@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlstore"
 )
 
 // Space of deleted rows (retention, package webhook/retention).
@@ -54,29 +55,29 @@ func initAutoVacuum(ctx context.Context, db *sql.DB) error {
 func (s *Store) Compact(ctx context.Context, maxPages int) (int, error) {
 	released := 0
 	err := s.Tx(ctx, func(st store.Tx) error {
-		q := st.(*tx).q
+		q := st.(*sqlstore.Tx).Querier()
 		var mode, free, total int64
-		if err := q.queryRow(ctx, "PRAGMA auto_vacuum").Scan(&mode); err != nil {
+		if err := q.QueryRow(ctx, "PRAGMA auto_vacuum").Scan(&mode); err != nil {
 			return fmt.Errorf("read auto_vacuum: %w", err)
 		}
 		if mode != autoVacuumIncremental {
 			return nil
 		}
-		if err := q.queryRow(ctx, "PRAGMA freelist_count").Scan(&free); err != nil {
+		if err := q.QueryRow(ctx, "PRAGMA freelist_count").Scan(&free); err != nil {
 			return fmt.Errorf("read freelist_count: %w", err)
 		}
-		if err := q.queryRow(ctx, "PRAGMA page_count").Scan(&total); err != nil {
+		if err := q.QueryRow(ctx, "PRAGMA page_count").Scan(&total); err != nil {
 			return fmt.Errorf("read page_count: %w", err)
 		}
 		n := min(free-total/compactKeepDiv, int64(maxPages))
 		if n <= 0 {
 			return nil
 		}
-		if _, err := q.exec(ctx, fmt.Sprintf("PRAGMA incremental_vacuum(%d)", n)); err != nil {
+		if _, err := q.Exec(ctx, fmt.Sprintf("PRAGMA incremental_vacuum(%d)", n)); err != nil {
 			return fmt.Errorf("incremental vacuum: %w", err)
 		}
 		var after int64
-		if err := q.queryRow(ctx, "PRAGMA freelist_count").Scan(&after); err != nil {
+		if err := q.QueryRow(ctx, "PRAGMA freelist_count").Scan(&after); err != nil {
 			return fmt.Errorf("read freelist_count: %w", err)
 		}
 		released = int(free - after)

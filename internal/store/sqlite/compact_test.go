@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlstore"
 )
 
 // fillFinished stores n delivered events of testApp with a 2 KiB body each, finished at
@@ -130,7 +131,7 @@ func TestPruneUsesFinishedIndex(t *testing.T) {
 	s := openTemp(t, DurabilityProcess)
 	var plan []string
 	err := s.Tx(t.Context(), func(stx store.Tx) error {
-		rows, err := stx.(*tx).q.query(context.Background(), "EXPLAIN QUERY PLAN "+pruneSelect, int64(testApp), "delivered", int64(1), 500)
+		rows, err := stx.(*sqlstore.Tx).Querier().Query(context.Background(), "EXPLAIN QUERY PLAN "+sqlstore.PruneSelect, int64(testApp), "delivered", int64(1), 500)
 		if err != nil {
 			return err
 		}

@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlstore"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -60,7 +61,7 @@ type Options struct {
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
-	reader
+	sqlstore.Reader
 	rdb      *sql.DB
 	wdb      *sql.DB
 	wconn    *sql.Conn
@@ -150,7 +151,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		stopped: make(chan struct{}),
 		log:     o.Logger,
 	}
-	s.reader = reader{q: &dbQuerier{db: rdb}}
+	s.Reader = sqlstore.NewReader(&dbQuerier{db: rdb}, dialect)
 	if s.instance, err = s.loadInstance(ctx); err != nil {
 		s.closeDBs()
 		return nil, err
@@ -284,7 +285,7 @@ func (p *fnPanic) Error() string { return fmt.Sprintf("panic in transaction: %v"
 
 // callFn runs fn, turning a panic into a *fnPanic so that the writer survives it and the
 // batch's other calls still commit.
-func (s *Store) callFn(fn func(store.Tx) error, t *tx) (err error) {
+func (s *Store) callFn(fn func(store.Tx) error, t *sqlstore.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic in transaction", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -351,7 +352,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 	s.batches.Add(1)
 	s.calls.Add(uint64(len(batch)))
 	results := make([]error, len(batch))
-	txs := make([]*tx, len(batch))
+	txs := make([]*sqlstore.Tx, len(batch))
 	finish := func() {
 		for i, r := range batch {
 			r.done <- results[i]
@@ -390,7 +391,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 				return
 			}
 		}
-		t := &tx{reader: reader{q: s.wq}}
+		t := sqlstore.NewTx(s.wq, dialect)
 		err := s.callFn(r.fn, t)
 		if err != nil {
 			results[i] = err
@@ -423,7 +424,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 		if t == nil {
 			continue
 		}
-		for _, h := range t.hooks {
+		for _, h := range t.Hooks() {
 			h()
 		}
 	}
@@ -442,7 +443,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 // savepoint per call, which is safe because a Tx fn does database work only. After a group
 // with a failing call the next group takes the savepoint path directly, so a workload with
 // many failures does not pay twice.
-func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*tx, finish func(), failAll func(error)) bool {
+func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*sqlstore.Tx, finish func(), failAll func(error)) bool {
 	ctx := context.Background()
 	if _, err := s.wq.ctl(ctx, "BEGIN IMMEDIATE"); err != nil {
 		failAll(fmt.Errorf("begin: %w", err))
@@ -453,7 +454,7 @@ func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*tx, fi
 			results[i] = err
 			continue
 		}
-		t := &tx{reader: reader{q: s.wq}}
+		t := sqlstore.NewTx(s.wq, dialect)
 		if err := s.callFn(r.fn, t); err != nil {
 			s.wq.ctl(ctx, "ROLLBACK")
 			return false
@@ -467,7 +468,7 @@ func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*tx, fi
 	walFull := s.ckpt.committed()
 	for _, t := range txs {
 		if t != nil {
-			for _, h := range t.hooks {
+			for _, h := range t.Hooks() {
 				h()
 			}
 		}
@@ -496,15 +497,21 @@ func (s *Store) closeDBs() error {
 	errC := s.ckpt.stop()
 	s.wq.close()
 	errW := s.wconn.Close()
-	return errors.Join(errC, errW, s.wdb.Close(), s.reader.q.(*dbQuerier).close(), s.rdb.Close())
+	return errors.Join(errC, errW, s.wdb.Close(), s.Reader.Querier().(*dbQuerier).close(), s.rdb.Close())
 }
 
-// querier runs statements, caching prepared statements by query text.
-type querier interface {
-	exec(ctx context.Context, query string, args ...any) (sql.Result, error)
-	query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	queryRow(ctx context.Context, query string, args ...any) *sql.Row
+// dialect is what the shared queries (package sqlstore) need to know of SQLite. The
+// queriers run statements caching prepared statements by query text.
+var dialect = &sqlstore.Dialect{
+	IsUniqueViolation: isUniqueViolation,
+	NoLimit:           -1, // LIMIT -1
 }
+
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+var _ store.Store = (*Store)(nil)
 
 // connQuerier runs on the single write connection; only the writer goroutine uses it.
 type connQuerier struct {
@@ -535,7 +542,7 @@ func (c *connQuerier) ctl(ctx context.Context, q string) (sql.Result, error) {
 	return st.ExecContext(ctx)
 }
 
-func (c *connQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (c *connQuerier) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if len(args) == 0 {
 		return c.conn.ExecContext(ctx, q)
 	}
@@ -546,7 +553,7 @@ func (c *connQuerier) exec(ctx context.Context, q string, args ...any) (sql.Resu
 	return st.ExecContext(ctx, args...)
 }
 
-func (c *connQuerier) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (c *connQuerier) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	st, err := c.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -554,7 +561,7 @@ func (c *connQuerier) query(ctx context.Context, q string, args ...any) (*sql.Ro
 	return st.QueryContext(ctx, args...)
 }
 
-func (c *connQuerier) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (c *connQuerier) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	st, err := c.stmt(ctx, q)
 	if err != nil {
 		return c.conn.QueryRowContext(ctx, q, args...)
@@ -589,7 +596,7 @@ func (d *dbQuerier) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-func (d *dbQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (d *dbQuerier) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	st, err := d.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -597,7 +604,7 @@ func (d *dbQuerier) exec(ctx context.Context, q string, args ...any) (sql.Result
 	return st.ExecContext(ctx, args...)
 }
 
-func (d *dbQuerier) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (d *dbQuerier) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	st, err := d.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -605,7 +612,7 @@ func (d *dbQuerier) query(ctx context.Context, q string, args ...any) (*sql.Rows
 	return st.QueryContext(ctx, args...)
 }
 
-func (d *dbQuerier) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (d *dbQuerier) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	st, err := d.stmt(ctx, q)
 	if err != nil {
 		return d.db.QueryRowContext(ctx, q, args...)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlstore"
 	"github.com/roomd/roomd/internal/store/storetest"
 )
 
@@ -48,7 +49,7 @@ func pragma(t *testing.T, s *Store, name string) string {
 	t.Helper()
 	var v string
 	err := s.Tx(t.Context(), func(stx store.Tx) error {
-		return stx.(*tx).q.queryRow(t.Context(), "PRAGMA "+name).Scan(&v)
+		return stx.(*sqlstore.Tx).Querier().QueryRow(t.Context(), "PRAGMA "+name).Scan(&v)
 	})
 	if err != nil {
 		t.Fatalf("PRAGMA %s: %v", name, err)

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -22,10 +22,10 @@ var statColumns = map[store.StatField]string{
 	store.StatMsgCount:          "total_msg_count",
 }
 
-func (r reader) RoomStatsGet(ctx context.Context, app uint64, roomID string) (store.RoomStats, error) {
+func (r Reader) RoomStatsGet(ctx context.Context, app uint64, roomID string) (store.RoomStats, error) {
 	var s store.RoomStats
 	var gifts, coins, senders, likes, msgs sql.NullInt64
-	err := r.q.queryRow(ctx, `SELECT r.view_count, s.total_gifts_sent, s.total_gift_coins, s.total_unique_gift_senders,
+	err := r.q.QueryRow(ctx, `SELECT r.view_count, s.total_gifts_sent, s.total_gift_coins, s.total_unique_gift_senders,
 		s.total_likes_received, s.total_msg_count
 		FROM rooms r LEFT JOIN room_stats s ON s.sdkappid = r.sdkappid AND s.room_id = r.room_id
 		WHERE r.sdkappid = ? AND r.room_id = ?`, int64(app), roomID).Scan(&s.TotalViewers, &gifts, &coins, &senders, &likes, &msgs)
@@ -40,9 +40,9 @@ func (r reader) RoomStatsGet(ctx context.Context, app uint64, roomID string) (st
 	return s, nil
 }
 
-func (t *tx) RoomStatsIncr(ctx context.Context, app uint64, roomID string, field store.StatField, delta int64) error {
+func (t *Tx) RoomStatsIncr(ctx context.Context, app uint64, roomID string, field store.StatField, delta int64) error {
 	if field == store.StatViewers {
-		res, err := t.q.exec(ctx, `UPDATE rooms SET view_count = view_count + ? WHERE sdkappid = ? AND room_id = ?`, delta, int64(app), roomID)
+		res, err := t.q.Exec(ctx, `UPDATE rooms SET view_count = view_count + ? WHERE sdkappid = ? AND room_id = ?`, delta, int64(app), roomID)
 		return affectedOne(res, err, "count viewers of room "+roomID)
 	}
 	col, ok := statColumns[field]
@@ -52,8 +52,8 @@ func (t *tx) RoomStatsIncr(ctx context.Context, app uint64, roomID string, field
 	if _, err := t.RoomGet(ctx, app, roomID); err != nil {
 		return err
 	}
-	_, err := t.q.exec(ctx, `INSERT INTO room_stats (sdkappid, room_id, `+col+`) VALUES (?, ?, ?)
-		ON CONFLICT (sdkappid, room_id) DO UPDATE SET `+col+` = `+col+` + excluded.`+col, int64(app), roomID, delta)
+	_, err := t.q.Exec(ctx, `INSERT INTO room_stats (sdkappid, room_id, `+col+`) VALUES (?, ?, ?)
+		ON CONFLICT (sdkappid, room_id) DO UPDATE SET `+col+` = room_stats.`+col+` + excluded.`+col, int64(app), roomID, delta)
 	if err != nil {
 		return fmt.Errorf("count %s of room %s: %w", col, roomID, err)
 	}

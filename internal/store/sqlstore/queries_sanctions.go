@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 // The queries of room mutes and bans (store.SanctionReader, store.SanctionWriter). Schema:
 // migrations/0003_admins_sanctions_messages.sql.
 
-func (r reader) MuteGet(ctx context.Context, app uint64, roomID, userID string, now time.Time) (store.Mute, error) {
+func (r Reader) MuteGet(ctx context.Context, app uint64, roomID, userID string, now time.Time) (store.Mute, error) {
 	return queryOne(ctx, r.q, "get mute of "+userID+" in room "+roomID, func(row scanner) (store.Mute, error) {
 		m := store.Mute{App: app, RoomID: roomID, UserID: userID}
 		var until, created int64
@@ -24,7 +24,7 @@ func (r reader) MuteGet(ctx context.Context, app uint64, roomID, userID string, 
 		int64(app), roomID, userID, now.UnixMilli())
 }
 
-func (r reader) MuteList(ctx context.Context, app uint64, roomID string, now time.Time) ([]store.Mute, error) {
+func (r Reader) MuteList(ctx context.Context, app uint64, roomID string, now time.Time) ([]store.Mute, error) {
 	return queryList(ctx, r.q, "list mutes of room "+roomID, func(rows scanner) (store.Mute, error) {
 		m := store.Mute{App: app, RoomID: roomID}
 		var until, created int64
@@ -35,9 +35,9 @@ func (r reader) MuteList(ctx context.Context, app uint64, roomID string, now tim
 		int64(app), roomID, now.UnixMilli())
 }
 
-func (r reader) BanActive(ctx context.Context, app uint64, roomID, userID string, now time.Time) (bool, error) {
+func (r Reader) BanActive(ctx context.Context, app uint64, roomID, userID string, now time.Time) (bool, error) {
 	var one int
-	err := r.q.queryRow(ctx, `SELECT 1 FROM room_bans WHERE sdkappid = ? AND room_id = ? AND user_id = ? AND banned_until > ?`,
+	err := r.q.QueryRow(ctx, `SELECT 1 FROM room_bans WHERE sdkappid = ? AND room_id = ? AND user_id = ? AND banned_until > ?`,
 		int64(app), roomID, userID, now.UnixMilli()).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -48,7 +48,7 @@ func (r reader) BanActive(ctx context.Context, app uint64, roomID, userID string
 	return true, nil
 }
 
-func (r reader) BanList(ctx context.Context, p store.BanListParams) ([]store.Ban, error) {
+func (r Reader) BanList(ctx context.Context, p store.BanListParams) ([]store.Ban, error) {
 	return queryList(ctx, r.q, "list bans of room "+p.RoomID, func(rows scanner) (store.Ban, error) {
 		b := store.Ban{App: p.App, RoomID: p.RoomID}
 		var until, created int64
@@ -57,11 +57,11 @@ func (r reader) BanList(ctx context.Context, p store.BanListParams) ([]store.Ban
 		return b, err
 	}, `SELECT user_id, banned_until, reason, created_at FROM room_bans
 		WHERE sdkappid = ? AND room_id = ? AND banned_until > ? ORDER BY created_at, user_id LIMIT ? OFFSET ?`,
-		int64(p.App), p.RoomID, p.Now.UnixMilli(), pageLimit(p.Limit), max(p.Offset, 0))
+		int64(p.App), p.RoomID, p.Now.UnixMilli(), r.pageLimit(p.Limit), max(p.Offset, 0))
 }
 
-func (t *tx) MutePut(ctx context.Context, m store.Mute) error {
-	_, err := t.q.exec(ctx, `INSERT INTO room_mutes (sdkappid, room_id, user_id, muted_until, created_at) VALUES (?, ?, ?, ?, ?)
+func (t *Tx) MutePut(ctx context.Context, m store.Mute) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO room_mutes (sdkappid, room_id, user_id, muted_until, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (sdkappid, room_id, user_id) DO UPDATE SET muted_until = excluded.muted_until, created_at = excluded.created_at`,
 		int64(m.App), m.RoomID, m.UserID, ms(m.Until), ms(m.CreatedAt))
 	if err != nil {
@@ -70,12 +70,12 @@ func (t *tx) MutePut(ctx context.Context, m store.Mute) error {
 	return nil
 }
 
-func (t *tx) MuteDelete(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
+func (t *Tx) MuteDelete(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
 	return t.deleteOne(ctx, `DELETE FROM room_mutes WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, "unmute "+userID, app, roomID, userID)
 }
 
-func (t *tx) BanPut(ctx context.Context, b store.Ban) error {
-	_, err := t.q.exec(ctx, `INSERT INTO room_bans (sdkappid, room_id, user_id, banned_until, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)
+func (t *Tx) BanPut(ctx context.Context, b store.Ban) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO room_bans (sdkappid, room_id, user_id, banned_until, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sdkappid, room_id, user_id) DO UPDATE SET banned_until = excluded.banned_until, reason = excluded.reason,
 		created_at = excluded.created_at`,
 		int64(b.App), b.RoomID, b.UserID, ms(b.Until), b.Reason, ms(b.CreatedAt))
@@ -85,6 +85,6 @@ func (t *tx) BanPut(ctx context.Context, b store.Ban) error {
 	return nil
 }
 
-func (t *tx) BanDelete(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
+func (t *Tx) BanDelete(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
 	return t.deleteOne(ctx, `DELETE FROM room_bans WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, "unban "+userID, app, roomID, userID)
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 // The query of retried group messages (store.GroupMessageReader). Schema:
 // migrations/0003_admins_sanctions_messages.sql, index in 0008_profiles_follows.sql.
 
-func (r reader) MessageFindRandom(ctx context.Context, app uint64, roomID string, random uint32, since time.Time) (store.Message, error) {
+func (r Reader) MessageFindRandom(ctx context.Context, app uint64, roomID string, random uint32, since time.Time) (store.Message, error) {
 	return queryOne(ctx, r.q, "find message by random in room "+roomID, func(row scanner) (store.Message, error) {
 		m := store.Message{App: app, RoomID: roomID, Random: random}
 		var at int64

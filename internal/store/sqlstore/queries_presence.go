@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/roomd/roomd/internal/store"
 )
 
-func (r reader) LostMemberGet(ctx context.Context, app uint64, roomID, userID string) (store.LostMember, error) {
+func (r Reader) LostMemberGet(ctx context.Context, app uint64, roomID, userID string) (store.LostMember, error) {
 	return queryOne(ctx, r.q, "get lost member "+userID+" of room "+roomID, func(row scanner) (store.LostMember, error) {
 		var lost int64
 		err := row.Scan(&lost)
@@ -16,7 +16,7 @@ func (r reader) LostMemberGet(ctx context.Context, app uint64, roomID, userID st
 	}, `SELECT lost_at FROM room_lost_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID)
 }
 
-func (r reader) LostMemberListBefore(ctx context.Context, t time.Time, limit int) ([]store.LostMember, error) {
+func (r Reader) LostMemberListBefore(ctx context.Context, t time.Time, limit int) ([]store.LostMember, error) {
 	return queryList(ctx, r.q, "list lost members", func(rows scanner) (store.LostMember, error) {
 		var m store.LostMember
 		var app, lost int64
@@ -24,10 +24,10 @@ func (r reader) LostMemberListBefore(ctx context.Context, t time.Time, limit int
 		m.App, m.LostAt = uint64(app), fromMS(lost)
 		return m, err
 	}, `SELECT sdkappid, room_id, user_id, lost_at FROM room_lost_members WHERE lost_at <= ?
-		ORDER BY lost_at, sdkappid, room_id, user_id LIMIT ?`, ms(t), pageLimit(limit))
+		ORDER BY lost_at, sdkappid, room_id, user_id LIMIT ?`, ms(t), r.pageLimit(limit))
 }
 
-func (r reader) MemberListPeople(ctx context.Context, after *store.Member, limit int) ([]store.Member, error) {
+func (r Reader) MemberListPeople(ctx context.Context, after *store.Member, limit int) ([]store.Member, error) {
 	q := `SELECT sdkappid, room_id, user_id, joined_at FROM room_members WHERE is_robot = 0`
 	var args []any
 	if after != nil {
@@ -35,7 +35,7 @@ func (r reader) MemberListPeople(ctx context.Context, after *store.Member, limit
 		args = append(args, int64(after.App), after.RoomID, after.UserID)
 	}
 	q += ` ORDER BY sdkappid, room_id, user_id LIMIT ?`
-	args = append(args, pageLimit(limit))
+	args = append(args, r.pageLimit(limit))
 	return queryList(ctx, r.q, "list people in rooms", func(rows scanner) (store.Member, error) {
 		var m store.Member
 		var app, joined int64
@@ -45,7 +45,7 @@ func (r reader) MemberListPeople(ctx context.Context, after *store.Member, limit
 	}, q, args...)
 }
 
-func (r reader) RoomTimerListDue(ctx context.Context, t time.Time, limit int) ([]store.RoomTimer, error) {
+func (r Reader) RoomTimerListDue(ctx context.Context, t time.Time, limit int) ([]store.RoomTimer, error) {
 	return queryList(ctx, r.q, "list due room timers", func(rows scanner) (store.RoomTimer, error) {
 		var rt store.RoomTimer
 		var app, due int64
@@ -54,10 +54,10 @@ func (r reader) RoomTimerListDue(ctx context.Context, t time.Time, limit int) ([
 		rt.App, rt.Kind, rt.DueAt = uint64(app), store.RoomTimerKind(kind), fromMS(due)
 		return rt, err
 	}, `SELECT sdkappid, room_id, kind, due_at FROM room_timers WHERE due_at <= ?
-		ORDER BY due_at, sdkappid, room_id, kind LIMIT ?`, ms(t), pageLimit(limit))
+		ORDER BY due_at, sdkappid, room_id, kind LIMIT ?`, ms(t), r.pageLimit(limit))
 }
 
-func (r reader) RoomTimerGet(ctx context.Context, app uint64, roomID string, kind store.RoomTimerKind) (store.RoomTimer, error) {
+func (r Reader) RoomTimerGet(ctx context.Context, app uint64, roomID string, kind store.RoomTimerKind) (store.RoomTimer, error) {
 	return queryOne(ctx, r.q, "get "+string(kind)+" timer of room "+roomID, func(row scanner) (store.RoomTimer, error) {
 		var due int64
 		err := row.Scan(&due)
@@ -65,8 +65,8 @@ func (r reader) RoomTimerGet(ctx context.Context, app uint64, roomID string, kin
 	}, `SELECT due_at FROM room_timers WHERE sdkappid = ? AND room_id = ? AND kind = ?`, int64(app), roomID, string(kind))
 }
 
-func (t *tx) LostMemberPut(ctx context.Context, m store.LostMember) error {
-	_, err := t.q.exec(ctx, `INSERT INTO room_lost_members (sdkappid, room_id, user_id, lost_at) VALUES (?, ?, ?, ?)
+func (t *Tx) LostMemberPut(ctx context.Context, m store.LostMember) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO room_lost_members (sdkappid, room_id, user_id, lost_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (sdkappid, room_id, user_id) DO UPDATE SET lost_at = excluded.lost_at`,
 		int64(m.App), m.RoomID, m.UserID, ms(m.LostAt))
 	if err != nil {
@@ -75,13 +75,13 @@ func (t *tx) LostMemberPut(ctx context.Context, m store.LostMember) error {
 	return nil
 }
 
-func (t *tx) LostMemberDelete(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
+func (t *Tx) LostMemberDelete(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
 	return t.deleteOne(ctx, `DELETE FROM room_lost_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`,
 		"forget lost member "+userID, app, roomID, userID)
 }
 
-func (t *tx) RoomTimerPut(ctx context.Context, rt store.RoomTimer) error {
-	_, err := t.q.exec(ctx, `INSERT INTO room_timers (sdkappid, room_id, kind, due_at) VALUES (?, ?, ?, ?)
+func (t *Tx) RoomTimerPut(ctx context.Context, rt store.RoomTimer) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO room_timers (sdkappid, room_id, kind, due_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (sdkappid, room_id, kind) DO UPDATE SET due_at = excluded.due_at`,
 		int64(rt.App), rt.RoomID, string(rt.Kind), ms(rt.DueAt))
 	if err != nil {
@@ -90,8 +90,8 @@ func (t *tx) RoomTimerPut(ctx context.Context, rt store.RoomTimer) error {
 	return nil
 }
 
-func (t *tx) RoomTimerDelete(ctx context.Context, app uint64, roomID string, kind store.RoomTimerKind) error {
-	if _, err := t.q.exec(ctx, `DELETE FROM room_timers WHERE sdkappid = ? AND room_id = ? AND kind = ?`,
+func (t *Tx) RoomTimerDelete(ctx context.Context, app uint64, roomID string, kind store.RoomTimerKind) error {
+	if _, err := t.q.Exec(ctx, `DELETE FROM room_timers WHERE sdkappid = ? AND room_id = ? AND kind = ?`,
 		int64(app), roomID, string(kind)); err != nil {
 		return fmt.Errorf("delete %s timer of room %s: %w", kind, roomID, err)
 	}

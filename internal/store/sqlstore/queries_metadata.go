@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 // The queries of room metadata (store.MetadataReader, store.MetadataWriter). Schema:
 // migrations/0002_members_stats_metadata.sql.
 
-func (r reader) MetadataList(ctx context.Context, app uint64, roomID string, keys []string) ([]store.Metadata, error) {
+func (r Reader) MetadataList(ctx context.Context, app uint64, roomID string, keys []string) ([]store.Metadata, error) {
 	// A room holds at most a few keys, so the filter runs here rather than as an IN list
 	// whose size (and prepared statement) would follow the request.
 	var want map[string]bool
@@ -36,9 +36,9 @@ func (r reader) MetadataList(ctx context.Context, app uint64, roomID string, key
 	return out, nil
 }
 
-func (t *tx) MetadataPut(ctx context.Context, app uint64, roomID string, items []store.Metadata) error {
+func (t *Tx) MetadataPut(ctx context.Context, app uint64, roomID string, items []store.Metadata) error {
 	for _, m := range items {
-		_, err := t.q.exec(ctx, `INSERT INTO room_metadata (sdkappid, room_id, key, value, seq)
+		_, err := t.q.Exec(ctx, `INSERT INTO room_metadata (sdkappid, room_id, key, value, seq)
 			VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM room_metadata WHERE sdkappid = ? AND room_id = ?))
 			ON CONFLICT (sdkappid, room_id, key) DO UPDATE SET value = excluded.value`,
 			int64(app), roomID, m.Key, m.Value, int64(app), roomID)
@@ -49,10 +49,10 @@ func (t *tx) MetadataPut(ctx context.Context, app uint64, roomID string, items [
 	return nil
 }
 
-func (t *tx) MetadataDelete(ctx context.Context, app uint64, roomID string, keys []string) (int, error) {
+func (t *Tx) MetadataDelete(ctx context.Context, app uint64, roomID string, keys []string) (int, error) {
 	n := 0
 	for _, k := range keys {
-		res, err := t.q.exec(ctx, `DELETE FROM room_metadata WHERE sdkappid = ? AND room_id = ? AND key = ?`, int64(app), roomID, k)
+		res, err := t.q.Exec(ctx, `DELETE FROM room_metadata WHERE sdkappid = ? AND room_id = ? AND key = ?`, int64(app), roomID, k)
 		if err != nil {
 			return n, fmt.Errorf("delete metadata %q of room %s: %w", k, roomID, err)
 		}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // The queries of room admins (store.AdminReader, store.AdminWriter). Schema:
 // migrations/0003_admins_sanctions_messages.sql.
 
-func (r reader) AdminList(ctx context.Context, app uint64, roomID string) ([]string, error) {
+func (r Reader) AdminList(ctx context.Context, app uint64, roomID string) ([]string, error) {
 	out, err := queryList(ctx, r.q, "list admins of room "+roomID, func(rows scanner) (u string, err error) {
 		err = rows.Scan(&u)
 		return u, err
@@ -22,9 +22,9 @@ func (r reader) AdminList(ctx context.Context, app uint64, roomID string) ([]str
 	return out, err
 }
 
-func (r reader) AdminIs(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
+func (r Reader) AdminIs(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
 	var one int
-	err := r.q.queryRow(ctx, `SELECT 1 FROM room_admins WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID).Scan(&one)
+	err := r.q.QueryRow(ctx, `SELECT 1 FROM room_admins WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -34,8 +34,8 @@ func (r reader) AdminIs(ctx context.Context, app uint64, roomID, userID string) 
 	return true, nil
 }
 
-func (t *tx) AdminAdd(ctx context.Context, app uint64, roomID, userID string, at time.Time) (bool, error) {
-	res, err := t.q.exec(ctx, `INSERT INTO room_admins (sdkappid, room_id, user_id, created_at, seq)
+func (t *Tx) AdminAdd(ctx context.Context, app uint64, roomID, userID string, at time.Time) (bool, error) {
+	res, err := t.q.Exec(ctx, `INSERT INTO room_admins (sdkappid, room_id, user_id, created_at, seq)
 		VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM room_admins WHERE sdkappid = ? AND room_id = ?))
 		ON CONFLICT (sdkappid, room_id, user_id) DO NOTHING`,
 		int64(app), roomID, userID, ms(at), int64(app), roomID)
@@ -46,6 +46,6 @@ func (t *tx) AdminAdd(ctx context.Context, app uint64, roomID, userID string, at
 	return n == 1, nil
 }
 
-func (t *tx) AdminRemove(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
+func (t *Tx) AdminRemove(ctx context.Context, app uint64, roomID, userID string) (bool, error) {
 	return t.deleteOne(ctx, `DELETE FROM room_admins WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, "remove admin "+userID, app, roomID, userID)
 }

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // The queries of seats and seat applications (store.SeatReader, store.SeatWriter).
 // Schema: migrations/0005_seats.sql.
 
-func (r reader) SeatList(ctx context.Context, app uint64, roomID string) ([]store.Seat, error) {
+func (r Reader) SeatList(ctx context.Context, app uint64, roomID string) ([]store.Seat, error) {
 	return queryList(ctx, r.q, "list seats of room "+roomID, func(rows scanner) (store.Seat, error) {
 		s := store.Seat{App: app, RoomID: roomID}
 		var locked, video, audio int64
@@ -32,27 +32,27 @@ func scanSeatRequest(row scanner) (store.SeatRequest, error) {
 	return r, err
 }
 
-func (r reader) SeatRequestGet(ctx context.Context, app uint64, roomID, requestID string) (store.SeatRequest, error) {
+func (r Reader) SeatRequestGet(ctx context.Context, app uint64, roomID, requestID string) (store.SeatRequest, error) {
 	return queryOne(ctx, r.q, "get seat request "+requestID+" of room "+roomID, scanSeatRequest,
 		`SELECT `+seatRequestColumns+` FROM room_seat_requests WHERE sdkappid = ? AND room_id = ? AND request_id = ?`,
 		int64(app), roomID, requestID)
 }
 
-func (r reader) SeatRequestList(ctx context.Context, app uint64, roomID string) ([]store.SeatRequest, error) {
+func (r Reader) SeatRequestList(ctx context.Context, app uint64, roomID string) ([]store.SeatRequest, error) {
 	return queryList(ctx, r.q, "list seat requests of room "+roomID, scanSeatRequest,
 		`SELECT `+seatRequestColumns+` FROM room_seat_requests WHERE sdkappid = ? AND room_id = ?
 		ORDER BY created_at, request_id`, int64(app), roomID)
 }
 
-func (r reader) SeatRequestListDue(ctx context.Context, t time.Time, limit int) ([]store.SeatRequest, error) {
+func (r Reader) SeatRequestListDue(ctx context.Context, t time.Time, limit int) ([]store.SeatRequest, error) {
 	return queryList(ctx, r.q, "list due seat requests", scanSeatRequest,
 		`SELECT `+seatRequestColumns+` FROM room_seat_requests WHERE expires_at > 0 AND expires_at <= ?
-		ORDER BY expires_at, sdkappid, room_id, request_id LIMIT ?`, ms(t), pageLimit(limit))
+		ORDER BY expires_at, sdkappid, room_id, request_id LIMIT ?`, ms(t), r.pageLimit(limit))
 }
 
-func (t *tx) SeatPut(ctx context.Context, s store.Seat) error {
+func (t *Tx) SeatPut(ctx context.Context, s store.Seat) error {
 	if s.IsDefault() {
-		if _, err := t.q.exec(ctx, `DELETE FROM room_seats WHERE sdkappid = ? AND room_id = ? AND seat_index = ?`,
+		if _, err := t.q.Exec(ctx, `DELETE FROM room_seats WHERE sdkappid = ? AND room_id = ? AND seat_index = ?`,
 			int64(s.App), s.RoomID, s.Index); err != nil {
 			return fmt.Errorf("clear seat %d of room %s: %w", s.Index, s.RoomID, err)
 		}
@@ -63,7 +63,7 @@ func (t *tx) SeatPut(ctx context.Context, s store.Seat) error {
 		ON CONFLICT (sdkappid, room_id, seat_index) DO UPDATE SET user_id = excluded.user_id, locked = excluded.locked,
 			video_locked = excluded.video_locked, audio_locked = excluded.audio_locked`,
 		int64(s.App), s.RoomID, s.Index, s.UserID, boolInt(s.Locked), boolInt(s.VideoLocked), boolInt(s.AudioLocked))
-	if isUniqueViolation(err) {
+	if t.isUniqueViolation(err) {
 		return store.ErrConflict
 	}
 	if err != nil {
@@ -72,10 +72,10 @@ func (t *tx) SeatPut(ctx context.Context, s store.Seat) error {
 	return nil
 }
 
-func (t *tx) SeatRequestPut(ctx context.Context, r store.SeatRequest) error {
+func (t *Tx) SeatRequestPut(ctx context.Context, r store.SeatRequest) error {
 	_, err := t.execGuarded(ctx, `INSERT INTO room_seat_requests (`+seatRequestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		int64(r.App), r.RoomID, r.ID, r.UserID, r.Index, ms(r.CreatedAt), ms(r.ExpiresAt))
-	if isUniqueViolation(err) {
+	if t.isUniqueViolation(err) {
 		return store.ErrConflict
 	}
 	if err != nil {
@@ -84,8 +84,8 @@ func (t *tx) SeatRequestPut(ctx context.Context, r store.SeatRequest) error {
 	return nil
 }
 
-func (t *tx) SeatRequestDelete(ctx context.Context, app uint64, roomID, requestID string) (bool, error) {
-	res, err := t.q.exec(ctx, `DELETE FROM room_seat_requests WHERE sdkappid = ? AND room_id = ? AND request_id = ?`,
+func (t *Tx) SeatRequestDelete(ctx context.Context, app uint64, roomID, requestID string) (bool, error) {
+	res, err := t.q.Exec(ctx, `DELETE FROM room_seat_requests WHERE sdkappid = ? AND room_id = ? AND request_id = ?`,
 		int64(app), roomID, requestID)
 	if err != nil {
 		return false, fmt.Errorf("delete seat request %s of room %s: %w", requestID, roomID, err)

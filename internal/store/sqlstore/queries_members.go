@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func memberKindClause(k store.MemberKind) string {
 	return ""
 }
 
-func (r reader) MemberGet(ctx context.Context, app uint64, roomID, userID string) (store.Member, error) {
+func (r Reader) MemberGet(ctx context.Context, app uint64, roomID, userID string) (store.Member, error) {
 	return queryOne(ctx, r.q, "get member "+userID+" of room "+roomID, func(row scanner) (store.Member, error) {
 		m := store.Member{App: app, RoomID: roomID, UserID: userID}
 		var robot, joined int64
@@ -31,7 +31,7 @@ func (r reader) MemberGet(ctx context.Context, app uint64, roomID, userID string
 	}, `SELECT is_robot, joined_at FROM room_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID)
 }
 
-func (r reader) MemberList(ctx context.Context, p store.MemberListParams) ([]store.Member, error) {
+func (r Reader) MemberList(ctx context.Context, p store.MemberListParams) ([]store.Member, error) {
 	q := `SELECT user_id, is_robot, joined_at FROM room_members WHERE sdkappid = ? AND room_id = ?` + memberKindClause(p.Kind)
 	args := []any{int64(p.App), p.RoomID}
 	if p.After != nil {
@@ -39,7 +39,7 @@ func (r reader) MemberList(ctx context.Context, p store.MemberListParams) ([]sto
 		args = append(args, ms(p.After.JoinedAt), ms(p.After.JoinedAt), p.After.UserID)
 	}
 	q += ` ORDER BY joined_at, user_id LIMIT ?`
-	args = append(args, pageLimit(p.Limit))
+	args = append(args, r.pageLimit(p.Limit))
 	return queryList(ctx, r.q, "list members of room "+p.RoomID, func(rows scanner) (store.Member, error) {
 		m := store.Member{App: p.App, RoomID: p.RoomID}
 		var robot, joined int64
@@ -50,9 +50,9 @@ func (r reader) MemberList(ctx context.Context, p store.MemberListParams) ([]sto
 	}, q, args...)
 }
 
-func (r reader) MemberCount(ctx context.Context, app uint64, roomID string, kind store.MemberKind) (int, error) {
+func (r Reader) MemberCount(ctx context.Context, app uint64, roomID string, kind store.MemberKind) (int, error) {
 	var n int
-	err := r.q.queryRow(ctx, `SELECT COUNT(*) FROM room_members WHERE sdkappid = ? AND room_id = ?`+memberKindClause(kind),
+	err := r.q.QueryRow(ctx, `SELECT COUNT(*) FROM room_members WHERE sdkappid = ? AND room_id = ?`+memberKindClause(kind),
 		int64(app), roomID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count members of room %s: %w", roomID, err)
@@ -60,8 +60,8 @@ func (r reader) MemberCount(ctx context.Context, app uint64, roomID string, kind
 	return n, nil
 }
 
-func (t *tx) MemberAdd(ctx context.Context, m store.Member) (bool, error) {
-	res, err := t.q.exec(ctx, `INSERT INTO room_members (sdkappid, room_id, user_id, is_robot, joined_at) VALUES (?, ?, ?, ?, ?)
+func (t *Tx) MemberAdd(ctx context.Context, m store.Member) (bool, error) {
+	res, err := t.q.Exec(ctx, `INSERT INTO room_members (sdkappid, room_id, user_id, is_robot, joined_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (sdkappid, room_id, user_id) DO NOTHING`, int64(m.App), m.RoomID, m.UserID, boolInt(m.IsRobot), ms(m.JoinedAt))
 	if err != nil {
 		return false, fmt.Errorf("add member %s to room %s: %w", m.UserID, m.RoomID, err)
@@ -70,7 +70,7 @@ func (t *tx) MemberAdd(ctx context.Context, m store.Member) (bool, error) {
 	return n == 1, nil
 }
 
-func (t *tx) MemberRemove(ctx context.Context, app uint64, roomID, userID string) error {
-	res, err := t.q.exec(ctx, `DELETE FROM room_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID)
+func (t *Tx) MemberRemove(ctx context.Context, app uint64, roomID, userID string) error {
+	res, err := t.q.Exec(ctx, `DELETE FROM room_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID)
 	return affectedOne(res, err, "remove member "+userID+" from room "+roomID)
 }

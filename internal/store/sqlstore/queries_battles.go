@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -22,12 +22,12 @@ func scanBattle(row scanner) (store.Battle, error) {
 	return b, err
 }
 
-func (r reader) BattleGet(ctx context.Context, app uint64, battleID string) (store.Battle, error) {
+func (r Reader) BattleGet(ctx context.Context, app uint64, battleID string) (store.Battle, error) {
 	return queryOne(ctx, r.q, "get battle "+battleID, scanBattle,
 		`SELECT `+battleColumns+` FROM battles WHERE sdkappid = ? AND battle_id = ?`, int64(app), battleID)
 }
 
-func (r reader) BattleRoomList(ctx context.Context, app uint64, battleID string) ([]store.BattleRoom, error) {
+func (r Reader) BattleRoomList(ctx context.Context, app uint64, battleID string) ([]store.BattleRoom, error) {
 	return queryList(ctx, r.q, "list rooms of battle "+battleID, func(rows scanner) (store.BattleRoom, error) {
 		br := store.BattleRoom{App: app, BattleID: battleID}
 		var state string
@@ -38,7 +38,7 @@ func (r reader) BattleRoomList(ctx context.Context, app uint64, battleID string)
 		ORDER BY position`, int64(app), battleID)
 }
 
-func (r reader) BattleOfRoom(ctx context.Context, app uint64, roomID string) (store.Battle, error) {
+func (r Reader) BattleOfRoom(ctx context.Context, app uint64, roomID string) (store.Battle, error) {
 	return queryOne(ctx, r.q, "get battle of room "+roomID, scanBattle,
 		`SELECT `+battleColumns+` FROM battles WHERE sdkappid = ? AND status < ? AND battle_id IN
 			(SELECT battle_id FROM battle_rooms WHERE sdkappid = ? AND room_id = ? AND state = ?)
@@ -46,7 +46,7 @@ func (r reader) BattleOfRoom(ctx context.Context, app uint64, roomID string) (st
 		int64(app), int64(store.BattleEnded), int64(app), roomID, string(store.BattleRoomJoined))
 }
 
-func (r reader) BattleListOfRoom(ctx context.Context, app uint64, roomID string) ([]store.Battle, error) {
+func (r Reader) BattleListOfRoom(ctx context.Context, app uint64, roomID string) ([]store.Battle, error) {
 	return queryList(ctx, r.q, "list battles of room "+roomID, scanBattle,
 		`SELECT `+battleColumns+` FROM battles WHERE sdkappid = ? AND status < ? AND battle_id IN
 			(SELECT battle_id FROM battle_rooms WHERE sdkappid = ? AND room_id = ? AND state IN (?, ?))
@@ -54,13 +54,13 @@ func (r reader) BattleListOfRoom(ctx context.Context, app uint64, roomID string)
 		int64(app), int64(store.BattleEnded), int64(app), roomID, string(store.BattleRoomInvited), string(store.BattleRoomJoined))
 }
 
-func (r reader) BattleListDue(ctx context.Context, t time.Time, limit int) ([]store.Battle, error) {
+func (r Reader) BattleListDue(ctx context.Context, t time.Time, limit int) ([]store.Battle, error) {
 	return queryList(ctx, r.q, "list due battles", scanBattle,
 		`SELECT `+battleColumns+` FROM battles WHERE due_at > 0 AND due_at <= ? AND status < ?
-		ORDER BY due_at, sdkappid, battle_id LIMIT ?`, ms(t), int64(store.BattleEnded), pageLimit(limit))
+		ORDER BY due_at, sdkappid, battle_id LIMIT ?`, ms(t), int64(store.BattleEnded), r.pageLimit(limit))
 }
 
-func (r reader) MixStreamGet(ctx context.Context, app uint64, roomID string) (store.MixStream, error) {
+func (r Reader) MixStreamGet(ctx context.Context, app uint64, roomID string) (store.MixStream, error) {
 	return queryOne(ctx, r.q, "get mix stream of room "+roomID, func(row scanner) (store.MixStream, error) {
 		m := store.MixStream{App: app, RoomID: roomID}
 		var updated, resumed int64
@@ -70,7 +70,7 @@ func (r reader) MixStreamGet(ctx context.Context, app uint64, roomID string) (st
 	}, `SELECT config, updated_at, resumes, resumed_at FROM room_mix_streams WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID)
 }
 
-func (t *tx) BattleInsert(ctx context.Context, b store.Battle, rooms []store.BattleRoom) error {
+func (t *Tx) BattleInsert(ctx context.Context, b store.Battle, rooms []store.BattleRoom) error {
 	// A conflict must write nothing (store/doc.go), so a room named twice is found first.
 	seen := make(map[string]bool, len(rooms))
 	for _, r := range rooms {
@@ -82,14 +82,14 @@ func (t *tx) BattleInsert(ctx context.Context, b store.Battle, rooms []store.Bat
 	_, err := t.execGuarded(ctx, `INSERT INTO battles (`+battleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		int64(b.App), b.ID, b.FromRoomID, b.Operator, b.Duration.Milliseconds(), b.Timeout.Milliseconds(), boolInt(b.NeedResponse),
 		b.ExtensionInfo, int64(b.Status), int64(b.EndType), ms(b.CreatedAt), ms(b.StartedAt), ms(b.EndedAt), ms(b.DueAt))
-	if isUniqueViolation(err) {
+	if t.isUniqueViolation(err) {
 		return store.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("insert battle %s: %w", b.ID, err)
 	}
 	for _, r := range rooms {
-		if _, err := t.q.exec(ctx, `INSERT INTO battle_rooms (sdkappid, battle_id, room_id, owner, position, state, score)
+		if _, err := t.q.Exec(ctx, `INSERT INTO battle_rooms (sdkappid, battle_id, room_id, owner, position, state, score)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, int64(b.App), b.ID, r.RoomID, r.Owner, r.Position, string(r.State), r.Score); err != nil {
 			return fmt.Errorf("insert room %s of battle %s: %w", r.RoomID, b.ID, err)
 		}
@@ -97,21 +97,21 @@ func (t *tx) BattleInsert(ctx context.Context, b store.Battle, rooms []store.Bat
 	return nil
 }
 
-func (t *tx) BattleUpdate(ctx context.Context, b store.Battle) error {
-	res, err := t.q.exec(ctx, `UPDATE battles SET status = ?, end_type = ?, started_at = ?, ended_at = ?, due_at = ?
+func (t *Tx) BattleUpdate(ctx context.Context, b store.Battle) error {
+	res, err := t.q.Exec(ctx, `UPDATE battles SET status = ?, end_type = ?, started_at = ?, ended_at = ?, due_at = ?
 		WHERE sdkappid = ? AND battle_id = ?`,
 		int64(b.Status), int64(b.EndType), ms(b.StartedAt), ms(b.EndedAt), ms(b.DueAt), int64(b.App), b.ID)
 	return affectedOne(res, err, "update battle "+b.ID)
 }
 
-func (t *tx) BattleRoomUpdate(ctx context.Context, r store.BattleRoom) error {
-	res, err := t.q.exec(ctx, `UPDATE battle_rooms SET state = ?, score = ? WHERE sdkappid = ? AND battle_id = ? AND room_id = ?`,
+func (t *Tx) BattleRoomUpdate(ctx context.Context, r store.BattleRoom) error {
+	res, err := t.q.Exec(ctx, `UPDATE battle_rooms SET state = ?, score = ? WHERE sdkappid = ? AND battle_id = ? AND room_id = ?`,
 		string(r.State), r.Score, int64(r.App), r.BattleID, r.RoomID)
 	return affectedOne(res, err, "update room "+r.RoomID+" of battle "+r.BattleID)
 }
 
-func (t *tx) MixStreamPut(ctx context.Context, m store.MixStream) error {
-	_, err := t.q.exec(ctx, `INSERT INTO room_mix_streams (sdkappid, room_id, config, updated_at, resumes, resumed_at)
+func (t *Tx) MixStreamPut(ctx context.Context, m store.MixStream) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO room_mix_streams (sdkappid, room_id, config, updated_at, resumes, resumed_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sdkappid, room_id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at,
 			resumes = excluded.resumes, resumed_at = excluded.resumed_at`,

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // The queries of callback configurations (store.CallbackConfigReader,
 // store.CallbackConfigWriter). Schema: migrations/0001_init.sql.
 
-func (r reader) CallbackConfigGet(ctx context.Context, app uint64) (store.CallbackConfig, error) {
+func (r Reader) CallbackConfigGet(ctx context.Context, app uint64) (store.CallbackConfig, error) {
 	return queryOne(ctx, r.q, "get callback config", scanCallbackConfig,
 		`SELECT sdkappid, url, commands, token, token_enabled, updated_at FROM callback_configs WHERE sdkappid = ?`, int64(app))
 }
@@ -36,12 +36,12 @@ func scanCallbackConfig(sc scanner) (store.CallbackConfig, error) {
 	return c, nil
 }
 
-func (r reader) CallbackConfigList(ctx context.Context) ([]store.CallbackConfig, error) {
+func (r Reader) CallbackConfigList(ctx context.Context) ([]store.CallbackConfig, error) {
 	return queryList(ctx, r.q, "list callback configs", scanCallbackConfig,
 		`SELECT sdkappid, url, commands, token, token_enabled, updated_at FROM callback_configs ORDER BY sdkappid`)
 }
 
-func (t *tx) CallbackConfigPut(ctx context.Context, c store.CallbackConfig) error {
+func (t *Tx) CallbackConfigPut(ctx context.Context, c store.CallbackConfig) error {
 	cmds := c.Commands
 	if cmds == nil {
 		cmds = []string{}
@@ -50,7 +50,7 @@ func (t *tx) CallbackConfigPut(ctx context.Context, c store.CallbackConfig) erro
 	if err != nil {
 		return err
 	}
-	_, err = t.q.exec(ctx, `INSERT INTO callback_configs (sdkappid, url, commands, token, token_enabled, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+	_, err = t.q.Exec(ctx, `INSERT INTO callback_configs (sdkappid, url, commands, token, token_enabled, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sdkappid) DO UPDATE SET url = excluded.url, commands = excluded.commands, token = excluded.token,
 		token_enabled = excluded.token_enabled, updated_at = excluded.updated_at`,
 		int64(c.App), c.URL, string(b), c.Token, boolInt(c.TokenEnabled), ms(c.UpdatedAt))

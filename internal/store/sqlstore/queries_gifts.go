@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -39,41 +39,41 @@ func scanLanguage(r scanner) (l store.GiftLanguage, err error) {
 	return l, err
 }
 
-func (r reader) GiftGet(ctx context.Context, app uint64, giftID string) (store.Gift, error) {
+func (r Reader) GiftGet(ctx context.Context, app uint64, giftID string) (store.Gift, error) {
 	return queryOne(ctx, r.q, "get gift "+giftID, scanGift(app),
 		`SELECT `+giftColumns+` FROM gifts WHERE sdkappid = ? AND gift_id = ?`, int64(app), giftID)
 }
 
-func (r reader) GiftList(ctx context.Context, app uint64) ([]store.Gift, error) {
+func (r Reader) GiftList(ctx context.Context, app uint64) ([]store.Gift, error) {
 	return queryList(ctx, r.q, "list gifts", scanGift(app),
 		`SELECT `+giftColumns+` FROM gifts WHERE sdkappid = ? ORDER BY seq`, int64(app))
 }
 
-func (r reader) GiftLanguageList(ctx context.Context, app uint64, giftID string) ([]store.GiftLanguage, error) {
+func (r Reader) GiftLanguageList(ctx context.Context, app uint64, giftID string) ([]store.GiftLanguage, error) {
 	return queryList(ctx, r.q, "list gift languages", scanLanguage,
 		`SELECT l.gift_id, l.language, l.name, l.descr FROM gift_languages l
 		JOIN gifts g ON g.sdkappid = l.sdkappid AND g.gift_id = l.gift_id
 		WHERE l.sdkappid = ? AND (? = '' OR l.gift_id = ?) ORDER BY g.seq, l.language`, int64(app), giftID, giftID)
 }
 
-func (r reader) GiftCategoryGet(ctx context.Context, app uint64, categoryID string) (store.GiftCategory, error) {
+func (r Reader) GiftCategoryGet(ctx context.Context, app uint64, categoryID string) (store.GiftCategory, error) {
 	return queryOne(ctx, r.q, "get gift category "+categoryID, scanCategory(app),
 		`SELECT `+categoryColumns+` FROM gift_categories WHERE sdkappid = ? AND category_id = ?`, int64(app), categoryID)
 }
 
-func (r reader) GiftCategoryList(ctx context.Context, app uint64) ([]store.GiftCategory, error) {
+func (r Reader) GiftCategoryList(ctx context.Context, app uint64) ([]store.GiftCategory, error) {
 	return queryList(ctx, r.q, "list gift categories", scanCategory(app),
 		`SELECT `+categoryColumns+` FROM gift_categories WHERE sdkappid = ? ORDER BY seq`, int64(app))
 }
 
-func (r reader) GiftCategoryLanguageList(ctx context.Context, app uint64, categoryID string) ([]store.GiftLanguage, error) {
+func (r Reader) GiftCategoryLanguageList(ctx context.Context, app uint64, categoryID string) ([]store.GiftLanguage, error) {
 	return queryList(ctx, r.q, "list gift category languages", scanLanguage,
 		`SELECT l.category_id, l.language, l.name, l.descr FROM gift_category_languages l
 		JOIN gift_categories c ON c.sdkappid = l.sdkappid AND c.category_id = l.category_id
 		WHERE l.sdkappid = ? AND (? = '' OR l.category_id = ?) ORDER BY c.seq, l.language`, int64(app), categoryID, categoryID)
 }
 
-func (r reader) GiftCategoryRelationList(ctx context.Context, app uint64) ([]store.GiftCategoryRelation, error) {
+func (r Reader) GiftCategoryRelationList(ctx context.Context, app uint64) ([]store.GiftCategoryRelation, error) {
 	return queryList(ctx, r.q, "list gift category relations", func(s scanner) (rel store.GiftCategoryRelation, err error) {
 		err = s.Scan(&rel.CategoryID, &rel.GiftID)
 		return rel, err
@@ -82,11 +82,11 @@ func (r reader) GiftCategoryRelationList(ctx context.Context, app uint64) ([]sto
 		WHERE r.sdkappid = ? ORDER BY c.seq, r.seq`, int64(app))
 }
 
-func (r reader) GiftTallyGet(ctx context.Context, app uint64, roomID, receiver string) (store.GiftTally, error) {
+func (r Reader) GiftTallyGet(ctx context.Context, app uint64, roomID, receiver string) (store.GiftTally, error) {
 	var t store.GiftTally
-	err := r.q.queryRow(ctx, `SELECT
+	err := r.q.QueryRow(ctx, `SELECT
 		COALESCE((SELECT last_seq FROM room_gift_seq WHERE sdkappid = ? AND room_id = ?), 0),
-		COALESCE(SUM(count), 0)::BIGINT, COALESCE(SUM(coins), 0)::BIGINT, COUNT(*)
+		CAST(COALESCE(SUM(count), 0) AS BIGINT), CAST(COALESCE(SUM(coins), 0) AS BIGINT), COUNT(*)
 		FROM room_gift_tallies WHERE sdkappid = ? AND room_id = ? AND receiver = ?`,
 		int64(app), roomID, int64(app), roomID, receiver).Scan(&t.Seq, &t.Count, &t.Coins, &t.Senders)
 	if err != nil {
@@ -95,11 +95,11 @@ func (r reader) GiftTallyGet(ctx context.Context, app uint64, roomID, receiver s
 	return t, nil
 }
 
-func (t *tx) GiftInsert(ctx context.Context, g store.Gift) error {
+func (t *Tx) GiftInsert(ctx context.Context, g store.Gift) error {
 	_, err := t.execGuarded(ctx, `INSERT INTO gifts (sdkappid, `+giftColumns+`, seq)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM gifts WHERE sdkappid = ?))`,
 		int64(g.App), g.ID, g.IconURL, g.ResourceURL, g.Coins, g.Level, g.ExtensionInfo, g.DefaultName, g.DefaultDesc, ms(g.CreatedAt), int64(g.App))
-	if isUniqueViolation(err) {
+	if t.isUniqueViolation(err) {
 		return store.ErrConflict
 	}
 	if err != nil {
@@ -108,15 +108,15 @@ func (t *tx) GiftInsert(ctx context.Context, g store.Gift) error {
 	return nil
 }
 
-func (t *tx) GiftUpdate(ctx context.Context, g store.Gift) error {
-	res, err := t.q.exec(ctx, `UPDATE gifts SET icon_url = ?, resource_url = ?, coins = ?, level = ?, extension_info = ?,
+func (t *Tx) GiftUpdate(ctx context.Context, g store.Gift) error {
+	res, err := t.q.Exec(ctx, `UPDATE gifts SET icon_url = ?, resource_url = ?, coins = ?, level = ?, extension_info = ?,
 		default_name = ?, default_desc = ? WHERE sdkappid = ? AND gift_id = ?`,
 		g.IconURL, g.ResourceURL, g.Coins, g.Level, g.ExtensionInfo, g.DefaultName, g.DefaultDesc, int64(g.App), g.ID)
 	return affectedOne(res, err, "update gift "+g.ID)
 }
 
-func (t *tx) GiftDelete(ctx context.Context, app uint64, giftID string) (bool, error) {
-	res, err := t.q.exec(ctx, `DELETE FROM gifts WHERE sdkappid = ? AND gift_id = ?`, int64(app), giftID)
+func (t *Tx) GiftDelete(ctx context.Context, app uint64, giftID string) (bool, error) {
+	res, err := t.q.Exec(ctx, `DELETE FROM gifts WHERE sdkappid = ? AND gift_id = ?`, int64(app), giftID)
 	if err != nil {
 		return false, fmt.Errorf("delete gift %s: %w", giftID, err)
 	}
@@ -125,15 +125,15 @@ func (t *tx) GiftDelete(ctx context.Context, app uint64, giftID string) (bool, e
 		`DELETE FROM gift_languages WHERE sdkappid = ? AND gift_id = ?`,
 		`DELETE FROM gift_category_gifts WHERE sdkappid = ? AND gift_id = ?`,
 	} {
-		if _, err := t.q.exec(ctx, q, int64(app), giftID); err != nil {
+		if _, err := t.q.Exec(ctx, q, int64(app), giftID); err != nil {
 			return false, fmt.Errorf("delete gift %s: %w", giftID, err)
 		}
 	}
 	return n > 0, nil
 }
 
-func (t *tx) GiftLanguagePut(ctx context.Context, app uint64, l store.GiftLanguage) error {
-	_, err := t.q.exec(ctx, `INSERT INTO gift_languages (sdkappid, gift_id, language, name, descr) VALUES (?, ?, ?, ?, ?)
+func (t *Tx) GiftLanguagePut(ctx context.Context, app uint64, l store.GiftLanguage) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO gift_languages (sdkappid, gift_id, language, name, descr) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (sdkappid, gift_id, language) DO UPDATE SET name = excluded.name, descr = excluded.descr`,
 		int64(app), l.ID, l.Language, l.Name, l.Desc)
 	if err != nil {
@@ -142,8 +142,8 @@ func (t *tx) GiftLanguagePut(ctx context.Context, app uint64, l store.GiftLangua
 	return nil
 }
 
-func (t *tx) GiftLanguageDelete(ctx context.Context, app uint64, giftID, language string) (bool, error) {
-	res, err := t.q.exec(ctx, `DELETE FROM gift_languages WHERE sdkappid = ? AND gift_id = ? AND language = ?`, int64(app), giftID, language)
+func (t *Tx) GiftLanguageDelete(ctx context.Context, app uint64, giftID, language string) (bool, error) {
+	res, err := t.q.Exec(ctx, `DELETE FROM gift_languages WHERE sdkappid = ? AND gift_id = ? AND language = ?`, int64(app), giftID, language)
 	if err != nil {
 		return false, fmt.Errorf("delete language %s of gift %s: %w", language, giftID, err)
 	}
@@ -151,11 +151,11 @@ func (t *tx) GiftLanguageDelete(ctx context.Context, app uint64, giftID, languag
 	return n > 0, nil
 }
 
-func (t *tx) GiftCategoryInsert(ctx context.Context, c store.GiftCategory) error {
+func (t *Tx) GiftCategoryInsert(ctx context.Context, c store.GiftCategory) error {
 	_, err := t.execGuarded(ctx, `INSERT INTO gift_categories (sdkappid, `+categoryColumns+`, seq)
 		VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM gift_categories WHERE sdkappid = ?))`,
 		int64(c.App), c.ID, c.ExtensionInfo, c.DefaultName, c.DefaultDesc, ms(c.CreatedAt), int64(c.App))
-	if isUniqueViolation(err) {
+	if t.isUniqueViolation(err) {
 		return store.ErrConflict
 	}
 	if err != nil {
@@ -164,14 +164,14 @@ func (t *tx) GiftCategoryInsert(ctx context.Context, c store.GiftCategory) error
 	return nil
 }
 
-func (t *tx) GiftCategoryUpdate(ctx context.Context, c store.GiftCategory) error {
-	res, err := t.q.exec(ctx, `UPDATE gift_categories SET extension_info = ?, default_name = ?, default_desc = ?
+func (t *Tx) GiftCategoryUpdate(ctx context.Context, c store.GiftCategory) error {
+	res, err := t.q.Exec(ctx, `UPDATE gift_categories SET extension_info = ?, default_name = ?, default_desc = ?
 		WHERE sdkappid = ? AND category_id = ?`, c.ExtensionInfo, c.DefaultName, c.DefaultDesc, int64(c.App), c.ID)
 	return affectedOne(res, err, "update gift category "+c.ID)
 }
 
-func (t *tx) GiftCategoryDelete(ctx context.Context, app uint64, categoryID string) (bool, error) {
-	res, err := t.q.exec(ctx, `DELETE FROM gift_categories WHERE sdkappid = ? AND category_id = ?`, int64(app), categoryID)
+func (t *Tx) GiftCategoryDelete(ctx context.Context, app uint64, categoryID string) (bool, error) {
+	res, err := t.q.Exec(ctx, `DELETE FROM gift_categories WHERE sdkappid = ? AND category_id = ?`, int64(app), categoryID)
 	if err != nil {
 		return false, fmt.Errorf("delete gift category %s: %w", categoryID, err)
 	}
@@ -180,15 +180,15 @@ func (t *tx) GiftCategoryDelete(ctx context.Context, app uint64, categoryID stri
 		`DELETE FROM gift_category_languages WHERE sdkappid = ? AND category_id = ?`,
 		`DELETE FROM gift_category_gifts WHERE sdkappid = ? AND category_id = ?`,
 	} {
-		if _, err := t.q.exec(ctx, q, int64(app), categoryID); err != nil {
+		if _, err := t.q.Exec(ctx, q, int64(app), categoryID); err != nil {
 			return false, fmt.Errorf("delete gift category %s: %w", categoryID, err)
 		}
 	}
 	return n > 0, nil
 }
 
-func (t *tx) GiftCategoryLanguagePut(ctx context.Context, app uint64, l store.GiftLanguage) error {
-	_, err := t.q.exec(ctx, `INSERT INTO gift_category_languages (sdkappid, category_id, language, name, descr) VALUES (?, ?, ?, ?, ?)
+func (t *Tx) GiftCategoryLanguagePut(ctx context.Context, app uint64, l store.GiftLanguage) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO gift_category_languages (sdkappid, category_id, language, name, descr) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (sdkappid, category_id, language) DO UPDATE SET name = excluded.name, descr = excluded.descr`,
 		int64(app), l.ID, l.Language, l.Name, l.Desc)
 	if err != nil {
@@ -197,8 +197,8 @@ func (t *tx) GiftCategoryLanguagePut(ctx context.Context, app uint64, l store.Gi
 	return nil
 }
 
-func (t *tx) GiftCategoryLanguageDelete(ctx context.Context, app uint64, categoryID, language string) (bool, error) {
-	res, err := t.q.exec(ctx, `DELETE FROM gift_category_languages WHERE sdkappid = ? AND category_id = ? AND language = ?`,
+func (t *Tx) GiftCategoryLanguageDelete(ctx context.Context, app uint64, categoryID, language string) (bool, error) {
+	res, err := t.q.Exec(ctx, `DELETE FROM gift_category_languages WHERE sdkappid = ? AND category_id = ? AND language = ?`,
 		int64(app), categoryID, language)
 	if err != nil {
 		return false, fmt.Errorf("delete language %s of gift category %s: %w", language, categoryID, err)
@@ -207,9 +207,9 @@ func (t *tx) GiftCategoryLanguageDelete(ctx context.Context, app uint64, categor
 	return n > 0, nil
 }
 
-func (t *tx) GiftCategoryRelationAdd(ctx context.Context, app uint64, categoryID string, giftIDs []string) error {
+func (t *Tx) GiftCategoryRelationAdd(ctx context.Context, app uint64, categoryID string, giftIDs []string) error {
 	for _, g := range giftIDs {
-		_, err := t.q.exec(ctx, `INSERT INTO gift_category_gifts (sdkappid, category_id, gift_id, seq)
+		_, err := t.q.Exec(ctx, `INSERT INTO gift_category_gifts (sdkappid, category_id, gift_id, seq)
 			VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM gift_category_gifts WHERE sdkappid = ? AND category_id = ?))
 			ON CONFLICT (sdkappid, category_id, gift_id) DO NOTHING`, int64(app), categoryID, g, int64(app), categoryID)
 		if err != nil {
@@ -219,9 +219,9 @@ func (t *tx) GiftCategoryRelationAdd(ctx context.Context, app uint64, categoryID
 	return nil
 }
 
-func (t *tx) GiftCategoryRelationDelete(ctx context.Context, app uint64, categoryID string, giftIDs []string) error {
+func (t *Tx) GiftCategoryRelationDelete(ctx context.Context, app uint64, categoryID string, giftIDs []string) error {
 	for _, g := range giftIDs {
-		if _, err := t.q.exec(ctx, `DELETE FROM gift_category_gifts WHERE sdkappid = ? AND category_id = ? AND gift_id = ?`,
+		if _, err := t.q.Exec(ctx, `DELETE FROM gift_category_gifts WHERE sdkappid = ? AND category_id = ? AND gift_id = ?`,
 			int64(app), categoryID, g); err != nil {
 			return fmt.Errorf("detach gift %s from category %s: %w", g, categoryID, err)
 		}
@@ -229,10 +229,10 @@ func (t *tx) GiftCategoryRelationDelete(ctx context.Context, app uint64, categor
 	return nil
 }
 
-func (t *tx) GiftRecord(ctx context.Context, p store.GiftRecordParams) (store.GiftRecordResult, error) {
+func (t *Tx) GiftRecord(ctx context.Context, p store.GiftRecordParams) (store.GiftRecordResult, error) {
 	var res store.GiftRecordResult
 	var one int
-	err := t.q.queryRow(ctx, `SELECT 1 FROM room_gift_tallies WHERE sdkappid = ? AND room_id = ? AND sender = ? LIMIT 1`,
+	err := t.q.QueryRow(ctx, `SELECT 1 FROM room_gift_tallies WHERE sdkappid = ? AND room_id = ? AND sender = ? LIMIT 1`,
 		int64(p.App), p.RoomID, p.Sender).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -240,14 +240,14 @@ func (t *tx) GiftRecord(ctx context.Context, p store.GiftRecordParams) (store.Gi
 	case err != nil:
 		return res, fmt.Errorf("look up gift sender %s in room %s: %w", p.Sender, p.RoomID, err)
 	}
-	err = t.q.queryRow(ctx, `INSERT INTO room_gift_seq (sdkappid, room_id, last_seq) VALUES (?, ?, 1)
+	err = t.q.QueryRow(ctx, `INSERT INTO room_gift_seq (sdkappid, room_id, last_seq) VALUES (?, ?, 1)
 		ON CONFLICT (sdkappid, room_id) DO UPDATE SET last_seq = room_gift_seq.last_seq + 1 RETURNING last_seq`,
 		int64(p.App), p.RoomID).Scan(&res.Seq)
 	if err != nil {
 		return res, fmt.Errorf("advance gift sequence of room %s: %w", p.RoomID, err)
 	}
 	for _, r := range p.Receivers {
-		_, err := t.q.exec(ctx, `INSERT INTO room_gift_tallies (sdkappid, room_id, receiver, sender, count, coins) VALUES (?, ?, ?, ?, ?, ?)
+		_, err := t.q.Exec(ctx, `INSERT INTO room_gift_tallies (sdkappid, room_id, receiver, sender, count, coins) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (sdkappid, room_id, receiver, sender) DO UPDATE SET count = room_gift_tallies.count + excluded.count, coins = room_gift_tallies.coins + excluded.coins`,
 			int64(p.App), p.RoomID, r, p.Sender, p.Count, p.Count*p.Coins)
 		if err != nil {

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -32,19 +32,19 @@ func scanEvent(sc scanner) (store.Event, error) {
 	return e, nil
 }
 
-func (r reader) EventGet(ctx context.Context, id int64) (store.Event, error) {
+func (r Reader) EventGet(ctx context.Context, id int64) (store.Event, error) {
 	return queryOne(ctx, r.q, fmt.Sprintf("get event %d", id), scanEvent, `SELECT `+eventColumns+` FROM events WHERE id = ?`, id)
 }
 
-func (r reader) events(ctx context.Context, q string, args ...any) ([]store.Event, error) {
+func (r Reader) events(ctx context.Context, q string, args ...any) ([]store.Event, error) {
 	return queryList(ctx, r.q, "list events", scanEvent, q, args...)
 }
 
-func (r reader) EventListUndelivered(ctx context.Context, p store.EventListParams) ([]store.Event, error) {
+func (r Reader) EventListUndelivered(ctx context.Context, p store.EventListParams) ([]store.Event, error) {
 	return r.events(ctx, `SELECT `+eventColumns+` FROM events WHERE state IN ('pending', 'retrying') AND id > ? ORDER BY id LIMIT ?`, p.AfterID, p.Limit)
 }
 
-func (r reader) EventList(ctx context.Context, p store.EventQuery) ([]store.Event, error) {
+func (r Reader) EventList(ctx context.Context, p store.EventQuery) ([]store.Event, error) {
 	q := `SELECT ` + eventColumns + ` FROM events WHERE sdkappid = ?`
 	args := []any{int64(p.App)}
 	if p.RoomID != "" {
@@ -80,7 +80,7 @@ func (r reader) EventList(ctx context.Context, p store.EventQuery) ([]store.Even
 	return r.events(ctx, q, args...)
 }
 
-func (r reader) AttemptList(ctx context.Context, eventID int64) ([]store.Attempt, error) {
+func (r Reader) AttemptList(ctx context.Context, eventID int64) ([]store.Attempt, error) {
 	return queryList(ctx, r.q, "list attempts", func(rows scanner) (store.Attempt, error) {
 		a := store.Attempt{EventID: eventID}
 		var started, dur int64
@@ -91,7 +91,7 @@ func (r reader) AttemptList(ctx context.Context, eventID int64) ([]store.Attempt
 	}, `SELECT n, started_at, duration_us, url, status_code, response, error, request_url, request_headers FROM attempts WHERE event_id = ? ORDER BY n`, eventID)
 }
 
-func (r reader) AttemptHistogram(ctx context.Context, p store.AttemptHistogramParams) ([]store.AttemptBucket, error) {
+func (r Reader) AttemptHistogram(ctx context.Context, p store.AttemptHistogramParams) ([]store.AttemptBucket, error) {
 	bucket := p.Bucket.Milliseconds()
 	if bucket < 1000 {
 		bucket = 1000
@@ -108,17 +108,17 @@ func (r reader) AttemptHistogram(ctx context.Context, p store.AttemptHistogramPa
 		GROUP BY bucket ORDER BY bucket`, bucket, bucket, ms(p.Since), int64(p.App))
 }
 
-func (r reader) EventAppStats(ctx context.Context, app uint64) (store.EventStats, error) {
+func (r Reader) EventAppStats(ctx context.Context, app uint64) (store.EventStats, error) {
 	return r.eventStats(ctx, ` WHERE sdkappid = ?`, ` AND sdkappid = ?`, int64(app))
 }
 
-func (r reader) EventStats(ctx context.Context) (store.EventStats, error) {
+func (r Reader) EventStats(ctx context.Context) (store.EventStats, error) {
 	return r.eventStats(ctx, "", "")
 }
 
 // eventStats counts events per state; where and and restrict the counts and the oldest
 // undelivered event to the rows args select.
-func (r reader) eventStats(ctx context.Context, where, and string, args ...any) (store.EventStats, error) {
+func (r Reader) eventStats(ctx context.Context, where, and string, args ...any) (store.EventStats, error) {
 	type stateCount struct {
 		state store.EventState
 		n     int64
@@ -144,7 +144,7 @@ func (r reader) eventStats(ctx context.Context, where, and string, args ...any) 
 		}
 	}
 	var oldest sql.NullInt64
-	if err := r.q.queryRow(ctx, `SELECT MIN(created_at) FROM events WHERE state IN ('pending', 'retrying')`+and, args...).Scan(&oldest); err != nil {
+	if err := r.q.QueryRow(ctx, `SELECT MIN(created_at) FROM events WHERE state IN ('pending', 'retrying')`+and, args...).Scan(&oldest); err != nil {
 		return s, fmt.Errorf("event stats: %w", err)
 	}
 	if oldest.Valid {
@@ -169,15 +169,15 @@ func finishedAt(state store.EventState, delivered, end time.Time) int64 {
 	return 0
 }
 
-func (t *tx) EventInsert(ctx context.Context, e *store.Event) error {
+func (t *Tx) EventInsert(ctx context.Context, e *store.Event) error {
 	if e.State == "" {
 		e.State = store.EventPending
 	}
 	return t.insertEvent(ctx, e, finishedAt(e.State, e.DeliveredAt, e.CreatedAt))
 }
 
-func (t *tx) insertEvent(ctx context.Context, e *store.Event, finished int64) error {
-	err := t.q.queryRow(ctx, `INSERT INTO events (sdkappid, room_id, command, body, client_ip, platform, created_at, state, attempts, next_attempt_at, last_error, delivered_at, finished_at)
+func (t *Tx) insertEvent(ctx context.Context, e *store.Event, finished int64) error {
+	err := t.q.QueryRow(ctx, `INSERT INTO events (sdkappid, room_id, command, body, client_ip, platform, created_at, state, attempts, next_attempt_at, last_error, delivered_at, finished_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		int64(e.App), e.RoomID, e.Command, nonNil(e.Body), e.ClientIP, e.Platform, ms(e.CreatedAt), string(e.State), e.Attempts,
 		ms(e.NextAttemptAt), e.LastError, ms(e.DeliveredAt), finished).Scan(&e.ID)
@@ -187,15 +187,15 @@ func (t *tx) insertEvent(ctx context.Context, e *store.Event, finished int64) er
 	return nil
 }
 
-func (t *tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store.EventUpdate) error {
+func (t *Tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store.EventUpdate) error {
 	// The event first: for a missing event nothing is written, not even the attempt.
-	res, err := t.q.exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?, finished_at = ? WHERE id = ?`,
+	res, err := t.q.Exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?, finished_at = ? WHERE id = ?`,
 		string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt),
 		finishedAt(next.State, next.DeliveredAt, a.StartedAt.Add(a.Duration)), a.EventID)
 	if err := affectedOne(res, err, fmt.Sprintf("update event %d", a.EventID)); err != nil {
 		return err
 	}
-	if _, err := t.q.exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error, request_url, request_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	if _, err := t.q.Exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error, request_url, request_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (event_id, n) DO UPDATE SET started_at = excluded.started_at, duration_us = excluded.duration_us, url = excluded.url,
 		status_code = excluded.status_code, response = excluded.response, error = excluded.error,
 		request_url = excluded.request_url, request_headers = excluded.request_headers`,
@@ -205,7 +205,7 @@ func (t *tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store
 	return nil
 }
 
-func (t *tx) EventInsertRecorded(ctx context.Context, e *store.Event, a *store.Attempt) error {
+func (t *Tx) EventInsertRecorded(ctx context.Context, e *store.Event, a *store.Attempt) error {
 	if e.State != store.EventDelivered && e.State != store.EventDead {
 		return fmt.Errorf("record sent event: state %q is not final", e.State)
 	}
@@ -217,14 +217,14 @@ func (t *tx) EventInsertRecorded(ctx context.Context, e *store.Event, a *store.A
 		return err
 	}
 	a.EventID = e.ID
-	if _, err := t.q.exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error, request_url, request_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := t.q.Exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error, request_url, request_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.EventID, a.N, ms(a.StartedAt), a.Duration.Microseconds(), a.URL, a.StatusCode, a.Response, a.Error, a.RequestURL, a.RequestHeaders); err != nil {
 		return fmt.Errorf("record attempt of event %d: %w", e.ID, err)
 	}
 	return nil
 }
 
-func (t *tx) EventRequeue(ctx context.Context, id int64, at time.Time) (store.Event, error) {
+func (t *Tx) EventRequeue(ctx context.Context, id int64, at time.Time) (store.Event, error) {
 	e, err := t.EventGet(ctx, id)
 	if err != nil {
 		return store.Event{}, err
@@ -232,7 +232,7 @@ func (t *tx) EventRequeue(ctx context.Context, id int64, at time.Time) (store.Ev
 	if e.State != store.EventDelivered && e.State != store.EventDead {
 		return store.Event{}, fmt.Errorf("%w: event %d is %s", store.ErrConflict, id, e.State)
 	}
-	if _, err := t.q.exec(ctx, `UPDATE events SET state = 'pending', next_attempt_at = ?, delivered_at = 0, finished_at = 0 WHERE id = ?`, ms(at), id); err != nil {
+	if _, err := t.q.Exec(ctx, `UPDATE events SET state = 'pending', next_attempt_at = ?, delivered_at = 0, finished_at = 0 WHERE id = ?`, ms(at), id); err != nil {
 		return store.Event{}, fmt.Errorf("requeue event %d: %w", id, err)
 	}
 	e.State, e.NextAttemptAt, e.DeliveredAt = store.EventPending, at, time.Time{}
@@ -247,7 +247,7 @@ func (t *tx) EventRequeue(ctx context.Context, id int64, at time.Time) (store.Ev
 const pruneSelect = `SELECT id FROM events WHERE sdkappid = ?1 AND state IN ('delivered', 'dead') AND state = ?2
 	AND finished_at < ?3 AND (finished_at > 0 OR created_at < ?3) ORDER BY finished_at, id LIMIT ?4`
 
-func (t *tx) EventPrune(ctx context.Context, p store.EventPruneParams) (int, error) {
+func (t *Tx) EventPrune(ctx context.Context, p store.EventPruneParams) (int, error) {
 	if p.Limit <= 0 {
 		return 0, fmt.Errorf("prune events of app %d: limit %d is not positive", p.App, p.Limit)
 	}
@@ -262,10 +262,10 @@ func (t *tx) EventPrune(ctx context.Context, p store.EventPruneParams) (int, err
 		args := []any{int64(p.App), string(c.state), ms(c.before), p.Limit - total}
 		// Attempts first, then their events: both statements select the same rows, since
 		// nothing else writes in between (one transaction).
-		if _, err := t.q.exec(ctx, `DELETE FROM attempts WHERE event_id IN (`+pruneSelect+`)`, args...); err != nil {
+		if _, err := t.q.Exec(ctx, `DELETE FROM attempts WHERE event_id IN (`+pruneSelect+`)`, args...); err != nil {
 			return total, fmt.Errorf("prune attempts of app %d: %w", p.App, err)
 		}
-		res, err := t.q.exec(ctx, `DELETE FROM events WHERE id IN (`+pruneSelect+`)`, args...)
+		res, err := t.q.Exec(ctx, `DELETE FROM events WHERE id IN (`+pruneSelect+`)`, args...)
 		if err != nil {
 			return total, fmt.Errorf("prune events of app %d: %w", p.App, err)
 		}
@@ -277,3 +277,6 @@ func (t *tx) EventPrune(ctx context.Context, p store.EventPruneParams) (int, err
 	}
 	return total, nil
 }
+
+// PruneSelect is the SELECT of the pruning query, for a driver's check of its query plan.
+const PruneSelect = pruneSelect

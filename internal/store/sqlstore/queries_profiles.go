@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 // The queries of account profiles (store.ProfileReader, store.ProfileWriter). Schema:
 // migrations/0001_init.sql (nick and face URL) and migrations/0008_profiles_follows.sql.
 
-func (r reader) ProfileTagList(ctx context.Context, app uint64, userID string) ([]store.ProfileTag, error) {
+func (r Reader) ProfileTagList(ctx context.Context, app uint64, userID string) ([]store.ProfileTag, error) {
 	return queryList(ctx, r.q, "list profile of "+userID, func(rows scanner) (store.ProfileTag, error) {
 		var p store.ProfileTag
 		var v string
@@ -20,15 +20,15 @@ func (r reader) ProfileTagList(ctx context.Context, app uint64, userID string) (
 	}, `SELECT tag, value FROM profile_tags WHERE sdkappid = ? AND user_id = ? ORDER BY tag`, int64(app), userID)
 }
 
-func (t *tx) AccountProfileUpdate(ctx context.Context, p store.AccountProfileUpdate) error {
-	res, err := t.q.exec(ctx, `UPDATE accounts SET nick = COALESCE(?, nick), face_url = COALESCE(?, face_url)
+func (t *Tx) AccountProfileUpdate(ctx context.Context, p store.AccountProfileUpdate) error {
+	res, err := t.q.Exec(ctx, `UPDATE accounts SET nick = COALESCE(?, nick), face_url = COALESCE(?, face_url)
 		WHERE sdkappid = ? AND user_id = ?`, p.Nick, p.FaceURL, int64(p.App), p.UserID)
 	return affectedOne(res, err, "update profile of "+p.UserID)
 }
 
-func (t *tx) ProfileTagSet(ctx context.Context, app uint64, userID string, tags []store.ProfileTag) error {
+func (t *Tx) ProfileTagSet(ctx context.Context, app uint64, userID string, tags []store.ProfileTag) error {
 	for _, p := range tags {
-		if _, err := t.q.exec(ctx, `INSERT INTO profile_tags (sdkappid, user_id, tag, value) VALUES (?, ?, ?, ?)
+		if _, err := t.q.Exec(ctx, `INSERT INTO profile_tags (sdkappid, user_id, tag, value) VALUES (?, ?, ?, ?)
 			ON CONFLICT (sdkappid, user_id, tag) DO UPDATE SET value = excluded.value`,
 			int64(app), userID, p.Tag, string(p.Value)); err != nil {
 			return fmt.Errorf("set profile %s of %s: %w", p.Tag, userID, err)

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -27,19 +27,19 @@ func scanRoom(sc scanner) (store.Room, error) {
 	return rm, nil
 }
 
-func (r reader) RoomGet(ctx context.Context, app uint64, roomID string) (store.Room, error) {
+func (r Reader) RoomGet(ctx context.Context, app uint64, roomID string) (store.Room, error) {
 	return queryOne(ctx, r.q, "get room "+roomID, scanRoom, `SELECT `+roomColumns+` FROM rooms WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID)
 }
 
-func (r reader) RoomCount(ctx context.Context, app uint64) (int, error) {
+func (r Reader) RoomCount(ctx context.Context, app uint64) (int, error) {
 	var n int
-	if err := r.q.queryRow(ctx, `SELECT COUNT(*) FROM rooms WHERE sdkappid = ?`, int64(app)).Scan(&n); err != nil {
+	if err := r.q.QueryRow(ctx, `SELECT COUNT(*) FROM rooms WHERE sdkappid = ?`, int64(app)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count rooms: %w", err)
 	}
 	return n, nil
 }
 
-func (r reader) RoomList(ctx context.Context, p store.RoomListParams) ([]store.Room, error) {
+func (r Reader) RoomList(ctx context.Context, p store.RoomListParams) ([]store.Room, error) {
 	q := `SELECT ` + roomColumns + ` FROM rooms WHERE sdkappid = ?`
 	args := []any{int64(p.App)}
 	if p.OnlyPublic {
@@ -63,10 +63,10 @@ func (r reader) RoomList(ctx context.Context, p store.RoomListParams) ([]store.R
 	return queryList(ctx, r.q, "list rooms", scanRoom, q, args...)
 }
 
-func (t *tx) RoomInsert(ctx context.Context, r store.Room) error {
-	_, err := t.q.exec(ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+func (t *Tx) RoomInsert(ctx context.Context, r store.Room) error {
+	_, err := t.execGuarded(ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		int64(r.App), r.RoomID, r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), nonNil(r.Info))
-	if isUniqueViolation(err) {
+	if t.isUniqueViolation(err) {
 		return store.ErrConflict
 	}
 	if err != nil {
@@ -75,19 +75,19 @@ func (t *tx) RoomInsert(ctx context.Context, r store.Room) error {
 	return nil
 }
 
-func (t *tx) RoomUpdate(ctx context.Context, r store.Room) error {
-	res, err := t.q.exec(ctx, `UPDATE rooms SET owner = ?, created_at = ?, view_count = ?, public_visible = ?, info = ? WHERE sdkappid = ? AND room_id = ?`,
+func (t *Tx) RoomUpdate(ctx context.Context, r store.Room) error {
+	res, err := t.q.Exec(ctx, `UPDATE rooms SET owner = ?, created_at = ?, view_count = ?, public_visible = ?, info = ? WHERE sdkappid = ? AND room_id = ?`,
 		r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), nonNil(r.Info), int64(r.App), r.RoomID)
 	return affectedOne(res, err, "update room "+r.RoomID)
 }
 
-func (t *tx) RoomSetOwner(ctx context.Context, app uint64, roomID, owner string) error {
-	res, err := t.q.exec(ctx, `UPDATE rooms SET owner = ? WHERE sdkappid = ? AND room_id = ?`, owner, int64(app), roomID)
+func (t *Tx) RoomSetOwner(ctx context.Context, app uint64, roomID, owner string) error {
+	res, err := t.q.Exec(ctx, `UPDATE rooms SET owner = ? WHERE sdkappid = ? AND room_id = ?`, owner, int64(app), roomID)
 	return affectedOne(res, err, "set owner of room "+roomID)
 }
 
-func (t *tx) RoomDelete(ctx context.Context, app uint64, roomID string) error {
-	res, err := t.q.exec(ctx, `DELETE FROM rooms WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID)
+func (t *Tx) RoomDelete(ctx context.Context, app uint64, roomID string) error {
+	res, err := t.q.Exec(ctx, `DELETE FROM rooms WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID)
 	if err := affectedOne(res, err, "delete room "+roomID); err != nil {
 		return err
 	}
@@ -97,16 +97,16 @@ func (t *tx) RoomDelete(ctx context.Context, app uint64, roomID string) error {
 // deleteRoomRows empties a room's members, statistics and metadata
 // (migrations/0002_members_stats_metadata.sql); RoomDelete calls it. The tables of
 // migrations/0003_admins_sanctions_messages.sql are emptied by that migration's trigger.
-func (t *tx) deleteRoomRows(ctx context.Context, app uint64, roomID string) error {
+func (t *Tx) deleteRoomRows(ctx context.Context, app uint64, roomID string) error {
 	for _, table := range []string{"room_members", "room_stats", "room_metadata"} {
-		if _, err := t.q.exec(ctx, `DELETE FROM `+table+` WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID); err != nil {
+		if _, err := t.q.Exec(ctx, `DELETE FROM `+table+` WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID); err != nil {
 			return fmt.Errorf("delete %s of room %s: %w", table, roomID, err)
 		}
 	}
 	return nil
 }
 
-func (t *tx) RoomAddViews(ctx context.Context, app uint64, roomID string, n int64) error {
-	res, err := t.q.exec(ctx, `UPDATE rooms SET view_count = view_count + ? WHERE sdkappid = ? AND room_id = ?`, n, int64(app), roomID)
+func (t *Tx) RoomAddViews(ctx context.Context, app uint64, roomID string, n int64) error {
+	res, err := t.q.Exec(ctx, `UPDATE rooms SET view_count = view_count + ? WHERE sdkappid = ? AND room_id = ?`, n, int64(app), roomID)
 	return affectedOne(res, err, "add views to room "+roomID)
 }

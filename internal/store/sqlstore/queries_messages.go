@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // The queries of room message history (store.MessageReader, store.MessageWriter). Schema:
 // migrations/0003_admins_sanctions_messages.sql.
 
-func (r reader) MessageList(ctx context.Context, p store.MessageListParams) ([]store.Message, error) {
+func (r Reader) MessageList(ctx context.Context, p store.MessageListParams) ([]store.Message, error) {
 	order := `ORDER BY seq`
 	if p.Newest {
 		order = `ORDER BY seq DESC`
@@ -26,16 +26,16 @@ func (r reader) MessageList(ctx context.Context, p store.MessageListParams) ([]s
 		m.Random = uint32(random)
 		return m, err
 	}, `SELECT seq, sender, msg_time, msg_body, cloud_custom_data, random, msg_id FROM room_messages
-		WHERE sdkappid = ? AND room_id = ? AND seq > ? `+order+` LIMIT ?`, int64(p.App), p.RoomID, p.AfterSeq, pageLimit(p.Limit))
+		WHERE sdkappid = ? AND room_id = ? AND seq > ? `+order+` LIMIT ?`, int64(p.App), p.RoomID, p.AfterSeq, r.pageLimit(p.Limit))
 	if p.Newest {
 		slices.Reverse(msgs)
 	}
 	return msgs, err
 }
 
-func (t *tx) MessageNextSeq(ctx context.Context, app uint64, roomID string) (int64, error) {
+func (t *Tx) MessageNextSeq(ctx context.Context, app uint64, roomID string) (int64, error) {
 	var seq int64
-	err := t.q.queryRow(ctx, `INSERT INTO room_msg_seq (sdkappid, room_id, last_seq) VALUES (?, ?, 1)
+	err := t.q.QueryRow(ctx, `INSERT INTO room_msg_seq (sdkappid, room_id, last_seq) VALUES (?, ?, 1)
 		ON CONFLICT (sdkappid, room_id) DO UPDATE SET last_seq = room_msg_seq.last_seq + 1 RETURNING last_seq`, int64(app), roomID).Scan(&seq)
 	if err != nil {
 		return 0, fmt.Errorf("next message sequence of room %s: %w", roomID, err)
@@ -43,11 +43,11 @@ func (t *tx) MessageNextSeq(ctx context.Context, app uint64, roomID string) (int
 	return seq, nil
 }
 
-func (t *tx) MessageInsert(ctx context.Context, m store.Message) error {
+func (t *Tx) MessageInsert(ctx context.Context, m store.Message) error {
 	_, err := t.execGuarded(ctx, `INSERT INTO room_messages (sdkappid, room_id, seq, sender, msg_time, msg_body, cloud_custom_data, random, msg_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		int64(m.App), m.RoomID, m.Seq, m.Sender, ms(m.Time), string(m.Body), m.CloudCustomData, int64(m.Random), m.MsgID)
-	if isUniqueViolation(err) {
+	if t.isUniqueViolation(err) {
 		return store.ErrConflict
 	}
 	if err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 // The queries of follow relations (store.FollowReader, store.FollowWriter). Schema:
 // migrations/0008_profiles_follows.sql.
 
-func (r reader) FollowIs(ctx context.Context, app uint64, from, to string) (bool, error) {
+func (r Reader) FollowIs(ctx context.Context, app uint64, from, to string) (bool, error) {
 	var n int
-	if err := r.q.queryRow(ctx, `SELECT COUNT(*) FROM follows WHERE sdkappid = ? AND follower = ? AND followee = ?`,
+	if err := r.q.QueryRow(ctx, `SELECT COUNT(*) FROM follows WHERE sdkappid = ? AND follower = ? AND followee = ?`,
 		int64(app), from, to).Scan(&n); err != nil {
 		return false, fmt.Errorf("check follow %s -> %s: %w", from, to, err)
 	}
@@ -23,24 +23,24 @@ func (r reader) FollowIs(ctx context.Context, app uint64, from, to string) (bool
 var followListSQL = map[store.FollowKind]string{
 	store.FollowKindFollowing: `SELECT followee AS u, created_at AS t FROM follows WHERE sdkappid = ?1 AND follower = ?2`,
 	store.FollowKindFollowers: `SELECT follower AS u, created_at AS t FROM follows WHERE sdkappid = ?1 AND followee = ?2`,
-	store.FollowKindMutual: `SELECT a.followee AS u, MAX(a.created_at, b.created_at) AS t FROM follows a
+	store.FollowKindMutual: `SELECT a.followee AS u, CASE WHEN a.created_at > b.created_at THEN a.created_at ELSE b.created_at END AS t FROM follows a
 		JOIN follows b ON b.sdkappid = a.sdkappid AND b.follower = a.followee AND b.followee = a.follower
 		WHERE a.sdkappid = ?1 AND a.follower = ?2`,
 }
 
-func (r reader) FollowCount(ctx context.Context, app uint64, userID string, kind store.FollowKind) (int, error) {
+func (r Reader) FollowCount(ctx context.Context, app uint64, userID string, kind store.FollowKind) (int, error) {
 	q, ok := followListSQL[kind]
 	if !ok {
 		return 0, fmt.Errorf("count follows of %s: unknown kind %d", userID, kind)
 	}
 	var n int
-	if err := r.q.queryRow(ctx, `SELECT COUNT(*) FROM (`+q+`)`, int64(app), userID).Scan(&n); err != nil {
+	if err := r.q.QueryRow(ctx, `SELECT COUNT(*) FROM (`+q+`) f`, int64(app), userID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count follows of %s: %w", userID, err)
 	}
 	return n, nil
 }
 
-func (r reader) FollowList(ctx context.Context, p store.FollowListParams) ([]store.FollowEntry, error) {
+func (r Reader) FollowList(ctx context.Context, p store.FollowListParams) ([]store.FollowEntry, error) {
 	q, ok := followListSQL[p.Kind]
 	if !ok {
 		return nil, fmt.Errorf("list follows of %s: unknown kind %d", p.UserID, p.Kind)
@@ -56,15 +56,15 @@ func (r reader) FollowList(ctx context.Context, p store.FollowListParams) ([]sto
 		err := rows.Scan(&e.UserID, &at)
 		e.Since = fromMS(at)
 		return e, err
-	}, `SELECT u, t FROM (`+q+`)
+	}, `SELECT u, t FROM (`+q+`) f
 		WHERE ?3 = 0 OR t < ?4 OR (t = ?4 AND u > ?5)
-		ORDER BY t DESC, u LIMIT ?6`, int64(p.App), p.UserID, hasAfter, afterSince, afterUser, pageLimit(p.Limit))
+		ORDER BY t DESC, u LIMIT ?6`, int64(p.App), p.UserID, hasAfter, afterSince, afterUser, r.pageLimit(p.Limit))
 }
 
-func (t *tx) FollowInsert(ctx context.Context, f store.Follow) error {
-	_, err := t.q.exec(ctx, `INSERT INTO follows (sdkappid, follower, followee, created_at) VALUES (?, ?, ?, ?)`,
+func (t *Tx) FollowInsert(ctx context.Context, f store.Follow) error {
+	_, err := t.execGuarded(ctx, `INSERT INTO follows (sdkappid, follower, followee, created_at) VALUES (?, ?, ?, ?)`,
 		int64(f.App), f.From, f.To, ms(f.CreatedAt))
-	if isUniqueViolation(err) {
+	if t.isUniqueViolation(err) {
 		return store.ErrConflict
 	}
 	if err != nil {
@@ -73,7 +73,7 @@ func (t *tx) FollowInsert(ctx context.Context, f store.Follow) error {
 	return nil
 }
 
-func (t *tx) FollowDelete(ctx context.Context, app uint64, from, to string) error {
-	res, err := t.q.exec(ctx, `DELETE FROM follows WHERE sdkappid = ? AND follower = ? AND followee = ?`, int64(app), from, to)
+func (t *Tx) FollowDelete(ctx context.Context, app uint64, from, to string) error {
+	res, err := t.q.Exec(ctx, `DELETE FROM follows WHERE sdkappid = ? AND follower = ? AND followee = ?`, int64(app), from, to)
 	return affectedOne(res, err, fmt.Sprintf("unfollow %s -> %s", from, to))
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 // The queries of imported accounts (store.AccountReader, store.AccountWriter). Schema:
 // migrations/0001_init.sql.
 
-func (r reader) AccountGet(ctx context.Context, app uint64, userID string) (store.Account, error) {
+func (r Reader) AccountGet(ctx context.Context, app uint64, userID string) (store.Account, error) {
 	return queryOne(ctx, r.q, "get account "+userID, func(row scanner) (store.Account, error) {
 		a := store.Account{App: app, UserID: userID}
 		var created int64
@@ -20,16 +20,16 @@ func (r reader) AccountGet(ctx context.Context, app uint64, userID string) (stor
 	}, `SELECT nick, face_url, created_at FROM accounts WHERE sdkappid = ? AND user_id = ?`, int64(app), userID)
 }
 
-func (r reader) AccountCount(ctx context.Context, app uint64) (int, error) {
+func (r Reader) AccountCount(ctx context.Context, app uint64) (int, error) {
 	var n int
-	if err := r.q.queryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE sdkappid = ?`, int64(app)).Scan(&n); err != nil {
+	if err := r.q.QueryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE sdkappid = ?`, int64(app)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count accounts: %w", err)
 	}
 	return n, nil
 }
 
-func (t *tx) AccountUpsert(ctx context.Context, a store.Account) (bool, error) {
-	res, err := t.q.exec(ctx, `INSERT INTO accounts (sdkappid, user_id, nick, face_url, created_at) VALUES (?, ?, ?, ?, ?)
+func (t *Tx) AccountUpsert(ctx context.Context, a store.Account) (bool, error) {
+	res, err := t.q.Exec(ctx, `INSERT INTO accounts (sdkappid, user_id, nick, face_url, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (sdkappid, user_id) DO NOTHING`, int64(a.App), a.UserID, a.Nick, a.FaceURL, ms(a.CreatedAt))
 	if err != nil {
 		return false, fmt.Errorf("import account %s: %w", a.UserID, err)
@@ -37,15 +37,15 @@ func (t *tx) AccountUpsert(ctx context.Context, a store.Account) (bool, error) {
 	if n, _ := res.RowsAffected(); n == 1 {
 		return true, nil
 	}
-	if _, err := t.q.exec(ctx, `UPDATE accounts SET nick = ?, face_url = ? WHERE sdkappid = ? AND user_id = ?`,
+	if _, err := t.q.Exec(ctx, `UPDATE accounts SET nick = ?, face_url = ? WHERE sdkappid = ? AND user_id = ?`,
 		a.Nick, a.FaceURL, int64(a.App), a.UserID); err != nil {
 		return false, fmt.Errorf("update account %s: %w", a.UserID, err)
 	}
 	return false, nil
 }
 
-func (t *tx) AccountDelete(ctx context.Context, app uint64, userID string) error {
-	res, err := t.q.exec(ctx, `DELETE FROM accounts WHERE sdkappid = ? AND user_id = ?`, int64(app), userID)
+func (t *Tx) AccountDelete(ctx context.Context, app uint64, userID string) error {
+	res, err := t.q.Exec(ctx, `DELETE FROM accounts WHERE sdkappid = ? AND user_id = ?`, int64(app), userID)
 	if err != nil {
 		return fmt.Errorf("delete account %s: %w", userID, err)
 	}
