@@ -5,7 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +48,8 @@ type benchApp struct {
 	epoch  time.Time
 	key    string // the app's secret key, to sign users' UserSigs
 	dir    string // the data directory
+	r      *Runner
+	drop   func() // drops the scenario's PostgreSQL database, after the server stops
 }
 
 func roomName(i int) string { return fmt.Sprintf("bench-%06d", i) }
@@ -64,7 +71,7 @@ func (r *Runner) startAppWith(ctx context.Context, name string, nRooms int, trac
 	for i := range rooms {
 		rooms[i] = roomName(i)
 	}
-	a := &benchApp{rooms: rooms, epoch: time.Now(), dir: dir}
+	a := &benchApp{rooms: rooms, epoch: time.Now(), dir: dir, r: r}
 	var tracked []string
 	if track {
 		tracked = rooms
@@ -103,7 +110,7 @@ func (r *Runner) startAppWith(ctx context.Context, name string, nRooms int, trac
 		a.rc.Close()
 		return nil, err
 	}
-	if a.srv, err = r.Env.Start(ctx, cfg); err != nil {
+	if a.srv, a.drop, err = r.startServer(ctx, cfg, name, dir); err != nil {
 		a.rc.Close()
 		return nil, err
 	}
@@ -113,7 +120,7 @@ func (r *Runner) startAppWith(ctx context.Context, name string, nRooms int, trac
 		return nil, err
 	}
 	a.hc = newHTTPClient(r.Opts.Concurrency)
-	a.client = newRESTClient(a.hc, a.srv.URL(), benchAppID, benchAdmin, sig)
+	a.client = newRESTClient(a.hc, a.urls(), benchAppID, benchAdmin, sig)
 	if err := a.client.importAccounts(ctx, benchOwners); err != nil {
 		a.close()
 		return nil, fmt.Errorf("set up: %w", err)
@@ -159,9 +166,81 @@ func (a *benchApp) close() {
 		a.hc.CloseIdleConnections()
 	}
 	if a.srv != nil {
-		a.srv.Close(ctx)
+		if sm, ok := a.srv.(serverMeter); ok {
+			a.r.serverPeak = max(a.r.serverPeak, sm.PeakRSS())
+		}
+		if err := a.srv.Close(ctx); err != nil {
+			fmt.Fprintf(a.r.Env.Stderr, "roomd bench: %v\n", err)
+		}
+	}
+	if a.drop != nil {
+		a.drop()
 	}
 	a.rc.Close()
+}
+
+// inProcess reports whether the app's server runs in the bench process.
+func (a *benchApp) inProcess() bool {
+	_, ok := a.srv.(serverMeter)
+	return !ok
+}
+
+// serverRSS is the server's resident set: the server processes' VmRSS (summed over the
+// nodes), or, in-process, the bench process's after a full GC.
+func (a *benchApp) serverRSS() int64 {
+	if sm, ok := a.srv.(serverMeter); ok {
+		return sm.RSS()
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	return rss()
+}
+
+// eventsStored is the number of events the store holds, in any state: from the store
+// in-process, else from the server's /metrics (roomd_callback_events).
+func (a *benchApp) eventsStored(ctx context.Context) (int64, error) {
+	if st, ok := a.srv.(interface{ Store() store.Store }); ok {
+		s, err := st.Store().EventStats(ctx)
+		return s.Delivered + s.Dead + s.Pending + s.Retrying, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.srv.URL()+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for line := range strings.Lines(string(body)) {
+		rest, ok := strings.CutPrefix(line, "roomd_callback_events{")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			return 0, fmt.Errorf("metrics: %q", line)
+		}
+		n += int64(v)
+	}
+	return n, nil
+}
+
+// urls are the base URLs of the app's server: one per node.
+func (a *benchApp) urls() []string {
+	if m, ok := a.srv.(multiNode); ok {
+		return m.URLs()
+	}
+	return []string{a.srv.URL()}
 }
 
 // ownerTracker keeps, for every room, the owners the REST API acknowledged, in order. A

@@ -167,19 +167,20 @@ func TestFlags(t *testing.T) {
 func TestWriteTable(t *testing.T) {
 	met, missed := true, false
 	rep := &Report{Date: "2026-01-02T03:04:05Z", GoVersion: "go1.26", OS: "linux/amd64", CPUs: 2, Concurrency: 64,
-		Store: "sqlite", Durability: "process", L: 20000, LCPUPerOpUs: 80,
+		Store: "sqlite", Durability: "process", L: 20000, LCPUPerOpUs: 80, Server: "process", Nodes: 1, LoadAverage: "1.50 2.00 2.50",
 		Results: []*Result{
-			{Scenario: "loopback", OpsPerSec: 20000, RatioToL: 1, RatioToLByCPU: 1, LatencyOf: "request round trip", P50Ms: 1.5, P99Ms: 12, MaxMs: 150, PeakRSS: 30 << 20, CPUPerOpUs: 80},
-			{Scenario: "owner-change", OpsPerSec: 5000, RatioToL: 0.25, RatioToLByCPU: 0.3, Callbacks: &verification{Expected: 10, Verified: 10},
-				Target: ">= 0.30 x L", TargetMet: &missed, Notes: []string{"a note"}},
-			{Scenario: "latency", Target: "p50 <= 2ms", TargetMet: &met},
+			{Scenario: "loopback", OpsPerSec: 20000, RatioToL: 1, RoomdCPUPerOpL: 1, RoomdCPUPerOpUs: 80, LatencyOf: "request round trip", P50Ms: 1.5, P99Ms: 12, MaxMs: 150, PeakRSS: 30 << 20, CPUPerOpUs: 80},
+			{Scenario: "owner-change", OpsPerSec: 5000, RatioToL: 0.25, RoomdCPUPerOpUs: 240, RoomdCPUPerOpL: 3, Callbacks: &verification{Expected: 10, Verified: 10},
+				Target: "roomd cpu/op <= 2.5 L (is 3.00 L)", TargetMet: &missed, Notes: []string{"a note"}},
+			{Scenario: "latency", Target: "p99 <= 2ms", TargetMet: &met},
 			{Scenario: "drain", Error: "boom"},
 		}}
 	var b bytes.Buffer
 	WriteTable(&b, rep)
 	out := b.String()
-	for _, want := range []string{"L = 20,000 req/s", "owner-change   5,000  0.25       0.30", "10/10 ok", ">= 0.30 x L: NOT MET",
-		"p50 <= 2ms: met", "drain         ERROR: boom", "a note", "1.50ms", "12.0ms", "150ms"} {
+	for _, want := range []string{"L = 20,000 req/s", "L's CPU = 80.0 us per exchange", "load average at start: 1.50 2.00 2.50", "a separate roomd process",
+		"cpu/op (L)  roomd CPU/op", "owner-change   5,000  0.25        3.00         240us", "10/10 ok", "roomd cpu/op <= 2.5 L (is 3.00 L): NOT MET",
+		"p99 <= 2ms: met", "drain         ERROR: boom", "a note", "1.50ms", "12.0ms", "150ms"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
