@@ -132,12 +132,28 @@ func (r *Runner) startAppWith(ctx context.Context, name string, nRooms int, trac
 	return a, nil
 }
 
-// groupStats returns the store's group-commit counters (database transactions, Tx calls)
-// when the server exposes them (the SQLite store does); ok is false otherwise.
+// groupStats returns the store's group-commit counters (database transactions, Tx calls),
+// summed over the nodes, when the server exposes them (in-process, or in /metrics); ok is
+// false otherwise.
 func (a *benchApp) groupStats() (batches, calls uint64, ok bool) {
 	st, ok := a.srv.(interface{ Store() store.Store })
 	if !ok {
-		return 0, 0, false
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, u := range a.urls() {
+			m, err := a.scrape(ctx, u)
+			if err != nil {
+				return 0, 0, false
+			}
+			b, ok1 := m["roomd_store_transactions_total"]
+			c, ok2 := m["roomd_store_tx_calls_total"]
+			if !ok1 || !ok2 {
+				return 0, 0, false
+			}
+			batches += uint64(b)
+			calls += uint64(c)
+		}
+		return batches, calls, true
 	}
 	gs, ok := st.Store().(interface{ GroupStats() (uint64, uint64) })
 	if !ok {
@@ -203,36 +219,49 @@ func (a *benchApp) eventsStored(ctx context.Context) (int64, error) {
 		s, err := st.Store().EventStats(ctx)
 		return s.Delivered + s.Dead + s.Pending + s.Retrying, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.srv.URL()+"/metrics", nil)
+	m, err := a.scrape(ctx, a.srv.URL())
+	return int64(m["roomd_callback_events"]), err
+}
+
+// scrape reads the server's /metrics at base and returns each metric's value, summed over
+// its labels.
+func (a *benchApp) scrape(ctx context.Context, base string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var n int64
-	for line := range strings.Lines(string(body)) {
-		rest, ok := strings.CutPrefix(line, "roomd_callback_events{")
-		if !ok {
+	return parseMetrics(string(body)), nil
+}
+
+// parseMetrics reads the Prometheus text format: each sample's value, summed by metric
+// name over its labels.
+func parseMetrics(text string) map[string]float64 {
+	m := make(map[string]float64)
+	for line := range strings.Lines(text) {
+		if strings.HasPrefix(line, "#") {
 			continue
 		}
-		f := strings.Fields(rest)
+		f := strings.Fields(line)
 		if len(f) < 2 {
 			continue
 		}
 		v, err := strconv.ParseFloat(f[len(f)-1], 64)
 		if err != nil {
-			return 0, fmt.Errorf("metrics: %q", line)
+			continue
 		}
-		n += int64(v)
+		name, _, _ := strings.Cut(f[0], "{")
+		m[name] += v
 	}
-	return n, nil
+	return m
 }
 
 // urls are the base URLs of the app's server: one per node.
