@@ -181,8 +181,8 @@ func TestFlags(t *testing.T) {
 func TestWithDatabase(t *testing.T) {
 	for dsn, want := range map[string]string{
 		"postgres://postgres@127.0.0.1:5433/postgres?sslmode=disable": "postgres://postgres@127.0.0.1:5433/db1?sslmode=disable",
-		"postgresql://u:p@h/":                                          "postgresql://u:p@h/db1",
-		"host=/tmp user=postgres":                                      "host=/tmp user=postgres dbname=db1",
+		"postgresql://u:p@h/":     "postgresql://u:p@h/db1",
+		"host=/tmp user=postgres": "host=/tmp user=postgres dbname=db1",
 	} {
 		if got, err := withDatabase(dsn, "db1"); err != nil || got != want {
 			t.Errorf("withDatabase(%q) = %q, %v; want %q", dsn, got, err, want)
