@@ -500,7 +500,7 @@ func (s *Service) RecoverPresence(ctx context.Context) (int, error) {
 		return err
 	}
 	for {
-		page, err := s.store.MemberListPeople(ctx, after, 500)
+		page, err := s.store.MemberListPeople(ctx, "", after, 500)
 		if err != nil {
 			return total, err
 		}
