@@ -36,7 +36,7 @@ func broadcastSamples() []room.Event {
 		room.MembersOffline{EventHead: h, Users: []string{"carol", "erin"}, Cause: webhook.CauseHeartbeatInterrupt, Audience: aud},
 		room.UserKicked{EventHead: h, UserID: "carol", Reason: "kicked out of the room"},
 		room.RoomDismissed{EventHead: h, BySystem: true, Room: r, Statistic: room.Statistic{
-			Statistic: webhook.Statistic{TotalViewers: 7, TotalGiftsSent: 2, TotalGiftCoins: 20, TotalUniqueGiftSenders: 1, TotalLikesReceived: 4},
+			Statistic:     webhook.Statistic{TotalViewers: 7, TotalGiftsSent: 2, TotalGiftCoins: 20, TotalUniqueGiftSenders: 1, TotalLikesReceived: 4},
 			TotalMsgCount: 9}},
 		room.OwnerChanged{EventHead: h, From: "alice", To: "bob"},
 		room.AdminsChanged{EventHead: h, Users: []string{"bob"}, Added: true},
