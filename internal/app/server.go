@@ -72,6 +72,8 @@ type Server struct {
 	DevKey string
 	// Retention prunes finished events from the delivery log (started by Start).
 	Retention *retention.Job
+	// relay is where this node reads the other nodes' broadcasts (cluster_clients.go).
+	relay broadcastRelay
 
 	wg         sync.WaitGroup
 	stopTimers context.CancelFunc
@@ -94,6 +96,9 @@ type Options struct {
 	// machine. Nil means the system's.
 	LookupIP func(ctx context.Context, network, host string) ([]netip.Addr, error)
 	Dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Node names this server as a node of a cluster on a shared database; "" is a single
+	// node. (Until the configuration names nodes, tests set it here.)
+	Node string
 }
 
 // schemaStore is what Ready asks a driver's store.
@@ -271,6 +276,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
 	rooms := room.NewService(st, outbox, o.Now)
 	s.Rooms = rooms
+	rooms.SetNode(o.Node)
 	dissolve := make(map[uint64]room.Lifetimes, len(apps))
 	for _, a := range apps {
 		dissolve[a.SDKAppID] = room.Lifetimes{NoUsers: a.AutoDissolve.NoUsers, OwnerLeave: a.AutoDissolve.OwnerLeave,
@@ -369,6 +375,11 @@ func (s *Server) Start() error {
 		return fmt.Errorf("recover presence: %w", err)
 	} else if n > 0 {
 		s.log.Info("presence_recovered", "members", n)
+	}
+	// The other nodes' events are read from the last one committed before this node serves.
+	if err := s.initBroadcastRelay(context.Background()); err != nil {
+		ln.Close()
+		return fmt.Errorf("read broadcasts: %w", err)
 	}
 	// Pruning runs off the request path, on its own timer.
 	s.Retention.Start()
