@@ -17,8 +17,8 @@ import (
 // The notification carries no body: relayBroadcasts reads what is new from the database,
 // after this node's cursor.
 
-// broadcastRelay is this node's reading position in the broadcasts.
-type broadcastRelay struct {
+// relayCursor is this node's reading position in the broadcasts.
+type relayCursor struct {
 	mu     sync.Mutex // one relay at a time: broadcasts are handed over in id order
 	init   bool
 	cursor int64 // the highest broadcast id handed over (or skipped)

@@ -27,8 +27,9 @@ func startNodes(t *testing.T, nodes []string, opts ...serverOption) []*clientEnv
 	for _, n := range nodes {
 		o := append([]serverOption{withCallback(rc.URL()+"/cb", allClientCommands...), func(c *config.Config) {
 			c.Store.Driver, c.Store.DSN = config.DriverPostgres, dsn
+			c.Cluster.Node = n
 		}}, opts...)
-		ts := startServerIn(t, t.TempDir(), app.Options{Node: n}, o...)
+		ts := startServerIn(t, t.TempDir(), app.Options{}, o...)
 		out = append(out, &clientEnv{testServer: ts, rc: rc, WS: "ws" + strings.TrimPrefix(ts.Base, "http") + "/v1/client"})
 	}
 	return out
