@@ -116,6 +116,9 @@ func (s *Server) startAlone() error {
 func (s *Server) startNode(cl store.Cluster) error {
 	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
 	id := s.cfg.Cluster.NodeID(port)
+	// The room service records the node in the members its connections make, and
+	// broadcasts its events to the other nodes' clients (room/cluster.go).
+	s.Rooms.SetNode(id)
 	relay := make(chan struct{}, 1)
 	s.node = cluster.New(cluster.Options{
 		Store: cl, Node: id, Logger: s.log.With("node", id),

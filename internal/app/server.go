@@ -76,6 +76,8 @@ type Server struct {
 	DevKey string
 	// Retention prunes finished events from the delivery log (started by Start).
 	Retention *retention.Job
+	// relay is where this node reads the other nodes' broadcasts (cluster_clients.go).
+	relay relayCursor
 
 	// settings is the callback configuration service (reloaded on other nodes' changes).
 	settings *webhook.Settings
@@ -385,6 +387,11 @@ func (s *Server) Start() error {
 	if err := start(); err != nil {
 		ln.Close()
 		return err
+	}
+	// The other nodes' events are read from the last one committed before this node serves.
+	if err := s.initBroadcastRelay(context.Background()); err != nil {
+		ln.Close()
+		return fmt.Errorf("read broadcasts: %w", err)
 	}
 	// Pruning runs off the request path, on its own timer (and, in a cluster, only on the
 	// node holding the "retention" lease).
