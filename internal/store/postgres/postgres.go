@@ -117,6 +117,8 @@ type Store struct {
 	channel string
 	// beginSQL starts a group transaction and takes writeLock in one round trip.
 	beginSQL string
+	// listenPID is the backend pid of the last connection Listen made (tests end it).
+	listenPID atomic.Uint32
 	// noLock leaves writeLock out (tests only: it shows that the lock is what keeps ids in
 	// commit order across processes).
 	noLock bool
