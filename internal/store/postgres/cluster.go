@@ -195,7 +195,9 @@ func (s *Store) Listen(ctx context.Context, fn func(store.Notification)) error {
 		}
 		fn(store.Notification{Reconnected: true})
 		err = s.receive(ctx, conn, fn)
-		conn.Close(context.Background())
+		cctx, cancel := context.WithTimeout(context.Background(), listenPing)
+		conn.Close(cctx)
+		cancel()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

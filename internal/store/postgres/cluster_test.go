@@ -100,3 +100,56 @@ func TestListenReconnects(t *testing.T) {
 		}
 	}
 }
+
+// A node that stalls in the middle of a group transaction (as one cut off from the database
+// would) holds the write lock only until the server ends its idle transaction: the other
+// node's writes go on meanwhile, the stalled call fails, and its node writes again after.
+func TestStalledWriterReleasesTheLock(t *testing.T) {
+	dsn := testkit.PostgresDatabase(t)
+	a, err := Open(t.Context(), Options{DSN: dsn + "&idle_in_transaction_session_timeout=300"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(t.Context(), Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	upsert := func(s *Store, user string) error {
+		return s.Tx(t.Context(), func(tx store.Tx) error {
+			_, err := tx.AccountUpsert(t.Context(), store.Account{App: 1, UserID: user, CreatedAt: time.UnixMilli(1)})
+			return err
+		})
+	}
+	stalled := make(chan error, 1)
+	locked := make(chan struct{})
+	go func() {
+		stalled <- a.Tx(t.Context(), func(tx store.Tx) error {
+			close(locked)
+			if _, err := tx.AccountUpsert(t.Context(), store.Account{App: 1, UserID: "stalled", CreatedAt: time.UnixMilli(1)}); err != nil {
+				return err
+			}
+			time.Sleep(3 * time.Second) // not database work: what a Tx fn must never do
+			return nil
+		})
+	}()
+	<-locked
+	if err := upsert(b, "other"); err != nil {
+		t.Fatalf("the other node's write: %v", err)
+	}
+	select {
+	case err := <-stalled:
+		t.Fatalf("the stalled call returned (%v) before the other node could write: it held the lock to its end", err)
+	default:
+	}
+	if err := <-stalled; err == nil {
+		t.Fatal("the stalled call committed, after the server ended its transaction")
+	}
+	if _, err := a.AccountGet(t.Context(), 1, "stalled"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the stalled call's write: %v, want ErrNotFound", err)
+	}
+	if err := upsert(a, "again"); err != nil {
+		t.Fatalf("the stalled node's next write: %v", err)
+	}
+}
