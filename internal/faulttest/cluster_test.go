@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -24,9 +25,9 @@ import (
 // nodes, nothing lost when a node dies, and a node cut off from the database handing its
 // work over and coming back.
 //
-// Every node is configured with its own callback URL path (/callback/node-a, …), so that
-// the receiver can tell which node sent a callback: that is how the tests find the delivery
-// leader and see delivery move. The rest of the configuration is the same on every node.
+// Which node delivers is read from the nodes' logs (role_taken and role_given_up of the
+// "delivery" role, package cluster): callbacks do not say which node sent them, and every
+// node sends to the same URL (the callback configuration lives in the shared database).
 
 // Short cluster timings, so that a dead node is noticed within seconds.
 const (
@@ -81,7 +82,7 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 			nodeDSN = testkit.PostgresURL("127.0.0.1", n.proxy.Port(), pcfg.User, pcfg.Password, pcfg.Database)
 		}
 		cfg := procConfig{
-			Apps:        []appSpec{{ID: appA, Key: keyA, CallbackURL: c.rcv.Receiver.URL() + "/callback/" + n.name}},
+			Apps:        []appSpec{{ID: appA, Key: keyA, CallbackURL: c.rcv.URL()}},
 			PostgresDSN: nodeDSN,
 			Cluster:     &clusterSpec{Node: n.name, BeatInterval: clusterBeat, NodeTTL: clusterNodeTTL, LeaseTTL: clusterLeaseTTL},
 		}
@@ -152,18 +153,110 @@ func (c *cluster) any() string {
 	return ""
 }
 
-// sender returns the node that sent a callback, from its URL path.
-func sender(a arrival) string {
-	return strings.TrimPrefix(a.Path, "/callback/")
+// roleEvent is a node taking or giving up a cluster-wide role, as its log says
+// (role_taken, role_given_up).
+type roleEvent struct {
+	At    time.Time
+	Node  *node
+	Taken bool
 }
 
-// senders counts the delivered callbacks by the node that sent them.
-func senders(got []arrival) map[string]int {
-	m := map[string]int{}
-	for _, a := range got {
-		m[sender(a)]++
+// roleLineRE matches the log lines of package cluster about a role.
+var roleLineRE = regexp.MustCompile(`time=(\S+) .*msg=(role_taken|role_given_up) .*role=(\S+)`)
+
+// roleEvents returns what the nodes' logs say about role, in time order. The nodes run on
+// one machine, so the times of their logs compare.
+func (c *cluster) roleEvents(role string) []roleEvent {
+	var out []roleEvent
+	for _, n := range c.nodes {
+		for _, line := range strings.Split(n.logs.String(), "\n") {
+			m := roleLineRE.FindStringSubmatch(line)
+			if m == nil || m[3] != role {
+				continue
+			}
+			at, err := time.Parse(time.RFC3339Nano, m[1])
+			if err != nil {
+				continue
+			}
+			out = append(out, roleEvent{At: at, Node: n, Taken: m[2] == "role_taken"})
+		}
 	}
-	return m
+	slices.SortStableFunc(out, func(a, b roleEvent) int { return a.At.Compare(b.At) })
+	return out
+}
+
+// holder returns the running node that holds role by its log (its last word on it is
+// role_taken), or nil.
+func (c *cluster) holder(role string) *node {
+	last := map[*node]bool{}
+	for _, e := range c.roleEvents(role) {
+		last[e.Node] = e.Taken
+	}
+	for _, n := range c.nodes {
+		if last[n] && n.alive() {
+			return n
+		}
+	}
+	return nil
+}
+
+// String names the node (nil prints as "no node").
+func (n *node) String() string {
+	if n == nil {
+		return "no node"
+	}
+	return n.name
+}
+
+// waitHolder waits until a running node other than not holds role, and returns it.
+func (c *cluster) waitHolder(role string, not *node, timeout time.Duration) *node {
+	var h *node
+	waitFor(timeout, 20*time.Millisecond, func() bool {
+		h = c.holder(role)
+		return h != nil && h != not
+	})
+	if h == not {
+		return nil
+	}
+	return h
+}
+
+// checkRoleOverlap fails the test if two nodes held role at the same time by their logs. A
+// killed node held its roles until the moment it was killed (ends).
+func (c *cluster) checkRoleOverlap(role string, ends map[*node]time.Time) {
+	c.t.Helper()
+	type term struct {
+		n          *node
+		from, till time.Time
+	}
+	var terms []term
+	open := map[*node]time.Time{}
+	for _, e := range c.roleEvents(role) {
+		if e.Taken {
+			open[e.Node] = e.At
+		} else if from, ok := open[e.Node]; ok {
+			terms = append(terms, term{e.Node, from, e.At})
+			delete(open, e.Node)
+		}
+	}
+	for n, from := range open {
+		till := time.Now()
+		if end, ok := ends[n]; ok {
+			till = end
+		}
+		terms = append(terms, term{n, from, till})
+	}
+	var desc []string
+	for i, a := range terms {
+		desc = append(desc, fmt.Sprintf("%s %s–%s", a.n.name, a.from.Format("15:04:05.000"), a.till.Format("15:04:05.000")))
+		for _, b := range terms[i+1:] {
+			if a.n != b.n && a.from.Before(b.till) && b.from.Before(a.till) {
+				c.t.Errorf("%s and %s held the %s role at once: %s–%s and %s–%s", a.n.name, b.n.name, role,
+					a.from.Format("15:04:05.000"), a.till.Format("15:04:05.000"), b.from.Format("15:04:05.000"), b.till.Format("15:04:05.000"))
+			}
+		}
+	}
+	c.t.Logf("%s role terms: %s", role, strings.Join(desc, ", "))
 }
 
 // servedCounts describes how many load calls each node took.
@@ -175,26 +268,33 @@ func (c *cluster) servedCounts() string {
 	return strings.Join(parts, ", ")
 }
 
-// waitSender waits until a callback sent by a node other than not arrives after since, and
-// returns that node and when its callback came.
-func (c *cluster) waitSender(timeout time.Duration, since time.Time, not string) (string, time.Time, bool) {
-	var who string
+// waitOKdAfter waits until the callback of a change OK'd after since arrives, and returns
+// when it came: a change committed after since, delivered.
+func (c *cluster) waitOKdAfter(rooms []*roomLog, since time.Time, timeout time.Duration) (time.Time, bool) {
 	var at time.Time
 	ok := waitFor(timeout, 20*time.Millisecond, func() bool {
+		after := map[string]bool{}
+		for _, l := range rooms {
+			for _, ch := range l.snapshot() {
+				if ch.Outcome == outcomeOK && ch.Replied.After(since) {
+					after[l.Room+"\x00"+ch.Owner] = true
+				}
+			}
+		}
 		for _, a := range c.rcv.delivered() {
-			if a.At.After(since) && sender(a) != not {
-				who, at = sender(a), a.At
+			if after[a.Room+"\x00"+a.Current] {
+				at = a.At
 				return true
 			}
 		}
 		return false
 	})
-	return who, at, ok
+	return at, ok
 }
 
-// primeLeader starts node n alone and makes one owner change through it, and waits for its
-// callback: n is then the delivery leader (the only node, so it holds the lease; leadership
-// stays where it is while its holder lives). It returns the room used.
+// primeLeader starts node n alone, makes one owner change through it and waits for its
+// callback: n then holds the delivery role (leadership stays where it is while its holder
+// lives and renews).
 func (c *cluster) primeLeader(n *node, cl *client) {
 	c.t.Helper()
 	n.mustStart()
@@ -204,9 +304,39 @@ func (c *cluster) primeLeader(n *node, cl *client) {
 	if !waitFor(20*time.Second, 20*time.Millisecond, func() bool { return len(c.rcv.delivered()) > 0 }) {
 		c.t.Fatalf("%s alone delivered no callback within 20s", n.name)
 	}
-	if s := sender(c.rcv.delivered()[0]); s != n.name {
-		c.t.Fatalf("the first callback came from %q, want %s (the only node)", s, n.name)
+	if h := c.holder("delivery"); h != n {
+		c.t.Fatalf("%s alone delivered, but its log does not say it holds the delivery role", n.name)
 	}
+}
+
+// latencyByNode returns the median time from OK reply to callback arrival of the changes
+// committed on each node.
+func latencyByNode(c *cluster, rooms []*roomLog, got []arrival) string {
+	firstAt := map[string]time.Time{}
+	for _, a := range got {
+		k := a.Room + "\x00" + a.Current
+		if _, ok := firstAt[k]; !ok {
+			firstAt[k] = a.At
+		}
+	}
+	by := map[string][]time.Duration{}
+	for _, l := range rooms {
+		for _, ch := range l.snapshot() {
+			if at, ok := firstAt[l.Room+"\x00"+ch.Owner]; ok && ch.Outcome == outcomeOK {
+				by[ch.Base] = append(by[ch.Base], max(at.Sub(ch.Replied), 0))
+			}
+		}
+	}
+	var parts []string
+	for _, n := range c.nodes {
+		d := by[n.URL()]
+		if len(d) == 0 {
+			continue
+		}
+		slices.Sort(d)
+		parts = append(parts, fmt.Sprintf("%s p50 %s", n.name, d[len(d)/2].Round(time.Millisecond)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // TestClusterOrder spreads owner changes round robin over three nodes: every room's
@@ -237,8 +367,9 @@ func TestClusterOrder(t *testing.T) {
 	all := c.rcv.all()
 	dups := verify(t, rooms, all, final)
 	lat := latencies(rooms, c.rcv.delivered())
-	t.Logf("%d requests, %d redeliveries with the same webhook-id; sent by %v; latency from OK reply to arrival p50 %s, p99 %s",
-		len(all), dups, senders(c.rcv.delivered()), lat[len(lat)/2], lat[len(lat)*99/100])
+	t.Logf("%d requests, %d redeliveries with the same webhook-id; delivered by %s (the delivery role's holder); latency from OK reply to arrival p50 %s, p99 %s; p50 by the node that committed: %s",
+		len(all), dups, c.holder("delivery"), lat[len(lat)/2], lat[len(lat)*99/100], latencyByNode(c, rooms, c.rcv.delivered()))
+	c.checkRoleOverlap("delivery", nil)
 	for _, nd := range c.nodes {
 		if !nd.alive() {
 			t.Errorf("%s died", nd.name)
@@ -317,8 +448,7 @@ func dialClient(t *testing.T, base, user string) *roomclient.Conn {
 func TestClusterKill9(t *testing.T) {
 	c := newCluster(t, clusterOptions{nodes: 3})
 	cl := newClient(t, appA, keyA)
-	leader := c.nodes[0]
-	c.primeLeader(leader, cl)
+	c.primeLeader(c.nodes[0], cl)
 	c.startAll()
 	rooms := setupRooms(t, cl, c.any(), "kill", 12)
 	d := &loadDriver{c: cl, base: c.base, rooms: rooms}
@@ -326,19 +456,25 @@ func TestClusterKill9(t *testing.T) {
 	t.Cleanup(d.stop)
 
 	pause(context.Background(), 1500*time.Millisecond)
-	before := senders(c.rcv.delivered())
-	if before[leader.name] == 0 || len(before) != 1 {
-		t.Logf("callbacks before the kill came from %v; want only %s (the leader)", before, leader.name)
+	leader := c.holder("delivery")
+	if leader == nil {
+		d.stop()
+		t.Fatal("no node's log says it holds the delivery role")
 	}
+	deliveredBefore := len(c.rcv.delivered())
 	leader.kill()
 	killed := time.Now()
-	who, at, ok := c.waitSender(20*time.Second, killed, leader.name)
+	at, ok := c.waitOKdAfter(rooms, killed, 20*time.Second)
 	if !ok {
 		d.stop()
-		t.Fatalf("no other node delivered a callback within 20s of %s's kill", leader.name)
+		t.Fatalf("no change OK'd after %s's kill was delivered within 20s", leader.name)
 	}
-	t.Logf("%s killed; %s delivered the next callback %s later (node_ttl %s, lease_ttl %s)",
-		leader.name, who, at.Sub(killed).Round(time.Millisecond), clusterNodeTTL, clusterLeaseTTL)
+	next := c.waitHolder("delivery", leader, 5*time.Second)
+	if next == nil {
+		t.Fatalf("callbacks continue but no other node's log says it took the delivery role")
+	}
+	t.Logf("%s (the delivery leader, %d callbacks delivered) killed; %s took delivery over, the first callback of a change OK'd after the kill arrived %s later (node_ttl %s, lease_ttl %s)",
+		leader.name, deliveredBefore, next.name, at.Sub(killed).Round(time.Millisecond), clusterNodeTTL, clusterLeaseTTL)
 	// Let the survivors take the load for a while, then stop it.
 	pause(context.Background(), 2*time.Second)
 	d.stop()
@@ -350,21 +486,10 @@ func TestClusterKill9(t *testing.T) {
 	waitDelivered(t, c.rcv, rooms, final, 30*time.Second)
 	all := c.rcv.all()
 	dups := verify(t, rooms, all, final)
-	afterKill := map[string]int{}
-	for _, a := range c.rcv.delivered() {
-		// A request the killed node had written just before its end may be read a moment
-		// after it.
-		if a.At.After(killed.Add(200 * time.Millisecond)) {
-			afterKill[sender(a)]++
-		}
-	}
-	t.Logf("%d requests, %d redeliveries with the same webhook-id; delivered before the kill by %v, after it by %v",
-		len(all), dups, before, afterKill)
-	if afterKill[leader.name] > 0 {
-		t.Errorf("%d callbacks came from the killed node after its kill", afterKill[leader.name])
-	}
-	for _, nd := range c.nodes[1:] {
-		if !nd.alive() {
+	t.Logf("%d requests, %d of them redeliveries with the same webhook-id", len(all), dups)
+	c.checkRoleOverlap("delivery", map[*node]time.Time{leader: killed})
+	for _, nd := range c.nodes {
+		if nd != leader && !nd.alive() {
 			t.Errorf("%s died", nd.name)
 		}
 	}
@@ -372,10 +497,11 @@ func TestClusterKill9(t *testing.T) {
 
 // TestClusterPartition cuts the delivery leader (node A) off from the database, through a
 // TCP proxy that stops forwarding (a partition that drops packets: A's queries hang),
-// while 8 rooms change owner through node B. A must stop delivering and B take delivery
-// over: every change B OK's during the partition is delivered before it ends. When the
-// proxy forwards again, A must recover: changes made through it are OK'd and delivered. At
-// the end every OK'd change has arrived, in order per room.
+// while 8 rooms change owner through node B. A must give the delivery role up and B take
+// it over, never both at once, and every change OK'd during the partition must be delivered
+// before it ends. When the proxy forwards again, A must recover: it answers, and changes
+// made through it are OK'd and delivered. At the end every OK'd change has arrived, in
+// order per room.
 func TestClusterPartition(t *testing.T) { runPartition(t, false) }
 
 // TestClusterPartitionReset is the same with a cut that resets A's connections and refuses
@@ -398,6 +524,10 @@ func runPartition(t *testing.T, reset bool) {
 	d.start()
 	t.Cleanup(d.stop)
 	pause(context.Background(), time.Second)
+	if h := c.holder("delivery"); h != a {
+		d.stop()
+		t.Fatalf("before the cut the delivery role is held by %s, want %s", h, a.name)
+	}
 
 	// The cut. From now on the load goes to B only; calls A has in flight hang (or fail).
 	c.avoid.Store(a)
@@ -407,17 +537,34 @@ func runPartition(t *testing.T, reset bool) {
 		a.proxy.CutBlackhole()
 	}
 	cut := time.Now()
-	who, at, ok := c.waitSender(20*time.Second, cut, a.name)
+	at, ok := c.waitOKdAfter(rooms, cut, 20*time.Second)
 	if !ok {
 		d.stop()
-		t.Fatalf("no callback from another node within 20s of cutting %s off the database", a.name)
+		t.Fatalf("no change OK'd after the cut was delivered within 20s")
 	}
-	t.Logf("%s cut off the database; %s delivered the next callback %s later", a.name, who, at.Sub(cut).Round(time.Millisecond))
+	if h := c.waitHolder("delivery", a, 5*time.Second); h != b {
+		d.stop()
+		t.Fatalf("callbacks continue but %s's log does not say it took the delivery role", b.name)
+	}
+	var gaveUp time.Time
+	for _, e := range c.roleEvents("delivery") {
+		if e.Node == a && !e.Taken && e.At.After(cut) {
+			gaveUp = e.At
+			break
+		}
+	}
+	if gaveUp.IsZero() {
+		t.Errorf("%s's log does not say it gave the delivery role up after the cut", a.name)
+	} else {
+		t.Logf("%s cut off the database; it gave delivery up %s later, and the first callback of a change OK'd after the cut arrived %s after the cut (lease_ttl %s)",
+			a.name, gaveUp.Sub(cut).Round(time.Millisecond), at.Sub(cut).Round(time.Millisecond), clusterLeaseTTL)
+		if gaveUp.Sub(cut) > clusterLeaseTTL {
+			t.Errorf("%s held the delivery role %s after it lost the database, more than lease_ttl", a.name, gaveUp.Sub(cut))
+		}
+	}
 
-	// B must deliver what it OK's during the partition, with A still cut off. The OK'd
-	// changes of rooms whose call A held when the cut came are not waited for: those rooms
-	// are stuck until A's call ends.
-	pause(context.Background(), 2*time.Second)
+	// B must deliver what was OK'd up to now, with A still cut off.
+	pause(context.Background(), time.Second)
 	mark := time.Now()
 	var missing []string
 	if !waitFor(15*time.Second, 50*time.Millisecond, func() bool {
@@ -425,27 +572,16 @@ func runPartition(t *testing.T, reset bool) {
 		return len(missing) == 0
 	}) {
 		d.stop()
-		t.Fatalf("during the partition, %d changes OK'd by %s were not delivered within 15s: %v", len(missing), b.name, missing)
+		t.Fatalf("during the partition, %d OK'd changes were not delivered within 15s: %v", len(missing), missing)
 	}
 	during := time.Now()
 	if !a.alive() {
 		t.Fatalf("%s exited while cut off the database (it should wait for the database to come back)", a.name)
 	}
-	// A must not deliver while it cannot hold its lease: allow it lease_ttl after the cut.
-	var late []string
-	for _, x := range c.rcv.delivered() {
-		if sender(x) == a.name && x.At.After(cut.Add(clusterLeaseTTL+200*time.Millisecond)) {
-			late = append(late, x.Current)
-		}
-	}
-	if len(late) > 0 {
-		t.Errorf("%s delivered %d callbacks more than lease_ttl after it lost the database: %v", a.name, len(late), late)
-	}
 
-	// The proxy forwards again: A must serve and its changes be delivered.
+	// The proxy forwards again: A must serve, and its changes be delivered.
 	a.proxy.Restore()
 	restored := time.Now()
-	var firstOK time.Duration
 	if !waitFor(20*time.Second, 50*time.Millisecond, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -455,14 +591,23 @@ func runPartition(t *testing.T, reset bool) {
 		d.stop()
 		t.Fatalf("%s did not answer get_room_info within 20s of the database coming back", a.name)
 	}
+	back := time.Since(restored)
 	c.avoid.Store(nil)
-	a.served.Store(0)
-	// Let the load use both nodes again until A has OK'd some changes.
-	if !waitFor(20*time.Second, 50*time.Millisecond, func() bool { return a.served.Load() > 20 && counts(rooms)[outcomeOK] > 0 }) {
-		t.Errorf("the load sent no calls to %s after it came back", a.name)
+	okOnA := func() int {
+		k := 0
+		for _, l := range rooms {
+			for _, ch := range l.snapshot() {
+				if ch.Base == a.URL() && ch.Outcome == outcomeOK && ch.Replied.After(restored) {
+					k++
+				}
+			}
+		}
+		return k
 	}
-	firstOK = time.Since(restored)
-	pause(context.Background(), time.Second)
+	if !waitFor(20*time.Second, 50*time.Millisecond, func() bool { return okOnA() >= 20 }) {
+		t.Errorf("%s OK'd only %d changes within 20s of coming back", a.name, okOnA())
+	}
+	pause(context.Background(), 500*time.Millisecond)
 	d.stop()
 	// A call A held when the cut came may have committed with its reply lost, and A can
 	// then only answer an error: whether it committed is unknown, and the checks resolve it
@@ -471,7 +616,7 @@ func runPartition(t *testing.T, reset bool) {
 	for _, l := range rooms {
 		l.mu.Lock()
 		for i, ch := range l.changes {
-			if ch.Base == a.URL() && ch.Outcome == outcomeFailed && ch.Replied.After(cut) {
+			if ch.Base == a.URL() && ch.Outcome == outcomeFailed && ch.Replied.After(cut) && ch.Replied.Before(restored.Add(5*time.Second)) {
 				ambiguous[ch.Code]++
 				l.changes[i].Outcome = outcomeUnknown
 			}
@@ -488,8 +633,9 @@ func runPartition(t *testing.T, reset bool) {
 	waitDelivered(t, c.rcv, rooms, final, 30*time.Second)
 	all := c.rcv.all()
 	dups := verify(t, rooms, all, final)
-	t.Logf("partition %s; %s served again %s after the proxy came back; %d requests, %d redeliveries with the same webhook-id; sent by %v",
-		during.Sub(cut).Round(time.Millisecond), a.name, firstOK.Round(time.Millisecond), len(all), dups, senders(c.rcv.delivered()))
+	t.Logf("partition %s; %s answered again %s after the proxy came back and OK'd %d changes; %d requests, %d redeliveries with the same webhook-id",
+		during.Sub(cut).Round(time.Millisecond), a.name, back.Round(time.Millisecond), okOnA(), len(all), dups)
+	c.checkRoleOverlap("delivery", nil)
 	if !a.alive() || !b.alive() {
 		t.Errorf("a node died: %s alive %v, %s alive %v", a.name, a.alive(), b.name, b.alive())
 	}
