@@ -2,11 +2,13 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/roomd/roomd/client"
 	"github.com/roomd/roomd/internal/app"
 	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/store"
@@ -213,6 +215,36 @@ func TestClusterRecoverNode(t *testing.T) {
 	}
 	if m := sorted(b.members(t, "r1")); !slices.Equal(m, []string{"alice", "carol", "dave"}) {
 		t.Errorf("members after carol came back: %v", m)
+	}
+}
+
+// Through the cluster's own listener (no relay by hand): a client on node a sees the owner
+// changes made through REST on node b, in the order b committed them, each once.
+func TestClusterListenPath(t *testing.T) {
+	n := startNodes(t, []string{"a", "b"})
+	a, b := n[0], n[1]
+	a.importAccounts("alice", "bob", "carol")
+	a.createRoom("r1", "alice")
+	carol := a.dial(t, "carol", "Web")
+	carol.call(t, "enterRoom", map[string]string{"roomId": "r1"})
+	owners := []string{"bob", "alice", "bob", "alice", "bob"}
+	for _, o := range owners {
+		mustOK(t, b.call(svc+"change_room_owner", `{"RoomId":"r1","NewOwner_Account":"`+o+`"}`))
+	}
+	ownersSeen := func(ns []client.Notification) []string {
+		var out []string
+		for _, n := range ns {
+			var p struct{ UserID, UserRole string }
+			if n.Method == "onUserRoleChanged" && json.Unmarshal(n.Params, &p) == nil && p.UserRole == "roomOwner" {
+				out = append(out, p.UserID)
+			}
+		}
+		return out
+	}
+	carol.waitPushes(t, "five owner changes", func(ns []client.Notification) bool { return len(ownersSeen(ns)) >= len(owners) })
+	time.Sleep(200 * time.Millisecond)
+	if got := ownersSeen(carol.pushes()); !slices.Equal(got, owners) {
+		t.Errorf("carol saw the owners %v, want %v", got, owners)
 	}
 }
 
