@@ -15,21 +15,6 @@ import (
 // under a lease by one node at a time (package cluster); alone on its store (SQLite), the
 // node holds every role from Start to Close.
 
-// nodeRecoverer is the room service's recovery of a dead node's members (package room).
-type nodeRecoverer interface {
-	RecoverNode(ctx context.Context, node string) (int, error)
-}
-
-// broadcastRelay feeds other nodes' room events to this node's clients (cluster_clients.go).
-type broadcastRelay interface {
-	relayBroadcasts(ctx context.Context) error
-}
-
-// clientCloser closes every client connection (package clientapi).
-type clientCloser interface {
-	CloseAll()
-}
-
 // Node returns the node's cluster runtime, or nil when the node runs alone on its store.
 func (s *Server) Node() *cluster.Node { return s.node }
 
@@ -55,15 +40,16 @@ func (l roleLease) Hold(context.Context, time.Duration) (bool, error) {
 	return l.s.roleHeld(cluster.Retention), nil
 }
 
-// timerWork runs the room and battle timers while this node holds the "timers" role.
-type timerWork struct {
+// roleLoop runs one goroutine while a role is held: begin starts it, end cancels it and
+// waits for it to return (up to ctx).
+type roleLoop struct {
 	s      *Server
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-func (t *timerWork) begin(ctx context.Context) error {
+func (t *roleLoop) begin(ctx context.Context, run func(ctx context.Context)) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.cancel != nil {
@@ -73,12 +59,17 @@ func (t *timerWork) begin(ctx context.Context) error {
 	t.done = make(chan struct{})
 	go func(done chan struct{}) {
 		defer close(done)
-		t.s.runTimers(ctx)
+		run(ctx)
 	}(t.done)
 	return nil
 }
 
-func (t *timerWork) end(ctx context.Context) {
+// timerWork runs the room and battle timers while this node holds the "timers" role.
+type timerWork struct{ roleLoop }
+
+func (t *timerWork) begin(ctx context.Context) error { return t.roleLoop.begin(ctx, t.s.runTimers) }
+
+func (t *roleLoop) end(ctx context.Context) {
 	t.mu.Lock()
 	cancel, done := t.cancel, t.done
 	t.cancel, t.done = nil, nil
@@ -92,6 +83,32 @@ func (t *timerWork) end(ctx context.Context) {
 	case <-ctx.Done():
 	}
 }
+
+// broadcastPruneInterval is how often the retention role prunes the broadcasts.
+const broadcastPruneInterval = 10 * time.Second
+
+// prunerWork prunes the broadcasts while this node holds the "retention" role.
+type prunerWork struct{ loop roleLoop }
+
+func (p *prunerWork) begin(ctx context.Context) error {
+	s := p.loop.s
+	return p.loop.begin(ctx, func(ctx context.Context) {
+		t := time.NewTicker(broadcastPruneInterval)
+		defer t.Stop()
+		for {
+			if err := s.pruneBroadcasts(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("prune_broadcasts_failed", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+}
+
+func (p *prunerWork) end(ctx context.Context) { p.loop.end(ctx) }
 
 // startAlone starts the roles of a node alone on its store: delivery and timers run until
 // Close; its members of the previous process lost their connections with it.
@@ -131,7 +148,9 @@ func (s *Server) startNode(cl store.Cluster) error {
 				}
 			}},
 			cluster.Timers:    {Begin: s.timers.begin, End: s.timers.end},
-			cluster.Retention: {Begin: func(context.Context) error { return nil }, End: func(context.Context) {}},
+			// The delivery log is pruned by s.Retention, which asks roleLease; the
+			// broadcasts are pruned here.
+			cluster.Retention: {Begin: s.pruner.begin, End: s.pruner.end},
 		},
 		Handlers: cluster.Handlers{
 			Events: s.Delivery.Wake,
@@ -151,47 +170,38 @@ func (s *Server) startNode(cl store.Cluster) error {
 				default:
 				}
 			},
-			RecoverNode: func(ctx context.Context, node string) (int, error) {
-				if r, ok := any(s.Rooms).(nodeRecoverer); ok {
-					return r.RecoverNode(ctx, node)
-				}
-				return 0, nil
-			},
-			Revived: func() {
-				if c, ok := any(s.client).(clientCloser); ok {
-					c.CloseAll()
-				}
-			},
+			RecoverNode: s.Rooms.RecoverNode,
+			// Declared dead while cut off: this node's members were recovered by another
+			// (they lost their heartbeat). Its clients reconnect and enter again.
+			Revived: s.client.CloseAll,
 		},
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopNode = cancel
 	// Members of this node's previous run (it crashed, or was killed) whom no other node
 	// has recovered: they lost their connections with it.
-	if r, ok := any(s.Rooms).(nodeRecoverer); ok {
-		if n, err := r.RecoverNode(ctx, id); err != nil {
-			return fmt.Errorf("recover presence of node %s: %w", id, err)
-		} else if n > 0 {
-			s.log.Info("presence_recovered", "node", id, "members", n)
-		}
+	if n, err := s.Rooms.RecoverNode(ctx, id); err != nil {
+		return fmt.Errorf("recover presence of node %s: %w", id, err)
+	} else if n > 0 {
+		s.log.Info("presence_recovered", "node", id, "members", n)
 	}
 	if err := s.node.Start(ctx); err != nil {
 		return err
 	}
-	if r, ok := any(s).(broadcastRelay); ok {
-		s.wg.Go(func() {
-			for {
-				if err := r.relayBroadcasts(ctx); err != nil && ctx.Err() == nil {
-					s.log.Error("relay_broadcasts_failed", "err", err)
-				}
-				select {
-				case <-ctx.Done():
-					return
-				case <-relay:
-				}
+	// Other nodes' room events reach this node's clients (cluster_clients.go), one relay
+	// at a time, woken by the listener.
+	s.wg.Go(func() {
+		for {
+			if err := s.relayBroadcasts(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("relay_broadcasts_failed", "err", err)
 			}
-		})
-	}
+			select {
+			case <-ctx.Done():
+				return
+			case <-relay:
+			}
+		}
+	})
 	return nil
 }
 

@@ -83,6 +83,8 @@ type Server struct {
 	settings *webhook.Settings
 	// timers runs the room and battle timers while the node holds the "timers" role.
 	timers timerWork
+	// pruner prunes the broadcasts while the node holds the "retention" role.
+	pruner prunerWork
 	// node is the node's cluster runtime on a shared store; nil when alone.
 	node     *cluster.Node
 	stopNode context.CancelFunc
@@ -168,7 +170,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		o.Clock, o.Now = clock.Real{}, time.Now
 	}
 	s := &Server{cfg: cfg, log: o.Logger, now: o.Now}
-	s.timers.s = s
+	s.timers.s, s.pruner.loop.s = s, s
 
 	apps := cfg.Apps
 	if len(apps) == 0 {

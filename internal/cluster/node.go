@@ -82,6 +82,8 @@ type Node struct {
 
 	frozen atomic.Bool
 	live   bool // a beat has succeeded (beat loop only)
+	// revivals counts the beats that reported this node revived after it had been live.
+	revivals atomic.Int64
 
 	roles map[Role]*role
 }
@@ -156,6 +158,10 @@ func (n *Node) Holds(r Role) bool {
 	return d != 0 && time.Now().UnixNano() < d
 }
 
+// Revivals reports how many times this node learnt that it had been declared dead while
+// it could not beat (for tests and metrics).
+func (n *Node) Revivals() int64 { return n.revivals.Load() }
+
 // Freeze makes the node take no new role; it keeps renewing those it holds.
 func (n *Node) Freeze() { n.frozen.Store(true) }
 
@@ -225,6 +231,7 @@ func (n *Node) beat(ctx context.Context) {
 			// Declared dead while partitioned: another node recovered our members and may
 			// hold our roles' leases by now.
 			n.o.Logger.Warn("node_revived", "node", n.o.Node)
+			n.revivals.Add(1)
 			n.dropAll("revived")
 			if n.o.Revived != nil {
 				n.o.Revived()
