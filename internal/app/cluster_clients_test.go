@@ -16,15 +16,15 @@ import (
 )
 
 // Client events across nodes: two roomd servers, nodes "a" and "b", in this process over
-// one fresh PostgreSQL schema. Each test relays the broadcasts by hand (relayBroadcasts, as
+// one fresh PostgreSQL database (its own notification channel and locks). Each test relays the broadcasts by hand (relayBroadcasts, as
 // the cluster's listener does on each notification) so that it knows when a node has read
 // the other's changes.
 
-// startNodes starts one server per node name on one fresh PostgreSQL schema, with every
+// startNodes starts one server per node name on one fresh PostgreSQL database, with every
 // client callback going to one receiver.
 func startNodes(t *testing.T, nodes []string, opts ...serverOption) []*clientEnv {
 	t.Helper()
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	rc := newReceiver(t)
 	var out []*clientEnv
 	for _, n := range nodes {
@@ -33,7 +33,7 @@ func startNodes(t *testing.T, nodes []string, opts ...serverOption) []*clientEnv
 	return out
 }
 
-// startNodeOn starts node on the PostgreSQL schema dsn, with callbacks to rc.
+// startNodeOn starts node on the PostgreSQL database dsn, with callbacks to rc.
 func startNodeOn(t *testing.T, dsn string, rc *testkit.Receiver, node string, ao app.Options, opts ...serverOption) *clientEnv {
 	t.Helper()
 	o := append([]serverOption{withCallback(rc.URL()+"/cb", allClientCommands...), func(c *config.Config) {
@@ -258,7 +258,7 @@ func TestClusterListenPath(t *testing.T) {
 // Broadcasts older than a minute are pruned, and only those; the relay goes on after a
 // prune.
 func TestClusterPruneBroadcasts(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	rc := newReceiver(t)
 	a := startNodeOn(t, dsn, rc, "a", app.Options{})
 	a.importAccounts("alice", "carol")
