@@ -37,6 +37,10 @@ const (
 	clusterBeat     = 200 * time.Millisecond
 	clusterNodeTTL  = 2 * time.Second
 	clusterLeaseTTL = 2 * time.Second
+	// clusterIdleInTx is the nodes' idle_in_transaction_session_timeout (roomd's default
+	// is 10s): how long the server keeps the transaction of a node cut off mid-write, and
+	// with it the cluster's write lock, before ending it. Short like the rest.
+	clusterIdleInTx = 3 * time.Second
 )
 
 // node is one roomd process of a cluster.
@@ -93,6 +97,7 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 			n.proxy = testkit.NewProxy(t, net.JoinHostPort(pcfg.Host, fmt.Sprint(pcfg.Port)))
 			nodeDSN = testkit.PostgresURL("127.0.0.1", n.proxy.Port(), pcfg.User, pcfg.Password, pcfg.Database)
 		}
+		nodeDSN += fmt.Sprintf("&idle_in_transaction_session_timeout=%d", clusterIdleInTx.Milliseconds())
 		cfg := procConfig{
 			Apps:        []appSpec{{ID: appA, Key: keyA, CallbackURL: c.rcv.URL()}},
 			PostgresDSN: nodeDSN,
@@ -488,7 +493,7 @@ func TestClusterOrder(t *testing.T) {
 	start := time.Now()
 	d.start()
 	t.Cleanup(d.stop)
-	pause(context.Background(), 4*time.Second)
+	pause(context.Background(), 3*time.Second)
 	d.stop()
 	n := counts(rooms)
 	t.Logf("%d changes OK'd, %d failed, %d without a reply in %s; calls per node: %s",
@@ -713,8 +718,8 @@ func runPartition(t *testing.T, reset bool) {
 			}
 		}
 	}
-	t.Logf("%s's first OK reply after the cut came %s after it (a write A had in flight holds the cluster's write lock until PostgreSQL ends A's session)",
-		b.name, firstOK.Sub(cut).Round(time.Millisecond))
+	t.Logf("%s's first OK reply after the cut came %s after it (a write A had in flight holds the cluster's write lock until PostgreSQL ends A's session: idle_in_transaction_session_timeout %s)",
+		b.name, firstOK.Sub(cut).Round(time.Millisecond), clusterIdleInTx)
 
 	// B must deliver what was OK'd up to now, with A still cut off.
 	pause(context.Background(), time.Second)
