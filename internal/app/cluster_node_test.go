@@ -100,7 +100,7 @@ func changeOwners(t *testing.T, ts *testServer, room, prefix string, n int) []st
 // order; when the leader stops cleanly, the other takes delivery over at once and nothing
 // is lost.
 func TestClusterDeliveryLeader(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	rc := newReceiver(t)
 	a := startNode(t, dsn, "node-a", rc)
 	waitRole(t, a, cluster.Delivery, true, 5*time.Second)
@@ -146,7 +146,7 @@ func TestClusterDeliveryLeader(t *testing.T) {
 // An update_callback made on one node takes effect on the others within a second: the
 // leader, on another node, sends the next callback to the new URL.
 func TestClusterCallbackConfig(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	rc := newReceiver(t)
 	b := startNode(t, dsn, "node-b", rc)
 	waitRole(t, b, cluster.Delivery, true, 5*time.Second)
@@ -184,7 +184,7 @@ func TestClusterCallbackConfig(t *testing.T) {
 // A battle's end comes once from the cluster, not once per node: the timers run on the
 // node holding the "timers" lease.
 func TestClusterTimersOnce(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	rc := newReceiver(t)
 	a := startNode(t, dsn, "node-a", rc)
 	b := startNode(t, dsn, "node-b", rc)
@@ -218,7 +218,7 @@ func TestClusterTimersOnce(t *testing.T) {
 // network comes back, the cut-off node learns that it was declared dead (its beat reports
 // revived), and goes on as a node without roles.
 func TestClusterPartition(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	proxy := newCutProxy(t, dsn)
 	rc := newReceiver(t)
 	a := startNode(t, proxy.dsn, "node-a", rc)
@@ -352,7 +352,7 @@ func (p *cutProxy) restore() { p.listen(p.addr) }
 // deadline; the other node takes them over once the leases expire, and the callbacks
 // committed meanwhile on either node are delivered, in order.
 func TestClusterLeaderStopsBeating(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	rc := newReceiver(t)
 	a := startNode(t, dsn, "node-a", rc)
 	waitRole(t, a, cluster.Delivery, true, 5*time.Second)
