@@ -381,8 +381,8 @@ func (n *Node) listenLoop(ctx context.Context) {
 			return
 		case <-time.After(min(n.o.BeatInterval, time.Second)):
 		}
-		// What was announced while nobody listened is caught up as after a reconnection.
-		n.dispatch(ctx, store.Notification{Reconnected: true})
+		// The next Listen announces Reconnected once it listens: what was announced while
+		// nobody listened is caught up then (a catch-up before it would leave a gap).
 	}
 }
 
