@@ -138,7 +138,7 @@ func (s *Server) startNode(cl store.Cluster) error {
 	s.Rooms.SetNode(id)
 	relay := make(chan struct{}, 1)
 	s.node = cluster.New(cluster.Options{
-		Store: cl, Node: id, Logger: s.log.With("node", id),
+		Store: cl, Node: id, Logger: s.log,
 		BeatInterval: s.cfg.Cluster.BeatInterval, NodeTTL: s.cfg.Cluster.NodeTTL, LeaseTTL: s.cfg.Cluster.LeaseTTL,
 		Work: map[cluster.Role]cluster.Work{
 			// A term of delivery ends by End, not with the node's context.
