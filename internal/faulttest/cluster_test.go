@@ -410,15 +410,15 @@ func (c *cluster) servedCounts() string {
 	return strings.Join(parts, ", ")
 }
 
-// waitOKdAfter waits until the callback of a change OK'd after since arrives, and returns
-// when it came: a change committed after since, delivered.
+// waitOKdAfter waits until the callback of a change made (and OK'd) after since arrives,
+// and returns when it came: a change committed after since, delivered.
 func (c *cluster) waitOKdAfter(rooms []*roomLog, since time.Time, timeout time.Duration) (time.Time, bool) {
 	var at time.Time
 	ok := waitFor(timeout, 20*time.Millisecond, func() bool {
 		after := map[string]bool{}
 		for _, l := range rooms {
 			for _, ch := range l.snapshot() {
-				if ch.Outcome == outcomeOK && ch.Replied.After(since) {
+				if ch.Outcome == outcomeOK && ch.Sent.After(since) {
 					after[l.Room+"\x00"+ch.Owner] = true
 				}
 			}
@@ -615,7 +615,7 @@ func TestClusterKill9(t *testing.T) {
 	if next == nil {
 		t.Fatalf("callbacks continue but no other node's log says it took the delivery role")
 	}
-	t.Logf("%s (the delivery leader; callbacks sent so far by %v) killed; %s took delivery over, the first callback of a change OK'd after the kill arrived %s later (node_ttl %s, lease_ttl %s)",
+	t.Logf("%s (the delivery leader; callbacks sent so far by %v) killed; %s took delivery over, the first callback of a change made after the kill arrived %s later (node_ttl %s, lease_ttl %s)",
 		leader.name, sentBefore, next.name, at.Sub(killed).Round(time.Millisecond), clusterNodeTTL, clusterLeaseTTL)
 	// Let the survivors take the load for a while, then stop it.
 	pause(context.Background(), 2*time.Second)
@@ -699,7 +699,7 @@ func runPartition(t *testing.T, reset bool) {
 	if gaveUp.IsZero() {
 		t.Errorf("%s's log does not say it gave the delivery role up after the cut", a.name)
 	} else {
-		t.Logf("%s cut off the database; it gave delivery up %s later, and the first callback of a change OK'd after the cut arrived %s after the cut (lease_ttl %s)",
+		t.Logf("%s cut off the database; it gave delivery up %s later, and the first callback of a change made after the cut arrived %s after the cut (lease_ttl %s)",
 			a.name, gaveUp.Sub(cut).Round(time.Millisecond), at.Sub(cut).Round(time.Millisecond), clusterLeaseTTL)
 		// The role ends at the local deadline (at most lease_ttl less a quarter after the
 		// last renewal) and role_given_up is logged once the delivery term's work has
@@ -713,12 +713,12 @@ func runPartition(t *testing.T, reset bool) {
 	firstOK := time.Time{}
 	for _, l := range rooms {
 		for _, ch := range l.snapshot() {
-			if ch.Base == b.URL() && ch.Outcome == outcomeOK && ch.Replied.After(cut) && (firstOK.IsZero() || ch.Replied.Before(firstOK)) {
+			if ch.Base == b.URL() && ch.Outcome == outcomeOK && ch.Sent.After(cut) && (firstOK.IsZero() || ch.Replied.Before(firstOK)) {
 				firstOK = ch.Replied
 			}
 		}
 	}
-	t.Logf("%s's first OK reply after the cut came %s after it (a write A had in flight holds the cluster's write lock until PostgreSQL ends A's session: idle_in_transaction_session_timeout %s)",
+	t.Logf("%s's first OK reply to a call made after the cut came %s after the cut (a write A had in flight holds the cluster's write lock until PostgreSQL ends A's session: idle_in_transaction_session_timeout %s)",
 		b.name, firstOK.Sub(cut).Round(time.Millisecond), clusterIdleInTx)
 
 	// B must deliver what was OK'd up to now, with A still cut off.
