@@ -28,9 +28,11 @@ import (
 // nodes, nothing lost when a node dies, and a node cut off from the database handing its
 // work over and coming back.
 //
-// Which node delivers is read from the nodes' logs (role_taken and role_given_up of the
-// "delivery" role, package cluster): callbacks do not say which node sent them, and every
-// node sends to the same URL (the callback configuration lives in the shared database).
+// Which node holds the delivery role is read from the nodes' logs (role_taken and
+// role_given_up, package cluster); which node sent a callback, from the receiver's side of
+// its connection (socketOwner: the process holding the socket), since callbacks do not say
+// and every node sends to the same URL (the callback configuration lives in the shared
+// database). checkSenders ties the two: only the node that last took the role sends.
 
 // Short cluster timings, so that a dead node is noticed within seconds.
 const (
