@@ -44,13 +44,14 @@ type Cluster interface {
 	// reading the database then, and from that call on misses nothing.
 	Listen(ctx context.Context, fn func(Notification)) error
 
-	// BroadcastList returns up to limit broadcasts with id > after, in id order.
+	// BroadcastList returns up to limit broadcasts with id > after, in id order (limit <= 0:
+	// all of them).
 	BroadcastList(ctx context.Context, after int64, limit int) ([]Broadcast, error)
 	// BroadcastLast returns the highest broadcast id (0 when there is none): where a node
 	// that starts begins to read.
 	BroadcastLast(ctx context.Context) (int64, error)
 	// BroadcastPrune deletes up to limit broadcasts created before before, oldest first,
-	// and returns how many.
+	// and returns how many (limit <= 0: all of them).
 	BroadcastPrune(ctx context.Context, before time.Time, limit int) (int, error)
 }
 

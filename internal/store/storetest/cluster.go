@@ -231,19 +231,19 @@ func testClusterLeases(t *testing.T, sa, sb store.Store) {
 	wantErr(t, "LeaseRelease by another node", b.LeaseRelease(c, "timers", "node-b"), nil)
 	hold(b, "timers", "node-b", time.Minute, false)
 	wantErr(t, "LeaseRelease", a.LeaseRelease(c, "timers", "node-a"), nil)
-	hold(b, "timers", "node-b", 200*time.Millisecond, true)
+	hold(b, "timers", "node-b", time.Second, true)
 	hold(a, "timers", "node-a", time.Minute, false)
 
 	// Expired: another node takes it over; the former holder no longer holds it.
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
 	hold(a, "timers", "node-a", time.Minute, true)
 	hold(b, "timers", "node-b", time.Minute, false)
 
 	// A renewal that keeps a short lease alive past its first ttl.
-	hold(b, "short", "node-b", 300*time.Millisecond, true)
+	hold(b, "short", "node-b", time.Second, true)
 	for range 3 {
-		time.Sleep(150 * time.Millisecond)
-		hold(b, "short", "node-b", 300*time.Millisecond, true)
+		time.Sleep(600 * time.Millisecond)
+		hold(b, "short", "node-b", time.Second, true)
 	}
 	hold(a, "short", "node-a", time.Minute, false)
 
