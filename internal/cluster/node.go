@@ -122,8 +122,9 @@ func (n *Node) ID() string { return n.o.Node }
 // must not hold the beat loop past the point where the leases matter.
 func (n *Node) callTimeout() time.Duration { return max(n.o.LeaseTTL/2, time.Millisecond) }
 
-// Start beats once (an error is returned: the database must be reachable to start), then
-// starts the beat loop and the listener, which run until Stop.
+// Start beats once (an error is returned: the database must be reachable to start), takes
+// the roles whose leases are free, then starts the beat loop and the listener, which run
+// until Stop.
 func (n *Node) Start(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, max(n.callTimeout(), 5*time.Second))
 	_, err := n.o.Store.NodeBeat(cctx, n.o.Node, n.o.NodeTTL)
@@ -136,6 +137,9 @@ func (n *Node) Start(ctx context.Context) error {
 	var bctx context.Context
 	bctx, n.beatStop = context.WithCancel(n.ctx)
 	n.o.Logger.Info("node_started", "node", n.o.Node)
+	// The first round of leases is taken before Start returns: a node alone in its
+	// cluster holds every role by the time it serves, as a node alone on SQLite does.
+	n.beat(bctx)
 	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
@@ -206,12 +210,12 @@ func (n *Node) beatLoop(ctx context.Context) {
 	t := time.NewTicker(n.o.BeatInterval)
 	defer t.Stop()
 	for {
-		n.beat(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		n.beat(ctx)
 	}
 }
 
@@ -381,8 +385,8 @@ func (n *Node) listenLoop(ctx context.Context) {
 			return
 		case <-time.After(min(n.o.BeatInterval, time.Second)):
 		}
-		// What was announced while nobody listened is caught up as after a reconnection.
-		n.dispatch(ctx, store.Notification{Reconnected: true})
+		// The next Listen announces Reconnected once it listens: what was announced while
+		// nobody listened is caught up then (a catch-up before it would leave a gap).
 	}
 }
 

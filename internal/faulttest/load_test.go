@@ -38,6 +38,7 @@ type change struct {
 	Code    int       // the Tencent error code when Outcome is outcomeFailed
 	Err     string    // the transport error when Outcome is outcomeUnknown
 	Replied time.Time // when the reply (or the error) came back
+	Base    string    // the URL of the server the call went to
 }
 
 // roomLog is the client's record of one room: its first owner and every change made, in
@@ -153,7 +154,7 @@ func (d *loadDriver) runRoom(ctx context.Context, l *roomLog) {
 			l.imported += importBlock
 			l.mu.Unlock()
 		}
-		ch := change{Seq: seq, Owner: l.owner(seq)}
+		ch := change{Seq: seq, Owner: l.owner(seq), Base: base}
 		env, err := d.c.call(callCtx, base, "live_engine_http_srv/change_room_owner",
 			map[string]string{"RoomId": l.Room, "NewOwner_Account": ch.Owner})
 		ch.Replied = time.Now()
