@@ -301,3 +301,63 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// A node cut off from the database is declared dead by the other, which reports its
+// members as having lost their heartbeat; a member that reconnects through the other node
+// within the grace period recovers. When the network comes back, the cut-off node closes
+// its connections, and that reports nothing more.
+func TestClusterNodeDeathPresence(t *testing.T) {
+	dsn := testkit.PostgresDatabase(t)
+	proxy := newCutProxy(t, dsn)
+	rc := newReceiver(t)
+	fast := func(c *config.Config) {
+		c.Cluster.BeatInterval, c.Cluster.NodeTTL, c.Cluster.LeaseTTL = testBeat, testLeaseTTL, testLeaseTTL
+		c.Client.ReconnectGrace = time.Minute
+	}
+	a := startNodeOn(t, proxy.dsn, rc, "a", app.Options{}, fast)
+	b := startNodeOn(t, dsn, rc, "b", app.Options{}, fast)
+	b.importAccounts("alice", "carol")
+	b.createRoom("r1", "alice")
+	carol := a.dial(t, "carol", "Web")
+	carol.call(t, "enterRoom", map[string]string{"roomId": "r1"})
+	alice := b.dial(t, "alice", "Web")
+	alice.call(t, "enterRoom", map[string]string{"roomId": "r1"})
+	b.waitMemberState(t, "r1", "Online/Enter:carol")
+
+	revived := a.Srv.Node().Revivals()
+	proxy.cut()
+	alice.waitPush(t, "onRemoteUserLeaveRoom", `"userId":"carol"`)
+	b.waitMemberState(t, "r1", "Offline/HeartbeatInterrupt:carol")
+	if m := b.members(t, "r1"); !slices.Equal(m, []string{"alice"}) {
+		t.Errorf("members once node a was found dead: %v", m)
+	}
+
+	carolB := b.dial(t, "carol", "Web")
+	carolB.call(t, "enterRoom", map[string]string{"roomId": "r1"})
+	alice.waitPush(t, "onRemoteUserEnterRoom", `"userId":"carol"`)
+	b.waitMemberState(t, "r1", "Online/HeartbeatRecover:carol")
+
+	proxy.restore()
+	testkit.Eventually(t, "node a learns it was declared dead", 10*time.Second, func() (bool, string) {
+		return a.Srv.Node().Revivals() > revived, ""
+	})
+	select {
+	case <-carol.drained:
+	case <-time.After(10 * time.Second):
+		t.Fatal("carol's connection to node a was not closed when a learnt it had been declared dead")
+	}
+	time.Sleep(500 * time.Millisecond)
+	states := memberStates(rc.Delivered(), "r1")
+	want := []string{"Online/Enter:carol", "Online/Enter:alice", "Offline/HeartbeatInterrupt:carol", "Online/HeartbeatRecover:carol"}
+	if !slices.Equal(dedupe(states), want) {
+		t.Errorf("member states %v, want %v", states, want)
+	}
+	if m := sorted(b.members(t, "r1")); !slices.Equal(m, []string{"alice", "carol"}) {
+		t.Errorf("members at the end: %v", m)
+	}
+}
+
+// dedupe drops consecutive repeats (a callback resent after a lost reply).
+func dedupe(s []string) []string {
+	return slices.Compact(slices.Clone(s))
+}
