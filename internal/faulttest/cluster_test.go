@@ -28,15 +28,21 @@ import (
 // nodes, nothing lost when a node dies, and a node cut off from the database handing its
 // work over and coming back.
 //
-// Which node delivers is read from the nodes' logs (role_taken and role_given_up of the
-// "delivery" role, package cluster): callbacks do not say which node sent them, and every
-// node sends to the same URL (the callback configuration lives in the shared database).
+// Which node holds the delivery role is read from the nodes' logs (role_taken and
+// role_given_up, package cluster); which node sent a callback, from the receiver's side of
+// its connection (socketOwner: the process holding the socket), since callbacks do not say
+// and every node sends to the same URL (the callback configuration lives in the shared
+// database). checkSenders ties the two: only the node that last took the role sends.
 
 // Short cluster timings, so that a dead node is noticed within seconds.
 const (
 	clusterBeat     = 200 * time.Millisecond
 	clusterNodeTTL  = 2 * time.Second
 	clusterLeaseTTL = 2 * time.Second
+	// clusterIdleInTx is the nodes' idle_in_transaction_session_timeout (roomd's default
+	// is 10s): how long the server keeps the transaction of a node cut off mid-write, and
+	// with it the cluster's write lock, before ending it. Short like the rest.
+	clusterIdleInTx = 3 * time.Second
 )
 
 // node is one roomd process of a cluster.
@@ -93,6 +99,7 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 			n.proxy = testkit.NewProxy(t, net.JoinHostPort(pcfg.Host, fmt.Sprint(pcfg.Port)))
 			nodeDSN = testkit.PostgresURL("127.0.0.1", n.proxy.Port(), pcfg.User, pcfg.Password, pcfg.Database)
 		}
+		nodeDSN += fmt.Sprintf("&idle_in_transaction_session_timeout=%d", clusterIdleInTx.Milliseconds())
 		cfg := procConfig{
 			Apps:        []appSpec{{ID: appA, Key: keyA, CallbackURL: c.rcv.URL()}},
 			PostgresDSN: nodeDSN,
@@ -405,15 +412,15 @@ func (c *cluster) servedCounts() string {
 	return strings.Join(parts, ", ")
 }
 
-// waitOKdAfter waits until the callback of a change OK'd after since arrives, and returns
-// when it came: a change committed after since, delivered.
+// waitOKdAfter waits until the callback of a change made (and OK'd) after since arrives,
+// and returns when it came: a change committed after since, delivered.
 func (c *cluster) waitOKdAfter(rooms []*roomLog, since time.Time, timeout time.Duration) (time.Time, bool) {
 	var at time.Time
 	ok := waitFor(timeout, 20*time.Millisecond, func() bool {
 		after := map[string]bool{}
 		for _, l := range rooms {
 			for _, ch := range l.snapshot() {
-				if ch.Outcome == outcomeOK && ch.Replied.After(since) {
+				if ch.Outcome == outcomeOK && ch.Sent.After(since) {
 					after[l.Room+"\x00"+ch.Owner] = true
 				}
 			}
@@ -488,7 +495,7 @@ func TestClusterOrder(t *testing.T) {
 	start := time.Now()
 	d.start()
 	t.Cleanup(d.stop)
-	pause(context.Background(), 4*time.Second)
+	pause(context.Background(), 3*time.Second)
 	d.stop()
 	n := counts(rooms)
 	t.Logf("%d changes OK'd, %d failed, %d without a reply in %s; calls per node: %s",
@@ -610,7 +617,7 @@ func TestClusterKill9(t *testing.T) {
 	if next == nil {
 		t.Fatalf("callbacks continue but no other node's log says it took the delivery role")
 	}
-	t.Logf("%s (the delivery leader; callbacks sent so far by %v) killed; %s took delivery over, the first callback of a change OK'd after the kill arrived %s later (node_ttl %s, lease_ttl %s)",
+	t.Logf("%s (the delivery leader; callbacks sent so far by %v) killed; %s took delivery over, the first callback of a change made after the kill arrived %s later (node_ttl %s, lease_ttl %s)",
 		leader.name, sentBefore, next.name, at.Sub(killed).Round(time.Millisecond), clusterNodeTTL, clusterLeaseTTL)
 	// Let the survivors take the load for a while, then stop it.
 	pause(context.Background(), 2*time.Second)
@@ -694,7 +701,7 @@ func runPartition(t *testing.T, reset bool) {
 	if gaveUp.IsZero() {
 		t.Errorf("%s's log does not say it gave the delivery role up after the cut", a.name)
 	} else {
-		t.Logf("%s cut off the database; it gave delivery up %s later, and the first callback of a change OK'd after the cut arrived %s after the cut (lease_ttl %s)",
+		t.Logf("%s cut off the database; it gave delivery up %s later, and the first callback of a change made after the cut arrived %s after the cut (lease_ttl %s)",
 			a.name, gaveUp.Sub(cut).Round(time.Millisecond), at.Sub(cut).Round(time.Millisecond), clusterLeaseTTL)
 		// The role ends at the local deadline (at most lease_ttl less a quarter after the
 		// last renewal) and role_given_up is logged once the delivery term's work has
@@ -708,13 +715,13 @@ func runPartition(t *testing.T, reset bool) {
 	firstOK := time.Time{}
 	for _, l := range rooms {
 		for _, ch := range l.snapshot() {
-			if ch.Base == b.URL() && ch.Outcome == outcomeOK && ch.Replied.After(cut) && (firstOK.IsZero() || ch.Replied.Before(firstOK)) {
+			if ch.Base == b.URL() && ch.Outcome == outcomeOK && ch.Sent.After(cut) && (firstOK.IsZero() || ch.Replied.Before(firstOK)) {
 				firstOK = ch.Replied
 			}
 		}
 	}
-	t.Logf("%s's first OK reply after the cut came %s after it (a write A had in flight holds the cluster's write lock until PostgreSQL ends A's session)",
-		b.name, firstOK.Sub(cut).Round(time.Millisecond))
+	t.Logf("%s's first OK reply to a call made after the cut came %s after the cut (a write A had in flight holds the cluster's write lock until PostgreSQL ends A's session: idle_in_transaction_session_timeout %s)",
+		b.name, firstOK.Sub(cut).Round(time.Millisecond), clusterIdleInTx)
 
 	// B must deliver what was OK'd up to now, with A still cut off.
 	pause(context.Background(), time.Second)
