@@ -132,9 +132,11 @@ func TestClusterDeliveryLeader(t *testing.T) {
 	stopped := time.Now()
 	a.Close()
 	waitRole(t, b, cluster.Delivery, true, 5*time.Second)
-	if d := time.Since(stopped); d > testLeaseTTL+5*testBeat {
+	d := time.Since(stopped)
+	if d > testLeaseTTL+5*testBeat {
 		t.Errorf("node-b took delivery over %s after node-a stopped", d)
 	}
+	t.Logf("clean stop: node-b delivers %s after node-a's Close began (beat %s, lease %s)", d.Round(time.Millisecond), testBeat, testLeaseTTL)
 	waitRole(t, b, cluster.Timers, true, 5*time.Second)
 	want = append(want, changeOwners(t, b.testServer, "r1", "v", 20)...)
 	got = rc.WaitFor(t, "40 owner changes", 15*time.Second, func(g []callbackRequest) bool { return len(ownerSequence(t, g, "r1")) >= 40 })
@@ -232,10 +234,13 @@ func TestClusterPartition(t *testing.T) {
 	proxy.cut()
 	cut := time.Now()
 	waitRole(t, a, cluster.Delivery, false, 5*time.Second)
-	if d := time.Since(cut); d > testLeaseTTL {
-		t.Errorf("node-a gave delivery up %s after the cut, later than its lease", d)
+	gaveUp := time.Since(cut)
+	if gaveUp > testLeaseTTL {
+		t.Errorf("node-a gave delivery up %s after the cut, later than its lease", gaveUp)
 	}
 	waitRole(t, b, cluster.Delivery, true, 5*time.Second)
+	t.Logf("partition: node-a gave delivery up %s after the cut, node-b took it %s after (beat %s, lease %s)",
+		gaveUp.Round(time.Millisecond), time.Since(cut).Round(time.Millisecond), testBeat, testLeaseTTL)
 	waitRole(t, b, cluster.Timers, true, 5*time.Second)
 	want = append(want, changeOwners(t, b.testServer, "r1", "p", 5)...)
 	got := rc.WaitFor(t, "10 owner changes", 10*time.Second, func(g []callbackRequest) bool { return len(ownerSequence(t, g, "r1")) >= 10 })
@@ -365,9 +370,11 @@ func TestClusterLeaderStopsBeating(t *testing.T) {
 	want := changeOwners(t, a.testServer, "r1", "u", 3) // a still serves REST
 	waitRole(t, a, cluster.Delivery, false, 5*time.Second)
 	waitRole(t, b, cluster.Delivery, true, 5*time.Second)
-	if d := time.Since(halted); d < testLeaseTTL*3/4-testBeat || d > testLeaseTTL+5*testBeat {
+	d := time.Since(halted)
+	if d < testLeaseTTL*3/4-testBeat || d > testLeaseTTL+5*testBeat {
 		t.Errorf("node-b took delivery over %s after node-a stopped beating (lease %s)", d, testLeaseTTL)
 	}
+	t.Logf("stopped beating: node-b delivers %s after node-a's last beat (beat %s, lease %s)", d.Round(time.Millisecond), testBeat, testLeaseTTL)
 	want = append(want, changeOwners(t, b.testServer, "r1", "v", 3)...)
 	got := rc.WaitFor(t, "6 owner changes", 10*time.Second, func(g []callbackRequest) bool { return len(ownerSequence(t, g, "r1")) >= 6 })
 	if seq := ownerSequence(t, got, "r1"); strings.Join(seq, ",") != strings.Join(want, ",") {
