@@ -147,7 +147,7 @@ func (s *Server) startNode(cl store.Cluster) error {
 					s.log.Warn("delivery_term_end", "err", err)
 				}
 			}},
-			cluster.Timers:    {Begin: s.timers.begin, End: s.timers.end},
+			cluster.Timers: {Begin: s.timers.begin, End: s.timers.end},
 			// The delivery log is pruned by s.Retention, which asks roleLease; the
 			// broadcasts are pruned here.
 			cluster.Retention: {Begin: s.pruner.begin, End: s.pruner.end},

@@ -356,7 +356,14 @@ func (n *Node) end(r *role, ctx context.Context, why string) bool {
 		r.timer.Stop()
 		r.timer = nil
 	}
-	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(n.margin, time.Second))
+	// A role given up at its deadline must have ended before the lease can expire in the
+	// database: the caller's deadline (the margin) bounds the ending then. Without one (a
+	// clean stop, a revival) the work gets the margin or a second, whichever is longer.
+	budget := max(n.margin, time.Second)
+	if d, ok := ctx.Deadline(); ok {
+		budget = time.Until(d)
+	}
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	r.work.End(ectx)
 	n.o.Logger.Warn("role_given_up", "node", n.o.Node, "role", r.name, "reason", why)
