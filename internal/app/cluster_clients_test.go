@@ -12,29 +12,36 @@ import (
 	"github.com/roomd/roomd/internal/app"
 	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
 // Client events across nodes: two roomd servers, nodes "a" and "b", in this process over
-// one fresh PostgreSQL schema. Each test relays the broadcasts by hand (relayBroadcasts, as
+// one fresh PostgreSQL database (its own notification channel and locks). Each test relays the broadcasts by hand (relayBroadcasts, as
 // the cluster's listener does on each notification) so that it knows when a node has read
 // the other's changes.
 
-// startNodes starts one server per node name on one fresh PostgreSQL schema, with every
+// startNodes starts one server per node name on one fresh PostgreSQL database, with every
 // client callback going to one receiver.
 func startNodes(t *testing.T, nodes []string, opts ...serverOption) []*clientEnv {
 	t.Helper()
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	rc := newReceiver(t)
 	var out []*clientEnv
 	for _, n := range nodes {
-		o := append([]serverOption{withCallback(rc.URL()+"/cb", allClientCommands...), func(c *config.Config) {
-			c.Store.Driver, c.Store.DSN = config.DriverPostgres, dsn
-			c.Cluster.Node = n
-		}}, opts...)
-		ts := startServerIn(t, t.TempDir(), app.Options{}, o...)
-		out = append(out, &clientEnv{testServer: ts, rc: rc, WS: "ws" + strings.TrimPrefix(ts.Base, "http") + "/v1/client"})
+		out = append(out, startNodeOn(t, dsn, rc, n, app.Options{}, opts...))
 	}
 	return out
+}
+
+// startNodeOn starts node on the PostgreSQL database dsn, with callbacks to rc.
+func startNodeOn(t *testing.T, dsn string, rc *testkit.Receiver, node string, ao app.Options, opts ...serverOption) *clientEnv {
+	t.Helper()
+	o := append([]serverOption{withCallback(rc.URL()+"/cb", allClientCommands...), func(c *config.Config) {
+		c.Store.Driver, c.Store.DSN = config.DriverPostgres, dsn
+		c.Cluster.Node = node
+	}}, opts...)
+	ts := startServerIn(t, t.TempDir(), ao, o...)
+	return &clientEnv{testServer: ts, rc: rc, WS: "ws" + strings.TrimPrefix(ts.Base, "http") + "/v1/client"}
 }
 
 // relay makes e's node read the other nodes' broadcasts.
@@ -248,28 +255,109 @@ func TestClusterListenPath(t *testing.T) {
 	}
 }
 
-// Broadcasts older than a minute are pruned; a node's relay still reads what is left.
+// Broadcasts older than a minute are pruned, and only those; the relay goes on after a
+// prune.
 func TestClusterPruneBroadcasts(t *testing.T) {
-	n := startNodes(t, []string{"a"})
-	a := n[0]
-	a.importAccounts("alice")
+	dsn := testkit.PostgresDatabase(t)
+	rc := newReceiver(t)
+	a := startNodeOn(t, dsn, rc, "a", app.Options{})
+	a.importAccounts("alice", "carol")
 	a.createRoom("r1", "alice")
 	mustOK(t, a.call(svc+"change_room_owner", `{"RoomId":"r1","NewOwner_Account":"admin"}`))
 	cl := a.Srv.Store().(store.Cluster)
-	before, err := cl.BroadcastList(context.Background(), 0, 100)
-	if err != nil || len(before) == 0 {
-		t.Fatalf("broadcasts: %v, %v", before, err)
+	count := func() int {
+		bs, err := cl.BroadcastList(context.Background(), 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(bs)
 	}
+	if count() == 0 {
+		t.Fatal("no broadcast written")
+	}
+	before := count()
 	if err := a.Srv.PruneBroadcastsForTest(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if after, _ := cl.BroadcastList(context.Background(), 0, 100); len(after) != len(before) {
-		t.Errorf("recent broadcasts pruned: %d left of %d", len(after), len(before))
+	if got := count(); got != before {
+		t.Errorf("recent broadcasts pruned: %d left of %d", got, before)
 	}
+	// Node b's clock is two minutes ahead: for it, every broadcast is old.
+	b := startNodeOn(t, dsn, rc, "b", app.Options{Now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
+	if err := b.Srv.PruneBroadcastsForTest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 0 {
+		t.Errorf("%d broadcasts left after pruning them all", got)
+	}
+	carol := b.dial(t, "carol", "Web")
+	carol.call(t, "enterRoom", map[string]string{"roomId": "r1"})
+	mustOK(t, a.call(svc+"change_room_owner", `{"RoomId":"r1","NewOwner_Account":"alice"}`))
+	carol.waitPush(t, "onUserRoleChanged", `"userId":"alice"`, `"userRole":"roomOwner"`)
 }
 
 func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return s
+}
+
+// A node cut off from the database is declared dead by the other, which reports its
+// members as having lost their heartbeat; a member that reconnects through the other node
+// within the grace period recovers. When the network comes back, the cut-off node closes
+// its connections, and that reports nothing more.
+func TestClusterNodeDeathPresence(t *testing.T) {
+	dsn := testkit.PostgresDatabase(t)
+	proxy := newCutProxy(t, dsn)
+	rc := newReceiver(t)
+	fast := func(c *config.Config) {
+		c.Cluster.BeatInterval, c.Cluster.NodeTTL, c.Cluster.LeaseTTL = testBeat, testLeaseTTL, testLeaseTTL
+		c.Client.ReconnectGrace = time.Minute
+	}
+	a := startNodeOn(t, proxy.dsn, rc, "a", app.Options{}, fast)
+	b := startNodeOn(t, dsn, rc, "b", app.Options{}, fast)
+	b.importAccounts("alice", "carol")
+	b.createRoom("r1", "alice")
+	carol := a.dial(t, "carol", "Web")
+	carol.call(t, "enterRoom", map[string]string{"roomId": "r1"})
+	alice := b.dial(t, "alice", "Web")
+	alice.call(t, "enterRoom", map[string]string{"roomId": "r1"})
+	b.waitMemberState(t, "r1", "Online/Enter:carol")
+
+	revived := a.Srv.Node().Revivals()
+	proxy.cut()
+	alice.waitPush(t, "onRemoteUserLeaveRoom", `"userId":"carol"`)
+	b.waitMemberState(t, "r1", "Offline/HeartbeatInterrupt:carol")
+	if m := b.members(t, "r1"); !slices.Equal(m, []string{"alice"}) {
+		t.Errorf("members once node a was found dead: %v", m)
+	}
+
+	carolB := b.dial(t, "carol", "Web")
+	carolB.call(t, "enterRoom", map[string]string{"roomId": "r1"})
+	alice.waitPush(t, "onRemoteUserEnterRoom", `"userId":"carol"`)
+	b.waitMemberState(t, "r1", "Online/HeartbeatRecover:carol")
+
+	proxy.restore()
+	testkit.Eventually(t, "node a learns it was declared dead", 10*time.Second, func() (bool, string) {
+		return a.Srv.Node().Revivals() > revived, ""
+	})
+	select {
+	case <-carol.drained:
+	case <-time.After(10 * time.Second):
+		t.Fatal("carol's connection to node a was not closed when a learnt it had been declared dead")
+	}
+	time.Sleep(500 * time.Millisecond)
+	states := memberStates(rc.Delivered(), "r1")
+	want := []string{"Online/Enter:carol", "Online/Enter:alice", "Offline/HeartbeatInterrupt:carol", "Online/HeartbeatRecover:carol"}
+	if !slices.Equal(dedupe(states), want) {
+		t.Errorf("member states %v, want %v", states, want)
+	}
+	if m := sorted(b.members(t, "r1")); !slices.Equal(m, []string{"alice", "carol"}) {
+		t.Errorf("members at the end: %v", m)
+	}
+}
+
+// dedupe drops consecutive repeats (a callback resent after a lost reply).
+func dedupe(s []string) []string {
+	return slices.Compact(slices.Clone(s))
 }

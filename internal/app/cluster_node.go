@@ -138,7 +138,7 @@ func (s *Server) startNode(cl store.Cluster) error {
 	s.Rooms.SetNode(id)
 	relay := make(chan struct{}, 1)
 	s.node = cluster.New(cluster.Options{
-		Store: cl, Node: id, Logger: s.log.With("node", id),
+		Store: cl, Node: id, Logger: s.log,
 		BeatInterval: s.cfg.Cluster.BeatInterval, NodeTTL: s.cfg.Cluster.NodeTTL, LeaseTTL: s.cfg.Cluster.LeaseTTL,
 		Work: map[cluster.Role]cluster.Work{
 			// A term of delivery ends by End, not with the node's context.
@@ -147,7 +147,7 @@ func (s *Server) startNode(cl store.Cluster) error {
 					s.log.Warn("delivery_term_end", "err", err)
 				}
 			}},
-			cluster.Timers:    {Begin: s.timers.begin, End: s.timers.end},
+			cluster.Timers: {Begin: s.timers.begin, End: s.timers.end},
 			// The delivery log is pruned by s.Retention, which asks roleLease; the
 			// broadcasts are pruned here.
 			cluster.Retention: {Begin: s.pruner.begin, End: s.pruner.end},
@@ -205,12 +205,11 @@ func (s *Server) startNode(cl store.Cluster) error {
 	return nil
 }
 
-// stopRoles ends this node's roles: alone, its timers (delivery is stopped by Close
-// itself); in a cluster, it leaves (package cluster: roles ended, leases released, row
+// stopRoles ends this node's roles (Close has stopped delivery and the timers' work
+// already): in a cluster, it leaves (package cluster: roles ended, leases released, row
 // deleted), so that the other nodes take the roles over at their next beat.
 func (s *Server) stopRoles(ctx context.Context) error {
 	if s.node == nil {
-		s.timers.end(ctx)
 		return nil
 	}
 	if s.stopNode != nil {

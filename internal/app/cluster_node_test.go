@@ -100,7 +100,7 @@ func changeOwners(t *testing.T, ts *testServer, room, prefix string, n int) []st
 // order; when the leader stops cleanly, the other takes delivery over at once and nothing
 // is lost.
 func TestClusterDeliveryLeader(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	rc := newReceiver(t)
 	a := startNode(t, dsn, "node-a", rc)
 	waitRole(t, a, cluster.Delivery, true, 5*time.Second)
@@ -132,9 +132,11 @@ func TestClusterDeliveryLeader(t *testing.T) {
 	stopped := time.Now()
 	a.Close()
 	waitRole(t, b, cluster.Delivery, true, 5*time.Second)
-	if d := time.Since(stopped); d > testLeaseTTL+5*testBeat {
+	d := time.Since(stopped)
+	if d > testLeaseTTL+5*testBeat {
 		t.Errorf("node-b took delivery over %s after node-a stopped", d)
 	}
+	t.Logf("clean stop: node-b delivers %s after node-a's Close began (beat %s, lease %s)", d.Round(time.Millisecond), testBeat, testLeaseTTL)
 	waitRole(t, b, cluster.Timers, true, 5*time.Second)
 	want = append(want, changeOwners(t, b.testServer, "r1", "v", 20)...)
 	got = rc.WaitFor(t, "40 owner changes", 15*time.Second, func(g []callbackRequest) bool { return len(ownerSequence(t, g, "r1")) >= 40 })
@@ -146,7 +148,7 @@ func TestClusterDeliveryLeader(t *testing.T) {
 // An update_callback made on one node takes effect on the others within a second: the
 // leader, on another node, sends the next callback to the new URL.
 func TestClusterCallbackConfig(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	rc := newReceiver(t)
 	b := startNode(t, dsn, "node-b", rc)
 	waitRole(t, b, cluster.Delivery, true, 5*time.Second)
@@ -184,7 +186,7 @@ func TestClusterCallbackConfig(t *testing.T) {
 // A battle's end comes once from the cluster, not once per node: the timers run on the
 // node holding the "timers" lease.
 func TestClusterTimersOnce(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	rc := newReceiver(t)
 	a := startNode(t, dsn, "node-a", rc)
 	b := startNode(t, dsn, "node-b", rc)
@@ -218,7 +220,7 @@ func TestClusterTimersOnce(t *testing.T) {
 // network comes back, the cut-off node learns that it was declared dead (its beat reports
 // revived), and goes on as a node without roles.
 func TestClusterPartition(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testkit.PostgresDatabase(t)
 	proxy := newCutProxy(t, dsn)
 	rc := newReceiver(t)
 	a := startNode(t, proxy.dsn, "node-a", rc)
@@ -232,10 +234,13 @@ func TestClusterPartition(t *testing.T) {
 	proxy.cut()
 	cut := time.Now()
 	waitRole(t, a, cluster.Delivery, false, 5*time.Second)
-	if d := time.Since(cut); d > testLeaseTTL {
-		t.Errorf("node-a gave delivery up %s after the cut, later than its lease", d)
+	gaveUp := time.Since(cut)
+	if gaveUp > testLeaseTTL {
+		t.Errorf("node-a gave delivery up %s after the cut, later than its lease", gaveUp)
 	}
 	waitRole(t, b, cluster.Delivery, true, 5*time.Second)
+	t.Logf("partition: node-a gave delivery up %s after the cut, node-b took it %s after (beat %s, lease %s)",
+		gaveUp.Round(time.Millisecond), time.Since(cut).Round(time.Millisecond), testBeat, testLeaseTTL)
 	waitRole(t, b, cluster.Timers, true, 5*time.Second)
 	want = append(want, changeOwners(t, b.testServer, "r1", "p", 5)...)
 	got := rc.WaitFor(t, "10 owner changes", 10*time.Second, func(g []callbackRequest) bool { return len(ownerSequence(t, g, "r1")) >= 10 })
@@ -347,3 +352,32 @@ func (p *cutProxy) cut() {
 
 // restore listens again on the same address.
 func (p *cutProxy) restore() { p.listen(p.addr) }
+
+// A leader whose beat stops (it hangs, without leaving) gives its roles up at its local
+// deadline; the other node takes them over once the leases expire, and the callbacks
+// committed meanwhile on either node are delivered, in order.
+func TestClusterLeaderStopsBeating(t *testing.T) {
+	dsn := testkit.PostgresDatabase(t)
+	rc := newReceiver(t)
+	a := startNode(t, dsn, "node-a", rc)
+	waitRole(t, a, cluster.Delivery, true, 5*time.Second)
+	b := startNode(t, dsn, "node-b", rc)
+	b.importAccounts("u0", "u1", "u2", "v0", "v1", "v2")
+	b.createRoom("r1", testAdmin)
+
+	a.Srv.Node().Halt()
+	halted := time.Now()
+	want := changeOwners(t, a.testServer, "r1", "u", 3) // a still serves REST
+	waitRole(t, a, cluster.Delivery, false, 5*time.Second)
+	waitRole(t, b, cluster.Delivery, true, 5*time.Second)
+	d := time.Since(halted)
+	if d < testLeaseTTL*3/4-testBeat || d > testLeaseTTL+5*testBeat {
+		t.Errorf("node-b took delivery over %s after node-a stopped beating (lease %s)", d, testLeaseTTL)
+	}
+	t.Logf("stopped beating: node-b delivers %s after node-a's last beat (beat %s, lease %s)", d.Round(time.Millisecond), testBeat, testLeaseTTL)
+	want = append(want, changeOwners(t, b.testServer, "r1", "v", 3)...)
+	got := rc.WaitFor(t, "6 owner changes", 10*time.Second, func(g []callbackRequest) bool { return len(ownerSequence(t, g, "r1")) >= 6 })
+	if seq := ownerSequence(t, got, "r1"); strings.Join(seq, ",") != strings.Join(want, ",") {
+		t.Fatalf("owner changes arrived as %v, want %v", seq, want)
+	}
+}

@@ -468,6 +468,9 @@ func (s *Server) Close(ctx context.Context) error {
 	// Client connections were hijacked from the HTTP server: close them here, while the
 	// store still takes their members' presence changes.
 	errs = append(errs, late(s.client.Shutdown(ctx)))
+	// The timers stop with the doors (in a cluster the role is still held until the node
+	// leaves, but its work has ended).
+	s.timers.end(ctx)
 	s.Retention.Stop()
 	drainErr := <-drained
 	// Stop cuts short what the drain left in flight (at once: the attempts are cancelled)

@@ -2,12 +2,14 @@ package app_test
 
 import (
 	"context"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/roomd/roomd/internal/app"
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/store/postgres"
 	"github.com/roomd/roomd/internal/testkit"
 )
 
@@ -64,6 +66,7 @@ func startServerIn(t *testing.T, dir string, o app.Options, opts ...serverOption
 	for _, opt := range opts {
 		opt(cfg)
 	}
+	testStore(t, dir, cfg)
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -81,6 +84,31 @@ func startServerIn(t *testing.T, dir string, o app.Options, opts ...serverOption
 }
 
 var closedServers sync.Map
+
+// pgSchemas maps the data directory of a test server to its PostgreSQL DSN under
+// ROOMD_TEST_STORE=postgres, so that a server restarted on the same directory finds its
+// database again.
+var pgSchemas sync.Map
+
+// testStore applies ROOMD_TEST_STORE: "postgres" runs every test server that would use
+// SQLite on a fresh, migrated PostgreSQL schema instead (postgresDSN), so that the
+// end-to-end tests check the postgres driver too (.ci/run runs them both ways).
+func testStore(t *testing.T, dir string, cfg *config.Config) {
+	t.Helper()
+	if os.Getenv("ROOMD_TEST_STORE") != config.DriverPostgres || cfg.Store.Driver != config.DriverSQLite {
+		return
+	}
+	dsn, ok := pgSchemas.Load(dir)
+	if !ok {
+		dsn = postgresDSN(t)
+		if _, err := postgres.Migrate(context.Background(), dsn.(string)); err != nil {
+			t.Fatalf("migrate the test schema: %v", err)
+		}
+		pgSchemas.Store(dir, dsn)
+		t.Cleanup(func() { pgSchemas.Delete(dir) })
+	}
+	cfg.Store.Driver, cfg.Store.DSN = config.DriverPostgres, dsn.(string)
+}
 
 // Close stops the server (idempotent).
 func (ts *testServer) Close() {

@@ -46,9 +46,9 @@
 // One listener (store.Cluster.Listen) dispatches every notification to the Handlers:
 // NotifyEvents to Events (the delivery leader's loader reads the new events), NotifyConfig
 // to Config (the app's callback configuration is read again), NotifyBroadcasts to
-// Broadcasts (other nodes' room events are relayed to this node's clients). After the
-// listener's connection was lost and made again (Reconnected, or a Listen that failed and
-// was restarted) all three catch up at once.
+// Broadcasts (other nodes' room events are relayed to this node's clients). Whenever the
+// listener starts listening on a connection (Reconnected: the first one too, which closes
+// the gap between start-up reads and listening), all three catch up at once.
 //
 // # Stopping
 //

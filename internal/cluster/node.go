@@ -122,8 +122,9 @@ func (n *Node) ID() string { return n.o.Node }
 // must not hold the beat loop past the point where the leases matter.
 func (n *Node) callTimeout() time.Duration { return max(n.o.LeaseTTL/2, time.Millisecond) }
 
-// Start beats once (an error is returned: the database must be reachable to start), then
-// starts the beat loop and the listener, which run until Stop.
+// Start beats once (an error is returned: the database must be reachable to start), takes
+// the roles whose leases are free, then starts the beat loop and the listener, which run
+// until Stop.
 func (n *Node) Start(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, max(n.callTimeout(), 5*time.Second))
 	_, err := n.o.Store.NodeBeat(cctx, n.o.Node, n.o.NodeTTL)
@@ -136,6 +137,9 @@ func (n *Node) Start(ctx context.Context) error {
 	var bctx context.Context
 	bctx, n.beatStop = context.WithCancel(n.ctx)
 	n.o.Logger.Info("node_started", "node", n.o.Node)
+	// The first round of leases is taken before Start returns: a node alone in its
+	// cluster holds every role by the time it serves, as a node alone on SQLite does.
+	n.beat(bctx)
 	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
@@ -206,12 +210,12 @@ func (n *Node) beatLoop(ctx context.Context) {
 	t := time.NewTicker(n.o.BeatInterval)
 	defer t.Stop()
 	for {
-		n.beat(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		n.beat(ctx)
 	}
 }
 
@@ -352,7 +356,14 @@ func (n *Node) end(r *role, ctx context.Context, why string) bool {
 		r.timer.Stop()
 		r.timer = nil
 	}
-	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(n.margin, time.Second))
+	// A role given up at its deadline must have ended before the lease can expire in the
+	// database: the caller's deadline (the margin) bounds the ending then. Without one (a
+	// clean stop, a revival) the work gets the margin or a second, whichever is longer.
+	budget := max(n.margin, time.Second)
+	if d, ok := ctx.Deadline(); ok {
+		budget = time.Until(d)
+	}
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	r.work.End(ectx)
 	n.o.Logger.Warn("role_given_up", "node", n.o.Node, "role", r.name, "reason", why)
@@ -381,8 +392,8 @@ func (n *Node) listenLoop(ctx context.Context) {
 			return
 		case <-time.After(min(n.o.BeatInterval, time.Second)):
 		}
-		// What was announced while nobody listened is caught up as after a reconnection.
-		n.dispatch(ctx, store.Notification{Reconnected: true})
+		// The next Listen announces Reconnected once it listens: what was announced while
+		// nobody listened is caught up then (a catch-up before it would leave a gap).
 	}
 }
 

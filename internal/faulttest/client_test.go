@@ -93,6 +93,7 @@ type arrival struct {
 	N      int
 	At     time.Time
 	ID     string // webhook-id header
+	Path   string // the URL path it was sent to
 	Query  url.Values
 	Body   string
 	Status int // what the receiver answered; 0 when it hung and never answered
@@ -145,7 +146,7 @@ func (r *receiver) arrivals(cbs []testkit.Callback) []arrival {
 				r.owners[len(r.owners)-1] = [2]string{cb.OriginalOwner_Account, cb.CurrentOwner_Account}
 			}
 		}
-		out[i] = arrival{N: c.N, At: c.At, ID: c.ID, Query: c.Query, Body: string(c.Body), Status: c.Status, HungFor: c.HungFor,
+		out[i] = arrival{N: c.N, At: c.At, ID: c.ID, Path: c.Path, Query: c.Query, Body: string(c.Body), Status: c.Status, HungFor: c.HungFor,
 			Command: c.Command, Room: c.RoomID, Original: r.owners[c.N][0], Current: r.owners[c.N][1]}
 	}
 	return out

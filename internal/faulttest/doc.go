@@ -6,6 +6,13 @@
 // webhook-id, in commit order per room; failures are clear Tencent error codes that leave
 // no trace; the server never hangs or crashes.
 //
+// The cluster tests (cluster_test.go) run two or three roomd processes as nodes of one
+// cluster over a fresh PostgreSQL database (ROOMD_TEST_POSTGRES_DSN; they fail without it
+// when CI is set) and check the same promises across nodes: order whatever node takes a
+// change, client pushes across nodes, nothing lost when the delivery leader is killed, and
+// a node cut off from the database (through a TCP proxy, testkit.Proxy) handing delivery
+// over and recovering.
+//
 // Run the quick subset with
 //
 //	go test -short ./internal/faulttest

@@ -98,6 +98,20 @@ type procConfig struct {
 	ReconnectGrace time.Duration
 	// ShutdownTimeout bounds a graceful stop; 0 leaves roomd's default (10s).
 	ShutdownTimeout time.Duration
+	// PostgresDSN, when set, selects the postgres store driver on that database instead of
+	// SQLite in the data directory.
+	PostgresDSN string
+	// Cluster, when set, makes the process one node of several on PostgresDSN.
+	Cluster *clusterSpec
+}
+
+// clusterSpec is the cluster section of a node's configuration.
+type clusterSpec struct {
+	// Node names the node; unique in the cluster.
+	Node string
+	// BeatInterval, NodeTTL and LeaseTTL are short in the tests, so that a dead node is
+	// noticed within seconds; zero values leave roomd's defaults.
+	BeatInterval, NodeTTL, LeaseTTL time.Duration
 }
 
 func orDuration(d, def time.Duration) time.Duration {
@@ -125,6 +139,20 @@ func (c procConfig) yaml() string {
 	}
 	if c.ShutdownTimeout > 0 {
 		fmt.Fprintf(&b, "shutdown_timeout: %s\n", c.ShutdownTimeout)
+	}
+	if c.PostgresDSN != "" {
+		fmt.Fprintf(&b, "store:\n  driver: postgres\n  dsn: %q\n", c.PostgresDSN)
+	}
+	if cl := c.Cluster; cl != nil {
+		fmt.Fprintf(&b, "cluster:\n  node: %q\n", cl.Node)
+		for _, kv := range []struct {
+			key string
+			d   time.Duration
+		}{{"beat_interval", cl.BeatInterval}, {"node_ttl", cl.NodeTTL}, {"lease_ttl", cl.LeaseTTL}} {
+			if kv.d > 0 {
+				fmt.Fprintf(&b, "  %s: %s\n", kv.key, kv.d)
+			}
+		}
 	}
 	b.WriteString("apps:\n")
 	for _, a := range c.Apps {

@@ -37,7 +37,9 @@ type change struct {
 	Outcome outcome
 	Code    int       // the Tencent error code when Outcome is outcomeFailed
 	Err     string    // the transport error when Outcome is outcomeUnknown
+	Sent    time.Time // when the call was made
 	Replied time.Time // when the reply (or the error) came back
+	Base    string    // the URL of the server the call went to
 }
 
 // roomLog is the client's record of one room: its first owner and every change made, in
@@ -153,7 +155,7 @@ func (d *loadDriver) runRoom(ctx context.Context, l *roomLog) {
 			l.imported += importBlock
 			l.mu.Unlock()
 		}
-		ch := change{Seq: seq, Owner: l.owner(seq)}
+		ch := change{Seq: seq, Owner: l.owner(seq), Base: base, Sent: time.Now()}
 		env, err := d.c.call(callCtx, base, "live_engine_http_srv/change_room_owner",
 			map[string]string{"RoomId": l.Room, "NewOwner_Account": ch.Owner})
 		ch.Replied = time.Now()

@@ -160,3 +160,27 @@ func TestClusterObserveRemote(t *testing.T) {
 		t.Errorf("exit after a remote dissolution: %v", err)
 	}
 }
+
+// The limit of one membership per user: when the holder's connection leaves, the user is
+// reported Offline although its connection on the other node stays in the room (and keeps
+// receiving its events); entering again on that connection makes it a member again, as an
+// entry. The callbacks still alternate Online, Offline.
+func TestClusterMembershipRestoredByEnter(t *testing.T) {
+	f, a, b, _, _ := nodesSetup(t, room.Lifetimes{})
+	f.enterOn(a, "u1", 1)
+	f.enterOn(b, "u1", 1) // b holds the membership
+	f.exitOn(b, "u1", 1)
+	f.wantStates(online(testRoom, webhook.CauseEnter, "u1"), offline(testRoom, webhook.CauseLeave, "u1"))
+	if f.isMember("u1") {
+		t.Fatal("u1 is a member after its holder's connection left")
+	}
+	f.enterOn(a, "u1", 1) // the same connection enters again
+	f.wantStates(online(testRoom, webhook.CauseEnter, "u1"))
+	if m, err := f.st.MemberGet(f.ctx, testApp, testRoom, "u1"); err != nil || m.Node != "a" {
+		t.Errorf("u1's member row %+v, %v; want held by a", m, err)
+	}
+	f.enterOn(a, "u1", 1) // and once more: nothing changes
+	f.wantStates()
+	f.exitOn(a, "u1", 1)
+	f.wantStates(offline(testRoom, webhook.CauseLeave, "u1"))
+}

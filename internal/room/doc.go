@@ -46,6 +46,12 @@
 // At start-up, RecoverPresence moves the people of the previous process from online to
 // lost: their clients may reconnect within the grace period.
 //
+// On several nodes sharing one database (cluster.go), each node has its own registry; a
+// member row names the node whose connection made the user a member, and only that node's
+// last connection leaving is a departure. A first connection on another node takes the row
+// over without a callback. When a node dies, RecoverNode moves the members it held from
+// online to lost, exactly as RecoverPresence does for a previous process.
+//
 // # Automatic dissolution
 //
 // An app may set Lifetimes (Tencent's LifetimeAfterNoUsers, LifetimeAfterOwnerLeave,

@@ -190,14 +190,25 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 		if r, err = fromRow(row); err != nil {
 			return err
 		}
-		if has {
+		first := n == 0
+		if !first && s.node != "" {
+			// On a node of a cluster, the user's membership may have ended through another
+			// node while its connections here stayed in the room (cluster.go): entering
+			// again, on any of them, makes it a member again.
+			if _, err := tx.MemberGet(ctx, a.App, roomID, a.Operator); errors.Is(err, store.ErrNotFound) {
+				first = true
+			} else if err != nil {
+				return err
+			}
+		}
+		if has && !first {
 			r, err = withCounts(ctx, tx, r)
 			return err
 		}
 		if err := checkNotBanned(ctx, tx, a.App, roomID, a.Operator, s.now()); err != nil {
 			return err
 		}
-		if n == 0 {
+		if first {
 			if err := s.becomeMember(ctx, tx, a, row); err != nil {
 				return err
 			}
@@ -212,11 +223,13 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 		if r, err = withCounts(ctx, tx, r); err != nil {
 			return err
 		}
-		tx.AfterCommit(func() {
-			s.live.add(k, a.Operator, conn)
-			s.observe(ConnEntered{EventHead: s.head(a, roomID), Conn: conn, UserID: a.Operator})
-		})
-		if n == 0 {
+		if !has {
+			tx.AfterCommit(func() {
+				s.live.add(k, a.Operator, conn)
+				s.observe(ConnEntered{EventHead: s.head(a, roomID), Conn: conn, UserID: a.Operator})
+			})
+		}
+		if first {
 			// After the hook above, so that the owner's own connection hears its seating.
 			return s.seatOwner(ctx, tx, a, row, a.Operator)
 		}

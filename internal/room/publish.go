@@ -11,7 +11,9 @@ import (
 // SetObserver makes fn receive every room event after the transaction that caused it
 // commits, in commit order, on the committing goroutine (fn must not block). It is called
 // once, before the service serves; nil means no observer. Events of a transaction that
-// rolls back are never observed.
+// rolls back are never observed. On a node of a cluster, fn also receives the other nodes'
+// events from ObserveRemote, on the caller's goroutine (cluster.go): it may be called from
+// two goroutines at once.
 func (s *Service) SetObserver(fn func(Event)) { s.observer = fn }
 
 // head returns the head of an event the actor causes in the room now.

@@ -15,13 +15,16 @@ import (
 // nodes with skewed clocks agree on who holds what.
 type Cluster interface {
 	// NodeBeat records that node is alive for ttl more. It reports revived = true when
-	// node had no live row: it is new, or NodeClaimDead declared it dead since its last
-	// beat (a partitioned node coming back: every member and lease it held is void).
+	// node had no row: it is new, or NodeClaimDead declared it dead (or NodeLeave removed
+	// it) since its last beat — a partitioned node coming back: every member and lease it
+	// held is void. A row whose beat expired but that no node has claimed yet is simply
+	// renewed (revived = false): nothing of the node was recovered by another.
 	NodeBeat(ctx context.Context, node string, ttl time.Duration) (revived bool, err error)
 	// NodeClaimDead returns the nodes other than self whose beat has expired and deletes
 	// their rows in the same statement, so that exactly one caller recovers each dead node.
 	NodeClaimDead(ctx context.Context, self string) ([]string, error)
-	// NodeLeave deletes node's row (a clean stop: nobody needs to recover it).
+	// NodeLeave deletes node's row (a clean stop: nobody needs to recover it) and gives up
+	// every lease node holds, so that other nodes may take them at once.
 	NodeLeave(ctx context.Context, node string) error
 	// NodeList returns the live nodes (for /readyz, metrics and the console).
 	NodeList(ctx context.Context) ([]Node, error)
@@ -34,24 +37,30 @@ type Cluster interface {
 
 	// Listen calls fn with every notification sent on the cluster's channel by any node,
 	// this one included, in commit order, until ctx ends (it then returns ctx's error).
-	// After its connection was lost and made again it calls fn with Reconnected set, so
-	// that the caller can catch up on what it may have missed.
+	// fn runs on Listen's goroutine, one call at a time; a slow fn delays the next ones.
+	// Each time Listen starts listening on a connection — the first one included, and
+	// again after its connection was lost and made again — it calls fn with Reconnected
+	// set: whatever committed before may have been missed, so the caller catches up by
+	// reading the database then, and from that call on misses nothing.
 	Listen(ctx context.Context, fn func(Notification)) error
 
-	// BroadcastList returns up to limit broadcasts with id > after, in id order.
+	// BroadcastList returns up to limit broadcasts with id > after, in id order (limit <= 0:
+	// all of them).
 	BroadcastList(ctx context.Context, after int64, limit int) ([]Broadcast, error)
 	// BroadcastLast returns the highest broadcast id (0 when there is none): where a node
 	// that starts begins to read.
 	BroadcastLast(ctx context.Context) (int64, error)
-	// BroadcastPrune deletes up to limit broadcasts created before t and returns how many.
+	// BroadcastPrune deletes up to limit broadcasts created before before, oldest first,
+	// and returns how many (limit <= 0: all of them).
 	BroadcastPrune(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // ClusterTx is implemented by the transactions of a Cluster store. The room service
 // type-asserts it, so single-node stores need not implement it.
 type ClusterTx interface {
-	// BroadcastInsert appends a room event for the other nodes' clients and sets b.ID.
-	// Broadcast ids, like event ids, are assigned in commit order across all nodes.
+	// BroadcastInsert appends a room event for the other nodes' clients and sets b.ID (and
+	// b.CreatedAt, to the database's clock, when it is zero). Broadcast ids, like event
+	// ids, are assigned in commit order across all nodes.
 	BroadcastInsert(ctx context.Context, b *Broadcast) error
 }
 
@@ -66,9 +75,11 @@ type Node struct {
 type NotificationKind string
 
 // The notifications a Cluster driver sends at commit, without being asked: a transaction
-// that inserted outbox events announces NotifyEvents, one that inserted broadcasts
-// NotifyBroadcasts, one that wrote an app's callback configuration NotifyConfig with the
-// app. They carry no bodies: the listener reads what is new from the database.
+// that inserted outbox events or made them pending again (EventInsert, EventRequeue)
+// announces NotifyEvents, one that inserted broadcasts NotifyBroadcasts, one that wrote an
+// app's callback configuration NotifyConfig with the app. A transaction announces each at
+// most once, and one that rolls back announces nothing. They carry no bodies: the listener
+// reads what is new from the database.
 const (
 	NotifyEvents     NotificationKind = "events"
 	NotifyBroadcasts NotificationKind = "broadcasts"
@@ -79,8 +90,8 @@ const (
 type Notification struct {
 	Kind NotificationKind
 	App  uint64 // NotifyConfig: the app whose callback configuration changed
-	// Reconnected is set (and Kind empty) when the listener's connection was made again:
-	// notifications may have been missed.
+	// Reconnected is set (and Kind empty) when the listener starts listening on a new
+	// connection, the first included: notifications may have been missed before.
 	Reconnected bool
 }
 

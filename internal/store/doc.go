@@ -77,4 +77,12 @@
 //     (synchronous=FULL). Group commit keeps the cost per Tx low under concurrent load.
 //
 // With PostgreSQL, the server's own settings decide this instead.
+//
+// # Several nodes
+//
+// A driver that several roomd processes may share (postgres) also implements Cluster, and
+// its transactions ClusterTx (cluster.go): node beats, cluster-wide leases, notifications
+// that its group transactions send at commit, and broadcasts of room events between nodes.
+// It keeps every invariant above across processes (event ids in commit order among them),
+// and passes storetest.Cluster besides storetest.Run. The sqlite driver is single-node.
 package store

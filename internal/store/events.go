@@ -35,10 +35,11 @@ type EventWriter interface {
 	// commit order: an event that commits after another has the greater id, so a reader
 	// that has seen id N will never see an event with an id below N appear later. The
 	// SQLite driver keeps this because it has one writer, which commits its groups one at
-	// a time. A PostgreSQL driver must replace it: sequence values are taken before
-	// commit by concurrent transactions and are not commit-ordered (it needs, for
-	// example, ids assigned under a lock held until commit, or a commit-ordered cursor).
-	// storetest's EventOrder case pins the invariant.
+	// a time. The PostgreSQL driver keeps it across every process on the database: each
+	// group transaction takes one advisory lock before its first statement and holds it
+	// until it commits, so that sequence values, which are taken before commit, are taken
+	// in commit order too. storetest's EventOrder case pins the invariant, and Cluster's
+	// EventOrderTwoNodes case with writers on two stores of one database.
 	EventInsert(ctx context.Context, e *Event) error
 	// EventRecordAttempt stores one delivery attempt and the event's new state.
 	EventRecordAttempt(ctx context.Context, a Attempt, next EventUpdate) error

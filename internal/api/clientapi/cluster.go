@@ -6,7 +6,8 @@ import "github.com/roomd/roomd/internal/api/clientws"
 // (room.Service.ObserveRemote), which first applies to this node's live registry what they
 // mean for its connections (a kick, a dissolution), then hands them over exactly as local
 // events. Every push is made from this node's hub, so no handler needs to know where an
-// event came from.
+// event came from. Observe is then called from two goroutines: the store's writer (this
+// node's events) and the relay (the others').
 
 // CloseAll closes every client connection, as a lost heartbeat: the node was declared dead
 // while cut off from the database, and another node has already reported its members

@@ -165,12 +165,15 @@ const (
 )
 
 // Listen implements store.Cluster on a connection of its own (not from the pool), LISTENing
-// on the schema's channel. When the connection fails it connects again, with a backoff from
-// listenBackoffMin to listenBackoffMax, and calls fn with Reconnected set once it listens
-// again. Payloads it does not know are skipped.
+// on the schema's channel. It calls fn with Reconnected set each time it listens on a new
+// connection; when the connection fails it connects again, with a backoff from
+// listenBackoffMin to listenBackoffMax. Payloads it does not know are skipped.
 func (s *Store) Listen(ctx context.Context, fn func(store.Notification)) error {
 	backoff := listenBackoffMin
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		conn, err := s.listenConn(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -186,12 +189,15 @@ func (s *Store) Listen(ctx context.Context, fn func(store.Notification)) error {
 			continue
 		}
 		backoff = listenBackoffMin
+		s.listenPID.Store(conn.PgConn().PID())
 		if attempt > 0 {
 			s.log.Info("postgres_listen_reconnected")
-			fn(store.Notification{Reconnected: true})
 		}
+		fn(store.Notification{Reconnected: true})
 		err = s.receive(ctx, conn, fn)
-		conn.Close(context.Background())
+		cctx, cancel := context.WithTimeout(context.Background(), listenPing)
+		conn.Close(cctx)
+		cancel()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

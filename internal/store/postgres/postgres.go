@@ -80,6 +80,13 @@ const migrationLock int64 = 0x726f6f6d64 // "roomd"
 // store's schema, keeps two deployments in two schemas of one database apart.
 const writeLock int32 = 0x726f6f6d // "room"
 
+// writerIdleTimeout is the writer connection's idle_in_transaction_session_timeout, unless
+// the DSN sets one: a group transaction holds writeLock, and so stalls the writes of every
+// node, until it ends; when its node is cut off from the database in the middle of it, the
+// server ends it after this long (a group is never idle for long otherwise: its calls do
+// database work only).
+const writerIdleTimeout = "10s"
+
 // ErrClosed is returned by Tx after Close.
 var ErrClosed = errors.New("postgres: store closed")
 
@@ -117,6 +124,8 @@ type Store struct {
 	channel string
 	// beginSQL starts a group transaction and takes writeLock in one round trip.
 	beginSQL string
+	// listenPID is the backend pid of the last connection Listen made (tests end it).
+	listenPID atomic.Uint32
 	// noLock leaves writeLock out (tests only: it shows that the lock is what keeps ids in
 	// commit order across processes).
 	noLock bool
@@ -151,6 +160,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	wcfg, err := pgx.ParseConfig(o.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	if _, ok := wcfg.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
+		wcfg.RuntimeParams["idle_in_transaction_session_timeout"] = writerIdleTimeout
 	}
 	wdb := stdlib.OpenDB(*wcfg)
 	wdb.SetMaxOpenConns(1)

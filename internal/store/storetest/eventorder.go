@@ -20,13 +20,20 @@ import (
 //     dispatcher's loader does, misses no committed event;
 //   - nothing a failed Tx inserted is ever visible.
 //
-// The SQLite driver keeps the invariant because it has one writer. A PostgreSQL driver
-// cannot keep it with a plain sequence (values are taken before commit, by concurrent
-// transactions, and commit in any order); it must replace this mechanism (ids assigned
-// under a lock held until commit, say) or the loader's cursor must change, and this case
-// with it.
+// The SQLite driver keeps the invariant because it has one writer. The PostgreSQL driver
+// keeps it, across several processes on one database too, by serializing the group
+// transactions of every process under one lock taken before their first insert (a plain
+// sequence would not do: values are taken before commit, by concurrent transactions, and
+// commit in any order). Cluster runs the same case with writers on two stores of one
+// database (eventOrder).
 func testEventOrder(t *testing.T, h *Harness) {
 	s := h.Fresh(t)
+	eventOrder(t, []store.Store{s}, s)
+}
+
+// eventOrder runs the EventOrder case: the writers spread over the stores of writers (each
+// writer goroutine uses writers[w%len(writers)]), the readers read s.
+func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 	c := t.Context()
 	const (
 		writers   = 8
@@ -125,7 +132,7 @@ func testEventOrder(t *testing.T, h *Harness) {
 				var cl call
 				cl.failed = fail
 				cl.start = seq.Add(1)
-				err := s.Tx(c, func(tx store.Tx) error {
+				err := writeStores[w%len(writeStores)].Tx(c, func(tx store.Tx) error {
 					cl.ids, cl.tags = cl.ids[:0], cl.tags[:0] // a driver may run fn again
 					for k := range n {
 						tag := fmt.Sprintf("w%d-c%d-e%d", w, i, k)

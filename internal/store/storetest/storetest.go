@@ -19,6 +19,9 @@
 // The suite tests at millisecond precision for times and microsecond precision for attempt
 // durations, which is what the store keeps.
 //
+// A driver that several processes may share also runs Cluster (cluster.go), with two stores
+// on one database, for store.Cluster and store.ClusterTx.
+//
 // The suite has one file per noun of the store, named as in package store (rooms.go,
 // members.go, sanctions.go, …). A new group of store methods adds its file to this package
 // with a func(*testing.T, *Harness) and lists it in groups below.

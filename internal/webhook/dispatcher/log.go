@@ -92,6 +92,15 @@ func (d *Dispatcher) requeued(e store.Event) {
 	if d.closed {
 		return
 	}
+	// A Rescan (term.go) that read the database between the requeue's commit and this
+	// hook has queued it already.
+	if q := d.rooms[roomKey{e.App, e.RoomID}]; q != nil {
+		for _, have := range q.events {
+			if have.ID == e.ID {
+				return
+			}
+		}
+	}
 	e.NextAttemptAt = time.Time{}
 	d.add(e)
 }
