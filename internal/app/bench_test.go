@@ -3,24 +3,53 @@ package app_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/roomd/roomd/internal/app"
 )
 
-// TestBenchQuick runs `roomd bench --quick --json` end to end: its own server, receiver
-// and load, every scenario. It checks that the report is well-formed and that every
-// scenario that sends callbacks verified all of them; it never checks speed.
+// TestBenchQuick runs `roomd bench --quick --json` end to end: each scenario's server is a
+// separate roomd process (this test binary, run as roomd), with the receiver and the load
+// here; every scenario, on SQLite. It checks that the report is well-formed, that every
+// scenario that sends callbacks verified all of them and that every scenario has roomd's
+// CPU time per operation in units of L; it never checks speed.
 func TestBenchQuick(t *testing.T) {
+	want := []string{"loopback", "owner-change", "create-room", "latency", "drain", "idle-rooms", "client-fanout", "client-owner-change", "soak"}
+	runBenchQuick(t, nil, want)
+}
+
+// TestBenchQuickPostgres is TestBenchQuick on PostgreSQL (the bench creates and drops a
+// database per scenario on the server of ROOMD_TEST_POSTGRES_DSN), without soak, which
+// watches SQLite files.
+func TestBenchQuickPostgres(t *testing.T) {
+	server := os.Getenv("ROOMD_TEST_POSTGRES_DSN")
+	if server == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ROOMD_TEST_POSTGRES_DSN is not set, and CI is: the PostgreSQL tests must run")
+		}
+		t.Skip("ROOMD_TEST_POSTGRES_DSN is not set")
+	}
+	want := []string{"loopback", "owner-change", "create-room", "latency", "drain", "idle-rooms", "client-fanout", "client-owner-change"}
+	runBenchQuick(t, []string{"--store", "postgres", "--postgres-dsn", server}, want)
+}
+
+func runBenchQuick(t *testing.T, args []string, want []string) {
+	if testing.Short() {
+		// Still short enough: --quick scales every scenario down to a smoke run.
+		t.Log("-short: running the --quick bench anyway")
+	}
+	t.Setenv(envRunAsRoomd, "1") // the children are this binary, run as roomd
 	var out, errOut bytes.Buffer
-	err := app.Main(t.Context(), []string{"bench", "--quick", "--json", "--data", t.TempDir()}, app.Env{Stdout: &out, Stderr: &errOut})
+	err := app.Main(t.Context(), append([]string{"bench", "--quick", "--json", "--data", t.TempDir()}, args...), app.Env{Stdout: &out, Stderr: &errOut})
 	if err != nil {
 		t.Fatalf("roomd bench: %v\nstderr: %s\nstdout: %s", err, errOut.String(), out.String())
 	}
 	var rep struct {
 		Quick   bool    `json:"quick"`
 		L       float64 `json:"l_ops_per_sec"`
+		Server  string  `json:"server"`
 		Results []struct {
 			Scenario  string  `json:"scenario"`
 			Ops       int64   `json:"ops"`
@@ -33,18 +62,19 @@ func TestBenchQuick(t *testing.T) {
 			Callbacks    *struct {
 				Expected, Verified, Problems int64
 			} `json:"callbacks"`
-			Target    string `json:"target"`
-			TargetMet *bool  `json:"target_met"`
-			Error     string `json:"error"`
+			RoomdCPU  float64 `json:"roomd_cpu_us_per_op"`
+			RoomdCPUL float64 `json:"roomd_cpu_per_op_l"`
+			Target    string  `json:"target"`
+			TargetMet *bool   `json:"target_met"`
+			Error     string  `json:"error"`
 		} `json:"results"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
 	}
-	if !rep.Quick || rep.L <= 0 {
-		t.Errorf("quick = %v, L = %v", rep.Quick, rep.L)
+	if !rep.Quick || rep.L <= 0 || rep.Server != "process" {
+		t.Errorf("quick = %v, L = %v, server %q", rep.Quick, rep.L, rep.Server)
 	}
-	want := []string{"loopback", "owner-change", "latency", "drain", "idle-rooms", "client-fanout", "client-owner-change", "soak"}
 	if len(rep.Results) != len(want) {
 		t.Fatalf("%d results, want %d (%s)", len(rep.Results), len(want), strings.Join(want, ", "))
 	}
@@ -68,8 +98,11 @@ func TestBenchQuick(t *testing.T) {
 		if r.PeakRSS <= 0 {
 			t.Errorf("%s: no peak RSS", r.Scenario)
 		}
+		if r.RoomdCPU <= 0 || r.RoomdCPUL <= 0 {
+			t.Errorf("%s: roomd cpu/op %v us, %v L", r.Scenario, r.RoomdCPU, r.RoomdCPUL)
+		}
 		switch r.Scenario {
-		case "owner-change", "latency", "drain", "client-owner-change", "soak":
+		case "owner-change", "create-room", "latency", "drain", "client-owner-change", "soak":
 			cb := r.Callbacks
 			if cb == nil {
 				t.Errorf("%s: no callback verification", r.Scenario)

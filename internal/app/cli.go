@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -48,6 +49,7 @@ const usage = `roomd: a self-hostable TUILiveKit-compatible live room backend.
 
 Usage:
   roomd serve    [--config FILE] [--listen ADDR] [--data DIR] [--tls-cert FILE --tls-key FILE]
+                 [--ready-file FILE] [--cpuprofile FILE]
   roomd migrate  [--config FILE] [--data DIR]
   roomd usersig  --sdkappid N --user ID [--key KEY | --data DIR] [--expire SECONDS]
   roomd receive  [--listen ADDR] [--token TOKEN] [--signing-secret S …] [--sdkappid N] [--fail-first N]
@@ -198,12 +200,21 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("serve", env)
 	var cf configFlags
 	cf.register(fs, true)
+	readyFile := fs.String("ready-file", "", "once serving, write the base URL (and a newline) to this file; for tools that start roomd on port 0")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the process, from start to shutdown, to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, err := cf.load(env)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	log := newLogger(cfg, env.Stderr)
 	srv, err := NewServer(ctx, cfg, Options{Logger: log})
@@ -215,6 +226,17 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	printBanner(env.Stdout, srv, cfg)
+	if *readyFile != "" {
+		// Written whole under another name and renamed, so that a reader never sees half of it.
+		tmp := *readyFile + ".tmp"
+		if err := os.WriteFile(tmp, []byte(srv.URL()+"\n"), 0o644); err == nil {
+			err = os.Rename(tmp, *readyFile)
+		}
+		if err != nil {
+			srv.Close(context.Background())
+			return fmt.Errorf("ready file: %w", err)
+		}
+	}
 	log.Info("roomd started", "version", version(), "listen", srv.Addr(), "data_dir", cfg.DataDir, "apps", len(srv.Apps.All()))
 
 	sigs := make(chan os.Signal, 2)
@@ -238,6 +260,22 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 		}
 	}()
 	return srv.Close(sctx)
+}
+
+// startCPUProfile starts the CPU profiler writing to path; stop ends it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func printBanner(w io.Writer, srv *Server, cfg *config.Config) {

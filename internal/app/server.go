@@ -266,6 +266,9 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		}})
 	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
 	met.RegisterAppStates(s.Dispatcher.AppStates)
+	if gs, ok := st.(interface{ GroupStats() (uint64, uint64) }); ok {
+		met.StoreGroups(gs.GroupStats)
+	}
 	countRefusal = met.OutboundRefusals()
 	met.Readiness(func() bool { return s.Ready(context.Background()) == nil }, s.closing.Load)
 	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)

@@ -5,7 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +48,8 @@ type benchApp struct {
 	epoch  time.Time
 	key    string // the app's secret key, to sign users' UserSigs
 	dir    string // the data directory
+	r      *Runner
+	drop   func() // drops the scenario's PostgreSQL database, after the server stops
 }
 
 func roomName(i int) string { return fmt.Sprintf("bench-%06d", i) }
@@ -64,7 +71,7 @@ func (r *Runner) startAppWith(ctx context.Context, name string, nRooms int, trac
 	for i := range rooms {
 		rooms[i] = roomName(i)
 	}
-	a := &benchApp{rooms: rooms, epoch: time.Now(), dir: dir}
+	a := &benchApp{rooms: rooms, epoch: time.Now(), dir: dir, r: r}
 	var tracked []string
 	if track {
 		tracked = rooms
@@ -103,7 +110,7 @@ func (r *Runner) startAppWith(ctx context.Context, name string, nRooms int, trac
 		a.rc.Close()
 		return nil, err
 	}
-	if a.srv, err = r.Env.Start(ctx, cfg); err != nil {
+	if a.srv, a.drop, err = r.startServer(ctx, cfg, name, dir); err != nil {
 		a.rc.Close()
 		return nil, err
 	}
@@ -113,7 +120,7 @@ func (r *Runner) startAppWith(ctx context.Context, name string, nRooms int, trac
 		return nil, err
 	}
 	a.hc = newHTTPClient(r.Opts.Concurrency)
-	a.client = newRESTClient(a.hc, a.srv.URL(), benchAppID, benchAdmin, sig)
+	a.client = newRESTClient(a.hc, a.urls(), benchAppID, benchAdmin, sig)
 	if err := a.client.importAccounts(ctx, benchOwners); err != nil {
 		a.close()
 		return nil, fmt.Errorf("set up: %w", err)
@@ -125,12 +132,28 @@ func (r *Runner) startAppWith(ctx context.Context, name string, nRooms int, trac
 	return a, nil
 }
 
-// groupStats returns the store's group-commit counters (database transactions, Tx calls)
-// when the server exposes them (the SQLite store does); ok is false otherwise.
+// groupStats returns the store's group-commit counters (database transactions, Tx calls),
+// summed over the nodes, when the server exposes them (in-process, or in /metrics); ok is
+// false otherwise.
 func (a *benchApp) groupStats() (batches, calls uint64, ok bool) {
 	st, ok := a.srv.(interface{ Store() store.Store })
 	if !ok {
-		return 0, 0, false
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, u := range a.urls() {
+			m, err := a.scrape(ctx, u)
+			if err != nil {
+				return 0, 0, false
+			}
+			b, ok1 := m["roomd_store_transactions_total"]
+			c, ok2 := m["roomd_store_tx_calls_total"]
+			if !ok1 || !ok2 {
+				return 0, 0, false
+			}
+			batches += uint64(b)
+			calls += uint64(c)
+		}
+		return batches, calls, true
 	}
 	gs, ok := st.Store().(interface{ GroupStats() (uint64, uint64) })
 	if !ok {
@@ -159,9 +182,94 @@ func (a *benchApp) close() {
 		a.hc.CloseIdleConnections()
 	}
 	if a.srv != nil {
-		a.srv.Close(ctx)
+		if sm, ok := a.srv.(serverMeter); ok {
+			a.r.serverPeak = max(a.r.serverPeak, sm.PeakRSS())
+		}
+		if err := a.srv.Close(ctx); err != nil {
+			fmt.Fprintf(a.r.Env.Stderr, "roomd bench: %v\n", err)
+		}
+	}
+	if a.drop != nil {
+		a.drop()
 	}
 	a.rc.Close()
+}
+
+// inProcess reports whether the app's server runs in the bench process.
+func (a *benchApp) inProcess() bool {
+	_, ok := a.srv.(serverMeter)
+	return !ok
+}
+
+// serverRSS is the server's resident set: the server processes' VmRSS (summed over the
+// nodes), or, in-process, the bench process's after a full GC.
+func (a *benchApp) serverRSS() int64 {
+	if sm, ok := a.srv.(serverMeter); ok {
+		return sm.RSS()
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	return rss()
+}
+
+// eventsStored is the number of events the store holds, in any state: from the store
+// in-process, else from the server's /metrics (roomd_callback_events).
+func (a *benchApp) eventsStored(ctx context.Context) (int64, error) {
+	if st, ok := a.srv.(interface{ Store() store.Store }); ok {
+		s, err := st.Store().EventStats(ctx)
+		return s.Delivered + s.Dead + s.Pending + s.Retrying, err
+	}
+	m, err := a.scrape(ctx, a.srv.URL())
+	return int64(m["roomd_callback_events"]), err
+}
+
+// scrape reads the server's /metrics at base and returns each metric's value, summed over
+// its labels.
+func (a *benchApp) scrape(ctx context.Context, base string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, err
+	}
+	return parseMetrics(string(body)), nil
+}
+
+// parseMetrics reads the Prometheus text format: each sample's value, summed by metric
+// name over its labels.
+func parseMetrics(text string) map[string]float64 {
+	m := make(map[string]float64)
+	for line := range strings.Lines(text) {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			continue
+		}
+		name, _, _ := strings.Cut(f[0], "{")
+		m[name] += v
+	}
+	return m
+}
+
+// urls are the base URLs of the app's server: one per node.
+func (a *benchApp) urls() []string {
+	if m, ok := a.srv.(multiNode); ok {
+		return m.URLs()
+	}
+	return []string{a.srv.URL()}
 }
 
 // ownerTracker keeps, for every room, the owners the REST API acknowledged, in order. A

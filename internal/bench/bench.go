@@ -1,12 +1,16 @@
-// Package bench implements `roomd bench`: it starts a roomd server in-process on a
-// temporary data directory, a callback receiver and a load generator, runs the scenarios
-// of a registry and prints one table of throughput, latency and memory.
+// Package bench implements `roomd bench`: for each scenario of a registry it starts roomd
+// as a separate `roomd serve` process (or several, --nodes) on a fresh temporary data
+// directory or PostgreSQL database, runs a callback receiver and a load generator in the
+// bench process, and prints one table of throughput, roomd's own CPU time per operation,
+// latency and memory.
 //
-// Because the machine it runs on may be small and shared, every throughput is also given as
-// a ratio to L, the rate at which a Go net/http client gets small JSON POSTs answered by a
-// trivial Go net/http server on 127.0.0.1 at the same concurrency, measured in the same run
-// (the loopback scenario). Each callback costs at least one such POST and each REST call
-// another, so L is the ceiling no HTTP service on this machine can beat.
+// Because the machine it runs on may be small and shared, every figure is also given as a
+// ratio to L, measured in the same run by the loopback scenario: a Go net/http client
+// sending small JSON POSTs to a trivial Go net/http server on 127.0.0.1 at the same
+// concurrency. Throughput is divided by L's rate ("x L"); roomd's CPU time per operation
+// (the server processes' utime + stime over the measured window, divided by the operations
+// completed) is divided by L's CPU time per exchange, client and server together ("cpu/op
+// (L)"). Each callback costs at least one such exchange and each REST call another.
 //
 // A scenario that involves callbacks counts only callbacks the receiver got and verified:
 // the right fields, per room in the order the REST API acknowledged the changes, none
@@ -31,6 +35,10 @@ import (
 	"github.com/roomd/roomd/internal/config"
 )
 
+// EnvPostgresDSN names the environment variable holding the PostgreSQL server of
+// --store postgres when --postgres-dsn is not given.
+const EnvPostgresDSN = "ROOMD_BENCH_POSTGRES_DSN"
+
 // ErrUsage marks a command-line mistake.
 var ErrUsage = errors.New("usage error")
 
@@ -42,10 +50,28 @@ type Server interface {
 }
 
 // Env is what the bench needs from its caller. Start builds and starts a roomd server
-// for cfg; it is injected (by package app) so that this package does not import the wiring.
+// in-process for cfg (--in-process); it is injected (by package app) so that this package
+// does not import the wiring.
 type Env struct {
 	Stdout, Stderr io.Writer
 	Start          func(ctx context.Context, cfg *config.Config) (Server, error)
+	// Exe is the roomd executable started as `roomd serve` for each scenario; empty means
+	// this process's own executable. ExeEnv is added to its environment.
+	Exe    string
+	ExeEnv []string
+}
+
+// serverMeter is what the bench reads from a server running in other processes.
+type serverMeter interface {
+	// CPU is the CPU time the server's processes have used so far.
+	CPU() time.Duration
+	RSS() int64
+	PeakRSS() int64
+}
+
+// multiNode is a server of several nodes.
+type multiNode interface {
+	URLs() []string
 }
 
 // Options are the settings of one bench run.
@@ -58,10 +84,17 @@ type Options struct {
 	// DataDir is where the temporary data directories go ("" = the system default).
 	DataDir string
 	// Keep leaves the data directories in place.
-	Keep       bool
-	Store      string
+	Keep  bool
+	Store string
+	// DSN is the PostgreSQL server the bench creates a fresh database on, for each
+	// scenario (--postgres-dsn, ROOMD_BENCH_POSTGRES_DSN).
 	DSN        string
 	Durability string
+	// InProcess runs the server in the bench process (the CPU figures then include the
+	// load generator and the receiver).
+	InProcess bool
+	// Nodes is the number of roomd processes on one PostgreSQL database.
+	Nodes int
 	// Soak is the length of the soak scenario.
 	Soak time.Duration
 
@@ -123,23 +156,29 @@ type Result struct {
 	L           float64 `json:"l_ops_per_sec,omitempty"`
 	LCPUPerOpUs float64 `json:"l_cpu_us_per_op,omitempty"`
 	// RatioToLByCPU is L's CPU time per request divided by this scenario's CPU time per
-	// operation: the ratio the scenario would reach if both were limited by CPU alone. On a
-	// machine shared with other work, whose share of the CPU changes between the loopback
-	// run and this one, it is the steadier of the two ratios; it overstates a scenario that
-	// is limited by something else (a lock, a disk, the single database writer).
+	// operation, process-wide: the ratio the scenario would reach if both were limited by
+	// CPU alone. Set with --in-process only (in process mode see RoomdCPUPerOpL).
 	RatioToLByCPU float64 `json:"ratio_to_l_by_cpu,omitempty"`
 	// LatencyOf says what the latency columns measure; empty when they are not measured.
 	LatencyOf string  `json:"latency_of,omitempty"`
 	P50Ms     float64 `json:"p50_ms"`
 	P99Ms     float64 `json:"p99_ms"`
 	MaxMs     float64 `json:"max_ms"`
-	// PeakRSS is the process's peak resident set while the scenario ran (VmHWM, reset
-	// before each scenario where the kernel allows it).
+	// PeakRSS is the server's peak resident set while the scenario ran (VmHWM of the
+	// server processes, summed; with --in-process the bench process's, reset before each
+	// scenario where the kernel allows it).
 	PeakRSS int64 `json:"peak_rss_bytes"`
-	// CPUPerOp is the process's CPU time (user + system, all goroutines: server, load
-	// generator and receiver) per operation. Unlike a rate it hardly depends on what else
-	// the machine is running, so it is the figure to compare between two builds.
+	// CPUPerOp is the bench process's CPU time (user + system, all goroutines: the load
+	// generator and the receiver, and the server too with --in-process) per operation.
 	CPUPerOpUs float64 `json:"cpu_us_per_op,omitempty"`
+	// RoomdCPUPerOpUs is roomd's own CPU time per operation: the server processes' user +
+	// system time over the measured window divided by the operations completed (with
+	// --in-process, the whole process's, as CPUPerOpUs). Unlike a rate it hardly depends on
+	// what else the machine is running, so it is the figure to compare between two builds.
+	RoomdCPUPerOpUs float64 `json:"roomd_cpu_us_per_op,omitempty"`
+	// RoomdCPUPerOpL is RoomdCPUPerOpUs in units of L's CPU time per exchange (client and
+	// server together) of the same run: the "cpu/op (L)" column.
+	RoomdCPUPerOpL float64 `json:"roomd_cpu_per_op_l,omitempty"`
 	// AllocPerOp is the Go heap allocated per operation, in bytes, by the whole process,
 	// over the same phase as CPUPerOpUs.
 	AllocPerOp float64 `json:"alloc_bytes_per_op,omitempty"`
@@ -169,32 +208,73 @@ func (r *Result) setLatency(of string, h *histogram) {
 	r.MaxMs = ms(h.Max())
 }
 
-// setCPU sets CPUPerOpUs from the CPU time of the measured phase; a scenario that does not
-// call it gets the CPU time of its whole run, set-up included.
-func (r *Result) setCPU(cpu time.Duration, alloc uint64) {
-	if r.Ops > 0 && cpu > 0 {
-		r.CPUPerOpUs = float64(cpu.Microseconds()) / float64(r.Ops)
-		r.AllocPerOp = float64(alloc) / float64(r.Ops)
+// setCPU sets CPUPerOpUs and RoomdCPUPerOpUs from the usage of the measured phase; a
+// scenario that does not call it gets the bench process's CPU time of its whole run,
+// set-up included, and no roomd CPU time.
+func (r *Result) setCPU(u usage) {
+	if r.Ops <= 0 {
+		return
+	}
+	if u.cpu > 0 {
+		r.CPUPerOpUs = float64(u.cpu.Microseconds()) / float64(r.Ops)
+		r.AllocPerOp = float64(u.alloc) / float64(r.Ops)
+	}
+	switch {
+	case u.hasServer:
+		r.RoomdCPUPerOpUs = float64(u.server.Microseconds()) / float64(r.Ops)
+	case u.inProcess:
+		r.RoomdCPUPerOpUs = r.CPUPerOpUs
 	}
 }
 
-// meter marks the start of a measured phase: CPU time and bytes allocated so far.
+// meter marks the start of a measured phase: CPU time and bytes allocated so far, in the
+// bench process and, when it runs apart, in the server.
 type meter struct {
-	cpu   time.Duration
-	alloc uint64
+	cpu       time.Duration
+	alloc     uint64
+	srv       serverMeter
+	srvCPU    time.Duration
+	inProcess bool
 }
 
+// usage is what a measured phase used.
+type usage struct {
+	cpu   time.Duration // the bench process's CPU time
+	alloc uint64        // bytes the bench process allocated
+	// server is the server processes' CPU time, when hasServer.
+	server    time.Duration
+	hasServer bool
+	// inProcess says the server ran in the bench process (its CPU time is in cpu).
+	inProcess bool
+}
+
+// startMeter starts a meter of the bench process alone.
 func startMeter() meter {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return meter{cpu: cpuTime(), alloc: ms.TotalAlloc}
 }
 
-// since returns the CPU time used and the bytes allocated since m.
-func (m meter) since() (time.Duration, uint64) {
+// startMeter starts a meter of the bench process and the app's server.
+func (a *benchApp) startMeter() meter {
+	m := startMeter()
+	if sm, ok := a.srv.(serverMeter); ok {
+		m.srv, m.srvCPU = sm, sm.CPU()
+	} else {
+		m.inProcess = true
+	}
+	return m
+}
+
+// since returns what was used since m.
+func (m meter) since() usage {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return cpuTime() - m.cpu, ms.TotalAlloc - m.alloc
+	u := usage{cpu: cpuTime() - m.cpu, alloc: ms.TotalAlloc - m.alloc, inProcess: m.inProcess}
+	if m.srv != nil {
+		u.server, u.hasServer = m.srv.CPU()-m.srvCPU, true
+	}
+	return u
 }
 
 func (r *Result) judge(target string, met bool) {
@@ -206,15 +286,20 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // Report is the whole output of a run (the --json document).
 type Report struct {
-	Date        string    `json:"date"`
-	GoVersion   string    `json:"go_version"`
-	OS          string    `json:"os"`
-	CPUs        int       `json:"cpus"`
-	Quick       bool      `json:"quick"`
-	Concurrency int       `json:"concurrency"`
-	Duration    string    `json:"duration"`
-	Store       string    `json:"store"`
-	Durability  string    `json:"durability"`
+	Date        string `json:"date"`
+	GoVersion   string `json:"go_version"`
+	OS          string `json:"os"`
+	CPUs        int    `json:"cpus"`
+	Quick       bool   `json:"quick"`
+	Concurrency int    `json:"concurrency"`
+	Duration    string `json:"duration"`
+	Store       string `json:"store"`
+	Durability  string `json:"durability"`
+	// Server is "process" (separate roomd processes, the default) or "in-process".
+	Server string `json:"server"`
+	Nodes  int    `json:"nodes"`
+	// LoadAverage is /proc/loadavg's 1-, 5- and 15-minute load when the run started.
+	LoadAverage string    `json:"load_average,omitempty"`
 	L           float64   `json:"l_ops_per_sec"`
 	LCPUPerOpUs float64   `json:"l_cpu_us_per_op"`
 	Results     []*Result `json:"results"`
@@ -236,10 +321,11 @@ var ErrFailed = errors.New("bench: a scenario failed")
 
 const usageText = `Usage: roomd bench [flags]
 
-Starts roomd in-process on a temporary data directory (SQLite by default), a callback
-receiver and a load generator on 127.0.0.1, runs the scenarios and prints one table.
-Throughputs are also given as a ratio to L, the loopback HTTP ceiling measured in the
-same run.
+For each scenario, starts roomd serve as a separate process on a temporary data directory
+(SQLite by default; --store postgres: a fresh database), with a callback receiver and a
+load generator in this process on 127.0.0.1, and prints one table. Throughputs are given as
+a ratio to L, the loopback HTTP ceiling measured in the same run, and roomd's own CPU time
+per operation in units of L's CPU time per exchange ("cpu/op (L)").
 
 Scenarios (default: all, in this order):
 `
@@ -292,13 +378,16 @@ func parseFlags(args []string, stderr io.Writer) (*Options, error) {
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	fs.StringVar(&o.DataDir, "data", "", "parent directory of the temporary data directories (default the system temp dir)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the data directories")
-	fs.StringVar(&o.Store, "store", config.DriverSQLite, "store driver: sqlite (later: postgres)")
-	fs.StringVar(&o.DSN, "dsn", "", "store connection string (postgres)")
-	fs.StringVar(&o.Durability, "durability", config.DurabilityProcess, "sqlite durability: process (survives kill -9) | power (fsync every commit)")
-	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile of the run to this file")
-	fs.StringVar(&o.MutexProfile, "mutexprofile", "", "write a mutex contention profile to this file")
-	fs.StringVar(&o.BlockProfile, "blockprofile", "", "write a goroutine blocking profile to this file")
+	fs.StringVar(&o.Store, "store", config.DriverSQLite, "store driver: sqlite | postgres")
+	fs.StringVar(&o.DSN, "postgres-dsn", "", "PostgreSQL server on which each scenario gets a fresh database, created and dropped by the bench (default $"+EnvPostgresDSN+")")
+	fs.StringVar(&o.DSN, "dsn", "", "same as --postgres-dsn")
+	fs.StringVar(&o.Durability, "durability", config.DurabilityProcess, "store.durability: process (survives kill -9) | power (fsync every commit; sqlite)")
+	fs.IntVar(&o.Nodes, "nodes", 1, "roomd processes on one database (postgres only); REST load is spread over them")
+	fs.BoolVar(&o.InProcess, "in-process", false, "run the server inside the bench process (CPU figures then include the load generator)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "CPU profile of the server: each scenario's roomd writes FILE with the scenario inserted before the extension (cpu.owner-change.pprof); with --in-process, one profile of the whole run")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile of the bench process to this file")
+	fs.StringVar(&o.MutexProfile, "mutexprofile", "", "write a mutex contention profile of the bench process to this file")
+	fs.StringVar(&o.BlockProfile, "blockprofile", "", "write a goroutine blocking profile of the bench process to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, nil
@@ -331,6 +420,28 @@ func parseFlags(args []string, stderr io.Writer) (*Options, error) {
 	if o.Concurrency < 1 || o.Concurrency > 4096 {
 		return nil, fmt.Errorf("%w: --concurrency must be from 1 to 4096", ErrUsage)
 	}
+	if o.DSN == "" {
+		o.DSN = os.Getenv(EnvPostgresDSN)
+	}
+	switch o.Store {
+	case config.DriverSQLite:
+		o.DSN = ""
+	case config.DriverPostgres:
+		if o.DSN == "" {
+			return nil, fmt.Errorf("%w: --store postgres needs --postgres-dsn or $%s", ErrUsage, EnvPostgresDSN)
+		}
+	default:
+		return nil, fmt.Errorf("%w: --store must be sqlite or postgres", ErrUsage)
+	}
+	if o.Nodes < 1 || o.Nodes > 16 {
+		return nil, fmt.Errorf("%w: --nodes must be from 1 to 16", ErrUsage)
+	}
+	if o.Nodes > 1 && o.Store != config.DriverPostgres {
+		return nil, fmt.Errorf("%w: --nodes needs --store postgres (several processes share one database)", ErrUsage)
+	}
+	if o.Nodes > 1 && o.InProcess {
+		return nil, fmt.Errorf("%w: --nodes runs separate processes: not with --in-process", ErrUsage)
+	}
 	return &o, nil
 }
 
@@ -349,6 +460,8 @@ type Runner struct {
 	results map[string]*Result
 	// fleetInProcess runs the client fleet in a goroutine instead of a child process.
 	fleetInProcess bool
+	// serverPeak is the peak resident set of the servers closed since it was last reset.
+	serverPeak int64
 }
 
 // timed returns the length of a timed scenario.
@@ -370,27 +483,35 @@ func (r *Runner) scale(full, quick int) int {
 // Run runs the selected scenarios and returns the report. A scenario that fails is
 // reported with its error and the run goes on.
 func Run(ctx context.Context, o Options, env Env) (*Report, error) {
-	if env.Start == nil {
+	if o.InProcess && env.Start == nil {
 		return nil, errors.New("bench: no server constructor")
 	}
+	if o.Nodes == 0 {
+		o.Nodes = 1
+	}
 	names := o.Scenarios
+	var notes []string
 	if len(names) == 0 {
 		names = Scenarios()
+		if o.Store != "" && o.Store != config.DriverSQLite {
+			// The soak scenario watches the SQLite files.
+			names = slices.DeleteFunc(names, func(n string) bool { return n == "soak" })
+			notes = append(notes, "soak not run: it measures the SQLite database files")
+		}
 	}
-	var notes []string
-	needL := false
-	for _, n := range names {
-		s, _ := lookup(n)
-		needL = needL || s.NeedsL
-	}
-	if needL && !slices.Contains(names, "loopback") {
+	// Every figure is given in units of L, so loopback runs first.
+	if !slices.Contains(names, "loopback") {
 		names = append([]string{"loopback"}, names...)
 		notes = append(notes, "loopback added: the ratios need L from the same run")
-	} else if needL && names[0] != "loopback" {
+	} else if names[0] != "loopback" {
 		names = append([]string{"loopback"}, slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "loopback" })...)
 	}
 
-	stop, err := startProfiles(o)
+	po := o
+	if !o.InProcess {
+		po.CPUProfile = "" // each server process writes its own
+	}
+	stop, err := startProfiles(po)
 	if err != nil {
 		return nil, err
 	}
@@ -400,10 +521,14 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 	rep := &Report{
 		Date: time.Now().Format(time.RFC3339), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUs: runtime.NumCPU(), Quick: o.Quick, Concurrency: o.Concurrency, Duration: r.timed().String(),
-		Store: o.Store, Durability: o.Durability, Notes: notes,
+		Store: o.Store, Durability: o.Durability, Notes: notes, Server: "process", Nodes: o.Nodes, LoadAverage: loadAverage(),
 	}
-	if !resetPeakRSS() {
-		rep.Notes = append(rep.Notes, "peak RSS is the process peak since start (this kernel does not allow resetting VmHWM)")
+	if o.InProcess {
+		rep.Server = "in-process"
+		rep.Notes = append(rep.Notes, "--in-process: the server ran in the bench process; its CPU and memory figures include the load generator and the receiver")
+		if !resetPeakRSS() {
+			rep.Notes = append(rep.Notes, "peak RSS is the process peak since start (this kernel does not allow resetting VmHWM)")
+		}
 	}
 	prev := ""
 	for _, name := range names {
@@ -420,6 +545,7 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 		runtime.GC()
 		debug.FreeOSMemory()
 		resetPeakRSS()
+		r.serverPeak = 0
 		m := startMeter()
 		var (
 			res *Result
@@ -437,20 +563,31 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 		if err != nil {
 			res.Error = err.Error()
 		}
-		res.PeakRSS = max(res.PeakRSS, peakRSS())
+		if o.InProcess || name == "loopback" {
+			res.PeakRSS = max(res.PeakRSS, peakRSS())
+		} else {
+			res.PeakRSS = max(res.PeakRSS, r.serverPeak)
+		}
 		if res.CPUPerOpUs == 0 {
 			res.setCPU(m.since())
+		}
+		if name == "loopback" {
+			res.RoomdCPUPerOpUs = res.CPUPerOpUs
 		}
 		if s.NeedsL && r.L > 0 && res.OpsPerSec > 0 {
 			res.L, res.LCPUPerOpUs = r.L, r.LCPUPerOpUs
 			res.RatioToL = res.OpsPerSec / r.L
-			if r.LCPUPerOpUs > 0 && res.CPUPerOpUs > 0 {
+			if o.InProcess && r.LCPUPerOpUs > 0 && res.CPUPerOpUs > 0 {
 				res.RatioToLByCPU = r.LCPUPerOpUs / res.CPUPerOpUs
 			}
 		}
 		if name == "loopback" && res.Error == "" {
 			r.L, r.LCPUPerOpUs = res.OpsPerSec, res.CPUPerOpUs
 			rep.L, rep.LCPUPerOpUs = r.L, r.LCPUPerOpUs
+		}
+		if r.LCPUPerOpUs > 0 && res.RoomdCPUPerOpUs > 0 {
+			res.L, res.LCPUPerOpUs = r.L, r.LCPUPerOpUs
+			res.RoomdCPUPerOpL = res.RoomdCPUPerOpUs / r.LCPUPerOpUs
 		}
 		if s.Judge != nil && res.Error == "" {
 			s.Judge(r, res)
@@ -482,6 +619,19 @@ func (r *Runner) remeasureL(ctx context.Context) {
 	}
 	res.setCPU(m.since())
 	r.L, r.LCPUPerOpUs = res.OpsPerSec, res.CPUPerOpUs
+}
+
+// loadAverage is the first three fields of /proc/loadavg; "" where there is none.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // newDataDir returns a fresh temporary data directory, removed at the end of the run

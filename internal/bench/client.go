@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,19 +28,23 @@ func newHTTPClient(conns int) *http.Client {
 	return &http.Client{Transport: t, Timeout: 30 * time.Second}
 }
 
-// restClient calls roomd's admin REST API as the bench app's admin.
+// restClient calls roomd's admin REST API as the bench app's admin. With several nodes
+// it sends its calls to each in turn.
 type restClient struct {
-	http   *http.Client
-	prefix string // base + "/v4/"
-	query  string // "?sdkappid=…&identifier=…&usersig=…&random="
-	bufs   sync.Pool
+	http     *http.Client
+	prefixes []string // base + "/v4/", one per node
+	next     atomic.Uint64
+	query    string // "?sdkappid=…&identifier=…&usersig=…&random="
+	bufs     sync.Pool
 }
 
-func newRESTClient(hc *http.Client, base string, app uint64, admin, sig string) *restClient {
+func newRESTClient(hc *http.Client, bases []string, app uint64, admin, sig string) *restClient {
 	c := &restClient{
-		http:   hc,
-		prefix: base + "/v4/",
-		query:  "?sdkappid=" + strconv.FormatUint(app, 10) + "&identifier=" + admin + "&usersig=" + sig + "&contenttype=json&random=",
+		http:  hc,
+		query: "?sdkappid=" + strconv.FormatUint(app, 10) + "&identifier=" + admin + "&usersig=" + sig + "&contenttype=json&random=",
+	}
+	for _, b := range bases {
+		c.prefixes = append(c.prefixes, b+"/v4/")
 	}
 	c.bufs.New = func() any { return new(bytes.Buffer) }
 	return c
@@ -57,7 +62,11 @@ var okPrefix = []byte(`{"ActionStatus":"OK","ErrorCode":0,`)
 
 // call POSTs body to /v4/api and returns an error unless roomd answered OK.
 func (c *restClient) call(ctx context.Context, api string, body []byte) error {
-	url := c.prefix + api + c.query + strconv.FormatUint(uint64(rand.Uint32()), 10)
+	prefix := c.prefixes[0]
+	if len(c.prefixes) > 1 {
+		prefix = c.prefixes[c.next.Add(1)%uint64(len(c.prefixes))]
+	}
+	url := prefix + api + c.query + strconv.FormatUint(uint64(rand.Uint32()), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err

@@ -73,7 +73,7 @@ func TestFleet(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	f, err := startFleetInProcess(ctx, fleetConfig{Base: hs.URL, App: benchAppID, Key: "k", Prefix: "fan-", N: n, Room: "big", Conc: 8, Platform: "Web"})
+	f, err := startFleetInProcess(ctx, fleetConfig{Bases: []string{hs.URL}, App: benchAppID, Key: "k", Prefix: "fan-", N: n, Room: "big", Conc: 8, Platform: "Web"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,29 +119,39 @@ func TestUpdateRoomInfoBody(t *testing.T) {
 // The client rows: per-connection memory and fan-out judged together; the client owner
 // change shown next to the REST figure.
 func TestClientRows(t *testing.T) {
-	fan := &Result{Scenario: "client-fanout", Ops: 5, Clients: 10000, BytesPerConn: 20 << 10, LatencyOf: "x", P50Ms: 80, MaxMs: 150}
+	// In-process (the Go heap per connection measured after a full GC): both judged.
+	fan := &Result{Scenario: "client-fanout", Ops: 5, Clients: 10000, BytesPerConn: 20 << 10, GoBytesPerConn: 10 << 10, LatencyOf: "x", P50Ms: 80, MaxMs: 150}
 	judgeClientFanout(nil, fan)
 	if fan.TargetMet == nil || !*fan.TargetMet || !strings.Contains(fan.Target, "is 20.0") || !strings.Contains(fan.Target, "is 150ms") {
 		t.Errorf("fan-out within targets: %q %v", fan.Target, fan.TargetMet)
 	}
-	slow := &Result{BytesPerConn: 20 << 10, MaxMs: 250}
+	slow := &Result{BytesPerConn: 20 << 10, GoBytesPerConn: 1, MaxMs: 250}
 	judgeClientFanout(nil, slow)
-	fat := &Result{BytesPerConn: 33 << 10, MaxMs: 50}
+	fat := &Result{BytesPerConn: 33 << 10, GoBytesPerConn: 1, MaxMs: 50}
 	judgeClientFanout(nil, fat)
 	if *slow.TargetMet || *fat.TargetMet {
 		t.Error("a missed target judged met")
 	}
+	// A separate process: the fan-out alone is judged.
+	sep := &Result{BytesPerConn: 40 << 10, MaxMs: 150}
+	judgeClientFanout(nil, sep)
+	if !*sep.TargetMet || !strings.Contains(sep.Target, "not judged") {
+		t.Errorf("separate process: %q %v", sep.Target, *sep.TargetMet)
+	}
 
 	r := &Runner{results: map[string]*Result{"owner-change": {RatioToL: 0.40}}}
-	oc := &Result{Scenario: "client-owner-change", OpsPerSec: 5000, RatioToL: 0.20, Callbacks: &verification{Expected: 7, Verified: 7}}
+	oc := &Result{Scenario: "client-owner-change", OpsPerSec: 5000, RatioToL: 0.20, RoomdCPUPerOpL: 2.4, Callbacks: &verification{Expected: 7, Verified: 7}}
 	judgeClientOwnerChange(r, oc)
-	if !strings.Contains(oc.Target, "0.20 x L through the client, 0.40 x L through REST") || !strings.Contains(oc.Target, "client/REST 0.50") || oc.TargetMet != nil {
-		t.Errorf("client owner change: %q", oc.Target)
+	if oc.TargetMet == nil || !*oc.TargetMet || !strings.Contains(oc.Target, "<= 2.5 L (is 2.40 L)") {
+		t.Errorf("client owner change: %q %v", oc.Target, oc.TargetMet)
 	}
-	alone := &Result{RatioToL: 0.2}
+	if len(oc.Notes) != 1 || !strings.Contains(oc.Notes[0], "0.20 x L through the client, 0.40 x L through REST") || !strings.Contains(oc.Notes[0], "client/REST 0.50") {
+		t.Errorf("client owner change: %q", oc.Notes)
+	}
+	alone := &Result{RatioToL: 0.2, RoomdCPUPerOpL: 2.6}
 	judgeClientOwnerChange(&Runner{results: map[string]*Result{}}, alone)
-	if !strings.Contains(alone.Target, "run with owner-change") {
-		t.Errorf("without the REST row: %q", alone.Target)
+	if *alone.TargetMet || !strings.Contains(alone.Notes[0], "run with owner-change") {
+		t.Errorf("without the REST row: %q %v", alone.Notes, *alone.TargetMet)
 	}
 
 	var b bytes.Buffer

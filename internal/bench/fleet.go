@@ -34,14 +34,16 @@ import (
 const fleetEnv = "ROOMD_BENCH_FLEET"
 
 type fleetConfig struct {
-	Base     string `json:"base"` // REST base URL of the server, http://host:port
-	App      uint64 `json:"app"`
-	Key      string `json:"key"`
-	Prefix   string `json:"prefix"` // users are Prefix + 00000 … N-1
-	N        int    `json:"n"`
-	Room     string `json:"room"`
-	Conc     int    `json:"conc"`
-	Platform string `json:"platform"`
+	// Bases are the base URLs of the server's nodes, http://host:port; connection i goes
+	// to Bases[i % len(Bases)].
+	Bases    []string `json:"bases"`
+	App      uint64   `json:"app"`
+	Key      string   `json:"key"`
+	Prefix   string   `json:"prefix"` // users are Prefix + 00000 … N-1
+	N        int      `json:"n"`
+	Room     string   `json:"room"`
+	Conc     int      `json:"conc"`
+	Platform string   `json:"platform"`
 }
 
 func fleetUser(prefix string, i int) string { return fmt.Sprintf("%s%05d", prefix, i) }
@@ -328,7 +330,7 @@ func fleetConnect(ctx context.Context, cfg *fleetConfig, i int) (*wsConn, error)
 	if err != nil {
 		return nil, err
 	}
-	u, err := wsURL(cfg.Base, cfg.App, user, sig, cfg.Platform)
+	u, err := wsURL(cfg.Bases[i%len(cfg.Bases)], cfg.App, user, sig, cfg.Platform)
 	if err != nil {
 		return nil, err
 	}

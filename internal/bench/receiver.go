@@ -16,8 +16,12 @@ import (
 	"time"
 )
 
-// changeOwnerCommand is the only callback the bench switches on.
-const changeOwnerCommand = "Live.CallbackAfterChangeOwner"
+// The callbacks the bench switches on: one per app, changeOwnerCommand unless the
+// scenario says otherwise.
+const (
+	changeOwnerCommand = "Live.CallbackAfterChangeOwner"
+	createRoomCommand  = "Live.CallbackAfterCreateRoom"
+)
 
 // receiver is the bench's App backend: a plain net/http server on 127.0.0.1 that checks
 // every Live.CallbackAfterChangeOwner it gets (query string, headers, body fields), records
@@ -34,6 +38,11 @@ type receiver struct {
 	epoch     time.Time // arrival times are nanoseconds since epoch
 	notBefore int64     // EventTime (ms) must not be earlier
 	query     string    // the expected query string
+	command   string    // the expected CallbackCommand
+	// lazy makes the receiver accept rooms it was not told about, each on its first
+	// callback (create-room: the rooms do not exist beforehand).
+	lazy    bool
+	roomsMu sync.Mutex // guards rooms when lazy
 
 	down     atomic.Bool
 	accepted atomic.Int64 // OK answers to first arrivals (not duplicates)
@@ -66,6 +75,7 @@ func newReceiver(app uint64, operator string, owners []string, rooms []string, e
 		app: app, operator: operator, epoch: epoch,
 		owners:    make(map[string]uint8, len(owners)),
 		rooms:     make(map[string]*roomLog, len(rooms)),
+		command:   changeOwnerCommand,
 		notBefore: time.Now().Add(-time.Minute).UnixMilli(),
 		query: "SdkAppid=" + strconv.FormatUint(app, 10) + "&CallbackCommand=" + url.QueryEscape(changeOwnerCommand) +
 			"&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI",
@@ -95,6 +105,31 @@ func (rc *receiver) expectClient(platform string) {
 	rc.query = clientQuery(rc.app, platform)
 }
 
+// expectCreate makes the receiver expect Live.CallbackAfterCreateRoom from the REST API, for
+// rooms it learns on their first callback; each room's "owners" are then the one owner
+// its callback announced. It must be called before the first callback arrives.
+func (rc *receiver) expectCreate() {
+	rc.command = createRoomCommand
+	rc.lazy = true
+	rc.query = "SdkAppid=" + strconv.FormatUint(rc.app, 10) + "&CallbackCommand=" + url.QueryEscape(createRoomCommand) +
+		"&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI"
+}
+
+// room returns the log of room id; nil when the receiver does not know it.
+func (rc *receiver) room(id string) *roomLog {
+	if !rc.lazy {
+		return rc.rooms[id]
+	}
+	rc.roomsMu.Lock()
+	defer rc.roomsMu.Unlock()
+	l := rc.rooms[id]
+	if l == nil && id != "" {
+		l = &roomLog{orderOK: true}
+		rc.rooms[id] = l
+	}
+	return l
+}
+
 // clientQuery is the callback query string of a change made through the client API from
 // 127.0.0.1 on platform.
 func clientQuery(app uint64, platform string) string {
@@ -121,6 +156,11 @@ type changeOwnerBody struct {
 	Operator_Account      string `json:"Operator_Account"`
 	CurrentOwner_Account  string `json:"CurrentOwner_Account"`
 	OriginalOwner_Account string `json:"OriginalOwner_Account"`
+	// RoomInfo is Live.CallbackAfterCreateRoom's.
+	RoomInfo *struct {
+		RoomId        string `json:"RoomId"`
+		Owner_Account string `json:"Owner_Account"`
+	} `json:"RoomInfo"`
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -143,6 +183,9 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	if b.RoomInfo != nil && b.RoomId == "" {
+		b.RoomId = b.RoomInfo.RoomId
+	}
 	if msg := rc.check(r, &b); msg != "" {
 		rc.fail("room %s: %s", b.RoomId, msg)
 		// Answer OK anyway: a malformed callback must not be retried into the statistics.
@@ -151,8 +194,11 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seq, _ := eventSeq(r.Header.Get("webhook-id"))
-	room := rc.rooms[b.RoomId]
+	room := rc.room(b.RoomId)
 	cur := rc.owners[b.CurrentOwner_Account]
+	if rc.command == createRoomCommand {
+		cur = rc.owners[b.RoomInfo.Owner_Account]
+	}
 
 	room.mu.Lock()
 	n := len(room.seqs)
@@ -200,11 +246,26 @@ func (rc *receiver) check(r *http.Request, b *changeOwnerBody) string {
 	if r.Header.Get("webhook-timestamp") == "" {
 		return "no webhook-timestamp"
 	}
-	if b.CallbackCommand != changeOwnerCommand {
+	if b.CallbackCommand != rc.command {
 		return "CallbackCommand " + b.CallbackCommand
 	}
-	if rc.rooms[b.RoomId] == nil {
+	if rc.room(b.RoomId) == nil {
 		return "unknown RoomId"
+	}
+	if rc.command == createRoomCommand {
+		if b.RoomInfo == nil {
+			return "no RoomInfo"
+		}
+		if b.Operator_Account != rc.operator {
+			return "Operator_Account " + b.Operator_Account + ", want " + rc.operator
+		}
+		if _, ok := rc.owners[b.RoomInfo.Owner_Account]; !ok {
+			return "Owner_Account " + b.RoomInfo.Owner_Account
+		}
+		if b.EventTime < rc.notBefore || b.EventTime > time.Now().Add(time.Minute).UnixMilli() {
+			return "EventTime " + strconv.FormatInt(b.EventTime, 10)
+		}
+		return ""
 	}
 	if want := cmp.Or(rc.operator, b.OriginalOwner_Account); b.Operator_Account != want {
 		return "Operator_Account " + b.Operator_Account + ", want " + want
@@ -296,7 +357,9 @@ func (rc *receiver) verify(acked map[string][]uint8) verification {
 	}
 	for id, want := range acked {
 		v.Expected += int64(len(want))
+		rc.roomsMu.Lock()
 		room := rc.rooms[id]
+		rc.roomsMu.Unlock()
 		if room == nil {
 			problem("room %s: not known to the receiver", id)
 			continue

@@ -16,19 +16,30 @@ func WriteTable(w io.Writer, rep *Report) {
 		fmt.Fprint(w, "  [--quick: smoke run, not a measurement]")
 	}
 	fmt.Fprintln(w)
+	switch {
+	case rep.Server == "in-process":
+		fmt.Fprintln(w, "server: in the bench process (roomd CPU/op includes the load generator and the receiver)")
+	case rep.Nodes > 1:
+		fmt.Fprintf(w, "server: %d roomd processes on one database, REST load spread over them (roomd CPU/op sums their CPU)\n", rep.Nodes)
+	case rep.Server != "":
+		fmt.Fprintln(w, "server: a separate roomd process (roomd CPU/op is its utime+stime over the measured window / operations)")
+	}
+	if rep.LoadAverage != "" {
+		fmt.Fprintf(w, "load average at start: %s\n", rep.LoadAverage)
+	}
 	if rep.L > 0 {
-		fmt.Fprintf(w, "L = %s req/s (loopback HTTP ceiling, same run; %.0f us of CPU per request)\n", thousands(rep.L), rep.LCPUPerOpUs)
+		fmt.Fprintf(w, "L = %s req/s (loopback HTTP ceiling, same run); L's CPU = %.1f us per exchange (client and server together)\n", thousands(rep.L), rep.LCPUPerOpUs)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tops/s\tx L\tx L (cpu)\tp50\tp99\tmax\tpeak RSS\tCPU/op\talloc/op\tcallbacks\t")
+	fmt.Fprintln(tw, "scenario\tops/s\tx L\tcpu/op (L)\troomd CPU/op\tp50\tp99\tmax\tpeak RSS\tcallbacks\t")
 	for _, r := range rep.Results {
 		ratio, ratioCPU, lat50, lat99, latMax, cbs := "-", "-", "-", "-", "-", "-"
 		if r.RatioToL > 0 {
 			ratio = strconv.FormatFloat(r.RatioToL, 'f', 2, 64)
 		}
-		if r.RatioToLByCPU > 0 {
-			ratioCPU = strconv.FormatFloat(r.RatioToLByCPU, 'f', 2, 64)
+		if r.RoomdCPUPerOpL > 0 {
+			ratioCPU = strconv.FormatFloat(r.RoomdCPUPerOpL, 'f', 2, 64)
 		}
 		if r.LatencyOf != "" {
 			lat50, lat99, latMax = fmtMs(r.P50Ms), fmtMs(r.P99Ms), fmtMs(r.MaxMs)
@@ -42,18 +53,14 @@ func WriteTable(w io.Writer, rep *Report) {
 			}
 		}
 		cpu := "-"
-		if r.CPUPerOpUs > 0 {
-			cpu = strconv.FormatFloat(r.CPUPerOpUs, 'f', 0, 64) + "us"
-		}
-		alloc := "-"
-		if r.AllocPerOp > 0 {
-			alloc = strconv.FormatFloat(r.AllocPerOp/1024, 'f', 1, 64) + "KiB"
+		if r.RoomdCPUPerOpUs > 0 {
+			cpu = fmtUs(r.RoomdCPUPerOpUs)
 		}
 		ops := "-"
 		if r.OpsPerSec > 0 {
 			ops = thousands(r.OpsPerSec)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, ops, ratio, ratioCPU, lat50, lat99, latMax, mib(r.PeakRSS), cpu, alloc, cbs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, ops, ratio, ratioCPU, cpu, lat50, lat99, latMax, mib(r.PeakRSS), cbs)
 	}
 	tw.Flush()
 
@@ -77,7 +84,7 @@ func WriteTable(w io.Writer, rep *Report) {
 	fmt.Fprintln(w, "\nnotes:")
 	for _, r := range rep.Results {
 		if r.L > 0 && r.Scenario != "loopback" && r.L != rep.L {
-			fmt.Fprintf(w, "  %-13s ratios against L = %s req/s (%.0f us of CPU per request), measured just before it\n", r.Scenario, thousands(r.L), r.LCPUPerOpUs)
+			fmt.Fprintf(w, "  %-13s ratios against L = %s req/s (%.1f us of CPU per exchange), measured just before it\n", r.Scenario, thousands(r.L), r.LCPUPerOpUs)
 		}
 		if r.LatencyOf != "" {
 			fmt.Fprintf(w, "  %-13s latency = %s\n", r.Scenario, r.LatencyOf)
@@ -89,6 +96,14 @@ func WriteTable(w io.Writer, rep *Report) {
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "  %s\n", n)
 	}
+}
+
+// fmtUs formats microseconds.
+func fmtUs(v float64) string {
+	if v < 10 {
+		return strconv.FormatFloat(v, 'f', 1, 64) + "us"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64) + "us"
 }
 
 func fmtMs(v float64) string {

@@ -19,8 +19,12 @@ func cpuTime() time.Duration {
 
 // procStatus returns a "VmXXX:" field of /proc/self/status in bytes; 0 where there is none
 // (not Linux).
-func procStatus(field string) int64 {
-	b, err := os.ReadFile("/proc/self/status")
+func procStatus(field string) int64 { return statusField("/proc/self/status", field) }
+
+// statusField returns a "VmXXX:" field of a /proc/<pid>/status file in bytes; 0 where there
+// is none.
+func statusField(path, field string) int64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/config"
-	"github.com/roomd/roomd/internal/store"
 )
 
 func init() {
@@ -116,7 +115,7 @@ func runSoak(ctx context.Context, r *Runner) (*Result, error) {
 	}()
 
 	interval := time.Second / time.Duration(rate)
-	m := startMeter()
+	m := a.startMeter()
 	for i := 0; ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * interval)
 		if due.Sub(start) >= d {
@@ -158,11 +157,11 @@ func runSoak(ctx context.Context, r *Runner) (*Result, error) {
 	wctx, cancel := context.WithTimeout(ctx, r.drainTimeout())
 	defer cancel()
 	_, werr := a.rc.waitFor(wctx, tr.n.Load())
-	cpu, alloc := m.since()
+	u := m.since()
 	v := a.rc.verify(tr.byRoom(a))
 	n := tr.n.Load()
 	res := &Result{Ops: v.Verified, Seconds: loadTime.Seconds(), OpsPerSec: float64(v.Verified) / loadTime.Seconds(), Callbacks: &v}
-	res.setCPU(cpu, alloc)
+	res.setCPU(u)
 	res.setLatency("change_room_owner round trip", &h)
 
 	fs.Samples, fs.SampleEvery, fs.WarmUp = len(samples), every.String(), warmUp.String()
@@ -171,10 +170,8 @@ func runSoak(ctx context.Context, r *Runner) (*Result, error) {
 	}
 	fs.Flat = fs.AfterWarmUp > 0 && float64(fs.Last) <= soakFlat*float64(fs.AfterWarmUp)
 	fs.Created = n
-	if st, ok := a.srv.(interface{ Store() store.Store }); ok {
-		if s, err := st.Store().EventStats(ctx); err == nil {
-			fs.EventsLeft = s.Delivered + s.Dead + s.Pending + s.Retrying
-		}
+	if n, err := a.eventsStored(ctx); err == nil {
+		fs.EventsLeft = n
 	}
 	res.Soak = &fs
 	res.Notes = append(res.Notes,

@@ -81,6 +81,20 @@ func New(dispatcherStats func() dispatcher.Stats, eventStats func(context.Contex
 	return m
 }
 
+// StoreGroups registers roomd_store_transactions_total and roomd_store_tx_calls_total,
+// read at scrape time from stats: the database transactions the store's writer has run and
+// the Tx calls they carried (their ratio is the mean group-commit size).
+func (m *Metrics) StoreGroups(stats func() (batches, calls uint64)) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "roomd_store_transactions_total",
+		Help: "Database transactions run by the store's writer (group commits).",
+	}, func() float64 { b, _ := stats(); return float64(b) }))
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "roomd_store_tx_calls_total",
+		Help: "Store transaction calls carried by those transactions.",
+	}, func() float64 { _, c := stats(); return float64(c) }))
+}
+
 // ObserveAttempt records one recorded delivery attempt.
 func (m *Metrics) ObserveAttempt(r dispatcher.Result) {
 	m.attempts.WithLabelValues(r.Event.Command, string(r.State)).Inc()
