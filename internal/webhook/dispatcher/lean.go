@@ -38,6 +38,8 @@ type leanTransport struct {
 
 	mu   sync.Mutex
 	idle map[string][]*leanConn
+	// reaper is armed while there are idle connections (reap).
+	reaper *time.Timer
 }
 
 // leanConn is one keep-alive connection of a leanTransport.
@@ -90,7 +92,7 @@ func (t *leanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	for try := 0; ; try++ {
-		lc, err := t.conn(ctx, key)
+		lc, err := t.conn(ctx, key, try > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -107,8 +109,8 @@ func (t *leanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		// A reused connection that the App backend closed while it was idle (a keep-alive
 		// timeout racing this request) fails before the first byte of a reply; the
-		// backend has not handled the request, so it is sent once more on a new
-		// connection, as net/http does for a connection its reader saw closed.
+		// backend has not handled the request, so it is sent once more, on a newly
+		// dialled connection, as net/http does for a connection its reader saw closed.
 		if !lc.reused || lc.nread > 0 || try > 0 || !staleConnError(err) {
 			return nil, err
 		}
@@ -150,10 +152,10 @@ func (t *leanTransport) handles(req *http.Request) bool {
 	return true
 }
 
-// conn returns an idle connection to key, or dials one.
-func (t *leanTransport) conn(ctx context.Context, key string) (*leanConn, error) {
+// conn returns an idle connection to key, or dials one (always with fresh).
+func (t *leanTransport) conn(ctx context.Context, key string, fresh bool) (*leanConn, error) {
 	now := time.Now()
-	for {
+	for !fresh {
 		t.mu.Lock()
 		list := t.idle[key]
 		if len(list) == 0 {
@@ -190,6 +192,9 @@ func (t *leanTransport) put(lc *leanConn) {
 	}
 	if list := t.idle[lc.key]; len(list) < t.maxIdle {
 		t.idle[lc.key] = append(list, lc)
+		if t.reaper == nil {
+			t.reaper = time.AfterFunc(reapEvery, t.reap)
+		}
 		t.mu.Unlock()
 		return
 	}
@@ -197,11 +202,57 @@ func (t *leanTransport) put(lc *leanConn) {
 	lc.c.Close()
 }
 
+// reapEvery is how often the idle connections are looked over while there are any.
+const reapEvery = 5 * time.Second
+
+// reap closes the idle connections that have been idle for longer than idleTimeout, or
+// that the App backend has closed (an idle connection has no reader that would notice),
+// so that they do not linger as open files.
+func (t *leanTransport) reap() {
+	now := time.Now()
+	var drop []*leanConn
+	t.mu.Lock()
+	for key, list := range t.idle {
+		kept := list[:0]
+		for _, lc := range list {
+			idle := now.Sub(lc.idleAt)
+			if idle > t.idleTimeout || (idle > probeIdleAfter && !peerOpen(lc.c)) {
+				drop = append(drop, lc)
+				continue
+			}
+			kept = append(kept, lc)
+		}
+		clear(list[len(kept):])
+		if len(kept) == 0 {
+			delete(t.idle, key)
+		} else {
+			t.idle[key] = kept
+		}
+	}
+	if len(t.idle) > 0 {
+		if t.reaper == nil {
+			t.reaper = time.AfterFunc(reapEvery, t.reap)
+		} else {
+			t.reaper.Reset(reapEvery)
+		}
+	} else {
+		t.reaper = nil
+	}
+	t.mu.Unlock()
+	for _, lc := range drop {
+		lc.c.Close()
+	}
+}
+
 // CloseIdleConnections closes the idle connections (http.Client.CloseIdleConnections).
 func (t *leanTransport) CloseIdleConnections() {
 	t.mu.Lock()
 	idle := t.idle
 	t.idle = nil
+	if t.reaper != nil {
+		t.reaper.Stop()
+		t.reaper = nil
+	}
 	t.mu.Unlock()
 	for _, list := range idle {
 		for _, lc := range list {

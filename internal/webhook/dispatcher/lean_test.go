@@ -279,3 +279,37 @@ func TestLeanHTTPSFallback(t *testing.T) {
 		t.Error("the lean pool holds an https connection")
 	}
 }
+
+// TestLeanReap: idle connections the backend closed are closed by the reaper, and the
+// reaper stops once the pool is empty.
+func TestLeanReap(t *testing.T) {
+	addr, _ := rawServer(t, true, nil)
+	lean := newLean(nil)
+	defer lean.CloseIdleConnections()
+	for range 3 {
+		if err := postOK(t, lean, context.Background(), "http://"+addr+"/"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lean.mu.Lock()
+	for _, l := range lean.idle {
+		for _, lc := range l {
+			lc.idleAt = lc.idleAt.Add(-2 * probeIdleAfter)
+		}
+	}
+	lean.mu.Unlock()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		lean.reap()
+		lean.mu.Lock()
+		n, armed := len(lean.idle), lean.reaper != nil
+		lean.mu.Unlock()
+		if n == 0 && !armed {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d hosts with idle connections left, reaper armed %v", n, armed)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
