@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomd/roomd/internal/netguard"
 	"github.com/roomd/roomd/internal/webhook"
 )
 
@@ -263,7 +264,9 @@ func TestLeanHTTPSFallback(t *testing.T) {
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	defer srv.Close()
-	lean := newLean(srv.Client().Transport)
+	// The callback client's own fallback (NewGuardedClient), trusting the test certificate.
+	lean := NewGuardedClient(4, netguard.New(netguard.Options{})).Transport.(*leanTransport)
+	lean.fallback.(*http.Transport).TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 	defer lean.CloseIdleConnections()
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{}`))
 	resp, err := lean.RoundTrip(req)
