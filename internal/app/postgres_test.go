@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/roomd/roomd/internal/app"
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/store/postgres"
 	"github.com/roomd/roomd/internal/testkit"
 )
 
@@ -69,7 +71,7 @@ func TestPostgresStore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("roomd migrate: %v\n%s", err, stderr.String())
 	}
-	if got := stdout.String(); got != "postgres: schema version 10\n" {
+	if got, want := stdout.String(), fmt.Sprintf("postgres: schema version %d\n", postgres.LatestSchema()); got != want {
 		t.Errorf("roomd migrate printed %q", got)
 	}
 

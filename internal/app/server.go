@@ -25,6 +25,7 @@ import (
 	"github.com/roomd/roomd/internal/api/rest"
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/clock"
+	"github.com/roomd/roomd/internal/cluster"
 	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/console"
 	"github.com/roomd/roomd/internal/metrics"
@@ -59,9 +60,12 @@ type Server struct {
 	// latestSchema is the schema version this build's migrations of the driver make.
 	latestSchema int
 	// closing is set when Close begins: /readyz answers 503 from then on.
-	closing    atomic.Bool
-	Apps       *tenant.Registry
-	Dispatcher *dispatcher.Dispatcher
+	closing atomic.Bool
+	Apps    *tenant.Registry
+	// Delivery holds the dispatcher of the node's current term of delivery: from Start to
+	// Close when the node is alone on its store, while it holds the "delivery" lease when
+	// several nodes share it (see cluster_node.go).
+	Delivery *dispatcher.Holder
 	// Rooms is the room domain, shared by the REST and the client API.
 	Rooms   *room.Service
 	client  *clientapi.API
@@ -72,9 +76,20 @@ type Server struct {
 	DevKey string
 	// Retention prunes finished events from the delivery log (started by Start).
 	Retention *retention.Job
+	// relay is where this node reads the other nodes' broadcasts (cluster_clients.go).
+	relay relayCursor
 
-	wg         sync.WaitGroup
-	stopTimers context.CancelFunc
+	// settings is the callback configuration service (reloaded on other nodes' changes).
+	settings *webhook.Settings
+	// timers runs the room and battle timers while the node holds the "timers" role.
+	timers timerWork
+	// pruner prunes the broadcasts while the node holds the "retention" role.
+	pruner prunerWork
+	// node is the node's cluster runtime on a shared store; nil when alone.
+	node     *cluster.Node
+	stopNode context.CancelFunc
+
+	wg sync.WaitGroup
 }
 
 // Options carry what tests and embedders may replace.
@@ -155,6 +170,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		o.Clock, o.Now = clock.Real{}, time.Now
 	}
 	s := &Server{cfg: cfg, log: o.Logger, now: o.Now}
+	s.timers.s, s.pruner.loop.s = s, s
 
 	apps := cfg.Apps
 	if len(apps) == 0 {
@@ -200,6 +216,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 	s.Apps = tenant.NewRegistry(tenants...)
 
 	settings := webhook.NewSettings(st, configs, o.Now)
+	s.settings = settings
 	if err := settings.Load(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("load callback configuration: %w", err)
@@ -254,24 +271,30 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 			}
 		}})
 	client := dispatcher.NewGuardedClient(workers, guard)
-	s.Dispatcher = dispatcher.New(dispatcher.Options{
+	// On a store several nodes share, one node at a time delivers (the "delivery" role).
+	_, shared := st.(store.Cluster)
+	s.Delivery = dispatcher.NewHolder(dispatcher.Options{
 		Store: st, Configs: configs, Logger: o.Logger, Clock: o.Clock, Client: client,
 		Workers: cfg.Delivery.Workers, MaxInFlightPerApp: cfg.Delivery.MaxInFlightPerApp, Observer: observe,
-	})
-	s.Retention = retention.New(retention.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Policies: retentionPolicies(apps),
+	}, dispatcher.HolderOptions{Shared: shared})
+	var lease retention.Lease = retention.SingleNode{}
+	if shared {
+		lease = roleLease{s}
+	}
+	s.Retention = retention.New(retention.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Policies: retentionPolicies(apps), Lease: lease,
 		// Passes begin after Start, when met is set.
 		OnPass: func(p retention.Pass) {
 			met.ObservePruned(store.EventDelivered, p.PrunedDelivered)
 			met.ObservePruned(store.EventDead, p.PrunedDead)
 		}})
-	met = metrics.New(s.Dispatcher.Stats, st.EventStats, o.Now)
-	met.RegisterAppStates(s.Dispatcher.AppStates)
+	met = metrics.New(s.Delivery.Stats, st.EventStats, o.Now)
+	met.RegisterAppStates(s.Delivery.AppStates)
 	if gs, ok := st.(interface{ GroupStats() (uint64, uint64) }); ok {
 		met.StoreGroups(gs.GroupStats)
 	}
 	countRefusal = met.OutboundRefusals()
 	met.Readiness(func() bool { return s.Ready(context.Background()) == nil }, s.closing.Load)
-	outbox := webhook.NewOutbox(configs, o.Now, s.Dispatcher.Notify)
+	outbox := webhook.NewOutbox(configs, o.Now, s.Delivery.Notify)
 	rooms := room.NewService(st, outbox, o.Now)
 	s.Rooms = rooms
 	dissolve := make(map[uint64]room.Lifetimes, len(apps))
@@ -307,7 +330,7 @@ func NewServer(ctx context.Context, cfg *config.Config, o Options) (*Server, err
 		Accounts:  accounts,
 		Callbacks: settings,
 		Verifier:  verifier,
-		Delivery:  s.Dispatcher,
+		Delivery:  s.Delivery,
 		Observe:   met.ObserveREST,
 		Logger:    o.Logger,
 		Now:       o.Now,
@@ -360,28 +383,25 @@ func (s *Server) Start() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	// The dispatcher runs until Close stops it, not for as long as some request lives.
-	if err := s.Dispatcher.Start(context.Background()); err != nil {
-		ln.Close()
-		return fmt.Errorf("start dispatcher: %w", err)
+	// Delivery, the timers and retention: this node's alone on its store; on a shared
+	// store, those whose leases it holds (cluster_node.go).
+	start := s.startAlone
+	if cl, ok := s.store.(store.Cluster); ok {
+		start = func() error { return s.startNode(cl) }
 	}
-	// The members of the previous process lost their connections with it: they are
-	// reported as having lost their heartbeat and may come back within the grace period.
-	if n, err := s.Rooms.RecoverPresence(context.Background()); err != nil {
+	if err := start(); err != nil {
 		ln.Close()
-		return fmt.Errorf("recover presence: %w", err)
-	} else if n > 0 {
-		s.log.Info("presence_recovered", "members", n)
+		return err
 	}
-	// Pruning runs off the request path, on its own timer.
+	// The other nodes' events are read from the last one committed before this node serves.
+	if err := s.initBroadcastRelay(context.Background()); err != nil {
+		ln.Close()
+		return fmt.Errorf("read broadcasts: %w", err)
+	}
+	// Pruning runs off the request path, on its own timer (and, in a cluster, only on the
+	// node holding the "retention" lease).
 	s.Retention.Start()
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopTimers = cancel
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		s.runTimers(ctx)
-	}()
+	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		var err error
@@ -420,9 +440,14 @@ func (s *Server) Close(ctx context.Context) error {
 	s.closing.Store(true)
 	start := time.Now()
 	var errs []error
+	// A node of a cluster takes no new role from now on; it keeps renewing those it holds
+	// while it drains.
+	if s.node != nil {
+		s.node.Freeze()
+	}
 	// The dispatcher drains while the doors close: no new attempt starts from now on.
 	drained := make(chan error, 1)
-	go func() { drained <- s.Dispatcher.Drain(ctx) }()
+	go func() { drained <- s.Delivery.Drain(ctx) }()
 	// A deadline that passes is not a failure of the stop: what it cuts short is left
 	// pending (callbacks) or was never acknowledged (requests). It is logged below.
 	late := func(err error) error {
@@ -443,9 +468,6 @@ func (s *Server) Close(ctx context.Context) error {
 	// Client connections were hijacked from the HTTP server: close them here, while the
 	// store still takes their members' presence changes.
 	errs = append(errs, late(s.client.Shutdown(ctx)))
-	if s.stopTimers != nil {
-		s.stopTimers()
-	}
 	s.Retention.Stop()
 	drainErr := <-drained
 	// Stop cuts short what the drain left in flight (at once: the attempts are cancelled)
@@ -453,7 +475,10 @@ func (s *Server) Close(ctx context.Context) error {
 	// gets a second of its own, since ctx may be over by now.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
-	errs = append(errs, s.Dispatcher.Stop(sctx))
+	errs = append(errs, s.Delivery.Stop(sctx))
+	// The timers stop; a node of a cluster gives its leases back and leaves, so that the
+	// others take its roles over at their next beat.
+	errs = append(errs, s.stopRoles(sctx))
 	s.wg.Wait()
 	errs = append(errs, s.store.Close())
 	if drainErr != nil {

@@ -174,7 +174,9 @@ func (a *benchApp) groupNote(b0, c0 uint64, ops int64) string {
 }
 
 func (a *benchApp) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The server bounds its own graceful stop by its shutdown_timeout (10 s); a separate
+	// process gets that and some more before it is killed.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Client connections first: the server's graceful shutdown waits up to 5 s for a
 	// connection that was opened but never carried a request.

@@ -1,16 +1,15 @@
 package bench
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/roomd/roomd/internal/config"
 )
 
-// clusterConfig makes cfg the configuration of node i of a cluster on one database.
-//
-// This build's configuration has no cluster section yet (it comes with the multi-node
-// work, `cluster: {node: ...}`): until then several processes on one database would each
-// believe they are alone, so --nodes above 1 is refused.
+// clusterConfig makes cfg the configuration of node i of a cluster of roomd processes on
+// one database: the cluster section names the node ("bench-node-0", …); the rest of the
+// configuration is the same on every node.
 func clusterConfig(cfg *config.Config, i int) error {
-	return errors.New("--nodes: this build's configuration has no cluster section (cluster: {node: ...}); several roomd processes cannot share one database yet")
+	cfg.Cluster.Node = fmt.Sprintf("bench-node-%d", i)
+	return nil
 }

@@ -76,7 +76,7 @@ func startProc(ctx context.Context, cfg *config.Config, o procOptions) (*procSer
 	p := &procServer{cmd: cmd, done: make(chan struct{}), tail: &tailBuffer{max: 4 << 10}}
 	cmd.Stderr = p.tail
 	if o.stderr != nil {
-		cmd.Stderr = io.MultiWriter(o.stderr, p.tail)
+		cmd.Stderr = io.MultiWriter(&lineLimiter{w: o.stderr, prefix: o.name + ": ", left: 10}, p.tail)
 	}
 	setPdeathsig(cmd)
 	if err := cmd.Start(); err != nil {
@@ -215,6 +215,41 @@ func procStatCPU(pid int) time.Duration {
 // procStatusOf is procStatus for another process.
 func procStatusOf(pid int, field string) int64 {
 	return statusField("/proc/"+strconv.Itoa(pid)+"/status", field)
+}
+
+// lineLimiter passes the first lines written to it on to w, each with a prefix, and then
+// says once that it drops the rest: a server that logs an error per connection at shutdown
+// must not bury the report.
+type lineLimiter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	prefix  string
+	left    int
+	partial []byte
+}
+
+func (l *lineLimiter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.left < 0 {
+		return len(p), nil
+	}
+	l.partial = append(l.partial, p...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			break
+		}
+		if l.left == 0 {
+			fmt.Fprintf(l.w, "%s(more log lines not shown)\n", l.prefix)
+			l.left, l.partial = -1, nil
+			break
+		}
+		fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.partial[:i])
+		l.partial = l.partial[i+1:]
+		l.left--
+	}
+	return len(p), nil
 }
 
 // tailBuffer keeps the last max bytes written to it.

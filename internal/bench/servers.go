@@ -46,11 +46,6 @@ func (r *Runner) startServer(ctx context.Context, cfg *config.Config, name, dir 
 	}
 	cfg.Log.Level = "error" // the bench's own output is the table
 	nodes := max(r.Opts.Nodes, 1)
-	if nodes > 1 {
-		if err := clusterConfig(cfg, 0); err != nil {
-			return nil, nil, err
-		}
-	}
 	c := &cluster{}
 	for i := range nodes {
 		ncfg := *cfg
@@ -63,7 +58,10 @@ func (r *Runner) startServer(ctx context.Context, cfg *config.Config, name, dir 
 				return nil, nil, err
 			}
 			ncfg.DataDir = ndir
-			clusterConfig(&ncfg, i)
+			if err := clusterConfig(&ncfg, i); err != nil {
+				c.Close(context.Background())
+				return nil, nil, err
+			}
 			pname = fmt.Sprintf("roomd node %d", i)
 		}
 		p, err := startProc(ctx, &ncfg, procOptions{

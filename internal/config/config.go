@@ -19,8 +19,10 @@ package config
 import (
 	"encoding/base64"
 	"errors"
+	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/roomd/roomd/internal/webhook"
 	"github.com/roomd/roomd/internal/webhook/retention"
@@ -49,6 +51,10 @@ type Config struct {
 	Client Client `yaml:"client"`
 	// Outbound decides which addresses callbacks (After and Before) may connect to.
 	Outbound Outbound `yaml:"outbound"`
+	// Cluster configures this node's part in a cluster of roomd nodes sharing one
+	// PostgreSQL database. It is used only when the store can be shared (the postgres
+	// driver); with SQLite the node runs alone and these settings are ignored.
+	Cluster Cluster `yaml:"cluster"`
 	// ShutdownTimeout bounds a graceful stop (SIGTERM or SIGINT): finishing the requests
 	// and callback attempts in flight and closing client connections. What is not done
 	// by then is cut short and left pending, to be sent after the next start. It must be
@@ -73,6 +79,51 @@ type Store struct {
 	// commit wait for fsync, so that it survives power loss too, at the cost of throughput.
 	// With PostgreSQL the server's own settings (synchronous_commit) decide this instead.
 	Durability string `yaml:"durability"`
+}
+
+// Cluster configures the node's beat and the leases of its cluster-wide roles (package
+// cluster). Every duration is measured on the database's clock for expiries and on the
+// node's own for deadlines, so nodes with skewed clocks agree.
+type Cluster struct {
+	// Node names this node among those sharing the database: up to MaxNodeIDLength
+	// printable characters. It must be distinct for every node and stable across the
+	// restarts of one node (a restart then recovers its own previous members). The
+	// default is the machine's host name, a colon and the port of Listen, such as
+	// "web1:8080".
+	Node string `yaml:"node"`
+	// BeatInterval is the time between the node's beats: it records that it is alive,
+	// renews its leases, and looks for dead nodes to recover. The default is 2s.
+	BeatInterval time.Duration `yaml:"beat_interval"`
+	// NodeTTL is how long a node's last beat keeps it alive: a node silent for longer is
+	// declared dead by another, which recovers its members (they lose their heartbeat).
+	// It must be at least three beat intervals. The default is 10s.
+	NodeTTL time.Duration `yaml:"node_ttl"`
+	// LeaseTTL is how long a renewed lease (delivery, timers, retention) lasts in the
+	// database. A holder that cannot renew gives its role up a quarter of it before the
+	// lease expires; another node takes it over at most LeaseTTL after the last renewal.
+	// It must be at least three beat intervals. The default is 10s.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+}
+
+// MaxNodeIDLength is the longest node id, in characters.
+const MaxNodeIDLength = 64
+
+// NodeID returns the node's id: Node when set, else the host name, a colon and port (the
+// port this node listens on). The host name is "localhost" when it cannot be read.
+func (c Cluster) NodeID(port string) string {
+	if c.Node != "" {
+		return c.Node
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	id := host + ":" + port
+	if n := utf8.RuneCountInString(id); n > MaxNodeIDLength {
+		r := []rune(host)
+		id = string(r[:len(r)-(n-MaxNodeIDLength)]) + ":" + port
+	}
+	return id
 }
 
 // Log configures the process log.
@@ -362,6 +413,11 @@ func Default() *Config {
 			SendQueue:         256,
 			MaxFrameBytes:     64 << 10,
 			PresencePushLimit: 100,
+		},
+		Cluster: Cluster{
+			BeatInterval: 2 * time.Second,
+			NodeTTL:      10 * time.Second,
+			LeaseTTL:     10 * time.Second,
 		},
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}

@@ -68,6 +68,7 @@ func TestDefaults(t *testing.T) {
 		Log:             Log{Level: "info", Format: "text"},
 		Delivery:        Delivery{Workers: 256, MaxInFlightPerApp: 64},
 		Client:          Client{HeartbeatInterval: 10 * time.Second, HeartbeatTimeout: 20 * time.Second, ReconnectGrace: time.Minute, SendQueue: 256, MaxFrameBytes: 64 << 10, PresencePushLimit: 100},
+		Cluster:         Cluster{BeatInterval: 2 * time.Second, NodeTTL: 10 * time.Second, LeaseTTL: 10 * time.Second},
 		ShutdownTimeout: 10 * time.Second,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
@@ -182,6 +183,7 @@ func fullConfig() *Config {
 		Delivery:        Delivery{Workers: 128, MaxInFlightPerApp: 32},
 		Client:          Client{HeartbeatInterval: 5 * time.Second, HeartbeatTimeout: 10 * time.Second, ReconnectGrace: 30 * time.Second, SendQueue: 512, MaxFrameBytes: 32 << 10, PresencePushLimit: 50},
 		Outbound:        Outbound{Deny: []string{"10.0.0.0/8", "fc00::/7"}, Allow: []string{"169.254.10.0/24"}},
+		Cluster:         Cluster{Node: "web1", BeatInterval: time.Second, NodeTTL: 5 * time.Second, LeaseTTL: 6 * time.Second},
 		ShutdownTimeout: 20 * time.Second,
 		Apps: []App{
 			{
@@ -340,7 +342,7 @@ func TestUnknownKeys(t *testing.T) {
 		{
 			name: "top level",
 			yaml: "listen: 127.0.0.1:8080\nlisen: 127.0.0.1:9090\n",
-			want: []string{"lisen: unknown key (line 2); valid keys here: listen, data_dir, tls_cert, tls_key, store, log, delivery, client, outbound, shutdown_timeout, apps"},
+			want: []string{"lisen: unknown key (line 2); valid keys here: listen, data_dir, tls_cert, tls_key, store, log, delivery, client, outbound, cluster, shutdown_timeout, apps"},
 		},
 		{
 			name: "nested in an app",
@@ -684,7 +686,7 @@ func TestLoadMissingFile(t *testing.T) {
 
 func TestEnvVars(t *testing.T) {
 	want := []string{"ROOMD_CONFIG", "ROOMD_LISTEN", "ROOMD_DATA_DIR", "ROOMD_TLS_CERT", "ROOMD_TLS_KEY", "ROOMD_STORE_DRIVER",
-		"ROOMD_STORE_DSN", "ROOMD_STORE_DURABILITY", "ROOMD_LOG_LEVEL", "ROOMD_LOG_FORMAT"}
+		"ROOMD_STORE_DSN", "ROOMD_STORE_DURABILITY", "ROOMD_NODE", "ROOMD_LOG_LEVEL", "ROOMD_LOG_FORMAT"}
 	var got []string
 	for _, v := range EnvVars {
 		got = append(got, v.Name)
@@ -745,5 +747,33 @@ func TestOutboundAndShutdown(t *testing.T) {
 	} {
 		_, err := Parse([]byte(in + "\n"))
 		wantProblems(t, err, problem)
+	}
+}
+
+// The cluster block: ROOMD_NODE sets the node id; ids and durations are validated; the
+// default id is the host name and the listen port.
+func TestCluster(t *testing.T) {
+	cfg, err := Load("", env(map[string]string{"ROOMD_NODE": "node-b"}), Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Cluster.Node != "node-b" || cfg.Cluster.NodeID("9000") != "node-b" {
+		t.Errorf("ROOMD_NODE: node = %q", cfg.Cluster.Node)
+	}
+	host, _ := os.Hostname()
+	if got := Default().Cluster.NodeID("8080"); host != "" && got != host+":8080" {
+		t.Errorf("default NodeID = %q, want %q", got, host+":8080")
+	}
+	if got := (Cluster{}).NodeID("8080"); len([]rune(got)) > MaxNodeIDLength {
+		t.Errorf("NodeID %q is too long", got)
+	}
+	_, err = Parse([]byte("cluster: {node: \"a b\", beat_interval: 1s, node_ttl: 2s, lease_ttl: 2s}\n"))
+	for _, want := range []string{"cluster.node: must be printable", "cluster.node_ttl: must be at least three beat intervals", "cluster.lease_ttl: must be at least three"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not contain %q", err, want)
+		}
+	}
+	if _, err := Parse([]byte("cluster: {node: " + strings.Repeat("x", MaxNodeIDLength+1) + "}\n")); err == nil || !strings.Contains(err.Error(), "at most 64 characters") {
+		t.Errorf("long node id: %v", err)
 	}
 }

@@ -53,6 +53,8 @@ var envSettings = []envSetting{
 		func(c *Config) *string { return &c.Store.DSN }},
 	{EnvVar{EnvPrefix + "STORE_DURABILITY", "store.durability", "process (default: survives a crash of roomd) or power (fsync every commit: survives power loss)"},
 		func(c *Config) *string { return &c.Store.Durability }},
+	{EnvVar{EnvPrefix + "NODE", "cluster.node", "this node's id among those sharing one PostgreSQL database (default host name:listen port)"},
+		func(c *Config) *string { return &c.Cluster.Node }},
 	{EnvVar{EnvPrefix + "LOG_LEVEL", "log.level", "lowest log level written: debug, info (default), warn or error"},
 		func(c *Config) *string { return &c.Log.Level }},
 	{EnvVar{EnvPrefix + "LOG_FORMAT", "log.format", "log format: text (default) or json"},
@@ -373,7 +375,7 @@ func (idx *index) keyPath(line int, name string) string {
 // keys of that type, for listing the valid keys next to an unknown one.
 var yamlKeys = func() map[string][]string {
 	m := make(map[string][]string)
-	for _, v := range []any{Config{}, Store{}, Log{}, Delivery{}, Outbound{}, App{}, RateLimit{}, Callback{}, Retry{}} {
+	for _, v := range []any{Config{}, Store{}, Cluster{}, Log{}, Delivery{}, Outbound{}, App{}, RateLimit{}, Callback{}, Retry{}} {
 		t := reflect.TypeOf(v)
 		var keys []string
 		for i := 0; i < t.NumField(); i++ {

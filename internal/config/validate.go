@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/roomd/roomd/internal/account"
 	"github.com/roomd/roomd/internal/errcode"
@@ -103,6 +105,7 @@ func (c *Config) problems() problems {
 	c.validateDelivery(&ps)
 	c.validateClient(&ps)
 	c.validateOutbound(&ps)
+	c.validateCluster(&ps)
 	firstUse := make(map[uint64]int, len(c.Apps))
 	for i := range c.Apps {
 		a := &c.Apps[i]
@@ -153,6 +156,31 @@ func (c *Config) validateStore(ps *problems) {
 	case DurabilityProcess, DurabilityPower:
 	default:
 		ps.add("store.durability", "must be %s or %s, got %q", DurabilityProcess, DurabilityPower, c.Store.Durability)
+	}
+}
+
+func (c *Config) validateCluster(ps *problems) {
+	cl := &c.Cluster
+	if cl.Node != "" {
+		if n := utf8.RuneCountInString(cl.Node); n > MaxNodeIDLength {
+			ps.add("cluster.node", "must be at most %d characters, got %d", MaxNodeIDLength, n)
+		}
+		for _, r := range cl.Node {
+			if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+				ps.add("cluster.node", "must be printable characters without spaces, got %q", cl.Node)
+				break
+			}
+		}
+	}
+	if cl.BeatInterval <= 0 {
+		ps.add("cluster.beat_interval", "must be positive, got %s", cl.BeatInterval)
+		return
+	}
+	if cl.NodeTTL < 3*cl.BeatInterval {
+		ps.add("cluster.node_ttl", "must be at least three beat intervals (%s), got %s", 3*cl.BeatInterval, cl.NodeTTL)
+	}
+	if cl.LeaseTTL < 3*cl.BeatInterval {
+		ps.add("cluster.lease_ttl", "must be at least three beat intervals (%s), got %s", 3*cl.BeatInterval, cl.LeaseTTL)
 	}
 }
 

@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"sort"
 
 	"github.com/roomd/roomd/internal/store"
 )
@@ -13,3 +14,13 @@ func (s *Service) PublishForTest(ctx context.Context, tx store.Tx, a Actor, ev E
 
 // HeadForTest returns s.head(a, roomID).
 func (s *Service) HeadForTest(a Actor, roomID string) EventHead { return s.head(a, roomID) }
+
+// BroadcastKinds returns the kinds of the broadcast events, sorted.
+func BroadcastKinds() []string {
+	out := make([]string, 0, len(broadcastKinds))
+	for k := range broadcastKinds {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -225,13 +225,17 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 	return r, err
 }
 
-// becomeMember makes the actor a member of the room, with its Online callback, unless it is
-// one already (a robot of the same id, or a member of a previous process not yet recovered).
+// becomeMember makes the actor a member of the room, held by this node, with its Online
+// callback, unless it is one already (a robot of the same id, a member through another
+// node's connection, or a member of a previous process not yet recovered).
 func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row store.Room) error {
 	now := s.now()
-	created, err := tx.MemberAdd(ctx, store.Member{App: a.App, RoomID: row.RoomID, UserID: a.Operator, JoinedAt: now})
-	if err != nil || !created {
+	created, err := tx.MemberAdd(ctx, store.Member{App: a.App, RoomID: row.RoomID, UserID: a.Operator, JoinedAt: now, Node: s.node})
+	if err != nil {
 		return err
+	}
+	if !created {
+		return s.takeOver(ctx, tx, row, a.Operator)
 	}
 	// A lost record older than the grace period is one RunDue has not forgotten yet: the
 	// user comes back as entering, exactly as if it had been forgotten already.
@@ -316,9 +320,27 @@ func (s *Service) leave(ctx context.Context, a Actor, conn ConnID, roomID, cause
 	})
 }
 
+// takeOver makes this node hold a membership another node holds, silently (the user stays
+// in the room): the user's latest first connection in a room decides which node reports its
+// departure, so a user who moved to this node because its node died stays a member when
+// that node is recovered (cluster.go). A robot's membership is nobody's to take.
+func (s *Service) takeOver(ctx context.Context, tx store.Tx, row store.Room, user string) error {
+	m, err := tx.MemberGet(ctx, row.App, row.RoomID, user)
+	if err != nil || m.IsRobot || m.Node == s.node {
+		return err
+	}
+	if err := tx.MemberRemove(ctx, row.App, row.RoomID, user); err != nil {
+		return err
+	}
+	m.Node = s.node
+	_, err = tx.MemberAdd(ctx, m)
+	return err
+}
+
 // stopBeingMember removes the actor from the room's members with its Offline callback and
 // starts the dissolution timers that apply. A user who is no longer a member (kicked or
-// banned meanwhile, room dissolved) causes no callback.
+// banned meanwhile, room dissolved), or whose membership another node holds (the user is in
+// the room through that node's connections too, cluster.go), causes no callback.
 func (s *Service) stopBeingMember(ctx context.Context, tx store.Tx, a Actor, roomID, cause string) error {
 	row, err := tx.RoomGet(ctx, a.App, roomID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -328,8 +350,9 @@ func (s *Service) stopBeingMember(ctx context.Context, tx store.Tx, a Actor, roo
 		return err
 	}
 	// A robot of the same id as the user was in the room before the user entered (so
-	// entering reported nothing): it stays, and leaving reports nothing either.
-	if m, err := tx.MemberGet(ctx, a.App, roomID, a.Operator); errors.Is(err, store.ErrNotFound) || (err == nil && m.IsRobot) {
+	// entering reported nothing): it stays, and leaving reports nothing either. So does a
+	// member another node holds: its connections there keep the user in the room.
+	if m, err := tx.MemberGet(ctx, a.App, roomID, a.Operator); errors.Is(err, store.ErrNotFound) || (err == nil && (m.IsRobot || m.Node != s.node)) {
 		return nil
 	} else if err != nil {
 		return err
@@ -481,10 +504,16 @@ func (s *Service) removeMembers(ctx context.Context, tx store.Tx, a Actor, row s
 }
 
 // RecoverPresence runs once at start-up, before clients connect: the people who were
-// members through the previous process's connections are treated as having lost their
-// heartbeat (Offline/HeartbeatInterrupt, one callback per room), so they may come back
-// within the grace period and be told HeartbeatRecover.
+// members through the previous process's connections (this node's, on a node of a
+// cluster) are treated as having lost their heartbeat (Offline/HeartbeatInterrupt, one
+// callback per room), so they may come back within the grace period and be told
+// HeartbeatRecover.
 func (s *Service) RecoverPresence(ctx context.Context) (int, error) {
+	return s.recoverMembers(ctx, s.node)
+}
+
+// recoverMembers is RecoverPresence for the members node held.
+func (s *Service) recoverMembers(ctx context.Context, node string) (int, error) {
 	total := 0
 	var after *store.Member
 	// group collects the members of one room, which may span pages: a room gets one
@@ -494,13 +523,13 @@ func (s *Service) RecoverPresence(ctx context.Context) (int, error) {
 		if len(group) == 0 {
 			return nil
 		}
-		n, err := s.interruptAll(ctx, group)
+		n, err := s.interruptAll(ctx, node, group)
 		total += n
 		group = nil
 		return err
 	}
 	for {
-		page, err := s.store.MemberListPeople(ctx, after, 500)
+		page, err := s.store.MemberListPeople(ctx, node, after, 500)
 		if err != nil {
 			return total, err
 		}
@@ -519,9 +548,10 @@ func (s *Service) RecoverPresence(ctx context.Context) (int, error) {
 	}
 }
 
-// interruptAll marks members of one room as having lost their heartbeat and returns how
-// many it moved (members who left meanwhile are skipped).
-func (s *Service) interruptAll(ctx context.Context, members []store.Member) (int, error) {
+// interruptAll marks members of one room that node held as having lost their heartbeat and
+// returns how many it moved (members who left meanwhile, or entered again through another
+// node, are skipped).
+func (s *Service) interruptAll(ctx context.Context, node string, members []store.Member) (int, error) {
 	app, roomID := members[0].App, members[0].RoomID
 	a := Actor{App: app, Operator: SystemOperator, Platform: webhook.PlatformUnknown}
 	defer s.live.lock(liveKey{app, roomID})()
@@ -537,9 +567,13 @@ func (s *Service) interruptAll(ctx context.Context, members []store.Member) (int
 		}
 		now := s.now()
 		for _, m := range members {
-			if err := tx.MemberRemove(ctx, app, roomID, m.UserID); errors.Is(err, store.ErrNotFound) {
+			cur, err := tx.MemberGet(ctx, app, roomID, m.UserID)
+			if errors.Is(err, store.ErrNotFound) || (err == nil && (cur.IsRobot || cur.Node != node)) {
 				continue
 			} else if err != nil {
+				return err
+			}
+			if err := tx.MemberRemove(ctx, app, roomID, m.UserID); err != nil {
 				return err
 			}
 			if err := tx.LostMemberPut(ctx, store.LostMember{App: app, RoomID: roomID, UserID: m.UserID, LostAt: now}); err != nil {

@@ -23,9 +23,13 @@ func newHead(a Actor, roomID string, t time.Time) EventHead {
 
 // publish is how every change reaches both consumers of room events: when ev causes an
 // After-callback (callbacks.go), it is written to tx's outbox, with the actor's app,
-// client IP and platform and ev's room as ordering key; and once tx commits, ev goes to the
+// client IP and platform and ev's room as ordering key; on a node of a cluster, ev is written
+// for the other nodes' clients in tx too (cluster.go); and once tx commits, ev goes to the
 // observer. Nothing else in the package writes to the outbox.
 func (s *Service) publish(ctx context.Context, tx store.Tx, a Actor, ev Event) error {
+	if err := s.broadcast(ctx, tx, ev); err != nil {
+		return err
+	}
 	if cmd, body, ok := callback(ev); ok {
 		_, err := s.outbox.Enqueue(ctx, tx, webhook.Emit{
 			App: a.App, RoomID: ev.Head().RoomID, Command: cmd, Body: body, ClientIP: a.ClientIP, Platform: a.Platform,

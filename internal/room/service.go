@@ -32,6 +32,7 @@ type Service struct {
 	live     *liveRegistry // connections in rooms (live.go)
 	liveOpts LiveOptions
 	battleID func() string // BattleIds (battles.go)
+	node     string        // this node of a cluster, "" on a single node (cluster.go)
 }
 
 // NewService returns the room service. Live presence (live.go) has no grace period and no

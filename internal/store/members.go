@@ -19,8 +19,8 @@ type MemberReader interface {
 
 // MemberWriter holds the writes of room members.
 type MemberWriter interface {
-	// MemberAdd puts a user in a room. When the user is already in it, nothing changes (the
-	// join time and robot flag stay) and created is false.
+	// MemberAdd puts a user in a room, with m.Node. When the user is already in it, nothing
+	// changes (the join time, robot flag and node stay) and created is false.
 	MemberAdd(ctx context.Context, m Member) (created bool, err error)
 	// MemberRemove takes a user out of a room; ErrNotFound when the user is not in it.
 	MemberRemove(ctx context.Context, app uint64, roomID, userID string) error
@@ -33,6 +33,10 @@ type Member struct {
 	UserID   string
 	IsRobot  bool
 	JoinedAt time.Time
+	// Node is the node whose client connection made the user a member: "" on a single
+	// node and for members added otherwise (robots through REST). When that node dies,
+	// the members it made are seen as having lost their heartbeat (MemberListPeople).
+	Node string
 }
 
 // MemberKind filters members by the robot flag.

@@ -16,10 +16,11 @@ type PresenceReader interface {
 	// LostMemberListBefore returns up to limit lost members whose heartbeat was lost at or
 	// before t, oldest first.
 	LostMemberListBefore(ctx context.Context, t time.Time, limit int) ([]LostMember, error)
-	// MemberListPeople returns up to limit members that are not robots, over every room of
-	// every app, ordered by app, room and user, starting after the member after (nil: from
-	// the start). Start-up uses it to find the members of a previous process.
-	MemberListPeople(ctx context.Context, after *Member, limit int) ([]Member, error)
+	// MemberListPeople returns up to limit members that are not robots and whose Node is
+	// node, over every room of every app, ordered by app, room and user, starting after the
+	// member after (nil: from the start). Start-up uses it to find the members of a previous
+	// process ("" on a single node), and a cluster node those of a node it found dead.
+	MemberListPeople(ctx context.Context, node string, after *Member, limit int) ([]Member, error)
 	// RoomTimerListDue returns up to limit room timers due at or before t, earliest first.
 	RoomTimerListDue(ctx context.Context, t time.Time, limit int) ([]RoomTimer, error)
 	// RoomTimerGet returns a room's timer of one kind; ErrNotFound when it is not set.

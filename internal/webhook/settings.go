@@ -102,6 +102,20 @@ func (s *Settings) Load(ctx context.Context) error {
 	return nil
 }
 
+// Reload publishes the stored configuration of one app again: another node changed it (a
+// shared store announces the change, see store.NotifyConfig). An app without a stored
+// configuration is published without URL, commands or token.
+func (s *Settings) Reload(ctx context.Context, app uint64) error {
+	c, err := s.store.CallbackConfigGet(ctx, app)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	s.configs.Update(app, func(cfg *Config) {
+		cfg.URL, cfg.Commands, cfg.Token, cfg.TokenEnabled = c.URL, c.Commands, c.Token, c.TokenEnabled
+	})
+	return nil
+}
+
 // put reads the stored configuration inside the transaction (so concurrent changes see
 // each other), checks it, changes it and publishes the result after commit.
 func (s *Settings) put(ctx context.Context, app uint64, check func(cur store.CallbackConfig) error, change func(c *store.CallbackConfig)) error {

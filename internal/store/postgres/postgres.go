@@ -1,16 +1,32 @@
 // Package postgres is the PostgreSQL store driver, on jackc/pgx/v5.
 //
 // It mirrors package sqlite, so that the invariants the domain relies on hold unchanged
-// (docs/architecture.md, "The single-writer invariants"): one goroutine owns the only write
-// connection and groups concurrent Store.Tx calls into one database transaction (group
-// commit), each call isolated by a savepoint when the group has to be run again after a
-// failing call. Event ids therefore are assigned in commit order, and AfterCommit hooks run in
-// commit order on the writer goroutine. Reads use a pgxpool of their own and see the last
-// committed state (READ COMMITTED).
+// (docs/architecture.md, "The single-writer invariants"): in each process one goroutine owns
+// the only write connection and groups concurrent Store.Tx calls into one database
+// transaction (group commit), each call isolated by a savepoint when the group has to be run
+// again after a failing call. AfterCommit hooks run in commit order on the writer goroutine.
+// Reads use a pgxpool of their own and see the last committed state (READ COMMITTED).
 //
-// One roomd process per database: the single writer is what keeps event ids in commit order,
-// so two processes writing to one database would break that invariant (multi-node delivery is
-// issue 10's next step, not this driver's).
+// # Several processes on one database
+//
+// Several roomd nodes may share one database (store.Cluster, docs/architecture.md, "Several
+// nodes: the store"). Their writes are serialized cluster-wide: every group transaction takes
+// one transaction-scoped advisory lock (writeLock, keyed by the schema) as its first
+// statement, and holds it until it commits or rolls back. Sequence values (event and
+// broadcast ids) are therefore taken in commit order across all nodes, which is the
+// invariant of store.EventWriter.EventInsert: a reader that has seen id N never sees a lower
+// id appear later. No deadlock can arise between roomd writers, since the lock is taken
+// before any row lock. The price is that the nodes write one group at a time: several nodes
+// add client capacity and availability, not write throughput (group commit amortizes the
+// lock over every call of a group).
+//
+// A group transaction announces, at its commit, what other nodes must react to: it sends
+// one NOTIFY per kind (store.NotifyEvents, store.NotifyBroadcasts, store.NotifyConfig per
+// app) on the schema's channel when one of its calls that commits inserted outbox events or
+// made them pending again, inserted broadcasts or wrote an app's callback configuration. A
+// NOTIFY is transactional: a group that rolls back announces nothing. Store.Listen receives
+// them on a connection of its own. The payload is the kind's name, "config:" followed by the
+// app for store.NotifyConfig.
 //
 // Durability is PostgreSQL's: a commit survives whatever the server's synchronous_commit
 // (and fsync) settings promise; the store.durability setting does not apply.
@@ -57,6 +73,13 @@ const maxBatch = 512
 // processes starting on one database do not apply a migration twice.
 const migrationLock int64 = 0x726f6f6d64 // "roomd"
 
+// writeLock is the first key of the transaction-scoped advisory lock every group transaction
+// takes as its first statement (pg_advisory_xact_lock(writeLock, schema oid)), so that the
+// write transactions of all the nodes on one schema are serialized and take their sequence
+// values in commit order; see the package documentation. The second key, the oid of the
+// store's schema, keeps two deployments in two schemas of one database apart.
+const writeLock int32 = 0x726f6f6d // "room"
+
 // ErrClosed is returned by Tx after Close.
 var ErrClosed = errors.New("postgres: store closed")
 
@@ -84,6 +107,19 @@ type Store struct {
 	closeErr error
 	instance string
 	log      *slog.Logger
+
+	// lcfg connects the listener of Listen (a connection of its own, not from the pool).
+	lcfg *pgx.ConnConfig
+	// schemaOID is the oid of the store's schema (current_schema()); it keys writeLock and
+	// names channel.
+	schemaOID uint32
+	// channel is the NOTIFY channel of the store's schema ("roomd_" and schemaOID).
+	channel string
+	// beginSQL starts a group transaction and takes writeLock in one round trip.
+	beginSQL string
+	// noLock leaves writeLock out (tests only: it shows that the lock is what keeps ids in
+	// commit order across processes).
+	noLock bool
 
 	batches, calls  atomic.Uint64
 	lastGroupFailed bool // writer goroutine only
@@ -153,6 +189,16 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		s.closeDBs()
 		return nil, err
 	}
+	if s.lcfg, err = pgx.ParseConfig(o.DSN); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	if err := pool.QueryRow(ctx, "SELECT oid FROM pg_namespace WHERE nspname = current_schema()").Scan(&s.schemaOID); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("postgres: read schema oid: %w", err)
+	}
+	s.channel = "roomd_" + strconv.FormatUint(uint64(s.schemaOID), 10)
+	s.beginSQL = fmt.Sprintf("BEGIN; SELECT pg_advisory_xact_lock(%d, %d)", writeLock, int32(s.schemaOID))
 	go s.writeLoop()
 	return s, nil
 }
@@ -308,7 +354,7 @@ type fnPanic struct{ value any }
 
 func (p *fnPanic) Error() string { return fmt.Sprintf("panic in transaction: %v", p.value) }
 
-func (s *Store) callFn(fn func(store.Tx) error, t *sqlstore.Tx) (err error) {
+func (s *Store) callFn(fn func(store.Tx) error, t *pgTx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic in transaction", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -367,7 +413,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 	s.batches.Add(1)
 	s.calls.Add(uint64(len(batch)))
 	results := make([]error, len(batch))
-	txs := make([]*sqlstore.Tx, len(batch))
+	txs := make([]*pgTx, len(batch))
 	finish := func() {
 		for i, r := range batch {
 			r.done <- results[i]
@@ -406,7 +452,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 				return
 			}
 		}
-		t := sqlstore.NewTx(s.wq, dialect)
+		t := s.newTx()
 		err := s.callFn(r.fn, t)
 		if err != nil {
 			results[i] = err
@@ -430,7 +476,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 			}
 		}
 	}
-	if _, err := s.wq.ctl(ctx, "COMMIT"); err != nil {
+	if _, err := s.wq.ctl(ctx, s.commitSQL(txs)); err != nil {
 		failAll(fmt.Errorf("commit: %w", err))
 		return
 	}
@@ -438,7 +484,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 	finish()
 }
 
-// begin starts the writer's transaction. When the writer's connection is gone (the server
+// begin starts the writer's transaction and takes writeLock. When the writer's connection is gone (the server
 // restarted, or terminated the backend), it takes a new one first; a BEGIN that fails on a
 // connection that looked alive is tried once more on a new connection, since nothing of the
 // group has run yet.
@@ -448,15 +494,24 @@ func (s *Store) begin(ctx context.Context) error {
 			return err
 		}
 	}
-	_, err := s.wq.ctl(ctx, "BEGIN")
+	_, err := s.wq.ctl(ctx, s.begin1())
 	if err == nil || s.writerAlive() {
 		return err
 	}
 	if rerr := s.reconnect(ctx); rerr != nil {
 		return errors.Join(err, rerr)
 	}
-	_, err = s.wq.ctl(ctx, "BEGIN")
+	_, err = s.wq.ctl(ctx, s.begin1())
 	return err
+}
+
+// begin1 is the statement that begins a group transaction: BEGIN and, as the first statement
+// of the transaction, writeLock.
+func (s *Store) begin1() string {
+	if s.noLock {
+		return "BEGIN"
+	}
+	return s.beginSQL
 }
 
 var errWriterClosed = errors.New("postgres: writer connection closed")
@@ -483,7 +538,7 @@ func (s *Store) reconnect(ctx context.Context) error {
 	return nil
 }
 
-func runHooks(txs []*sqlstore.Tx) {
+func runHooks(txs []*pgTx) {
 	for _, t := range txs {
 		if t == nil {
 			continue
@@ -496,7 +551,7 @@ func runHooks(txs []*sqlstore.Tx) {
 
 // runOptimistic runs a group without savepoints; see package sqlite. It returns false, with
 // everything rolled back and nothing answered, at the first failing call.
-func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*sqlstore.Tx, finish func(), failAll func(error)) bool {
+func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*pgTx, finish func(), failAll func(error)) bool {
 	ctx := context.Background()
 	if err := s.begin(ctx); err != nil {
 		failAll(fmt.Errorf("begin: %w", err))
@@ -507,14 +562,14 @@ func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*sqlsto
 			results[i] = err
 			continue
 		}
-		t := sqlstore.NewTx(s.wq, dialect)
+		t := s.newTx()
 		if err := s.callFn(r.fn, t); err != nil {
 			s.wq.ctl(ctx, "ROLLBACK")
 			return false
 		}
 		txs[i] = t
 	}
-	if _, err := s.wq.ctl(ctx, "COMMIT"); err != nil {
+	if _, err := s.wq.ctl(ctx, s.commitSQL(txs)); err != nil {
 		failAll(fmt.Errorf("commit: %w", err))
 		return true
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/roomd/roomd/internal/store"
-	"github.com/roomd/roomd/internal/store/sqlstore"
 	"github.com/roomd/roomd/internal/store/storetest"
 )
 
@@ -104,7 +103,7 @@ func TestMigrateIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v != LatestSchema() || v != 10 {
+		if v != LatestSchema() || v != 11 {
 			t.Fatalf("version %d, want %d", v, LatestSchema())
 		}
 	}
@@ -140,7 +139,7 @@ func TestWriterSurvivesCancelAndLostConnection(t *testing.T) {
 	cctx, cancel := context.WithCancel(t.Context())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
 	if err := s.Tx(cctx, func(stx store.Tx) error {
-		if _, err := stx.(*sqlstore.Tx).Querier().Exec(cctx, "SELECT pg_sleep(0.3)"); err != nil {
+		if _, err := stx.(*pgTx).Querier().Exec(cctx, "SELECT pg_sleep(0.3)"); err != nil {
 			return err
 		}
 		_, err := stx.AccountUpsert(cctx, store.Account{App: 1, UserID: "canceled", CreatedAt: time.UnixMilli(1)})
@@ -155,7 +154,7 @@ func TestWriterSurvivesCancelAndLostConnection(t *testing.T) {
 	// The server ends the writer's connection.
 	var pid int
 	if err := s.Tx(t.Context(), func(stx store.Tx) error {
-		return stx.(*sqlstore.Tx).Querier().QueryRow(t.Context(), "SELECT pg_backend_pid()").Scan(&pid)
+		return stx.(*pgTx).Querier().QueryRow(t.Context(), "SELECT pg_backend_pid()").Scan(&pid)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // The queries of room members, robots included (store.MemberReader, store.MemberWriter).
-// Schema: migrations/0002_members_stats_metadata.sql.
+// Schema: migrations/0002_members_stats_metadata.sql and 0011 (node).
 
 func memberKindClause(k store.MemberKind) string {
 	switch k {
@@ -24,15 +24,15 @@ func (r Reader) MemberGet(ctx context.Context, app uint64, roomID, userID string
 	return queryOne(ctx, r.q, "get member "+userID+" of room "+roomID, func(row scanner) (store.Member, error) {
 		m := store.Member{App: app, RoomID: roomID, UserID: userID}
 		var robot, joined int64
-		err := row.Scan(&robot, &joined)
+		err := row.Scan(&robot, &joined, &m.Node)
 		m.IsRobot = robot != 0
 		m.JoinedAt = fromMS(joined)
 		return m, err
-	}, `SELECT is_robot, joined_at FROM room_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID)
+	}, `SELECT is_robot, joined_at, node FROM room_members WHERE sdkappid = ? AND room_id = ? AND user_id = ?`, int64(app), roomID, userID)
 }
 
 func (r Reader) MemberList(ctx context.Context, p store.MemberListParams) ([]store.Member, error) {
-	q := `SELECT user_id, is_robot, joined_at FROM room_members WHERE sdkappid = ? AND room_id = ?` + memberKindClause(p.Kind)
+	q := `SELECT user_id, is_robot, joined_at, node FROM room_members WHERE sdkappid = ? AND room_id = ?` + memberKindClause(p.Kind)
 	args := []any{int64(p.App), p.RoomID}
 	if p.After != nil {
 		q += ` AND (joined_at > ? OR (joined_at = ? AND user_id > ?))`
@@ -43,7 +43,7 @@ func (r Reader) MemberList(ctx context.Context, p store.MemberListParams) ([]sto
 	return queryList(ctx, r.q, "list members of room "+p.RoomID, func(rows scanner) (store.Member, error) {
 		m := store.Member{App: p.App, RoomID: p.RoomID}
 		var robot, joined int64
-		err := rows.Scan(&m.UserID, &robot, &joined)
+		err := rows.Scan(&m.UserID, &robot, &joined, &m.Node)
 		m.IsRobot = robot != 0
 		m.JoinedAt = fromMS(joined)
 		return m, err
@@ -61,8 +61,8 @@ func (r Reader) MemberCount(ctx context.Context, app uint64, roomID string, kind
 }
 
 func (t *Tx) MemberAdd(ctx context.Context, m store.Member) (bool, error) {
-	res, err := t.q.Exec(ctx, `INSERT INTO room_members (sdkappid, room_id, user_id, is_robot, joined_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (sdkappid, room_id, user_id) DO NOTHING`, int64(m.App), m.RoomID, m.UserID, boolInt(m.IsRobot), ms(m.JoinedAt))
+	res, err := t.q.Exec(ctx, `INSERT INTO room_members (sdkappid, room_id, user_id, is_robot, joined_at, node) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sdkappid, room_id, user_id) DO NOTHING`, int64(m.App), m.RoomID, m.UserID, boolInt(m.IsRobot), ms(m.JoinedAt), m.Node)
 	if err != nil {
 		return false, fmt.Errorf("add member %s to room %s: %w", m.UserID, m.RoomID, err)
 	}

@@ -27,9 +27,9 @@ func (r Reader) LostMemberListBefore(ctx context.Context, t time.Time, limit int
 		ORDER BY lost_at, sdkappid, room_id, user_id LIMIT ?`, ms(t), r.pageLimit(limit))
 }
 
-func (r Reader) MemberListPeople(ctx context.Context, after *store.Member, limit int) ([]store.Member, error) {
-	q := `SELECT sdkappid, room_id, user_id, joined_at FROM room_members WHERE is_robot = 0`
-	var args []any
+func (r Reader) MemberListPeople(ctx context.Context, node string, after *store.Member, limit int) ([]store.Member, error) {
+	q := `SELECT sdkappid, room_id, user_id, joined_at FROM room_members WHERE is_robot = 0 AND node = ?`
+	args := []any{node}
 	if after != nil {
 		q += ` AND (sdkappid, room_id, user_id) > (?, ?, ?)`
 		args = append(args, int64(after.App), after.RoomID, after.UserID)
@@ -37,7 +37,7 @@ func (r Reader) MemberListPeople(ctx context.Context, after *store.Member, limit
 	q += ` ORDER BY sdkappid, room_id, user_id LIMIT ?`
 	args = append(args, r.pageLimit(limit))
 	return queryList(ctx, r.q, "list people in rooms", func(rows scanner) (store.Member, error) {
-		var m store.Member
+		m := store.Member{Node: node}
 		var app, joined int64
 		err := rows.Scan(&app, &m.RoomID, &m.UserID, &joined)
 		m.App, m.JoinedAt = uint64(app), fromMS(joined)

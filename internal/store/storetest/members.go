@@ -41,6 +41,22 @@ func testMembers(t *testing.T, h *Harness) {
 	wantErr(t, "MemberGet", err, nil)
 	equal(t, "bob after a second add", got, store.Member{App: app, RoomID: "r1", UserID: "bob", IsRobot: true, JoinedAt: at(1)},
 		func(m store.Member) store.Member { m.JoinedAt = utc(m.JoinedAt); return m })
+	// The node a member was added through is kept, and a second add keeps the first one's.
+	mustTx(t, s, func(tx store.Tx) error {
+		if _, err := tx.MemberAdd(ctx(t), store.Member{App: app, RoomID: "r2", UserID: "erin", JoinedAt: at(4), Node: "node-a"}); err != nil {
+			return err
+		}
+		_, err := tx.MemberAdd(ctx(t), store.Member{App: app, RoomID: "r2", UserID: "erin", JoinedAt: at(5), Node: "node-b"})
+		return err
+	})
+	got, err = s.MemberGet(ctx(t), app, "r2", "erin")
+	wantErr(t, "MemberGet", err, nil)
+	equal(t, "erin, added through node-a then node-b", got, store.Member{App: app, RoomID: "r2", UserID: "erin", JoinedAt: at(4), Node: "node-a"},
+		func(m store.Member) store.Member { m.JoinedAt = utc(m.JoinedAt); return m })
+	if ms, err := s.MemberList(ctx(t), store.MemberListParams{App: app, RoomID: "r2", Kind: store.MembersPeople}); err != nil || len(ms) != 2 || ms[0].Node != "" || ms[1].Node != "node-a" {
+		t.Errorf("MemberList(r2) = %+v, %v; want alice (node \"\") then erin (node-a)", ms, err)
+	}
+	mustTx(t, s, func(tx store.Tx) error { return tx.MemberRemove(ctx(t), app, "r2", "erin") })
 	_, err = s.MemberGet(ctx(t), app, "r1", "nobody")
 	wantErr(t, "MemberGet of a non-member", err, store.ErrNotFound)
 	_, err = s.MemberGet(ctx(t), other, "r1", "bob")

@@ -59,13 +59,18 @@ func testPresence(t *testing.T, h *Harness) {
 		t.Errorf("LostMemberDelete twice reported %v, want [true false]", deleted)
 	}
 
-	// People in rooms: robots are left out; paging by (app, room, user).
+	// People in rooms: robots are left out; only the members of one node; paging by (app,
+	// room, user).
 	mustTx(t, s, func(tx store.Tx) error {
 		for _, m := range []store.Member{
 			{App: app, RoomID: "r2", UserID: "zed", JoinedAt: at(1)},
 			{App: app, RoomID: "r1", UserID: "yan", JoinedAt: at(2)},
 			{App: app, RoomID: "r1", UserID: "bot", IsRobot: true, JoinedAt: at(3)},
 			{App: app, RoomID: "r1", UserID: "amy", JoinedAt: at(4)},
+			{App: app, RoomID: "r1", UserID: "ann", JoinedAt: at(5), Node: "node-a"},
+			{App: app, RoomID: "r2", UserID: "abe", JoinedAt: at(6), Node: "node-a"},
+			{App: app, RoomID: "r1", UserID: "bea", JoinedAt: at(7), Node: "node-b"},
+			{App: app, RoomID: "r1", UserID: "bot-a", IsRobot: true, JoinedAt: at(8), Node: "node-a"},
 		} {
 			if _, err := tx.MemberAdd(ctx(t), m); err != nil {
 				return err
@@ -73,15 +78,28 @@ func testPresence(t *testing.T, h *Harness) {
 		}
 		return nil
 	})
-	page, err := s.MemberListPeople(ctx(t), nil, 2)
+	page, err := s.MemberListPeople(ctx(t), "", nil, 2)
 	wantErr(t, "MemberListPeople", err, nil)
 	if len(page) != 2 || page[0].UserID != "amy" || page[1].UserID != "yan" {
 		t.Fatalf("MemberListPeople first page = %+v, want amy, yan of r1", page)
 	}
-	page, err = s.MemberListPeople(ctx(t), &page[1], 10)
+	page, err = s.MemberListPeople(ctx(t), "", &page[1], 10)
 	wantErr(t, "MemberListPeople", err, nil)
 	if len(page) != 1 || page[0].UserID != "zed" || page[0].RoomID != "r2" || page[0].App != app {
 		t.Errorf("MemberListPeople second page = %+v, want zed of r2", page)
+	}
+	page, err = s.MemberListPeople(ctx(t), "node-a", nil, 1)
+	wantErr(t, "MemberListPeople(node-a)", err, nil)
+	if len(page) != 1 || page[0].UserID != "ann" || page[0].RoomID != "r1" || page[0].Node != "node-a" {
+		t.Fatalf("MemberListPeople(node-a) first page = %+v, want ann of r1", page)
+	}
+	page, err = s.MemberListPeople(ctx(t), "node-a", &page[0], 10)
+	wantErr(t, "MemberListPeople(node-a)", err, nil)
+	if len(page) != 1 || page[0].UserID != "abe" || page[0].RoomID != "r2" || page[0].Node != "node-a" {
+		t.Errorf("MemberListPeople(node-a) second page = %+v, want abe of r2", page)
+	}
+	if page, _ := s.MemberListPeople(ctx(t), "node-c", nil, 10); len(page) != 0 {
+		t.Errorf("MemberListPeople(node-c) = %+v, want none", page)
 	}
 
 	// Timers: put replaces the due time of the same kind; due ones come earliest first.

@@ -127,10 +127,18 @@ type Dispatcher struct {
 	// commit in parallel transactions (a PostgreSQL sequence) breaks this, and the loader
 	// would skip the late committer's events until the next restart; such a driver must
 	// keep the invariant or this cursor must change (storetest's EventOrder case pins it).
+	// The PostgreSQL driver keeps it across every node sharing the database, so the
+	// cursor holds there too when the loader is woken for other nodes' events (Wake).
 	loadedUpTo int64
 	// behind is set when committed events were left in the database.
 	behind     bool
 	droppedMax int64
+	// wakes counts the calls of Wake (term.go): a load that began before a wake does not
+	// clear behind, since the events the wake announces may have committed after its read.
+	wakes uint64
+	// finished, while a Rescan runs (term.go), collects the ids of the events that left
+	// memory delivered or dead, so that the rescan does not queue them again.
+	finished map[int64]struct{}
 	// closed is set by Stop (and when the run context ends): no worker takes another room,
 	// no timer is armed, Notify and resends are ignored.
 	closed   bool
@@ -458,7 +466,7 @@ func (d *Dispatcher) loadLoop(ctx context.Context) {
 	for {
 		d.mu.Lock()
 		need := d.behind && d.inMem <= d.o.MaxInMemory/2
-		after := d.loadedUpTo
+		after, wakes := d.loadedUpTo, d.wakes
 		d.mu.Unlock()
 		if need {
 			limit := d.o.MaxInMemory / 2
@@ -480,7 +488,7 @@ func (d *Dispatcher) loadLoop(ctx context.Context) {
 					d.loadedUpTo = e.ID
 				}
 			}
-			if len(evs) < limit && d.droppedMax <= d.loadedUpTo {
+			if len(evs) < limit && d.droppedMax <= d.loadedUpTo && d.wakes == wakes {
 				d.behind = false
 			}
 			d.mu.Unlock()
@@ -580,6 +588,9 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 	case store.EventDelivered, store.EventDead:
 		if next.State == store.EventDead {
 			d.o.Logger.Warn("callback dead", "event_id", ev.ID, "app", ev.App, "room_id", ev.RoomID, "command", ev.Command, "attempts", att.N, "err", att.Error)
+		}
+		if d.finished != nil {
+			d.finished[ev.ID] = struct{}{}
 		}
 		q.events[0] = store.Event{}
 		q.events = q.events[1:]

@@ -28,6 +28,31 @@
 // then cuts short whatever is still in flight and ends the loader and the recorder. The
 // events not attempted stay pending and are sent after the next start.
 //
+// # Terms: one dispatcher per term of delivery
+//
+// The Holder (holder.go) is what the rest of roomd uses: the outbox's Notify, the delivery
+// APIs, metrics and the console. It runs one dispatcher per term of delivery:
+//
+//	idle ──Begin──▶ leading ──End──▶ idle       any ──Stop──▶ stopped (final)
+//
+// Begin makes a fresh Dispatcher and starts it (new → running above); End stops it (running →
+// stopped: attempts in flight are cut short and left as stored, and the next term, on this
+// node or another, sends them again with the same webhook-id, which is the database's
+// instance id and the event id, so the same on every node). A node alone on its store runs
+// one term from Start to Close. On a store shared by several nodes (package cluster), a term
+// is one leadership of the "delivery" lease: only the leader delivers, and between terms the
+// Holder answers the delivery log from the database, ignores Notify (events stay in the
+// database; the leader learns of them through the store's notifications) and requeues
+// resends in the database only.
+//
+// On a shared store the leader's Notify does not queue the event: it calls Wake, which
+// makes the loader read every undelivered event above its cursor. Other nodes' events are
+// found the same way (the cluster runtime calls Wake on every "events" notification). The
+// cursor stays valid because the store assigns event ids in commit order cluster-wide. A
+// resend made through another node's API requeues an event below the cursor; the leader's
+// Rescan, every RescanInterval, queues the undelivered events below the cursor that are not
+// in memory (term.go).
+//
 // # Time
 //
 // The dispatcher reads the time and arms its timers (retry backoffs, the loader's waits)

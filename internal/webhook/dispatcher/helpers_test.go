@@ -57,6 +57,11 @@ func (f *fixture) enqueue(t *testing.T, d *Dispatcher, rooms, n int) {
 	if d != nil {
 		notify = d.Notify
 	}
+	f.enqueueVia(t, notify, rooms, n)
+}
+
+// enqueueVia is enqueue with notify (nil: none) as the outbox's after-commit hook.
+func (f *fixture) enqueueVia(t *testing.T, notify func(store.Event), rooms, n int) {
 	ob := webhook.NewOutbox(f.configs, time.Now, notify)
 	for i := 1; i <= n; i++ {
 		for r := range rooms {

@@ -1,0 +1,143 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlstore"
+)
+
+// pgTx is the store.Tx of one Tx call: the shared queries (sqlstore.Tx) on the writer's
+// connection, plus what the call wrote that the other nodes must hear of at commit, and the
+// cluster's writes (store.ClusterTx).
+type pgTx struct {
+	*sqlstore.Tx
+	// events is set when the call inserted outbox events or made them pending again;
+	// broadcasts when it inserted broadcasts; configs lists the apps whose callback
+	// configuration it wrote.
+	events, broadcasts bool
+	configs            []uint64
+}
+
+var _ store.ClusterTx = (*pgTx)(nil)
+
+func (s *Store) newTx() *pgTx { return &pgTx{Tx: sqlstore.NewTx(s.wq, dialect)} }
+
+func (t *pgTx) EventInsert(ctx context.Context, e *store.Event) error {
+	if err := t.Tx.EventInsert(ctx, e); err != nil {
+		return err
+	}
+	t.events = true
+	return nil
+}
+
+func (t *pgTx) EventRequeue(ctx context.Context, id int64, at time.Time) (store.Event, error) {
+	e, err := t.Tx.EventRequeue(ctx, id, at)
+	if err == nil {
+		t.events = true
+	}
+	return e, err
+}
+
+func (t *pgTx) CallbackConfigPut(ctx context.Context, c store.CallbackConfig) error {
+	if err := t.Tx.CallbackConfigPut(ctx, c); err != nil {
+		return err
+	}
+	if !slices.Contains(t.configs, c.App) {
+		t.configs = append(t.configs, c.App)
+	}
+	return nil
+}
+
+// BroadcastInsert implements store.ClusterTx. A zero b.CreatedAt is set to the database's
+// clock.
+func (t *pgTx) BroadcastInsert(ctx context.Context, b *store.Broadcast) error {
+	var created any
+	if !b.CreatedAt.IsZero() {
+		created = b.CreatedAt
+	}
+	body := b.Body
+	if body == nil {
+		body = []byte{}
+	}
+	err := t.Querier().QueryRow(ctx, `INSERT INTO broadcasts (sdkappid, room_id, origin, kind, body, created_at)
+		VALUES ($1, $2, $3, $4, $5, COALESCE($6::timestamptz, now())) RETURNING id, created_at`,
+		int64(b.App), b.RoomID, b.Origin, b.Kind, body, created).Scan(&b.ID, &b.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert broadcast of room %s: %w", b.RoomID, err)
+	}
+	t.broadcasts = true
+	return nil
+}
+
+// Notification payloads: the kind's name, and for store.NotifyConfig the app after a colon
+// ("config:1400000000").
+func payload(kind store.NotificationKind, app uint64) string {
+	if kind == store.NotifyConfig {
+		return string(kind) + ":" + strconv.FormatUint(app, 10)
+	}
+	return string(kind)
+}
+
+// parsePayload reads a payload written by payload; ok is false for one it does not know.
+func parsePayload(p string) (n store.Notification, ok bool) {
+	kind, app, hasApp := strings.Cut(p, ":")
+	switch store.NotificationKind(kind) {
+	case store.NotifyEvents, store.NotifyBroadcasts:
+		return store.Notification{Kind: store.NotificationKind(kind)}, !hasApp
+	case store.NotifyConfig:
+		v, err := strconv.ParseUint(app, 10, 64)
+		return store.Notification{Kind: store.NotifyConfig, App: v}, hasApp && err == nil
+	}
+	return store.Notification{}, false
+}
+
+// commitSQL is the statement that ends a group transaction: a NOTIFY for each kind that the
+// calls of the group which commit (txs[i] != nil) announce, then COMMIT, in one round trip.
+// A NOTIFY is delivered at commit, and not at all when the transaction rolls back.
+func (s *Store) commitSQL(txs []*pgTx) string {
+	var events, broadcasts bool
+	var configs []uint64
+	for _, t := range txs {
+		if t == nil {
+			continue
+		}
+		events = events || t.events
+		broadcasts = broadcasts || t.broadcasts
+		for _, app := range t.configs {
+			if !slices.Contains(configs, app) {
+				configs = append(configs, app)
+			}
+		}
+	}
+	if !events && !broadcasts && len(configs) == 0 {
+		return "COMMIT"
+	}
+	// The channel and the payloads are made of letters, digits, '_' and ':' only: they need
+	// no escaping beyond the quotes.
+	var b strings.Builder
+	note := func(p string) {
+		if b.Len() == 0 {
+			b.WriteString("SELECT ")
+		} else {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "pg_notify('%s', '%s')", s.channel, p)
+	}
+	if events {
+		note(payload(store.NotifyEvents, 0))
+	}
+	if broadcasts {
+		note(payload(store.NotifyBroadcasts, 0))
+	}
+	for _, app := range configs {
+		note(payload(store.NotifyConfig, app))
+	}
+	b.WriteString("; COMMIT")
+	return b.String()
+}
