@@ -505,6 +505,7 @@ func (s *Store) closeDBs() error {
 var dialect = &sqlstore.Dialect{
 	IsUniqueViolation: isUniqueViolation,
 	NoLimit:           -1, // LIMIT -1
+	LastInsertID:      true,
 }
 
 func isUniqueViolation(err error) bool {

@@ -48,6 +48,12 @@ type Dialect struct {
 	// transaction stays usable after it (PostgreSQL: inside a savepoint of its own); w is
 	// the transaction's querier. Unset, the insert runs as any statement does.
 	ExecGuarded func(ctx context.Context, w Querier, query string, args ...any) (sql.Result, error)
+	// LastInsertID, when set, makes an insert that needs its new row's id run as a plain
+	// statement and read the id from its result (SQLite's last_insert_rowid) instead of
+	// with RETURNING: a statement's result costs the driver far less than a row set
+	// (database/sql's Rows, the column metadata, the scan). Unset (PostgreSQL, whose
+	// driver has no LastInsertId), RETURNING is used.
+	LastInsertID bool
 }
 
 // Reader implements store.Reader over a Querier.

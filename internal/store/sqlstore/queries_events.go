@@ -176,11 +176,23 @@ func (t *Tx) EventInsert(ctx context.Context, e *store.Event) error {
 	return t.insertEvent(ctx, e, finishedAt(e.State, e.DeliveredAt, e.CreatedAt))
 }
 
+const insertEventSQL = `INSERT INTO events (sdkappid, room_id, command, body, client_ip, platform, created_at, state, attempts, next_attempt_at, last_error, delivered_at, finished_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 func (t *Tx) insertEvent(ctx context.Context, e *store.Event, finished int64) error {
-	err := t.q.QueryRow(ctx, `INSERT INTO events (sdkappid, room_id, command, body, client_ip, platform, created_at, state, attempts, next_attempt_at, last_error, delivered_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		int64(e.App), e.RoomID, e.Command, nonNil(e.Body), e.ClientIP, e.Platform, ms(e.CreatedAt), string(e.State), e.Attempts,
-		ms(e.NextAttemptAt), e.LastError, ms(e.DeliveredAt), finished).Scan(&e.ID)
+	args := [...]any{int64(e.App), e.RoomID, e.Command, nonNil(e.Body), e.ClientIP, e.Platform, ms(e.CreatedAt), string(e.State), e.Attempts,
+		ms(e.NextAttemptAt), e.LastError, ms(e.DeliveredAt), finished}
+	var err error
+	if t.d.LastInsertID {
+		// One event per statement, on the transaction's connection: the last inserted
+		// rowid is this event's id (the id column is the rowid; see Dialect.LastInsertID).
+		var res sql.Result
+		if res, err = t.q.Exec(ctx, insertEventSQL, args[:]...); err == nil {
+			e.ID, err = res.LastInsertId()
+		}
+	} else {
+		err = t.q.QueryRow(ctx, insertEventSQL+` RETURNING id`, args[:]...).Scan(&e.ID)
+	}
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
@@ -192,8 +204,11 @@ func (t *Tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store
 	res, err := t.q.Exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?, finished_at = ? WHERE id = ?`,
 		string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt),
 		finishedAt(next.State, next.DeliveredAt, a.StartedAt.Add(a.Duration)), a.EventID)
-	if err := affectedOne(res, err, fmt.Sprintf("update event %d", a.EventID)); err != nil {
-		return err
+	if err != nil {
+		return fmt.Errorf("update event %d: %w", a.EventID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
 	}
 	if _, err := t.q.Exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error, request_url, request_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (event_id, n) DO UPDATE SET started_at = excluded.started_at, duration_us = excluded.duration_us, url = excluded.url,

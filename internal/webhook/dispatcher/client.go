@@ -19,7 +19,10 @@ func NewClient(conns int) *http.Client {
 // callback URL whose name resolves to a cloud metadata address is refused with a
 // *netguard.RefusedError. Redirects are never followed (a 3xx reply is the reply; see
 // webhook.RedirectError), and proxies from the environment (HTTP_PROXY) are not used, since the
-// guard could not see past a proxy. Timeouts are set per attempt.
+// guard could not see past a proxy. Timeouts are set per attempt. Requests to plain
+// http:// backends go over roomd's own HTTP/1.1 keep-alive connections (leanTransport:
+// one write per request, no connection goroutines); https:// ones over net/http's
+// Transport, with HTTP/2 where the backend offers it.
 func NewGuardedClient(conns int, g *netguard.Guard) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = nil
@@ -28,8 +31,11 @@ func NewGuardedClient(conns int, g *netguard.Guard) *http.Client {
 	t.IdleConnTimeout = 90 * time.Second
 	t.DisableCompression = true
 	t.DialContext = g.DialContext
+	// Plain http:// backends get the lean HTTP/1.1 transport (lean.go); https:// and
+	// anything it does not write itself go through t.
+	lean := &leanTransport{dial: g.DialContext, fallback: t, maxIdle: conns, idleTimeout: t.IdleConnTimeout}
 	return &http.Client{
-		Transport: t,
+		Transport: lean,
 		// Callbacks are POSTs to a configured URL; a redirect is not followed.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
