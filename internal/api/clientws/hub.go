@@ -160,16 +160,17 @@ func (h *Hub) PublishRoomExcept(app uint64, roomID, exceptUserID, method string,
 	if err != nil {
 		return 0, err
 	}
-	return h.send(h.rooms, roomKey{app, roomID}, exceptUserID, frame), nil
+	return h.send(h.rooms, roomKey{app, roomID}, exceptUserID, textFrame(frame)), nil
 }
 
 // PublishUser sends the notification method(params) to every connection of userID in app
 // and returns how many sessions it was enqueued to.
 func (h *Hub) PublishUser(app uint64, userID, method string, params any) (int, error) {
-	frame, err := EncodeNotification(method, params)
+	payload, err := EncodeNotification(method, params)
 	if err != nil {
 		return 0, err
 	}
+	frame := textFrame(payload)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	n := 0

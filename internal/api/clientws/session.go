@@ -3,6 +3,8 @@ package clientws
 import (
 	"context"
 	"errors"
+	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +85,12 @@ type Session struct {
 
 	srv  *Server
 	conn *websocket.Conn
+	// raw is the connection under conn. The writer writes whole frames (textFrame) to it
+	// directly, one system call per batch, under wmu; coder/websocket writes only control
+	// frames (pings, pongs, the close frame), each in a single write, through a writer that
+	// takes wmu too (lockedWriter), so frames never interleave.
+	raw net.Conn
+	wmu sync.Mutex
 	ctx  context.Context // cancelled when the connection has ended or must end now
 	stop context.CancelFunc
 
@@ -131,7 +139,7 @@ func (s *Session) Notify(method string, params any) error {
 	if err != nil {
 		return err
 	}
-	if !s.enqueue(frame) {
+	if !s.enqueue(textFrame(frame)) {
 		return ErrSessionClosed
 	}
 	return nil
@@ -144,9 +152,9 @@ func (s *Session) Close() { s.beginClose(CloseByServer) }
 // Reason returns why the session ended, or 0 while it is open.
 func (s *Session) Reason() CloseReason { return CloseReason(s.reason.Load()) }
 
-// enqueue appends frame to the send queue without blocking, and starts the writer
-// goroutine if none is running. The same frame slice may be enqueued to many sessions: it
-// is never modified. It reports false when the session is closing or the queue was full
+// enqueue appends frame (a whole WebSocket frame, see textFrame) to the send queue without
+// blocking, and starts the writer goroutine if none is running. The same frame slice may be
+// enqueued to many sessions: it is never modified. It reports false when the session is closing or the queue was full
 // (the session is then closed as a slow reader).
 func (s *Session) enqueue(frame []byte) bool {
 	if s.reason.Load() != 0 {
@@ -207,9 +215,9 @@ func (s *Session) beginClose(r CloseReason) {
 
 // drain is the writer: it writes the queued frames in order until the queue is empty, then
 // exits. At most one runs at a time (s.writing), so frames go out in the order they were
-// enqueued. An idle session has no writer goroutine.
+// enqueued. Frames queued while it writes go out together, in one system call. An idle
+// session has no writer goroutine.
 func (s *Session) drain() {
-	cfg := &s.srv.cfg
 	var batch [][]byte
 	for {
 		s.qmu.Lock()
@@ -223,24 +231,53 @@ func (s *Session) drain() {
 		}
 		batch, s.queue = s.queue, batch[:0]
 		s.qmu.Unlock()
-		for i, frame := range batch {
-			if s.reason.Load() == 0 && s.ctx.Err() == nil {
-				ctx, cancel := context.WithTimeout(s.ctx, cfg.WriteTimeout)
-				err := s.conn.Write(ctx, websocket.MessageText, frame)
-				timedOut := ctx.Err() != nil
-				cancel()
-				// coder/websocket closes the connection on a failed write; the read loop
-				// then records the reason unless it is ours.
-				if err != nil && timedOut && s.ctx.Err() == nil {
-					s.beginClose(CloseSlowReader)
-				}
+		if err := s.writeFrames(batch); err != nil {
+			// A write that timed out means a slow reader; any failed write leaves the
+			// stream unusable (a frame may be cut), so the connection is dropped at once
+			// and the read loop ends the session.
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.reason.CompareAndSwap(0, int32(CloseSlowReader))
 			}
-			batch[i] = nil
-			s.qmu.Lock()
-			s.pending--
-			s.qmu.Unlock()
+			s.conn.CloseNow()
 		}
+		clear(batch)
+		s.qmu.Lock()
+		s.pending -= len(batch)
+		s.qmu.Unlock()
 	}
+}
+
+// writeFrames writes whole frames to the connection, in one system call (writev) when there
+// are several, within WriteTimeout. A session that is closing writes no more data (its close
+// frame may be on the way): the frames are dropped.
+func (s *Session) writeFrames(frames [][]byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.reason.Load() != 0 || s.ctx.Err() != nil {
+		return nil
+	}
+	// A session whose context ends while the write waits is unblocked by coder/websocket,
+	// which closes the connection when the read loop's context (s.ctx) ends.
+	s.raw.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+	var err error
+	if len(frames) == 1 {
+		_, err = s.raw.Write(frames[0])
+	} else {
+		bufs := net.Buffers(frames)
+		_, err = bufs.WriteTo(s.raw)
+	}
+	s.raw.SetWriteDeadline(time.Time{})
+	return err
+}
+
+// lockedWriter is what coder/websocket writes its control frames to: the session's
+// connection, under the session's write lock.
+type lockedWriter struct{ s *Session }
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.s.wmu.Lock()
+	defer w.s.wmu.Unlock()
+	return w.s.raw.Write(p)
 }
 
 // heartbeat runs when the ping timer fires, in the timer's own goroutine: it pings and
