@@ -131,6 +131,13 @@ func (h *Hub) RoomSessions(app uint64, roomID string) []*Session {
 	return keys(h.rooms[roomKey{app, roomID}])
 }
 
+// RoomSize returns how many sessions are subscribed to roomID of app.
+func (h *Hub) RoomSize(app uint64, roomID string) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.rooms[roomKey{app, roomID}])
+}
+
 // UserSessions returns the open sessions of userID in app (one per connection).
 func (h *Hub) UserSessions(app uint64, userID string) []*Session {
 	h.mu.RLock()
