@@ -1,6 +1,10 @@
 package clientws
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 type roomKey struct {
 	app  uint64
@@ -189,17 +193,58 @@ func (h *Hub) PublishUser(app uint64, userID, method string, params any) (int, e
 	return n, nil
 }
 
+// directFanout is the number of recipients from which a publish writes to the idle ones
+// itself (Session.send), spread over writers (one per directChunk recipients, at most
+// GOMAXPROCS), instead of starting a writer goroutine for each.
+var directFanout = 256 // a variable for the tests
+
+const directChunk = 1024
+
 func (h *Hub) send(m map[roomKey]map[*Session]struct{}, k roomKey, except string, frame []byte) int {
 	h.mu.RLock()
-	defer h.mu.RUnlock()
-	n := 0
-	for s := range m[k] {
-		if except != "" && s.userID == except {
-			continue
+	set := m[k]
+	if len(set) < directFanout {
+		defer h.mu.RUnlock()
+		n := 0
+		for s := range set {
+			if except != "" && s.userID == except {
+				continue
+			}
+			if s.enqueue(frame) {
+				n++
+			}
 		}
-		if s.enqueue(frame) {
-			n++
+		return n
+	}
+	to := make([]*Session, 0, len(set))
+	for s := range set {
+		if except == "" || s.userID != except {
+			to = append(to, s)
 		}
 	}
-	return n
+	h.mu.RUnlock()
+	// The publish returns when every recipient has the frame written or queued, so that the
+	// next publish to the room comes after it on every connection.
+	writers := min(runtime.GOMAXPROCS(0), (len(to)+directChunk-1)/directChunk)
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	for w := range writers {
+		part := to[w*len(to)/writers : (w+1)*len(to)/writers]
+		write := func() {
+			n := 0
+			for _, s := range part {
+				if s.send(frame) {
+					n++
+				}
+			}
+			sent.Add(int64(n))
+		}
+		if w == writers-1 {
+			write() // the last part on this goroutine
+		} else {
+			wg.Go(write)
+		}
+	}
+	wg.Wait()
+	return int(sent.Load())
 }

@@ -343,7 +343,7 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		c.Close()
 		return nil, nil, err
 	}
-	w.s.raw = c
+	w.s.raw, w.s.rc = c, rawConn(c)
 	return c, bufio.NewReadWriter(br, bufio.NewWriterSize(lockedWriter{w.s}, writeBufferSize)), nil
 }
 

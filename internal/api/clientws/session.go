@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -89,8 +90,9 @@ type Session struct {
 	// directly, one system call per batch, under wmu; coder/websocket writes only control
 	// frames (pings, pongs, the close frame), each in a single write, through a writer that
 	// takes wmu too (lockedWriter), so frames never interleave.
-	raw net.Conn
-	wmu sync.Mutex
+	raw  net.Conn
+	wmu  sync.Mutex
+	rc   syscall.RawConn // raw's file descriptor (nil for a TLS connection), see send
 	ctx  context.Context // cancelled when the connection has ended or must end now
 	stop context.CancelFunc
 
@@ -154,8 +156,8 @@ func (s *Session) Reason() CloseReason { return CloseReason(s.reason.Load()) }
 
 // enqueue appends frame (a whole WebSocket frame, see textFrame) to the send queue without
 // blocking, and starts the writer goroutine if none is running. The same frame slice may be
-// enqueued to many sessions: it is never modified. It reports false when the session is closing or the queue was full
-// (the session is then closed as a slow reader).
+// enqueued to many sessions: it is never modified. It reports false when the session is
+// closing or the queue was full (the session is then closed as a slow reader).
 func (s *Session) enqueue(frame []byte) bool {
 	if s.reason.Load() != 0 {
 		return false
@@ -177,6 +179,55 @@ func (s *Session) enqueue(frame []byte) bool {
 	}
 	s.qmu.Unlock()
 	return true
+}
+
+// send is enqueue for a publisher that writes to many sessions (Hub.send): when the session
+// is idle (no writer, nothing queued), it writes frame to the socket itself, without a
+// goroutine and without ever blocking, as far as the socket takes it at once (all of it,
+// unless the client has fallen behind by a socket buffer); the rest, and any frame queued
+// meanwhile, go through the writer goroutine as enqueue's do. It reports what enqueue does.
+func (s *Session) send(frame []byte) bool {
+	if s.rc == nil || s.reason.Load() != 0 {
+		return s.enqueue(frame)
+	}
+	s.qmu.Lock()
+	if s.ended || s.writing || len(s.queue) > 0 {
+		s.qmu.Unlock()
+		return s.enqueue(frame)
+	}
+	s.writing = true // the writer's role: no writer goroutine starts while we write
+	s.pending++
+	s.qmu.Unlock()
+	n := s.tryWrite(frame)
+	s.qmu.Lock()
+	if n < len(frame) && n >= 0 { // the socket is full: the rest goes first, by the writer
+		s.queue = append(s.queue, nil)
+		copy(s.queue[1:], s.queue)
+		s.queue[0] = frame[n:]
+	} else {
+		s.pending--
+	}
+	s.writing = len(s.queue) > 0 && s.goLocked(s.drain)
+	s.qmu.Unlock()
+	return n >= 0
+}
+
+// tryWrite writes frame to the socket without blocking and returns how much of it the
+// socket took, or -1 when the session is closing (nothing is written) or the connection
+// failed (it is then dropped, and the read loop ends the session).
+func (s *Session) tryWrite(frame []byte) int {
+	s.wmu.Lock()
+	if s.reason.Load() != 0 || s.ctx.Err() != nil {
+		s.wmu.Unlock()
+		return -1
+	}
+	n, err := writeNonblocking(s.rc, frame)
+	s.wmu.Unlock()
+	if err != nil {
+		s.conn.CloseNow()
+		return -1
+	}
+	return n
 }
 
 // goLocked starts f in a goroutine the teardown waits for, unless the connection has
