@@ -17,11 +17,13 @@ type userKey struct {
 }
 
 // Hub knows every open session, by user and by the rooms it is subscribed to, and pushes
-// notifications to them. A publish encodes its notification once and enqueues the same
-// bytes to every recipient without blocking: a recipient whose send queue is full is
-// closed as a slow reader and never slows the others or the publisher. A publish does not
-// wait for any write: it only wakes (starts) the writer of each idle recipient. Its methods
-// are safe for concurrent use.
+// notifications to them. A publish encodes and frames its notification once and hands the
+// same bytes to every recipient without blocking: a recipient whose send queue is full is
+// closed as a slow reader and never slows the others or the publisher. A publish to a small
+// room only wakes (starts) the writer of each idle recipient; one to a large room
+// (directFanout sessions or more) writes to the idle recipients' sockets itself, never
+// waiting for one, and returns when every recipient has the frame written or queued. Its
+// methods are safe for concurrent use.
 type Hub struct {
 	mu    sync.RWMutex
 	rooms map[roomKey]map[*Session]struct{}

@@ -61,7 +61,7 @@ func (r Reader) MemberCount(ctx context.Context, app uint64, roomID string, kind
 }
 
 func (r Reader) MemberCounts(ctx context.Context, app uint64, roomID string) (all, people int, err error) {
-	err = r.q.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(1 - is_robot), 0) FROM room_members WHERE sdkappid = ? AND room_id = ?`,
+	err = r.q.QueryRow(ctx, `SELECT COUNT(*), CAST(COALESCE(SUM(1 - is_robot), 0) AS BIGINT) FROM room_members WHERE sdkappid = ? AND room_id = ?`,
 		int64(app), roomID).Scan(&all, &people)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count members of room %s: %w", roomID, err)
