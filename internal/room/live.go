@@ -208,8 +208,9 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 		if err := checkNotBanned(ctx, tx, a.App, roomID, a.Operator, s.now()); err != nil {
 			return err
 		}
+		var counted *memberCounts
 		if first {
-			if err := s.becomeMember(ctx, tx, a, row); err != nil {
+			if counted, err = s.becomeMember(ctx, tx, a, row); err != nil {
 				return err
 			}
 			// The room as it is after the entry (its ViewCount counts this user).
@@ -220,7 +221,13 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 				return err
 			}
 		}
-		if r, err = withCounts(ctx, tx, r); err != nil {
+		if counted != nil { // the entry counted the members already: one pass, not two
+			r.MemberCount, r.OnlineCount = counted.all, counted.people
+			r, err = withOwner(ctx, tx, r)
+		} else {
+			r, err = withCounts(ctx, tx, r)
+		}
+		if err != nil {
 			return err
 		}
 		if !has {
@@ -240,15 +247,17 @@ func (s *Service) Enter(ctx context.Context, a Actor, conn ConnID, roomID string
 
 // becomeMember makes the actor a member of the room, held by this node, with its Online
 // callback, unless it is one already (a robot of the same id, a member through another
-// node's connection, or a member of a previous process not yet recovered).
-func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row store.Room) error {
+// node's connection, or a member of a previous process not yet recovered). When it made the
+// actor a member it returns the room's member counts after the entry, which its event's
+// audience needed.
+func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row store.Room) (*memberCounts, error) {
 	now := s.now()
 	created, err := tx.MemberAdd(ctx, store.Member{App: a.App, RoomID: row.RoomID, UserID: a.Operator, JoinedAt: now, Node: s.node})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !created {
-		return s.takeOver(ctx, tx, row, a.Operator)
+		return nil, s.takeOver(ctx, tx, row, a.Operator)
 	}
 	// A lost record older than the grace period is one RunDue has not forgotten yet: the
 	// user comes back as entering, exactly as if it had been forgotten already.
@@ -256,16 +265,16 @@ func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row st
 	if lost, err := tx.LostMemberGet(ctx, a.App, row.RoomID, a.Operator); err == nil {
 		recovered = !now.After(lost.LostAt.Add(s.liveOpts.Grace))
 		if _, err := tx.LostMemberDelete(ctx, a.App, row.RoomID, a.Operator); err != nil {
-			return err
+			return nil, err
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
+		return nil, err
 	}
 	cause := webhook.CauseEnter
 	if recovered {
 		cause = webhook.CauseHeartbeatRecover
 	} else if err := tx.RoomAddViews(ctx, a.App, row.RoomID, 1); err != nil {
-		return err
+		return nil, err
 	}
 	kinds := []store.RoomTimerKind{store.TimerNoUsers}
 	if a.Operator == row.Owner {
@@ -273,14 +282,14 @@ func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row st
 	}
 	for _, kind := range kinds {
 		if err := tx.RoomTimerDelete(ctx, a.App, row.RoomID, kind); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	aud, err := audience(ctx, tx, row)
+	aud, counts, err := audienceCounts(ctx, tx, row)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause, Audience: aud})
+	return &counts, s.publish(ctx, tx, a, MembersOnline{EventHead: s.head(a, row.RoomID), Users: []string{a.Operator}, Cause: cause, Audience: aud})
 }
 
 // Exit takes the actor's connection conn out of a room (exitRoom). When it was the user's
@@ -404,11 +413,12 @@ func (s *Service) startTimers(ctx context.Context, tx store.Tx, row store.Room, 
 		}
 		return tx.RoomTimerPut(ctx, store.RoomTimer{App: row.App, RoomID: row.RoomID, Kind: kind, DueAt: now.Add(d)})
 	}
-	left, err := tx.MemberCount(ctx, row.App, row.RoomID, store.MembersAll)
+	// Whether anybody is left: one row at most, not a count of the room.
+	left, err := tx.MemberList(ctx, store.MemberListParams{App: row.App, RoomID: row.RoomID, Limit: 1})
 	if err != nil {
 		return err
 	}
-	if left == 0 {
+	if len(left) == 0 {
 		if err := set(store.TimerNoUsers, lt.NoUsers); err != nil {
 			return err
 		}
@@ -732,13 +742,24 @@ func (s *Service) timerHolds(ctx context.Context, tx store.Tx, row store.Room, k
 
 // audience reads who is in the room row now, for a presence event.
 func audience(ctx context.Context, tx store.Tx, row store.Room) (Audience, error) {
-	n, err := tx.MemberCount(ctx, row.App, row.RoomID, store.MembersAll)
-	if err != nil {
-		return Audience{}, err
+	aud, _, err := audienceCounts(ctx, tx, row)
+	return aud, err
+}
+
+// memberCounts are a room's members (robots included) and, among them, its people.
+type memberCounts struct{ all, people int }
+
+// audienceCounts is audience with the room's member counts, which it reads in one pass
+// over the room's members (the only part of a presence change that grows with the room).
+func audienceCounts(ctx context.Context, tx store.Tx, row store.Room) (Audience, memberCounts, error) {
+	var c memberCounts
+	var err error
+	if c.all, c.people, err = tx.MemberCounts(ctx, row.App, row.RoomID); err != nil {
+		return Audience{}, c, err
 	}
 	admins, err := tx.AdminList(ctx, row.App, row.RoomID)
 	if err != nil {
-		return Audience{}, err
+		return Audience{}, c, err
 	}
-	return Audience{MemberCount: n, Managers: append([]string{row.Owner}, admins...)}, nil
+	return Audience{MemberCount: c.all, Managers: append([]string{row.Owner}, admins...)}, c, nil
 }

@@ -88,10 +88,7 @@ type Room struct {
 // owner's profile (withOwner).
 func withCounts(ctx context.Context, st store.Reader, r Room) (Room, error) {
 	var err error
-	if r.MemberCount, err = st.MemberCount(ctx, r.App, r.ID, store.MembersAll); err != nil {
-		return Room{}, err
-	}
-	if r.OnlineCount, err = st.MemberCount(ctx, r.App, r.ID, store.MembersPeople); err != nil {
+	if r.MemberCount, r.OnlineCount, err = st.MemberCounts(ctx, r.App, r.ID); err != nil {
 		return Room{}, err
 	}
 	return withOwner(ctx, st, r)

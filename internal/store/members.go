@@ -15,6 +15,9 @@ type MemberReader interface {
 	MemberList(ctx context.Context, p MemberListParams) ([]Member, error)
 	// MemberCount counts the members of a room of the given kind.
 	MemberCount(ctx context.Context, app uint64, roomID string, kind MemberKind) (int, error)
+	// MemberCounts counts the members of a room (robots included) and, among them, the
+	// people, in one pass over the room's rows.
+	MemberCounts(ctx context.Context, app uint64, roomID string) (all, people int, err error)
 }
 
 // MemberWriter holds the writes of room members.

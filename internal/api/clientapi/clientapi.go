@@ -59,6 +59,8 @@ type API struct {
 
 	mu       sync.Mutex
 	sessions map[room.ConnID]*clientws.Session
+
+	pub publisher // turns room events into pushes, in commit order (fanout.go)
 }
 
 // New returns the client API.

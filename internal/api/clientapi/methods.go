@@ -30,7 +30,12 @@ func method[P any](api *API, fn func(ctx context.Context, s *clientws.Session, p
 		}
 		ctx, cancel := context.WithTimeout(ctx, api.o.CallTimeout)
 		defer cancel()
-		return fn(ctx, s, p)
+		res, err := fn(ctx, s, p)
+		// The pushes of the changes the call committed are enqueued before its response
+		// (docs/client-protocol.md, Ordering), also when a large room's are made by the
+		// publisher's goroutine.
+		api.pub.settle()
+		return res, err
 	}
 }
 

@@ -9,9 +9,21 @@ import (
 
 // Observe turns a room event into the pushes (JSON-RPC notifications) of the connections
 // in that room. The room service calls it after each commit, in commit order, on the
-// committing goroutine: it only encodes and enqueues, never blocks. Register it with the
-// room service's SetObserver.
-func (api *API) Observe(ev room.Event) {
+// committing goroutine: it never blocks. The pushes of a room with fewer than asyncFanout
+// connections are made at once; those of a larger room, and every event behind them, by
+// the publisher's goroutine, in the same order (fanout.go). Register it with the room
+// service's SetObserver.
+func (api *API) Observe(ev room.Event) { api.pub.post(ev, api.pushInline, api.push) }
+
+// pushInline reports whether ev's pushes are cheap enough to make on the committing
+// goroutine: its room has fewer than asyncFanout connections.
+func (api *API) pushInline(ev room.Event) bool {
+	h := ev.Head()
+	return api.srv.Hub().RoomSize(h.App, h.RoomID) < asyncFanout
+}
+
+// push makes the pushes of one room event: it only encodes and enqueues, never blocks.
+func (api *API) push(ev room.Event) {
 	h := ev.Head()
 	hub := api.srv.Hub()
 	switch e := ev.(type) {

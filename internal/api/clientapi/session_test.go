@@ -175,7 +175,17 @@ func (r *reader) next(t *testing.T, who string) []byte {
 // TestGoldenSession runs the scripted session against a real server and pins every frame
 // in testdata/session.golden (ROOMD_UPDATE_GOLDEN=1 rewrites it). Each connection's last
 // step is a request whose response proves it received nothing more.
-func TestGoldenSession(t *testing.T) {
+func TestGoldenSession(t *testing.T) { goldenSession(t) }
+
+// TestGoldenSessionThroughPublisher is TestGoldenSession with every room's pushes made by
+// the publisher's goroutine, as a large room's are: the frames, and their order on each
+// connection, are the same (a caller's pushes before its response).
+func TestGoldenSessionThroughPublisher(t *testing.T) {
+	clientapi.PushAllThroughPublisher(t)
+	goldenSession(t)
+}
+
+func goldenSession(t *testing.T) {
 	ts := startServer(t)
 	seedGifts(t, ts) // gifts_session_test.go
 	readers := map[string]*reader{}

@@ -42,11 +42,18 @@
 // bounded queue (Config.SendQueue frames, counting the frame being written). Enqueueing
 // never blocks: when the queue is full the session is closed as a slow reader (close code
 // 1008), so a client that does not read can never slow a room, a publisher or other
-// sessions. A write that takes longer than WriteTimeout is a slow reader too. A publish to a
-// room encodes the notification once and appends the same byte slice to each subscriber's
-// queue under the hub's read lock, starting the writer of each session that was idle (a
-// short-lived goroutine that exits when its queue is empty). An idle session holds no
-// writer goroutine and at most a small queue buffer.
+// sessions. A write that takes longer than WriteTimeout is a slow reader too. The queue
+// holds whole WebSocket frames (header and payload): the writer writes them to the socket
+// itself, all that are queued in one system call (writev), and coder/websocket writes only
+// control frames (pings, pongs, close), under the same per-session lock, so frames never
+// interleave. A publish to a room encodes and frames the notification once and hands the same
+// bytes to each subscriber: in a small room it appends them to each queue under the hub's
+// read lock, starting the writer of each session that was idle (a short-lived goroutine
+// that exits when its queue is empty); in a room of directFanout sessions or more it writes
+// them to each idle session's socket itself, without blocking (non-blocking writes, spread
+// over up to GOMAXPROCS goroutines), and queues for the writer only what a full socket did
+// not take, or what goes behind frames already queued. An idle session holds no writer
+// goroutine and at most a small queue buffer.
 //
 // # Heartbeats
 //

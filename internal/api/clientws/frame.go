@@ -2,6 +2,7 @@ package clientws
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 )
@@ -173,4 +174,28 @@ func EncodeNotification(method string, params any) ([]byte, error) {
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
+}
+
+// textFrame returns payload as one final, unmasked WebSocket text frame (RFC 6455 §5.2):
+// the bytes a server writes for a message. A server's frames are the same for every
+// connection, so a notification for a room is framed once and the same bytes are written to
+// each member; they are never modified.
+func textFrame(payload []byte) []byte {
+	n := len(payload)
+	var f []byte
+	switch {
+	case n < 126:
+		f = make([]byte, 2, 2+n)
+		f[1] = byte(n)
+	case n <= 0xffff:
+		f = make([]byte, 4, 4+n)
+		f[1] = 126
+		binary.BigEndian.PutUint16(f[2:], uint16(n))
+	default:
+		f = make([]byte, 10, 10+n)
+		f[1] = 127
+		binary.BigEndian.PutUint64(f[2:], uint64(n))
+	}
+	f[0] = 0x81 // FIN, text
+	return append(f, payload...)
 }

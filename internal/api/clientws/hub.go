@@ -1,6 +1,10 @@
 package clientws
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 type roomKey struct {
 	app  uint64
@@ -13,11 +17,13 @@ type userKey struct {
 }
 
 // Hub knows every open session, by user and by the rooms it is subscribed to, and pushes
-// notifications to them. A publish encodes its notification once and enqueues the same
-// bytes to every recipient without blocking: a recipient whose send queue is full is
-// closed as a slow reader and never slows the others or the publisher. A publish does not
-// wait for any write: it only wakes (starts) the writer of each idle recipient. Its methods
-// are safe for concurrent use.
+// notifications to them. A publish encodes and frames its notification once and hands the
+// same bytes to every recipient without blocking: a recipient whose send queue is full is
+// closed as a slow reader and never slows the others or the publisher. A publish to a small
+// room only wakes (starts) the writer of each idle recipient; one to a large room
+// (directFanout sessions or more) writes to the idle recipients' sockets itself, never
+// waiting for one, and returns when every recipient has the frame written or queued. Its
+// methods are safe for concurrent use.
 type Hub struct {
 	mu    sync.RWMutex
 	rooms map[roomKey]map[*Session]struct{}
@@ -131,6 +137,13 @@ func (h *Hub) RoomSessions(app uint64, roomID string) []*Session {
 	return keys(h.rooms[roomKey{app, roomID}])
 }
 
+// RoomSize returns how many sessions are subscribed to roomID of app.
+func (h *Hub) RoomSize(app uint64, roomID string) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.rooms[roomKey{app, roomID}])
+}
+
 // UserSessions returns the open sessions of userID in app (one per connection).
 func (h *Hub) UserSessions(app uint64, userID string) []*Session {
 	h.mu.RLock()
@@ -160,16 +173,17 @@ func (h *Hub) PublishRoomExcept(app uint64, roomID, exceptUserID, method string,
 	if err != nil {
 		return 0, err
 	}
-	return h.send(h.rooms, roomKey{app, roomID}, exceptUserID, frame), nil
+	return h.send(h.rooms, roomKey{app, roomID}, exceptUserID, textFrame(frame)), nil
 }
 
 // PublishUser sends the notification method(params) to every connection of userID in app
 // and returns how many sessions it was enqueued to.
 func (h *Hub) PublishUser(app uint64, userID, method string, params any) (int, error) {
-	frame, err := EncodeNotification(method, params)
+	payload, err := EncodeNotification(method, params)
 	if err != nil {
 		return 0, err
 	}
+	frame := textFrame(payload)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	n := 0
@@ -181,17 +195,58 @@ func (h *Hub) PublishUser(app uint64, userID, method string, params any) (int, e
 	return n, nil
 }
 
+// directFanout is the number of recipients from which a publish writes to the idle ones
+// itself (Session.send), spread over writers (one per directChunk recipients, at most
+// GOMAXPROCS), instead of starting a writer goroutine for each.
+var directFanout = 256 // a variable for the tests
+
+const directChunk = 1024
+
 func (h *Hub) send(m map[roomKey]map[*Session]struct{}, k roomKey, except string, frame []byte) int {
 	h.mu.RLock()
-	defer h.mu.RUnlock()
-	n := 0
-	for s := range m[k] {
-		if except != "" && s.userID == except {
-			continue
+	set := m[k]
+	if len(set) < directFanout {
+		defer h.mu.RUnlock()
+		n := 0
+		for s := range set {
+			if except != "" && s.userID == except {
+				continue
+			}
+			if s.enqueue(frame) {
+				n++
+			}
 		}
-		if s.enqueue(frame) {
-			n++
+		return n
+	}
+	to := make([]*Session, 0, len(set))
+	for s := range set {
+		if except == "" || s.userID != except {
+			to = append(to, s)
 		}
 	}
-	return n
+	h.mu.RUnlock()
+	// The publish returns when every recipient has the frame written or queued, so that the
+	// next publish to the room comes after it on every connection.
+	writers := min(runtime.GOMAXPROCS(0), (len(to)+directChunk-1)/directChunk)
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	for w := range writers {
+		part := to[w*len(to)/writers : (w+1)*len(to)/writers]
+		write := func() {
+			n := 0
+			for _, s := range part {
+				if s.send(frame) {
+					n++
+				}
+			}
+			sent.Add(int64(n))
+		}
+		if w == writers-1 {
+			write() // the last part on this goroutine
+		} else {
+			wg.Go(write)
+		}
+	}
+	wg.Wait()
+	return int(sent.Load())
 }

@@ -270,21 +270,20 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		opts.InsecureSkipVerify = true // authenticated by UserSig, not by cookie
 	}
-	conn, err := websocket.Accept(smallBuffers{w}, r, opts)
-	if err != nil {
-		return // Accept has answered the request
-	}
-	conn.SetReadLimit(srv.cfg.MaxFrameBytes)
-
 	s := &Session{
-		id:       srv.nextID.Add(1),
 		app:      id.App,
 		userID:   id.UserID,
 		platform: NormalizePlatform(q.Get("platform")),
 		clientIP: hostOf(r.RemoteAddr),
 		srv:      srv,
-		conn:     conn,
 	}
+	conn, err := websocket.Accept(smallBuffers{w, s}, r, opts)
+	if err != nil {
+		return // Accept has answered the request
+	}
+	conn.SetReadLimit(srv.cfg.MaxFrameBytes)
+	s.id = srv.nextID.Add(1)
+	s.conn = conn
 	s.ctx, s.stop = context.WithCancel(srv.base)
 
 	srv.mu.Lock()
@@ -307,17 +306,22 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Buffer sizes of an upgraded connection. net/http hands a hijacked connection 4 KiB
-// buffers each way; the client API's frames are small (requests of a few hundred bytes,
-// notifications likewise), and larger ones bypass the buffers, so 1 KiB each saves 6 KiB
-// per connection. coder/websocket keeps the bufio pair it is given for the connection's
-// life.
+// buffers each way; the client API's requests are small (a few hundred bytes), and larger
+// ones bypass the buffer, so 1 KiB suffices for reading. coder/websocket writes only control
+// frames (at most 127 bytes each; the session writes its data frames itself, see
+// Session.raw), so its write buffer only needs to hold one. coder/websocket keeps the bufio
+// pair it is given for the connection's life.
 const (
 	readBufferSize  = 1 << 10
-	writeBufferSize = 1 << 10
+	writeBufferSize = 256
 )
 
-// smallBuffers hands coder/websocket's Accept a hijacked connection with small buffers.
-type smallBuffers struct{ http.ResponseWriter }
+// smallBuffers hands coder/websocket's Accept a hijacked connection with small buffers,
+// whose writes take the session's write lock, and gives the session the raw connection.
+type smallBuffers struct {
+	http.ResponseWriter
+	s *Session
+}
 
 func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
@@ -339,7 +343,8 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		c.Close()
 		return nil, nil, err
 	}
-	return c, bufio.NewReadWriter(br, bufio.NewWriterSize(c, writeBufferSize)), nil
+	w.s.raw, w.s.rc = c, rawConn(c)
+	return c, bufio.NewReadWriter(br, bufio.NewWriterSize(lockedWriter{w.s}, writeBufferSize)), nil
 }
 
 // serve runs the session: OnOpen, the writer goroutine, the read loop, then the teardown
@@ -394,7 +399,7 @@ func (srv *Server) readLoop(s *Session) CloseReason {
 			}
 		}
 		if typ != websocket.MessageText {
-			s.enqueue(EncodeError(nil, &Error{Code: CodeInvalidRequest, Message: "invalid request: binary frames are not supported"}))
+			s.enqueue(textFrame(EncodeError(nil, &Error{Code: CodeInvalidRequest, Message: "invalid request: binary frames are not supported"})))
 			continue
 		}
 		srv.handle(s, data)
@@ -405,13 +410,13 @@ func (srv *Server) readLoop(s *Session) CloseReason {
 func (srv *Server) handle(s *Session, data []byte) {
 	req, id, ferr := DecodeFrame(data)
 	if ferr != nil {
-		s.enqueue(EncodeError(id, ferr))
+		s.enqueue(textFrame(EncodeError(id, ferr)))
 		return
 	}
 	m := srv.cfg.Methods[req.Method]
 	if m == nil {
 		if !req.IsNotification() {
-			s.enqueue(EncodeError(id, &Error{Code: CodeMethodNotFound, Message: "method not found: " + req.Method}))
+			s.enqueue(textFrame(EncodeError(id, &Error{Code: CodeMethodNotFound, Message: "method not found: " + req.Method})))
 		}
 		return
 	}
@@ -432,7 +437,7 @@ func (srv *Server) handle(s *Session, data []byte) {
 		frame = EncodeError(id, &Error{Code: code, Message: info})
 	}
 	if !req.IsNotification() {
-		s.enqueue(frame)
+		s.enqueue(textFrame(frame))
 	}
 }
 

@@ -3,8 +3,11 @@ package clientws
 import (
 	"context"
 	"errors"
+	"net"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -83,6 +86,13 @@ type Session struct {
 
 	srv  *Server
 	conn *websocket.Conn
+	// raw is the connection under conn. The writer writes whole frames (textFrame) to it
+	// directly, one system call per batch, under wmu; coder/websocket writes only control
+	// frames (pings, pongs, the close frame), each in a single write, through a writer that
+	// takes wmu too (lockedWriter), so frames never interleave.
+	raw  net.Conn
+	wmu  sync.Mutex
+	rc   syscall.RawConn // raw's file descriptor (nil for a TLS connection), see send
 	ctx  context.Context // cancelled when the connection has ended or must end now
 	stop context.CancelFunc
 
@@ -131,7 +141,7 @@ func (s *Session) Notify(method string, params any) error {
 	if err != nil {
 		return err
 	}
-	if !s.enqueue(frame) {
+	if !s.enqueue(textFrame(frame)) {
 		return ErrSessionClosed
 	}
 	return nil
@@ -144,10 +154,10 @@ func (s *Session) Close() { s.beginClose(CloseByServer) }
 // Reason returns why the session ended, or 0 while it is open.
 func (s *Session) Reason() CloseReason { return CloseReason(s.reason.Load()) }
 
-// enqueue appends frame to the send queue without blocking, and starts the writer
-// goroutine if none is running. The same frame slice may be enqueued to many sessions: it
-// is never modified. It reports false when the session is closing or the queue was full
-// (the session is then closed as a slow reader).
+// enqueue appends frame (a whole WebSocket frame, see textFrame) to the send queue without
+// blocking, and starts the writer goroutine if none is running. The same frame slice may be
+// enqueued to many sessions: it is never modified. It reports false when the session is
+// closing or the queue was full (the session is then closed as a slow reader).
 func (s *Session) enqueue(frame []byte) bool {
 	if s.reason.Load() != 0 {
 		return false
@@ -169,6 +179,55 @@ func (s *Session) enqueue(frame []byte) bool {
 	}
 	s.qmu.Unlock()
 	return true
+}
+
+// send is enqueue for a publisher that writes to many sessions (Hub.send): when the session
+// is idle (no writer, nothing queued), it writes frame to the socket itself, without a
+// goroutine and without ever blocking, as far as the socket takes it at once (all of it,
+// unless the client has fallen behind by a socket buffer); the rest, and any frame queued
+// meanwhile, go through the writer goroutine as enqueue's do. It reports what enqueue does.
+func (s *Session) send(frame []byte) bool {
+	if s.rc == nil || s.reason.Load() != 0 {
+		return s.enqueue(frame)
+	}
+	s.qmu.Lock()
+	if s.ended || s.writing || len(s.queue) > 0 {
+		s.qmu.Unlock()
+		return s.enqueue(frame)
+	}
+	s.writing = true // the writer's role: no writer goroutine starts while we write
+	s.pending++
+	s.qmu.Unlock()
+	n := s.tryWrite(frame)
+	s.qmu.Lock()
+	if n < len(frame) && n >= 0 { // the socket is full: the rest goes first, by the writer
+		s.queue = append(s.queue, nil)
+		copy(s.queue[1:], s.queue)
+		s.queue[0] = frame[n:]
+	} else {
+		s.pending--
+	}
+	s.writing = len(s.queue) > 0 && s.goLocked(s.drain)
+	s.qmu.Unlock()
+	return n >= 0
+}
+
+// tryWrite writes frame to the socket without blocking and returns how much of it the
+// socket took, or -1 when the session is closing (nothing is written) or the connection
+// failed (it is then dropped, and the read loop ends the session).
+func (s *Session) tryWrite(frame []byte) int {
+	s.wmu.Lock()
+	if s.reason.Load() != 0 || s.ctx.Err() != nil {
+		s.wmu.Unlock()
+		return -1
+	}
+	n, err := writeNonblocking(s.rc, frame)
+	s.wmu.Unlock()
+	if err != nil {
+		s.conn.CloseNow()
+		return -1
+	}
+	return n
 }
 
 // goLocked starts f in a goroutine the teardown waits for, unless the connection has
@@ -207,9 +266,9 @@ func (s *Session) beginClose(r CloseReason) {
 
 // drain is the writer: it writes the queued frames in order until the queue is empty, then
 // exits. At most one runs at a time (s.writing), so frames go out in the order they were
-// enqueued. An idle session has no writer goroutine.
+// enqueued. Frames queued while it writes go out together, in one system call. An idle
+// session has no writer goroutine.
 func (s *Session) drain() {
-	cfg := &s.srv.cfg
 	var batch [][]byte
 	for {
 		s.qmu.Lock()
@@ -223,24 +282,53 @@ func (s *Session) drain() {
 		}
 		batch, s.queue = s.queue, batch[:0]
 		s.qmu.Unlock()
-		for i, frame := range batch {
-			if s.reason.Load() == 0 && s.ctx.Err() == nil {
-				ctx, cancel := context.WithTimeout(s.ctx, cfg.WriteTimeout)
-				err := s.conn.Write(ctx, websocket.MessageText, frame)
-				timedOut := ctx.Err() != nil
-				cancel()
-				// coder/websocket closes the connection on a failed write; the read loop
-				// then records the reason unless it is ours.
-				if err != nil && timedOut && s.ctx.Err() == nil {
-					s.beginClose(CloseSlowReader)
-				}
+		if err := s.writeFrames(batch); err != nil {
+			// A write that timed out means a slow reader; any failed write leaves the
+			// stream unusable (a frame may be cut), so the connection is dropped at once
+			// and the read loop ends the session.
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.reason.CompareAndSwap(0, int32(CloseSlowReader))
 			}
-			batch[i] = nil
-			s.qmu.Lock()
-			s.pending--
-			s.qmu.Unlock()
+			s.conn.CloseNow()
 		}
+		clear(batch)
+		s.qmu.Lock()
+		s.pending -= len(batch)
+		s.qmu.Unlock()
 	}
+}
+
+// writeFrames writes whole frames to the connection, in one system call (writev) when there
+// are several, within WriteTimeout. A session that is closing writes no more data (its close
+// frame may be on the way): the frames are dropped.
+func (s *Session) writeFrames(frames [][]byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.reason.Load() != 0 || s.ctx.Err() != nil {
+		return nil
+	}
+	// A session whose context ends while the write waits is unblocked by coder/websocket,
+	// which closes the connection when the read loop's context (s.ctx) ends.
+	s.raw.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+	var err error
+	if len(frames) == 1 {
+		_, err = s.raw.Write(frames[0])
+	} else {
+		bufs := net.Buffers(frames)
+		_, err = bufs.WriteTo(s.raw)
+	}
+	s.raw.SetWriteDeadline(time.Time{})
+	return err
+}
+
+// lockedWriter is what coder/websocket writes its control frames to: the session's
+// connection, under the session's write lock.
+type lockedWriter struct{ s *Session }
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.s.wmu.Lock()
+	defer w.s.wmu.Unlock()
+	return w.s.raw.Write(p)
 }
 
 // heartbeat runs when the ping timer fires, in the timer's own goroutine: it pings and

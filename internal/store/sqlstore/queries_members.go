@@ -60,6 +60,15 @@ func (r Reader) MemberCount(ctx context.Context, app uint64, roomID string, kind
 	return n, nil
 }
 
+func (r Reader) MemberCounts(ctx context.Context, app uint64, roomID string) (all, people int, err error) {
+	err = r.q.QueryRow(ctx, `SELECT COUNT(*), CAST(COALESCE(SUM(1 - is_robot), 0) AS BIGINT) FROM room_members WHERE sdkappid = ? AND room_id = ?`,
+		int64(app), roomID).Scan(&all, &people)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count members of room %s: %w", roomID, err)
+	}
+	return all, people, nil
+}
+
 func (t *Tx) MemberAdd(ctx context.Context, m store.Member) (bool, error) {
 	res, err := t.q.Exec(ctx, `INSERT INTO room_members (sdkappid, room_id, user_id, is_robot, joined_at, node) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sdkappid, room_id, user_id) DO NOTHING`, int64(m.App), m.RoomID, m.UserID, boolInt(m.IsRobot), ms(m.JoinedAt), m.Node)

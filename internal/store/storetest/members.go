@@ -88,6 +88,9 @@ func testMembers(t *testing.T, h *Harness) {
 			t.Errorf("MemberCount(kind %d) = %d, want %d", c.kind, n, len(c.want))
 		}
 	}
+	if all, people, err := s.MemberCounts(ctx(t), app, "r1"); err != nil || all != 4 || people != 2 {
+		t.Errorf("MemberCounts = %d, %d, %v; want 4, 2", all, people, err)
+	}
 	// Paging with After.
 	first, err := s.MemberList(ctx(t), store.MemberListParams{App: app, RoomID: "r1", Limit: 2})
 	if err != nil || len(first) != 2 {
@@ -107,6 +110,9 @@ func testMembers(t *testing.T, h *Harness) {
 	mustTx(t, s, func(tx store.Tx) error { return tx.RoomDelete(ctx(t), app, "r1") })
 	if n, err := s.MemberCount(ctx(t), app, "r1", store.MembersAll); err != nil || n != 0 {
 		t.Errorf("%d members left in a deleted room (%v)", n, err)
+	}
+	if all, people, err := s.MemberCounts(ctx(t), app, "r1"); err != nil || all != 0 || people != 0 {
+		t.Errorf("MemberCounts of a deleted room = %d, %d, %v", all, people, err)
 	}
 	if n, err := s.MemberCount(ctx(t), app, "r2", store.MembersAll); err != nil || n != 1 {
 		t.Errorf("members of another room: %d (%v), want 1", n, err)

@@ -1,0 +1,47 @@
+//go:build unix
+
+package clientws
+
+import (
+	"net"
+	"syscall"
+)
+
+// rawConn returns the file descriptor of a plain socket (a TCP or Unix connection), or nil
+// for a connection that is not one (TLS): Session.send then always queues.
+func rawConn(c net.Conn) syscall.RawConn {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+// writeNonblocking writes p to the socket of rc once, without waiting for room in the
+// socket's buffer (Go's sockets are non-blocking): it returns how much was written, 0 when
+// the buffer is full, and an error when the connection failed.
+func writeNonblocking(rc syscall.RawConn, p []byte) (int, error) {
+	var n int
+	var werr error
+	err := rc.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), p)
+			if werr != syscall.EINTR {
+				return true // done, also when the buffer is full (EAGAIN): never wait
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case werr == syscall.EAGAIN:
+		return 0, nil
+	case werr != nil:
+		return 0, werr
+	}
+	return n, nil
+}
