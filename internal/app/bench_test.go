@@ -3,11 +3,11 @@ package app_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/roomd/roomd/internal/app"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
 // TestBenchQuick runs `roomd bench --quick --json` end to end: each scenario's server is a
@@ -24,7 +24,7 @@ func TestBenchQuick(t *testing.T) {
 // database per scenario on the server of ROOMD_TEST_POSTGRES_DSN), without soak, which
 // watches SQLite files.
 func TestBenchQuickPostgres(t *testing.T) {
-	server := postgresServer(t)
+	server := testkit.PostgresServer(t)
 	want := []string{"loopback", "owner-change", "create-room", "latency", "drain", "idle-rooms", "client-fanout", "client-owner-change"}
 	runBenchQuick(t, []string{"--store", "postgres", "--postgres-dsn", server}, want)
 }
@@ -32,24 +32,9 @@ func TestBenchQuickPostgres(t *testing.T) {
 // TestBenchQuickPostgresNodes runs the owner changes, through REST and through the client,
 // on three roomd processes sharing one PostgreSQL database (--nodes 3).
 func TestBenchQuickPostgresNodes(t *testing.T) {
-	server := postgresServer(t)
+	server := testkit.PostgresServer(t)
 	runBenchQuick(t, []string{"--store", "postgres", "--postgres-dsn", server, "--nodes", "3", "--scenarios", "owner-change,client-owner-change"},
 		[]string{"loopback", "owner-change", "client-owner-change"})
-}
-
-// postgresServer is the PostgreSQL server of ROOMD_TEST_POSTGRES_DSN, on which the bench
-// makes its own databases (postgresDSN's fresh schema would not do: the bench needs a
-// server, not a database). Without the variable the test skips, unless CI is set.
-func postgresServer(t *testing.T) string {
-	t.Helper()
-	server := os.Getenv("ROOMD_TEST_POSTGRES_DSN")
-	if server == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ROOMD_TEST_POSTGRES_DSN is not set, and CI is: the PostgreSQL tests must run")
-		}
-		t.Skip("ROOMD_TEST_POSTGRES_DSN is not set")
-	}
-	return server
 }
 
 func runBenchQuick(t *testing.T, args []string, want []string) {

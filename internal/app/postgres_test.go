@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,13 +22,7 @@ import (
 // CI is set: then it fails.
 func postgresDSN(t *testing.T) string {
 	t.Helper()
-	server := os.Getenv("ROOMD_TEST_POSTGRES_DSN")
-	if server == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ROOMD_TEST_POSTGRES_DSN is not set, and CI is: the PostgreSQL tests must run")
-		}
-		t.Skip("ROOMD_TEST_POSTGRES_DSN is not set")
-	}
+	server := testkit.PostgresServer(t)
 	b := make([]byte, 8)
 	rand.Read(b)
 	name := "roomd_app_" + hex.EncodeToString(b)

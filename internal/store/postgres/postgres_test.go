@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -13,24 +12,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/storetest"
+	"github.com/roomd/roomd/internal/testkit"
 )
 
 // The tests run against the PostgreSQL server of ROOMD_TEST_POSTGRES_DSN (.ci/run starts
 // one); each store gets a schema of its own, created with a random name and dropped when
 // the test ends. Without the variable the tests skip, unless CI is set: then they fail.
-
-// serverDSN returns the DSN of the test server, skipping (or, under CI, failing) without one.
-func serverDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("ROOMD_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ROOMD_TEST_POSTGRES_DSN is not set, and CI is: the PostgreSQL tests must run")
-		}
-		t.Skip("ROOMD_TEST_POSTGRES_DSN is not set")
-	}
-	return dsn
-}
 
 // dbs maps a directory of the conformance suite to its database, so that reopening the same
 // directory reopens the same database.
@@ -41,7 +28,7 @@ var dbs sync.Map
 // dropped when t ends.
 func freshDB(t testing.TB) string {
 	t.Helper()
-	server := serverDSN(t)
+	server := testkit.PostgresServer(t)
 	b := make([]byte, 8)
 	rand.Read(b)
 	name := "roomd_test_" + hex.EncodeToString(b)
@@ -82,7 +69,7 @@ func dbSuffix(server, name string) string {
 }
 
 func TestConformance(t *testing.T) {
-	serverDSN(t)
+	testkit.PostgresServer(t)
 	storetest.Run(t, func(t *testing.T, dir string) store.Store {
 		v, ok := dbs.Load(dir)
 		if !ok {
