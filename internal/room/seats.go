@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -122,6 +123,26 @@ func seatCount(in Info) int {
 // (create_room, https://www.tencentcloud.com/document/product/647/63401).
 func maxSeatCountCounts(template string) bool {
 	return template == "AudioSalon" || template == "Karaoke"
+}
+
+// seatSettings is the part of a room's Info that says how many seats it has and whether
+// seat 0 is the owner's: decoding only these fields costs far less than the whole Info.
+type seatSettings struct {
+	IsSeatEnabled   bool   `json:"IsSeatEnabled"`
+	MaxSeatCount    int    `json:"MaxSeatCount"`
+	SeatTemplate    string `json:"SeatTemplate"`
+	KeepOwnerOnSeat bool   `json:"KeepOwnerOnSeat"`
+}
+
+// keepsOwnerSeat reports, from the room row's Info alone, what loadSeats(row).keepsOwner
+// would: whether the room has seats and keeps seat 0 for its owner.
+func keepsOwnerSeat(row store.Room) (bool, error) {
+	var in seatSettings
+	if err := json.Unmarshal(row.Info, &in); err != nil {
+		return false, fmt.Errorf("decode room %s: %w", row.RoomID, err)
+	}
+	n := seatCount(Info{IsSeatEnabled: in.IsSeatEnabled, MaxSeatCount: in.MaxSeatCount, SeatTemplate: in.SeatTemplate})
+	return in.KeepOwnerOnSeat && n > 0, nil
 }
 
 // seatState is a room's seats read in a transaction, changed in memory by an operation and
@@ -843,7 +864,13 @@ func (s *Service) seatOwner(ctx context.Context, tx store.Tx, a Actor, row store
 // from oldOwner to row.Owner: the new owner, if it is in the room, takes seat 0 and the
 // former owner takes the new owner's former seat (or leaves the seats when the new owner
 // had none); a new owner who is not in the room leaves seat 0 empty, kept for it.
+//
+// row needs only App, RoomID, Owner and Info (store.RoomOwnerInfo). The seats are read only
+// for a KeepOwnerOnSeat room with seats.
 func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, row store.Room, oldOwner string) error {
+	if keeps, err := keepsOwnerSeat(row); err != nil || !keeps {
+		return err
+	}
 	st, err := s.loadSeats(ctx, tx, row)
 	if err != nil || !st.keepsOwner() {
 		return err
