@@ -1,8 +1,8 @@
 package room
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -125,25 +125,16 @@ func maxSeatCountCounts(template string) bool {
 	return template == "AudioSalon" || template == "Karaoke"
 }
 
-// seatSettings is the part of a room's Info that says how many seats it has and whether
-// seat 0 is the owner's: decoding only these fields costs far less than the whole Info.
-type seatSettings struct {
-	IsSeatEnabled   bool   `json:"IsSeatEnabled"`
-	MaxSeatCount    int    `json:"MaxSeatCount"`
-	SeatTemplate    string `json:"SeatTemplate"`
-	KeepOwnerOnSeat bool   `json:"KeepOwnerOnSeat"`
-}
+// keepOwnerOnSeatTrue is how Room.row, the only writer of a room's Info, spells a true
+// KeepOwnerOnSeat: encoding/json writes no spaces, and inside a JSON string every quote is
+// escaped, so these bytes appear in an Info exactly when its KeepOwnerOnSeat is true.
+var keepOwnerOnSeatTrue = []byte(`"KeepOwnerOnSeat":true`)
 
-// keepsOwnerSeat reports, from the room row's Info alone, what loadSeats(row).keepsOwner
-// would: whether the room has seats and keeps seat 0 for its owner.
-func keepsOwnerSeat(row store.Room) (bool, error) {
-	var in seatSettings
-	if err := json.Unmarshal(row.Info, &in); err != nil {
-		return false, fmt.Errorf("decode room %s: %w", row.RoomID, err)
-	}
-	n := seatCount(Info{IsSeatEnabled: in.IsSeatEnabled, MaxSeatCount: in.MaxSeatCount, SeatTemplate: in.SeatTemplate})
-	return in.KeepOwnerOnSeat && n > 0, nil
-}
+// mayKeepOwnerSeat reports whether the room row may keep seat 0 for its owner, looking at
+// the bytes of its Info without decoding them: false means loadSeats(row).keepsOwner()
+// would be false, true that loadSeats must tell. An owner change (ownerSeatChanged) of
+// the common room, which does not keep seat 0 for its owner, so reads and decodes nothing.
+func mayKeepOwnerSeat(row store.Room) bool { return bytes.Contains(row.Info, keepOwnerOnSeatTrue) }
 
 // seatState is a room's seats read in a transaction, changed in memory by an operation and
 // written back by saveSeats.
@@ -868,8 +859,8 @@ func (s *Service) seatOwner(ctx context.Context, tx store.Tx, a Actor, row store
 // row needs only App, RoomID, Owner and Info (store.RoomOwnerInfo). The seats are read only
 // for a KeepOwnerOnSeat room with seats.
 func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, row store.Room, oldOwner string) error {
-	if keeps, err := keepsOwnerSeat(row); err != nil || !keeps {
-		return err
+	if !mayKeepOwnerSeat(row) {
+		return nil
 	}
 	st, err := s.loadSeats(ctx, tx, row)
 	if err != nil || !st.keepsOwner() {
