@@ -1,6 +1,7 @@
 package room
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -123,6 +124,17 @@ func seatCount(in Info) int {
 func maxSeatCountCounts(template string) bool {
 	return template == "AudioSalon" || template == "Karaoke"
 }
+
+// keepOwnerOnSeatTrue is how Room.row, the only writer of a room's Info, spells a true
+// KeepOwnerOnSeat: encoding/json writes no spaces, and inside a JSON string every quote is
+// escaped, so these bytes appear in an Info exactly when its KeepOwnerOnSeat is true.
+var keepOwnerOnSeatTrue = []byte(`"KeepOwnerOnSeat":true`)
+
+// mayKeepOwnerSeat reports whether the room row may keep seat 0 for its owner, looking at
+// the bytes of its Info without decoding them: false means loadSeats(row).keepsOwner()
+// would be false, true that loadSeats must tell. An owner change (ownerSeatChanged) of
+// the common room, which does not keep seat 0 for its owner, so reads and decodes nothing.
+func mayKeepOwnerSeat(row store.Room) bool { return bytes.Contains(row.Info, keepOwnerOnSeatTrue) }
 
 // seatState is a room's seats read in a transaction, changed in memory by an operation and
 // written back by saveSeats.
@@ -843,7 +855,13 @@ func (s *Service) seatOwner(ctx context.Context, tx store.Tx, a Actor, row store
 // from oldOwner to row.Owner: the new owner, if it is in the room, takes seat 0 and the
 // former owner takes the new owner's former seat (or leaves the seats when the new owner
 // had none); a new owner who is not in the room leaves seat 0 empty, kept for it.
+//
+// row needs only App, RoomID, Owner and Info (store.RoomOwnerInfo). The seats are read only
+// for a KeepOwnerOnSeat room with seats.
 func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, row store.Room, oldOwner string) error {
+	if !mayKeepOwnerSeat(row) {
+		return nil
+	}
 	st, err := s.loadSeats(ctx, tx, row)
 	if err != nil || !st.keepsOwner() {
 		return err

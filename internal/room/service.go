@@ -262,9 +262,10 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		return errcode.Invalid("NewOwner_Account", "is required")
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		row, err := requireRoom(ctx, tx, a.App, id)
+		// The owner and the seat settings in Info are all of the room this reads.
+		row, err := tx.RoomOwnerInfo(ctx, a.App, id)
 		if err != nil {
-			return err
+			return roomLookupErr(id, err)
 		}
 		if err := authorize(ctx, tx, a, row, RoleOwner); err != nil {
 			return err

@@ -9,6 +9,9 @@ import (
 type RoomReader interface {
 	// RoomGet returns one room; ErrNotFound when there is none.
 	RoomGet(ctx context.Context, app uint64, roomID string) (Room, error)
+	// RoomOwnerInfo returns one room with only App, RoomID, Owner and Info filled, for a
+	// change that needs no more of it (change_room_owner); ErrNotFound when there is none.
+	RoomOwnerInfo(ctx context.Context, app uint64, roomID string) (Room, error)
 	// RoomCount counts the rooms of app.
 	RoomCount(ctx context.Context, app uint64) (int, error)
 	// RoomList returns up to p.Limit rooms of app ordered by view count descending, then

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/roomd/roomd/internal/store"
@@ -29,6 +31,18 @@ func scanRoom(sc scanner) (store.Room, error) {
 
 func (r Reader) RoomGet(ctx context.Context, app uint64, roomID string) (store.Room, error) {
 	return queryOne(ctx, r.q, "get room "+roomID, scanRoom, `SELECT `+roomColumns+` FROM rooms WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID)
+}
+
+func (r Reader) RoomOwnerInfo(ctx context.Context, app uint64, roomID string) (store.Room, error) {
+	rm := store.Room{App: app, RoomID: roomID}
+	err := r.q.QueryRow(ctx, `SELECT owner, info FROM rooms WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID).Scan(&rm.Owner, &rm.Info)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Room{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Room{}, fmt.Errorf("get owner of room %s: %w", roomID, err)
+	}
+	return rm, nil
 }
 
 func (r Reader) RoomCount(ctx context.Context, app uint64) (int, error) {

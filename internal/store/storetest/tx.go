@@ -209,6 +209,14 @@ func testTx(t *testing.T, h *Harness) {
 			if r, err := tx.RoomGet(c, app, "r"); err != nil || r.Owner != "alice" {
 				return fmt.Errorf("RoomGet after insert = %+v, %v", r, err)
 			}
+			if _, err := tx.RoomOwnerInfo(c, app, "nope"); !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("RoomOwnerInfo of a missing room = %v", err)
+			}
+			if full, err := tx.RoomGet(c, app, "r"); err != nil {
+				return err
+			} else if r, err := tx.RoomOwnerInfo(c, app, "r"); err != nil || r.App != app || r.RoomID != "r" || r.Owner != "alice" || string(r.Info) != string(full.Info) {
+				return fmt.Errorf("RoomOwnerInfo after insert = %+v, %v", r, err)
+			}
 			if err := tx.RoomSetOwner(c, app, "r", "bob"); err != nil {
 				return err
 			}
