@@ -308,13 +308,13 @@ func sorted(s []string) []string {
 // its connections, and that reports nothing more.
 func TestClusterNodeDeathPresence(t *testing.T) {
 	dsn := testkit.PostgresDatabase(t)
-	proxy := newCutProxy(t, dsn)
+	proxy, proxied := testkit.ProxyPostgres(t, dsn)
 	rc := newReceiver(t)
 	fast := func(c *config.Config) {
 		c.Cluster.BeatInterval, c.Cluster.NodeTTL, c.Cluster.LeaseTTL = testBeat, testLeaseTTL, testLeaseTTL
 		c.Client.ReconnectGrace = time.Minute
 	}
-	a := startNodeOn(t, proxy.dsn, rc, "a", app.Options{}, fast)
+	a := startNodeOn(t, proxied, rc, "a", app.Options{}, fast)
 	b := startNodeOn(t, dsn, rc, "b", app.Options{}, fast)
 	b.importAccounts("alice", "carol")
 	b.createRoom("r1", "alice")
@@ -325,7 +325,7 @@ func TestClusterNodeDeathPresence(t *testing.T) {
 	b.waitMemberState(t, "r1", "Online/Enter:carol")
 
 	revived := a.Srv.Node().Revivals()
-	proxy.cut()
+	proxy.CutReset()
 	alice.waitPush(t, "onRemoteUserLeaveRoom", `"userId":"carol"`)
 	b.waitMemberState(t, "r1", "Offline/HeartbeatInterrupt:carol")
 	if m := b.members(t, "r1"); !slices.Equal(m, []string{"alice"}) {
@@ -337,7 +337,7 @@ func TestClusterNodeDeathPresence(t *testing.T) {
 	alice.waitPush(t, "onRemoteUserEnterRoom", `"userId":"carol"`)
 	b.waitMemberState(t, "r1", "Online/HeartbeatRecover:carol")
 
-	proxy.restore()
+	proxy.Restore()
 	testkit.Eventually(t, "node a learns it was declared dead", 10*time.Second, func() (bool, string) {
 		return a.Srv.Node().Revivals() > revived, ""
 	})

@@ -3,11 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -221,9 +217,9 @@ func TestClusterTimersOnce(t *testing.T) {
 // revived), and goes on as a node without roles.
 func TestClusterPartition(t *testing.T) {
 	dsn := testkit.PostgresDatabase(t)
-	proxy := newCutProxy(t, dsn)
+	proxy, proxied := testkit.ProxyPostgres(t, dsn)
 	rc := newReceiver(t)
-	a := startNode(t, proxy.dsn, "node-a", rc)
+	a := startNode(t, proxied, "node-a", rc)
 	waitRole(t, a, cluster.Delivery, true, 5*time.Second)
 	b := startNode(t, dsn, "node-b", rc)
 	b.importAccounts("w0", "w1", "w2", "w3", "w4", "p0", "p1", "p2", "p3", "p4")
@@ -231,7 +227,7 @@ func TestClusterPartition(t *testing.T) {
 	want := changeOwners(t, b.testServer, "r1", "w", 5)
 	rc.WaitFor(t, "5 owner changes", 10*time.Second, func(g []callbackRequest) bool { return len(ownerSequence(t, g, "r1")) >= 5 })
 
-	proxy.cut()
+	proxy.CutReset()
 	cut := time.Now()
 	waitRole(t, a, cluster.Delivery, false, 5*time.Second)
 	gaveUp := time.Since(cut)
@@ -249,7 +245,7 @@ func TestClusterPartition(t *testing.T) {
 	}
 
 	revived := a.Srv.Node().Revivals()
-	proxy.restore()
+	proxy.Restore()
 	testkit.Eventually(t, "node-a learns it was declared dead", 10*time.Second, func() (bool, string) {
 		return a.Srv.Node().Revivals() > revived, ""
 	})
@@ -265,93 +261,6 @@ func TestClusterPartition(t *testing.T) {
 		t.Fatalf("owner changes arrived as %v, want %v", seq, want)
 	}
 }
-
-// cutProxy forwards TCP connections on loopback to the PostgreSQL server of a DSN, and can
-// cut them all (and refuse new ones) and be restored on the same address.
-type cutProxy struct {
-	t      *testing.T
-	dsn    string // the DSN through the proxy
-	target string
-	addr   string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns []net.Conn
-}
-
-func newCutProxy(t *testing.T, dsn string) *cutProxy {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil || u.Host == "" {
-		t.Fatalf("the partition test needs a URL DSN, got %q", dsn)
-	}
-	p := &cutProxy{t: t, target: u.Host}
-	p.listen("127.0.0.1:0")
-	u.Host = p.addr
-	p.dsn = u.String()
-	t.Cleanup(func() {
-		p.cut()
-	})
-	return p
-}
-
-func (p *cutProxy) listen(addr string) {
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // the address may linger a moment after a cut
-	}
-	if err != nil {
-		p.t.Fatalf("proxy listen: %v", err)
-	}
-	p.mu.Lock()
-	p.ln, p.addr = ln, ln.Addr().String()
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			if p.ln != ln {
-				p.mu.Unlock()
-				c.Close()
-				up.Close()
-				return
-			}
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-// cut closes every connection and the listener: new connections are refused.
-func (p *cutProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-// restore listens again on the same address.
-func (p *cutProxy) restore() { p.listen(p.addr) }
 
 // A leader whose beat stops (it hangs, without leaving) gives its roles up at its local
 // deadline; the other node takes them over once the leases expire, and the callbacks

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	roomclient "github.com/roomd/roomd/client"
 	"github.com/roomd/roomd/internal/testkit"
 )
@@ -88,16 +87,11 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, testkit.OKReply)
 	})
-	pcfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := range o.nodes {
 		n := &node{name: fmt.Sprintf("node-%c", 'a'+i)}
 		nodeDSN := dsn
 		if slices.Contains(o.proxied, i) {
-			n.proxy = testkit.NewProxy(t, net.JoinHostPort(pcfg.Host, fmt.Sprint(pcfg.Port)))
-			nodeDSN = testkit.PostgresURL("127.0.0.1", n.proxy.Port(), pcfg.User, pcfg.Password, pcfg.Database)
+			n.proxy, nodeDSN = testkit.ProxyPostgres(t, dsn)
 		}
 		nodeDSN += fmt.Sprintf("&idle_in_transaction_session_timeout=%d", clusterIdleInTx.Milliseconds())
 		cfg := procConfig{

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -208,4 +209,18 @@ func (p *Proxy) pipe(pc *proxyConn, src, dst net.Conn) {
 			return
 		}
 	}
+}
+
+// ProxyPostgres starts a Proxy in front of the PostgreSQL server of dsn (a URL-form DSN with
+// a host, as PostgresDatabase returns) and returns it with the same DSN pointed through it:
+// what a test needs to cut one node off from the database.
+func ProxyPostgres(t testing.TB, dsn string) (*Proxy, string) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil || u.Host == "" {
+		t.Fatalf("a proxied PostgreSQL needs a URL DSN with a host, got %q", dsn)
+	}
+	p := NewProxy(t, u.Host)
+	u.Host = p.Addr()
+	return p, u.String()
 }
