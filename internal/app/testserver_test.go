@@ -91,7 +91,7 @@ var closedServers sync.Map
 var pgSchemas sync.Map
 
 // testStore applies ROOMD_TEST_STORE: "postgres" runs every test server that would use
-// SQLite on a fresh, migrated PostgreSQL schema instead (postgresDSN), so that the
+// SQLite on a fresh, migrated PostgreSQL schema instead (testkit.PostgresSchema), so that the
 // end-to-end tests check the postgres driver too (.ci/run runs them both ways).
 func testStore(t *testing.T, dir string, cfg *config.Config) {
 	t.Helper()
@@ -100,7 +100,7 @@ func testStore(t *testing.T, dir string, cfg *config.Config) {
 	}
 	dsn, ok := pgSchemas.Load(dir)
 	if !ok {
-		dsn = postgresDSN(t)
+		dsn = testkit.PostgresSchema(t)
 		if _, err := postgres.Migrate(context.Background(), dsn.(string)); err != nil {
 			t.Fatalf("migrate the test schema: %v", err)
 		}

@@ -71,6 +71,46 @@ func PostgresDatabase(t testing.TB) string {
 	return PostgresURL(cfg.Host, cfg.Port, cfg.User, cfg.Password, name)
 }
 
+// PostgresSchema creates a schema with a random name on the test server (PostgresServer)
+// and returns a DSN of the server whose search_path is that schema; the schema is dropped
+// when t ends. A fresh schema is much cheaper than a fresh database: it is what a test of
+// one roomd process needs (several processes need PostgresDatabase).
+func PostgresSchema(t testing.TB) string {
+	t.Helper()
+	server := PostgresServer(t)
+	b := make([]byte, 8)
+	rand.Read(b)
+	name := "roomd_test_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(context.Background(), server)
+	if err != nil {
+		t.Fatalf("connect to the test PostgreSQL server: %v", err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+name); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), server)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	// pgx passes a DSN key it does not know on to the server as a run-time parameter.
+	sep := " "
+	if strings.HasPrefix(server, "postgres://") || strings.HasPrefix(server, "postgresql://") {
+		sep = "?"
+		if strings.Contains(server, "?") {
+			sep = "&"
+		}
+	}
+	return server + sep + "search_path=" + name
+}
+
 // PostgresURL returns the DSN postgres://user:password@host:port/database?sslmode=disable
 // (the test server is on loopback, without TLS). A test that reaches the server through a
 // proxy builds the proxy's DSN with it.

@@ -2,14 +2,11 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/storetest"
 	"github.com/roomd/roomd/internal/testkit"
@@ -23,57 +20,12 @@ import (
 // directory reopens the same database.
 var dbs sync.Map
 
-// freshDB creates a schema with a random name on the test server and returns a DSN whose
-// search_path is that schema (a fresh schema is much cheaper than a fresh database); it is
-// dropped when t ends.
-func freshDB(t testing.TB) string {
-	t.Helper()
-	server := testkit.PostgresServer(t)
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "roomd_test_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(context.Background(), server)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", server, err)
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+name); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), server)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return server + dbSuffix(server, name)
-}
-
-// dbSuffix sets the search_path of the server's DSN to schema name (pgx passes an unknown
-// DSN key on to the server as a run-time parameter).
-func dbSuffix(server, name string) string {
-	if len(server) > 11 && (server[:11] == "postgres://" || (len(server) > 13 && server[:13] == "postgresql://")) {
-		for i := range server {
-			if server[i] == '?' {
-				return "&search_path=" + name
-			}
-		}
-		return "?search_path=" + name
-	}
-	return " search_path=" + name
-}
-
 func TestConformance(t *testing.T) {
 	testkit.PostgresServer(t)
 	storetest.Run(t, func(t *testing.T, dir string) store.Store {
 		v, ok := dbs.Load(dir)
 		if !ok {
-			v, _ = dbs.LoadOrStore(dir, freshDB(t))
+			v, _ = dbs.LoadOrStore(dir, testkit.PostgresSchema(t))
 		}
 		s, err := Open(context.Background(), Options{DSN: v.(string)})
 		if err != nil {
@@ -84,7 +36,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestMigrateIdempotent(t *testing.T) {
-	dsn := freshDB(t)
+	dsn := testkit.PostgresSchema(t)
 	for range 2 {
 		v, err := Migrate(t.Context(), dsn)
 		if err != nil {
@@ -112,7 +64,7 @@ func TestRebind(t *testing.T) {
 // (that could cost the connection and the other calls of the group), and a writer whose
 // connection the server ended reconnects: the next Tx works.
 func TestWriterSurvivesCancelAndLostConnection(t *testing.T) {
-	s, err := Open(t.Context(), Options{DSN: freshDB(t)})
+	s, err := Open(t.Context(), Options{DSN: testkit.PostgresSchema(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
