@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"github.com/roomd/roomd/internal/bench"
@@ -31,7 +30,15 @@ func cmdBench(ctx context.Context, args []string, env Env) error {
 		},
 	})
 	if errors.Is(err, bench.ErrUsage) {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		return benchUsageError{err}
 	}
 	return err
 }
+
+// benchUsageError is a usage error of the bench package seen as this package's ErrUsage (so
+// main exits with status 2), with the bench's message unchanged: it already begins with
+// "usage error".
+type benchUsageError struct{ error }
+
+func (e benchUsageError) Is(target error) bool { return target == ErrUsage }
+func (e benchUsageError) Unwrap() error        { return e.error }

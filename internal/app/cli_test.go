@@ -52,3 +52,25 @@ func TestHelpFlagPrintsUsageAndDoesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A stray argument is a usage error of every subcommand: exit status 2, and the message
+// says "usage error" once (the bench's used to say it twice).
+func TestStrayArgumentIsOneUsageError(t *testing.T) {
+	for _, cmd := range []string{"serve", "migrate", "usersig", "receive", "bench", "client"} {
+		t.Run(cmd, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			var stdout, stderr bytes.Buffer
+			err := app.Main(context.Background(), []string{cmd, "stray"}, app.Env{Stdout: &stdout, Stderr: &stderr,
+				Getenv: func(string) string { return "" }})
+			if code := app.ExitCode(err); code != 2 {
+				t.Fatalf("exit status %d (%v), want 2", code, err)
+			}
+			if n := strings.Count(err.Error(), "usage error"); n != 1 {
+				t.Errorf("error %q says \"usage error\" %d times, want once", err, n)
+			}
+			if !strings.Contains(err.Error(), `"stray"`) {
+				t.Errorf("error %q does not name the stray argument", err)
+			}
+		})
+	}
+}
