@@ -665,11 +665,11 @@ func (c *connQuerier) Exec(ctx context.Context, q string, args ...any) (sql.Resu
 	return c.conn.ExecContext(context.WithoutCancel(ctx), rebind(q), args...)
 }
 
-func (c *connQuerier) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (c *connQuerier) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
 	return c.conn.QueryContext(context.WithoutCancel(ctx), rebind(q), args...)
 }
 
-func (c *connQuerier) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (c *connQuerier) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
 	return c.conn.QueryRowContext(context.WithoutCancel(ctx), rebind(q), args...)
 }
 
@@ -680,11 +680,11 @@ func (d *dbQuerier) Exec(ctx context.Context, q string, args ...any) (sql.Result
 	return d.db.ExecContext(ctx, rebind(q), args...)
 }
 
-func (d *dbQuerier) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (d *dbQuerier) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
 	return d.db.QueryContext(ctx, rebind(q), args...)
 }
 
-func (d *dbQuerier) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (d *dbQuerier) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
 	return d.db.QueryRowContext(ctx, rebind(q), args...)
 }
 

@@ -554,7 +554,7 @@ func (c *connQuerier) Exec(ctx context.Context, q string, args ...any) (sql.Resu
 	return st.ExecContext(ctx, args...)
 }
 
-func (c *connQuerier) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (c *connQuerier) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
 	st, err := c.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -562,7 +562,7 @@ func (c *connQuerier) Query(ctx context.Context, q string, args ...any) (*sql.Ro
 	return st.QueryContext(ctx, args...)
 }
 
-func (c *connQuerier) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (c *connQuerier) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
 	st, err := c.stmt(ctx, q)
 	if err != nil {
 		return c.conn.QueryRowContext(ctx, q, args...)
@@ -605,7 +605,7 @@ func (d *dbQuerier) Exec(ctx context.Context, q string, args ...any) (sql.Result
 	return st.ExecContext(ctx, args...)
 }
 
-func (d *dbQuerier) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (d *dbQuerier) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
 	st, err := d.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -613,7 +613,7 @@ func (d *dbQuerier) Query(ctx context.Context, q string, args ...any) (*sql.Rows
 	return st.QueryContext(ctx, args...)
 }
 
-func (d *dbQuerier) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (d *dbQuerier) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
 	st, err := d.stmt(ctx, q)
 	if err != nil {
 		return d.db.QueryRowContext(ctx, q, args...)

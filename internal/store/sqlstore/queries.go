@@ -33,8 +33,23 @@ func fromMS(v int64) time.Time {
 // a driver whose engine spells them otherwise rewrites them.
 type Querier interface {
 	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
-	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Rows is the result of Querier.Query: the methods of *sql.Rows the queries use, so that a
+// driver may return its own (package postgres runs its writer on pgx without database/sql).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// Row is the result of Querier.QueryRow, as *sql.Row: Scan reports sql.ErrNoRows (or an
+// error that matches it with errors.Is) when no row matched.
+type Row interface {
+	Scan(dest ...any) error
 }
 
 // Dialect holds what differs between the engines beyond the SQL text, which is the same for
