@@ -961,8 +961,9 @@ func (s *Service) seatOwner(ctx context.Context, tx store.Tx, a Actor, row store
 // had none); a new owner who is not in the room leaves seat 0 empty, kept for it.
 //
 // row needs only App, RoomID, Owner and Info (store.RoomOwnerInfo). The seats are read only
-// for a KeepOwnerOnSeat room with seats.
-func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, row store.Room, oldOwner string) error {
+// for a KeepOwnerOnSeat room with seats. newOwnerIn says whether the new owner is a member
+// of the room when the caller has read it in tx already (nil: it is read here).
+func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, row store.Room, oldOwner string, newOwnerIn *bool) error {
 	if !mayKeepOwnerSeat(row) {
 		return nil
 	}
@@ -980,7 +981,15 @@ func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, ro
 	} else if from >= 0 {
 		st.seats[from].UserID = ""
 	}
-	if _, err := tx.MemberGet(ctx, row.App, row.RoomID, newOwner); err == nil {
+	in := newOwnerIn != nil && *newOwnerIn
+	if newOwnerIn == nil {
+		_, err := tx.MemberGet(ctx, row.App, row.RoomID, newOwner)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		in = err == nil
+	}
+	if in {
 		if occupant := st.seats[0].UserID; occupant != "" && occupant != newOwner {
 			st.kick(0, "")
 		}
@@ -992,8 +1001,6 @@ func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, ro
 				return err
 			}
 		}
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
 	}
 	return s.saveSeats(ctx, tx, a, st)
 }

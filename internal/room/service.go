@@ -279,6 +279,8 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		if row.Owner == newOwner {
 			return nil
 		}
+		// newOwnerIn is whether newOwner is a member, once read (ownerSeatChanged needs it).
+		var newOwnerIn *bool
 		if !a.AppAdmin {
 			m, err := tx.MemberGet(ctx, a.App, id, newOwner)
 			if errors.Is(err, store.ErrNotFound) || (err == nil && m.IsRobot) {
@@ -287,6 +289,8 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 			if err != nil {
 				return err
 			}
+			in := true
+			newOwnerIn = &in
 		}
 		if err := tx.RoomSetOwner(ctx, a.App, id, newOwner); err != nil {
 			return err
@@ -306,6 +310,6 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		}
 		oldOwner := row.Owner
 		row.Owner = newOwner
-		return s.ownerSeatChanged(ctx, tx, a, row, oldOwner)
+		return s.ownerSeatChanged(ctx, tx, a, row, oldOwner, newOwnerIn)
 	})
 }
