@@ -280,8 +280,10 @@ func (s *Service) becomeMember(ctx context.Context, tx store.Tx, a Actor, row st
 	if a.Operator == row.Owner {
 		kinds = append(kinds, store.TimerOwnerLeave, store.TimerOwnerOffline)
 	}
-	if err := tx.RoomTimerDelete(ctx, a.App, row.RoomID, kinds...); err != nil {
-		return nil, err
+	for _, kind := range kinds {
+		if err := tx.RoomTimerDelete(ctx, a.App, row.RoomID, kind); err != nil {
+			return nil, err
+		}
 	}
 	aud, counts, err := audienceCounts(ctx, tx, row)
 	if err != nil {

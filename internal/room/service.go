@@ -302,8 +302,10 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 			return err
 		}
 		// The owner timers were about the previous owner being away.
-		if err := tx.RoomTimerDelete(ctx, a.App, id, store.TimerOwnerLeave, store.TimerOwnerOffline); err != nil {
-			return err
+		for _, kind := range []store.RoomTimerKind{store.TimerOwnerLeave, store.TimerOwnerOffline} {
+			if err := tx.RoomTimerDelete(ctx, a.App, id, kind); err != nil {
+				return err
+			}
 		}
 		if err := s.publish(ctx, tx, a, OwnerChanged{EventHead: s.head(a, id), From: row.Owner, To: newOwner}); err != nil {
 			return err

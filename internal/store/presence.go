@@ -36,9 +36,8 @@ type PresenceWriter interface {
 	LostMemberDelete(ctx context.Context, app uint64, roomID, userID string) (bool, error)
 	// RoomTimerPut sets a room timer, replacing the due time of the same kind.
 	RoomTimerPut(ctx context.Context, t RoomTimer) error
-	// RoomTimerDelete removes a room's timers of the kinds given, in one statement; absent
-	// timers are no error.
-	RoomTimerDelete(ctx context.Context, app uint64, roomID string, kinds ...RoomTimerKind) error
+	// RoomTimerDelete removes a room timer of one kind; absent timers are no error.
+	RoomTimerDelete(ctx context.Context, app uint64, roomID string, kind RoomTimerKind) error
 }
 
 // LostMember is a room member all of whose connections stopped answering heartbeats. It was

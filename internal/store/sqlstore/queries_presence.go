@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/roomd/roomd/internal/store"
@@ -91,31 +90,10 @@ func (t *Tx) RoomTimerPut(ctx context.Context, rt store.RoomTimer) error {
 	return nil
 }
 
-// roomTimerDeleteSQL holds the statement of RoomTimerDelete for one, two and three kinds
-// (there are three), so that the text, the prepared statements' key, is not built per call.
-var roomTimerDeleteSQL = [...]string{
-	1: `DELETE FROM room_timers WHERE sdkappid = ? AND room_id = ? AND kind = ?`,
-	2: `DELETE FROM room_timers WHERE sdkappid = ? AND room_id = ? AND kind IN (?, ?)`,
-	3: `DELETE FROM room_timers WHERE sdkappid = ? AND room_id = ? AND kind IN (?, ?, ?)`,
-}
-
-func (t *Tx) RoomTimerDelete(ctx context.Context, app uint64, roomID string, kinds ...store.RoomTimerKind) error {
-	if len(kinds) == 0 {
-		return nil
-	}
-	var q string
-	if len(kinds) < len(roomTimerDeleteSQL) {
-		q = roomTimerDeleteSQL[len(kinds)]
-	} else {
-		q = `DELETE FROM room_timers WHERE sdkappid = ? AND room_id = ? AND kind IN (?` + strings.Repeat(`, ?`, len(kinds)-1) + `)`
-	}
-	var buf [5]any
-	args := append(buf[:0], int64(app), roomID)
-	for _, k := range kinds {
-		args = append(args, string(k))
-	}
-	if _, err := t.q.Exec(ctx, q, args...); err != nil {
-		return fmt.Errorf("delete %v timers of room %s: %w", kinds, roomID, err)
+func (t *Tx) RoomTimerDelete(ctx context.Context, app uint64, roomID string, kind store.RoomTimerKind) error {
+	if _, err := t.q.Exec(ctx, `DELETE FROM room_timers WHERE sdkappid = ? AND room_id = ? AND kind = ?`,
+		int64(app), roomID, string(kind)); err != nil {
+		return fmt.Errorf("delete %s timer of room %s: %w", kind, roomID, err)
 	}
 	return nil
 }

@@ -125,29 +125,6 @@ func testPresence(t *testing.T, h *Harness) {
 	if due, _ := s.RoomTimerListDue(ctx(t), at(10), 10); len(due) != 1 {
 		t.Errorf("after RoomTimerDelete, %d timers due, want 1", len(due))
 	}
-	// Several kinds in one call: only those go.
-	mustTx(t, s, func(tx store.Tx) error {
-		for _, k := range []store.RoomTimerKind{store.TimerNoUsers, store.TimerOwnerLeave, store.TimerOwnerOffline} {
-			if err := tx.RoomTimerPut(ctx(t), store.RoomTimer{App: app, RoomID: "r3", Kind: k, DueAt: at(40)}); err != nil {
-				return err
-			}
-		}
-		return tx.RoomTimerDelete(ctx(t), app, "r3", store.TimerOwnerLeave, store.TimerOwnerOffline)
-	})
-	if _, err := s.RoomTimerGet(ctx(t), app, "r3", store.TimerNoUsers); err != nil {
-		t.Errorf("RoomTimerDelete(owner kinds) took no_users too: %v", err)
-	}
-	for _, k := range []store.RoomTimerKind{store.TimerOwnerLeave, store.TimerOwnerOffline} {
-		if _, err := s.RoomTimerGet(ctx(t), app, "r3", k); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("RoomTimerGet(r3, %s) after deleting it = %v, want ErrNotFound", k, err)
-		}
-	}
-	mustTx(t, s, func(tx store.Tx) error {
-		return tx.RoomTimerDelete(ctx(t), app, "r3", store.TimerNoUsers, store.TimerOwnerLeave, store.TimerOwnerOffline)
-	})
-	if _, err := s.RoomTimerGet(ctx(t), app, "r3", store.TimerNoUsers); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("RoomTimerGet(r3, no_users) after deleting all kinds = %v, want ErrNotFound", err)
-	}
 
 	// RoomDelete empties both for that room only.
 	mustTx(t, s, func(tx store.Tx) error { return tx.RoomDelete(ctx(t), app, "r1") })
