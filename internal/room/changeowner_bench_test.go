@@ -17,9 +17,15 @@ import (
 
 const benchApp = 1400000000
 
+// restRoomInfo is the Info of a Live room that create_room makes when the request names
+// nothing else (rest.createRoomParams): seats on, seat 0 kept for the owner, as in roomd
+// bench's rooms.
+var restRoomInfo = room.Info{RoomType: "Live", IsSeatEnabled: true, KeepOwnerOnSeat: true}
+
 // benchService returns a room service on a real SQLite file whose app has
 // Live.CallbackAfterChangeOwner switched on, with rooms "r0".."r<n-1>" owned by "owner-0"
-// and the accounts "owner-0" and "owner-1".
+// and the accounts "owner-0" and "owner-1"; the rooms are made as create_room makes them
+// (restRoomInfo).
 func benchService(b *testing.B, durability string, rooms int) (*room.Service, *sqlite.Store) {
 	b.Helper()
 	ctx := context.Background()
@@ -49,7 +55,7 @@ func benchService(b *testing.B, durability string, rooms int) (*room.Service, *s
 	}
 	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI, AppAdmin: true}
 	for i := range rooms {
-		if _, err := svc.Create(ctx, actor, room.CreateParams{ID: fmt.Sprintf("r%d", i), Owner: "owner-0", Info: room.Info{RoomType: "Live"}}); err != nil {
+		if _, err := svc.Create(ctx, actor, room.CreateParams{ID: fmt.Sprintf("r%d", i), Owner: "owner-0", Info: restRoomInfo}); err != nil {
 			b.Fatal(err)
 		}
 	}

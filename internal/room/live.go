@@ -401,6 +401,19 @@ func (s *Service) stopBeingMember(ctx context.Context, tx store.Tx, a Actor, roo
 	return s.publish(ctx, tx, a, MembersOffline{EventHead: s.head(a, roomID), Users: []string{a.Operator}, Cause: cause, Audience: aud})
 }
 
+// startNewRoomTimers sets the dissolution timer of a room created at now: nobody is in a new
+// room (RoomDelete emptied the members of any earlier room of its id), so its NoUsers timer
+// runs from its creation, without reading its members.
+func (s *Service) startNewRoomTimers(ctx context.Context, tx store.Tx, row store.Room, now time.Time) error {
+	if s.liveOpts.Lifetimes == nil {
+		return nil
+	}
+	if d := s.liveOpts.Lifetimes(row.App).NoUsers; d > 0 {
+		return tx.RoomTimerPut(ctx, store.RoomTimer{App: row.App, RoomID: row.RoomID, Kind: store.TimerNoUsers, DueAt: now.Add(d)})
+	}
+	return nil
+}
+
 // startTimers sets the room's dissolution timers after users went offline for cause.
 func (s *Service) startTimers(ctx context.Context, tx store.Tx, row store.Room, gone []string, cause string, now time.Time) error {
 	if s.liveOpts.Lifetimes == nil {
@@ -413,14 +426,17 @@ func (s *Service) startTimers(ctx context.Context, tx store.Tx, row store.Room, 
 		}
 		return tx.RoomTimerPut(ctx, store.RoomTimer{App: row.App, RoomID: row.RoomID, Kind: kind, DueAt: now.Add(d)})
 	}
-	// Whether anybody is left: one row at most, not a count of the room.
-	left, err := tx.MemberList(ctx, store.MemberListParams{App: row.App, RoomID: row.RoomID, Limit: 1})
-	if err != nil {
-		return err
-	}
-	if len(left) == 0 {
-		if err := set(store.TimerNoUsers, lt.NoUsers); err != nil {
+	// Whether anybody is left: one row at most, not a count of the room; not read at all
+	// when the app sets no NoUsers timer.
+	if lt.NoUsers > 0 {
+		left, err := tx.MemberList(ctx, store.MemberListParams{App: row.App, RoomID: row.RoomID, Limit: 1})
+		if err != nil {
 			return err
+		}
+		if len(left) == 0 {
+			if err := set(store.TimerNoUsers, lt.NoUsers); err != nil {
+				return err
+			}
 		}
 	}
 	for _, u := range gone {

@@ -16,9 +16,10 @@ const ThresholdPercent = 70
 
 // checkQuota returns how many rooms the app has before a creation, and
 // ErrRoomQuotaExceeded when a quota is set and already reached: the quota is enforced, a
-// creation never takes the app past it. With no quota the count is not needed and 0 is
-// returned.
-func checkQuota(ctx context.Context, tx store.Tx, app uint64, quota int) (int, error) {
+// creation never takes the app past it. inserted is how many rooms of the creation tx
+// already holds (Create inserts its room before it checks): they are not counted. With no
+// quota the count is not needed and 0 is returned.
+func checkQuota(ctx context.Context, tx store.Tx, app uint64, quota, inserted int) (int, error) {
 	if quota <= 0 {
 		return 0, nil
 	}
@@ -26,6 +27,7 @@ func checkQuota(ctx context.Context, tx store.Tx, app uint64, quota int) (int, e
 	if err != nil {
 		return 0, err
 	}
+	n -= inserted
 	if n >= quota {
 		return n, fmt.Errorf("%w: the app has %d rooms, its room_quota is %d", ErrRoomQuotaExceeded, n, quota)
 	}

@@ -3,6 +3,7 @@ package room
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -109,7 +110,7 @@ func SeatInfos(seats []Seat) []webhook.SeatInfo {
 // MaxSeatCount, which Create set from the template unless the request named AudioSalon or
 // Karaoke (the only templates whose MaxSeatCount Tencent honours) or no template at all (the
 // generations before SeatTemplate).
-func seatCount(in Info) int {
+func seatCount(in seatSettings) int {
 	if !in.IsSeatEnabled {
 		return 0
 	}
@@ -136,24 +137,127 @@ var keepOwnerOnSeatTrue = []byte(`"KeepOwnerOnSeat":true`)
 // the common room, which does not keep seat 0 for its owner, so reads and decodes nothing.
 func mayKeepOwnerSeat(row store.Room) bool { return bytes.Contains(row.Info, keepOwnerOnSeatTrue) }
 
+// seatSettings are the fields of a room's Info that its seats depend on.
+type seatSettings struct {
+	IsSeatEnabled   bool   `json:"IsSeatEnabled"`
+	MaxSeatCount    int    `json:"MaxSeatCount"`
+	SeatTemplate    string `json:"SeatTemplate"`
+	KeepOwnerOnSeat bool   `json:"KeepOwnerOnSeat"`
+	TakeSeatMode    string `json:"TakeSeatMode"`
+}
+
+// decodeSeatSettings reads the seat settings of a room's Info. Every seat operation reads
+// them, and decoding the whole Info cost an owner change more than its seat query, so it
+// picks the five fields from the bytes as Room.row, the only writer of an Info, spells
+// them (encoding/json: no spaces, no escapes in these values; inside a JSON string every
+// quote is escaped, so a key's bytes never match inside a value). Anything else (a key
+// missing, a value of another shape) is decoded by encoding/json, with the same result.
+func decodeSeatSettings(info []byte) (seatSettings, error) {
+	var out seatSettings
+	ok := scanJSONBool(info, `"IsSeatEnabled":`, &out.IsSeatEnabled) &&
+		scanJSONBool(info, `"KeepOwnerOnSeat":`, &out.KeepOwnerOnSeat) &&
+		scanJSONInt(info, `"MaxSeatCount":`, &out.MaxSeatCount) &&
+		scanJSONString(info, `"SeatTemplate":`, &out.SeatTemplate) &&
+		scanJSONString(info, `"TakeSeatMode":`, &out.TakeSeatMode)
+	if ok {
+		return out, nil
+	}
+	out = seatSettings{}
+	if err := json.Unmarshal(info, &out); err != nil {
+		return seatSettings{}, err
+	}
+	return out, nil
+}
+
+// jsonValue returns the bytes after the last occurrence of key (a quoted member name and
+// its colon) in info: encoding/json keeps the last of repeated names too.
+func jsonValue(info []byte, key string) ([]byte, bool) {
+	i := bytes.LastIndex(info, []byte(key))
+	if i < 0 {
+		return nil, false
+	}
+	return info[i+len(key):], true
+}
+
+// jsonEndsValue reports whether b starts with what follows a member's value in Room.row's
+// spelling: a comma or the closing brace.
+func jsonEndsValue(b []byte) bool { return len(b) > 0 && (b[0] == ',' || b[0] == '}') }
+
+func scanJSONBool(info []byte, key string, dst *bool) bool {
+	v, ok := jsonValue(info, key)
+	switch {
+	case !ok:
+		return false
+	case bytes.HasPrefix(v, []byte("true")) && jsonEndsValue(v[4:]):
+		*dst = true
+	case bytes.HasPrefix(v, []byte("false")) && jsonEndsValue(v[5:]):
+		*dst = false
+	default:
+		return false
+	}
+	return true
+}
+
+func scanJSONInt(info []byte, key string, dst *int) bool {
+	v, ok := jsonValue(info, key)
+	if !ok {
+		return false
+	}
+	n := 0
+	for n < len(v) && v[n] >= '0' && v[n] <= '9' {
+		n++
+	}
+	if n == 0 || n > 9 || (n > 1 && v[0] == '0') || !jsonEndsValue(v[n:]) {
+		return false
+	}
+	x, err := strconv.Atoi(string(v[:n]))
+	if err != nil {
+		return false
+	}
+	*dst = x
+	return true
+}
+
+func scanJSONString(info []byte, key string, dst *string) bool {
+	v, ok := jsonValue(info, key)
+	if !ok || len(v) == 0 || v[0] != '"' {
+		return false
+	}
+	end := bytes.IndexByte(v[1:], '"')
+	if end < 0 {
+		return false
+	}
+	s := v[1 : 1+end]
+	if bytes.IndexByte(s, '\\') >= 0 || !jsonEndsValue(v[2+end:]) {
+		return false
+	}
+	for _, c := range s {
+		if c < 0x20 || c >= 0x80 {
+			return false // control bytes and UTF-8 are encoding/json's to judge
+		}
+	}
+	*dst = string(s)
+	return true
+}
+
 // seatState is a room's seats read in a transaction, changed in memory by an operation and
 // written back by saveSeats.
 type seatState struct {
-	row    store.Room
-	room   Room
-	before []Seat
-	seats  []Seat
+	row      store.Room
+	settings seatSettings
+	before   []Seat
+	seats    []Seat
 	// kicked are the users kicked off a seat by this operation, with the seat and the data
 	// forwarded to them (SeatKicked).
 	kicked []SeatKicked
 }
 
 func (s *Service) loadSeats(ctx context.Context, tx store.Reader, row store.Room) (*seatState, error) {
-	r, err := fromRow(row)
+	r, err := decodeSeatSettings(row.Info)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("decode room %s: %w", row.RoomID, err)
 	}
-	n := seatCount(r.Info)
+	n := seatCount(r)
 	seats := make([]Seat, n)
 	for i := range seats {
 		seats[i].Index = i
@@ -169,7 +273,7 @@ func (s *Service) loadSeats(ctx context.Context, tx store.Reader, row store.Room
 			}
 		}
 	}
-	return &seatState{row: row, room: r, before: slices.Clone(seats), seats: seats}, nil
+	return &seatState{row: row, settings: r, before: slices.Clone(seats), seats: seats}, nil
 }
 
 // enabled returns ErrSeatsDisabled for a room without seats.
@@ -181,7 +285,7 @@ func (st *seatState) enabled() error {
 }
 
 // keepsOwner reports whether seat 0 is the owner's.
-func (st *seatState) keepsOwner() bool { return st.room.KeepOwnerOnSeat && len(st.seats) > 0 }
+func (st *seatState) keepsOwner() bool { return st.settings.KeepOwnerOnSeat && len(st.seats) > 0 }
 
 // checkIndex returns an invalid-parameter error naming field unless i is a seat.
 func (st *seatState) checkIndex(field string, i int) error {
@@ -471,7 +575,7 @@ func (s *Service) TakeSeat(ctx context.Context, a Actor, roomID string, index in
 		if err != nil {
 			return err
 		}
-		if st.room.TakeSeatMode != ApplyToTake || role >= RoleAdmin {
+		if st.settings.TakeSeatMode != ApplyToTake || role >= RoleAdmin {
 			i, err := st.placeAt(a.Operator, index)
 			res = TakeSeatResult{Seated: true, Index: i}
 			return err
@@ -857,8 +961,9 @@ func (s *Service) seatOwner(ctx context.Context, tx store.Tx, a Actor, row store
 // had none); a new owner who is not in the room leaves seat 0 empty, kept for it.
 //
 // row needs only App, RoomID, Owner and Info (store.RoomOwnerInfo). The seats are read only
-// for a KeepOwnerOnSeat room with seats.
-func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, row store.Room, oldOwner string) error {
+// for a KeepOwnerOnSeat room with seats. newOwnerIn says whether the new owner is a member
+// of the room when the caller has read it in tx already (nil: it is read here).
+func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, row store.Room, oldOwner string, newOwnerIn *bool) error {
 	if !mayKeepOwnerSeat(row) {
 		return nil
 	}
@@ -876,7 +981,15 @@ func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, ro
 	} else if from >= 0 {
 		st.seats[from].UserID = ""
 	}
-	if _, err := tx.MemberGet(ctx, row.App, row.RoomID, newOwner); err == nil {
+	in := newOwnerIn != nil && *newOwnerIn
+	if newOwnerIn == nil {
+		_, err := tx.MemberGet(ctx, row.App, row.RoomID, newOwner)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		in = err == nil
+	}
+	if in {
 		if occupant := st.seats[0].UserID; occupant != "" && occupant != newOwner {
 			st.kick(0, "")
 		}
@@ -888,8 +1001,6 @@ func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, ro
 				return err
 			}
 		}
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
 	}
 	return s.saveSeats(ctx, tx, a, st)
 }

@@ -125,23 +125,10 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 		// RoomId with 100003, or 100010 when it already belongs to the requested owner
 		// (https://www.tencentcloud.com/document/product/647/63401); roomd reports that before an
 		// owner that is not an imported account (70107), as a business check on the room.
-		existing, err := tx.RoomGet(ctx, a.App, r.ID)
-		if err == nil {
-			if existing.Owner == r.Owner {
-				return fmt.Errorf("%w: room %s", ErrRoomExistsSameOwner, r.ID)
-			}
-			return fmt.Errorf("%w: room %s", ErrRoomExists, r.ID)
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if err := requireAccount(ctx, tx, a.App, "Owner_Account", r.Owner); err != nil {
-			return err
-		}
-		rooms, err := checkQuota(ctx, tx, a.App, p.RoomQuota)
-		if err != nil {
-			return err
-		}
+		//
+		// The room is inserted first and the checks follow: a taken RoomId is the insert's
+		// conflict, and a failed check rolls the insert back with the transaction, so the
+		// answers are those of checking first, without a read of the room.
 		h := s.head(a, r.ID)
 		r.CreateTime = time.Unix(h.Time.Unix(), 0)
 		row, err := r.row()
@@ -149,16 +136,32 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 			return err
 		}
 		if err := tx.RoomInsert(ctx, row); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return fmt.Errorf("%w: room %s", ErrRoomExists, r.ID)
+			if !errors.Is(err, store.ErrConflict) {
+				return err
 			}
+			existing, err := tx.RoomOwnerInfo(ctx, a.App, r.ID)
+			if err == nil && existing.Owner == r.Owner {
+				return fmt.Errorf("%w: room %s", ErrRoomExistsSameOwner, r.ID)
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			return fmt.Errorf("%w: room %s", ErrRoomExists, r.ID)
+		}
+		if err := requireAccount(ctx, tx, a.App, "Owner_Account", r.Owner); err != nil {
+			return err
+		}
+		// The count includes the room just inserted; the quota is checked against the
+		// rooms there were before it.
+		rooms, err := checkQuota(ctx, tx, a.App, p.RoomQuota, 1)
+		if err != nil {
 			return err
 		}
 		if err := s.publish(ctx, tx, a, RoomCreated{EventHead: h, Room: r}); err != nil {
 			return err
 		}
 		// Nobody is in a new room: its NoUsers timer runs from its creation.
-		if err := s.startTimers(ctx, tx, row, nil, "", h.Time); err != nil {
+		if err := s.startNewRoomTimers(ctx, tx, row, h.Time); err != nil {
 			return err
 		}
 		return s.publishThreshold(ctx, tx, a, h, rooms+1, p.RoomQuota)
@@ -276,6 +279,8 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		if row.Owner == newOwner {
 			return nil
 		}
+		// newOwnerIn is whether newOwner is a member, once read (ownerSeatChanged needs it).
+		var newOwnerIn *bool
 		if !a.AppAdmin {
 			m, err := tx.MemberGet(ctx, a.App, id, newOwner)
 			if errors.Is(err, store.ErrNotFound) || (err == nil && m.IsRobot) {
@@ -284,6 +289,8 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 			if err != nil {
 				return err
 			}
+			in := true
+			newOwnerIn = &in
 		}
 		if err := tx.RoomSetOwner(ctx, a.App, id, newOwner); err != nil {
 			return err
@@ -305,6 +312,6 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		}
 		oldOwner := row.Owner
 		row.Owner = newOwner
-		return s.ownerSeatChanged(ctx, tx, a, row, oldOwner)
+		return s.ownerSeatChanged(ctx, tx, a, row, oldOwner, newOwnerIn)
 	})
 }

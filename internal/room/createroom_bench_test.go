@@ -1,0 +1,58 @@
+package room_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/roomd/roomd/internal/room"
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlite"
+	"github.com/roomd/roomd/internal/webhook"
+)
+
+// BenchmarkCreateRoom measures one create_room and its Live.CallbackAfterCreateRoom outbox
+// event, committed to a real SQLite file by 64 parallel callers (roomd bench's create-room
+// scenario without HTTP), with the live options roomd serve sets (dissolution timers off,
+// its default).
+func BenchmarkCreateRoom(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "roomd.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	configs := webhook.NewConfigs()
+	configs.Update(benchApp, func(c *webhook.Config) {
+		c.URL = "http://127.0.0.1:9/callback"
+		c.Commands = []string{string(webhook.AfterCreateRoom)}
+	})
+	now := time.Now
+	svc := room.NewService(st, webhook.NewOutbox(configs, now, func(store.Event) {}), now)
+	svc.SetLiveOptions(room.LiveOptions{Grace: 10 * time.Second, Lifetimes: func(uint64) room.Lifetimes { return room.Lifetimes{} }})
+	if err := st.Tx(ctx, func(tx store.Tx) error {
+		_, err := tx.AccountUpsert(ctx, store.Account{App: benchApp, UserID: "owner-0", CreatedAt: now()})
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI, AppAdmin: true}
+	var next atomic.Int64
+	defer reportGroups(b, st)()
+	b.SetParallelism(32) // 64 callers on GOMAXPROCS 2
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer reportCPU(b, cpuNow())
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := fmt.Sprintf("cr-%08d", next.Add(1))
+			if _, err := svc.Create(ctx, actor, room.CreateParams{ID: id, Owner: "owner-0", Info: restRoomInfo}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
