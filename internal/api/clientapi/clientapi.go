@@ -159,10 +159,8 @@ func (api *API) actor(s *clientws.Session) room.Actor {
 // requireEntered answers ErrNotMember (100005) for an operation on a room that the
 // connection has not entered: a client acts in a room it is in, as TUIRoomEngine does.
 func (api *API) requireEntered(s *clientws.Session, roomID string) error {
-	for _, r := range api.srv.Hub().Rooms(s) {
-		if r == roomID {
-			return nil
-		}
+	if api.srv.Hub().InRoom(s, roomID) {
+		return nil
 	}
 	return fmt.Errorf("%w: enter room %q on this connection first", room.ErrNotMember, roomID)
 }

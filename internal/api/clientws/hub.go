@@ -249,3 +249,11 @@ func (h *Hub) send(m map[roomKey]map[*Session]struct{}, k roomKey, except string
 	wg.Wait()
 	return int(sent.Load())
 }
+
+// InRoom reports whether s is subscribed to roomID: Rooms without the copy.
+func (h *Hub) InRoom(s *Session, roomID string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	_, ok := s.rooms[roomID]
+	return ok
+}
