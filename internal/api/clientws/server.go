@@ -362,7 +362,13 @@ func (srv *Server) serve(s *Session) {
 	s.ping = time.AfterFunc(srv.cfg.PingInterval, s.heartbeat)
 	s.qmu.Unlock()
 
+	// The read loop reads without a context that can end (see readMessage); when the
+	// session's context ends, the socket is closed under coder/websocket (as it does itself
+	// for a context that ends: CloseNow would wait for a close handshake in progress),
+	// which ends a read or a write in progress.
+	unwatch := context.AfterFunc(s.ctx, func() { s.raw.Close() })
 	reason := srv.readLoop(s)
+	unwatch()
 	s.reason.CompareAndSwap(0, int32(reason))
 	s.qmu.Lock()
 	s.ended = true
@@ -420,9 +426,12 @@ func (srv *Server) readLoop(s *Session) CloseReason {
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<10); return &b }}
 
 // readMessage reads the next message into a buffer of readBufs; the caller hands the
-// buffer back with putReadBuf once it is done with the message.
+// buffer back with putReadBuf once it is done with the message. It reads with a context
+// that never ends: coder/websocket would otherwise register and remove a watch of the
+// context for every frame header and payload it reads; serve closes the connection when
+// s.ctx ends instead, once per session.
 func (s *Session) readMessage() (websocket.MessageType, *[]byte, error) {
-	typ, r, err := s.conn.Reader(s.ctx)
+	typ, r, err := s.conn.Reader(context.Background())
 	if err != nil {
 		return 0, nil, err
 	}
