@@ -40,7 +40,9 @@ type Options struct {
 	// Transport tunes the WebSocket transport (limits, heartbeats); its Authenticate,
 	// Methods, OnOpen and OnClose are set by New.
 	Transport clientws.Config
-	// CallTimeout bounds one method call; default 10 s.
+	// CallTimeout bounds the clean-up of a closed connection (leaving its rooms); default
+	// 10 s. A method call is not bounded by it: it runs to its end, as a REST call does
+	// (methods.go).
 	CallTimeout time.Duration
 	// PresencePushLimit is the largest room in which every member is told of each entry and
 	// departure; in larger rooms only the owner and admins are. Default 100.
@@ -159,10 +161,8 @@ func (api *API) actor(s *clientws.Session) room.Actor {
 // requireEntered answers ErrNotMember (100005) for an operation on a room that the
 // connection has not entered: a client acts in a room it is in, as TUIRoomEngine does.
 func (api *API) requireEntered(s *clientws.Session, roomID string) error {
-	for _, r := range api.srv.Hub().Rooms(s) {
-		if r == roomID {
-			return nil
-		}
+	if api.srv.Hub().InRoom(s, roomID) {
+		return nil
 	}
 	return fmt.Errorf("%w: enter room %q on this connection first", room.ErrNotMember, roomID)
 }

@@ -61,15 +61,15 @@ func (api *API) push(ev room.Event) {
 			hub.Unsubscribe(s, h.RoomID)
 		}
 	case room.OwnerChanged:
-		api.publish(h, "onUserRoleChanged", map[string]any{"roomId": h.RoomID, "userId": e.To, "userRole": roleOwner})
-		api.publish(h, "onUserRoleChanged", map[string]any{"roomId": h.RoomID, "userId": e.From, "userRole": roleGeneral})
+		api.publish(h, "onUserRoleChanged", roleChanged{RoomID: h.RoomID, UserID: e.To, UserRole: roleOwner})
+		api.publish(h, "onUserRoleChanged", roleChanged{RoomID: h.RoomID, UserID: e.From, UserRole: roleGeneral})
 	case room.AdminsChanged:
 		role := roleGeneral
 		if e.Added {
 			role = roleAdmin
 		}
 		for _, u := range e.Users {
-			api.publish(h, "onUserRoleChanged", map[string]any{"roomId": h.RoomID, "userId": u, "userRole": role})
+			api.publish(h, "onUserRoleChanged", roleChanged{RoomID: h.RoomID, UserID: u, UserRole: role})
 		}
 	case room.RoomInfoChanged:
 		if e.Unchanged {
@@ -130,7 +130,7 @@ func (api *API) publishPresence(h room.EventHead, aud room.Audience, user, metho
 			continue
 		}
 		for _, s := range hub.UserSessions(h.App, m) {
-			if slices.Contains(hub.Rooms(s), h.RoomID) {
+			if hub.InRoom(s, h.RoomID) {
 				s.Notify(method, params)
 			}
 		}
@@ -147,6 +147,14 @@ func (api *API) publishExcept(h room.EventHead, user, method string, params any)
 	if _, err := api.srv.Hub().PublishRoomExcept(h.App, h.RoomID, user, method, params); err != nil {
 		api.log.Error("client_push_failed", "method", method, "room", h.RoomID, "err", err)
 	}
+}
+
+// roleChanged is the params of onUserRoleChanged. A struct encodes faster than a map; its
+// members are in the order a map's would be encoded in (sorted), as the golden session pins.
+type roleChanged struct {
+	RoomID   string `json:"roomId"`
+	UserID   string `json:"userId"`
+	UserRole string `json:"userRole"`
 }
 
 // userInfo is a user as pushes and getUserList show it (TUIUserInfo's names).

@@ -29,6 +29,15 @@ type seatInfo struct {
 	IsAudioLocked bool   `json:"isAudioLocked"`
 }
 
+// seatListChanged is the params of onSeatListChanged, its members in the order a map's
+// would be encoded in (sorted), as the golden session pins.
+type seatListChanged struct {
+	LeftList   []seatInfo `json:"leftList"`
+	RoomID     string     `json:"roomId"`
+	SeatList   []seatInfo `json:"seatList"`
+	SeatedList []seatInfo `json:"seatedList"`
+}
+
 func seatInfos(seats []room.Seat) []seatInfo {
 	out := make([]seatInfo, len(seats))
 	for i, s := range seats {
@@ -206,8 +215,8 @@ func (api *API) observeSeats(ev room.Event) {
 	h := ev.Head()
 	switch e := ev.(type) {
 	case room.SeatsChanged:
-		api.publish(h, "onSeatListChanged", map[string]any{"roomId": h.RoomID, "seatList": seatInfos(e.Seats),
-			"seatedList": seatInfos(e.Seated), "leftList": seatInfos(e.Left)})
+		api.publish(h, "onSeatListChanged", seatListChanged{RoomID: h.RoomID, SeatList: seatInfos(e.Seats),
+			SeatedList: seatInfos(e.Seated), LeftList: seatInfos(e.Left)})
 	case room.SeatKicked:
 		api.notifyUsers(h, []string{e.UserID}, "onKickedOffSeat", map[string]any{"roomId": h.RoomID, "seatIndex": e.Index,
 			"operateUser": userInfo{UserID: h.Operator}, "data": e.Data})

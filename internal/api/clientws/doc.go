@@ -55,6 +55,14 @@
 // not take, or what goes behind frames already queued. An idle session holds no writer
 // goroutine and at most a small queue buffer.
 //
+// While the read loop handles a request, the session is corked (cork.go): frames queued
+// meanwhile — the pushes of the change the method commits — do not start the writer but
+// wait for the response, and the read loop writes them and the response itself, in one
+// non-blocking system call, handing to the writer only what the socket did not take. A
+// frame waits at most corkHold (5 ms) for the response; a slower method releases what it
+// holds to the writer. Messages are read into pooled buffers, so a method must not keep
+// its params after it returns.
+//
 // # Heartbeats
 //
 // PingInterval after the connection opens, and PingInterval after each pong, the server

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"sync"
 )
 
 // JSON-RPC 2.0's own error codes, which the transport answers for frames it cannot hand to a
@@ -51,32 +52,49 @@ var emptyObject = json.RawMessage(`{}`)
 // Member names are matched exactly ("jsonrpc", "id", "method", "params"); other members
 // are ignored. "jsonrpc" must be the string "2.0"; "method" a non-empty string; "id", when
 // present, a string, a number or null.
+//
+// Params is a part of frame, not a copy: it is valid as long as frame is.
 func DecodeFrame(frame []byte) (Request, json.RawMessage, *Error) {
-	var req Request
 	if !json.Valid(frame) {
-		return req, nil, &Error{Code: CodeParseError, Message: "parse error: the frame is not valid JSON"}
+		return Request{}, nil, &Error{Code: CodeParseError, Message: "parse error: the frame is not valid JSON"}
 	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(frame, &members); err != nil || members == nil {
-		return req, nil, &Error{Code: CodeInvalidRequest, Message: "invalid request: the frame is not a JSON object"}
+	m, ok := scanMembers(frame)
+	if !ok { // a member name with an escape: decode the slow way
+		return decodeMembers(frame)
 	}
-	var version string
-	if raw, ok := members["jsonrpc"]; !ok || json.Unmarshal(raw, &version) != nil || version != "2.0" {
+	if !m.object {
+		return Request{}, nil, errNotObject
+	}
+	return checkMembers(m)
+}
+
+var errNotObject = &Error{Code: CodeInvalidRequest, Message: "invalid request: the frame is not a JSON object"}
+
+// envelope is the members of a request object DecodeFrame looks at, as raw JSON values (nil
+// when absent).
+type envelope struct {
+	object                      bool // the frame is a JSON object
+	version, id, method, params json.RawMessage
+}
+
+// checkMembers applies the rules of a request object to its members.
+func checkMembers(m envelope) (Request, json.RawMessage, *Error) {
+	var req Request
+	if m.version == nil || !isVersion2(m.version) {
 		return req, nil, &Error{Code: CodeInvalidRequest, Message: `invalid request: "jsonrpc" must be "2.0"`}
 	}
-	if raw, ok := members["id"]; ok {
-		id, err := compactID(raw)
+	if m.id != nil {
+		id, err := compactID(m.id)
 		if err != nil {
 			return req, nil, &Error{Code: CodeInvalidRequest, Message: `invalid request: "id" must be a string, a number or null`}
 		}
 		req.ID = id
 	}
-	raw, ok := members["method"]
-	if !ok || json.Unmarshal(raw, &req.Method) != nil || req.Method == "" {
+	if m.method == nil || !decodeString(m.method, &req.Method) || req.Method == "" {
 		return Request{}, nil, &Error{Code: CodeInvalidRequest, Message: `invalid request: "method" must be a non-empty string`}
 	}
 	req.Params = emptyObject
-	if raw, ok := members["params"]; ok {
+	if raw := m.params; raw != nil {
 		switch raw = bytes.TrimSpace(raw); {
 		case len(raw) > 0 && raw[0] == '{':
 			req.Params = raw
@@ -86,6 +104,141 @@ func DecodeFrame(frame []byte) (Request, json.RawMessage, *Error) {
 		}
 	}
 	return req, req.ID, nil
+}
+
+// isVersion2 reports whether raw is the JSON string "2.0".
+func isVersion2(raw json.RawMessage) bool {
+	if string(raw) == `"2.0"` {
+		return true
+	}
+	var v string
+	return decodeString(raw, &v) && v == "2.0"
+}
+
+// decodeString decodes raw, a valid JSON value, into *v as json.Unmarshal does (null
+// leaves *v alone), reporting false when raw is neither a string nor null. A string of
+// plain printable ASCII, the usual case, is taken as it is.
+func decodeString(raw json.RawMessage, v *string) bool {
+	if len(raw) >= 2 && raw[0] == '"' && plainASCII(raw[1:len(raw)-1]) {
+		*v = string(raw[1 : len(raw)-1])
+		return true
+	}
+	return json.Unmarshal(raw, v) == nil
+}
+
+// plainASCII reports whether b is printable ASCII without a backslash or a quote: the
+// bytes of a JSON string that stand for themselves.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
+			return false
+		}
+	}
+	return true
+}
+
+// scanMembers finds the members DecodeFrame looks at in frame, which must be valid JSON,
+// in one pass: for a frame that is an object, the raw value of its last "jsonrpc", "id",
+// "method" and "params" members (the last one wins, as with json.Unmarshal into a map).
+// It reports false when a member name holds an escape (\u0069d is "id"): the caller then
+// decodes with encoding/json.
+func scanMembers(frame []byte) (envelope, bool) {
+	var m envelope
+	i := skipSpace(frame, 0)
+	if frame[i] != '{' {
+		return m, true
+	}
+	m.object = true
+	i = skipSpace(frame, i+1)
+	for frame[i] != '}' {
+		// frame[i] is the '"' of a member name.
+		end := i + 1
+		for frame[end] != '"' {
+			if frame[end] == '\\' {
+				return m, false
+			}
+			end++
+		}
+		name := frame[i+1 : end]
+		i = skipSpace(frame, end+1) + 1 // past ':'
+		i = skipSpace(frame, i)
+		vend := skipValue(frame, i)
+		val := frame[i:vend:vend]
+		switch string(name) {
+		case "jsonrpc":
+			m.version = val
+		case "id":
+			m.id = val
+		case "method":
+			m.method = val
+		case "params":
+			m.params = val
+		}
+		i = skipSpace(frame, vend)
+		if frame[i] == ',' {
+			i = skipSpace(frame, i+1)
+		}
+	}
+	return m, true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at b[i]; b is valid JSON.
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	default: // a number, true, false or null
+		for i < len(b) {
+			switch b[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return i
+	}
+}
+
+// skipString returns the end of the JSON string starting at b[i] (past its closing quote).
+func skipString(b []byte, i int) int {
+	for i++; b[i] != '"'; i++ {
+		if b[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// decodeMembers is DecodeFrame with encoding/json, for frames whose member names hold
+// escapes.
+func decodeMembers(frame []byte) (Request, json.RawMessage, *Error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(frame, &members); err != nil || members == nil {
+		return Request{}, nil, errNotObject
+	}
+	return checkMembers(envelope{object: true, version: members["jsonrpc"], id: members["id"],
+		method: members["method"], params: members["params"]})
 }
 
 var errBadID = errors.New("bad id")
@@ -111,69 +264,135 @@ func compactID(raw json.RawMessage) (json.RawMessage, error) {
 
 var nullID = json.RawMessage(`null`)
 
-// marshalValue encodes v as JSON without HTML escaping and without a trailing newline.
-func marshalValue(buf *bytes.Buffer, v any) error {
-	if v == nil {
-		buf.WriteString("{}")
-		return nil
+// scratch is a buffer and a JSON encoder writing to it, reused across encodings (scratches):
+// a frame is encoded in it and copied out once, at its final size.
+type scratch struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var scratches = sync.Pool{New: func() any {
+	sc := &scratch{}
+	sc.enc = json.NewEncoder(&sc.buf)
+	sc.enc.SetEscapeHTML(false)
+	return sc
+}}
+
+// encode runs write on a scratch buffer and returns a copy of what it wrote: the payload,
+// or with framed the payload as a WebSocket text frame (textFrame).
+func encode(framed bool, write func(sc *scratch) error) ([]byte, error) {
+	sc := scratches.Get().(*scratch)
+	sc.buf.Reset()
+	err := write(sc)
+	var out []byte
+	if err == nil {
+		if framed {
+			out = textFrame(sc.buf.Bytes())
+		} else {
+			out = bytes.Clone(sc.buf.Bytes())
+		}
 	}
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	start := buf.Len()
-	if err := enc.Encode(v); err != nil {
-		buf.Truncate(start)
+	if sc.buf.Cap() <= 64<<10 {
+		scratches.Put(sc)
+	}
+	return out, err
+}
+
+// value encodes v as JSON without HTML escaping and without a trailing newline; nil is
+// written as {}.
+func (sc *scratch) value(v any) error {
+	switch v := v.(type) {
+	case nil:
+		sc.buf.WriteString("{}")
+		return nil
+	case string:
+		if plainASCII([]byte(v)) { // the usual method name: stands for itself
+			sc.buf.WriteByte('"')
+			sc.buf.WriteString(v)
+			sc.buf.WriteByte('"')
+			return nil
+		}
+	}
+	start := sc.buf.Len()
+	if err := sc.enc.Encode(v); err != nil {
+		sc.buf.Truncate(start)
 		return err
 	}
-	buf.Truncate(buf.Len() - 1) // Encode's newline
+	sc.buf.Truncate(sc.buf.Len() - 1) // Encode's newline
+	return nil
+}
+
+func (sc *scratch) result(id json.RawMessage, result any) error {
+	if id == nil {
+		id = nullID
+	}
+	sc.buf.WriteString(`{"jsonrpc":"2.0","id":`)
+	sc.buf.Write(id)
+	sc.buf.WriteString(`,"result":`)
+	if err := sc.value(result); err != nil {
+		return err
+	}
+	sc.buf.WriteByte('}')
+	return nil
+}
+
+func (sc *scratch) failure(id json.RawMessage, e *Error) error {
+	if id == nil {
+		id = nullID
+	}
+	sc.buf.WriteString(`{"jsonrpc":"2.0","id":`)
+	sc.buf.Write(id)
+	sc.buf.WriteString(`,"error":`)
+	_ = sc.value(e) // a struct of an int and a string always encodes
+	sc.buf.WriteByte('}')
+	return nil
+}
+
+func (sc *scratch) notification(method string, params any) error {
+	sc.buf.WriteString(`{"jsonrpc":"2.0","method":`)
+	if err := sc.value(method); err != nil {
+		return err
+	}
+	sc.buf.WriteString(`,"params":`)
+	if err := sc.value(params); err != nil {
+		return err
+	}
+	sc.buf.WriteByte('}')
 	return nil
 }
 
 // EncodeResult returns the response frame {"jsonrpc":"2.0","id":id,"result":result}. A nil
 // result is encoded as {}, so every result is a JSON object or value a client can decode.
 func EncodeResult(id json.RawMessage, result any) ([]byte, error) {
-	if id == nil {
-		id = nullID
-	}
-	var buf bytes.Buffer
-	buf.WriteString(`{"jsonrpc":"2.0","id":`)
-	buf.Write(id)
-	buf.WriteString(`,"result":`)
-	if err := marshalValue(&buf, result); err != nil {
-		return nil, err
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return encode(false, func(sc *scratch) error { return sc.result(id, result) })
 }
 
 // EncodeError returns the response frame
 // {"jsonrpc":"2.0","id":id,"error":{"code":…,"message":…}}; a nil id is written as null.
 func EncodeError(id json.RawMessage, e *Error) []byte {
-	if id == nil {
-		id = nullID
-	}
-	var buf bytes.Buffer
-	buf.WriteString(`{"jsonrpc":"2.0","id":`)
-	buf.Write(id)
-	buf.WriteString(`,"error":`)
-	_ = marshalValue(&buf, e) // a struct of an int and a string always encodes
-	buf.WriteByte('}')
-	return buf.Bytes()
+	b, _ := encode(false, func(sc *scratch) error { return sc.failure(id, e) })
+	return b
 }
 
 // EncodeNotification returns the notification frame
 // {"jsonrpc":"2.0","method":method,"params":params}; nil params are encoded as {}.
 func EncodeNotification(method string, params any) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString(`{"jsonrpc":"2.0","method":`)
-	if err := marshalValue(&buf, method); err != nil {
-		return nil, err
-	}
-	buf.WriteString(`,"params":`)
-	if err := marshalValue(&buf, params); err != nil {
-		return nil, err
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return encode(false, func(sc *scratch) error { return sc.notification(method, params) })
+}
+
+// resultFrame is EncodeResult as a WebSocket frame (textFrame), errorFrame EncodeError's,
+// and notificationFrame EncodeNotification's.
+func resultFrame(id json.RawMessage, result any) ([]byte, error) {
+	return encode(true, func(sc *scratch) error { return sc.result(id, result) })
+}
+
+func errorFrame(id json.RawMessage, e *Error) []byte {
+	b, _ := encode(true, func(sc *scratch) error { return sc.failure(id, e) })
+	return b
+}
+
+func notificationFrame(method string, params any) ([]byte, error) {
+	return encode(true, func(sc *scratch) error { return sc.notification(method, params) })
 }
 
 // textFrame returns payload as one final, unmasked WebSocket text frame (RFC 6455 §5.2):

@@ -149,3 +149,39 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeFrameScan checks DecodeFrame's one-pass scan of the envelope against the decoding
+// with encoding/json it replaced (decodeMembers): the same request, id and error for every
+// frame.
+func FuzzDecodeFrameScan(f *testing.F) {
+	for _, s := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"enterRoom","params":{"roomId":"r1"}}`,
+		` { "jsonrpc" : "2.0" , "id" : "a\"b" , "method" : "m\u00e9" , "params" : { "a" : [ 1 , "}" ] } } `,
+		`{"jsonrpc":"2.0","id":1,"method":"m","method":"n","params":null}`,
+		`{"jsonrpc":"2\u002e0","id":-1.5e3,"method":"m","x":{"id":2}}`,
+		`{"\u006a\u0073onrpc":"2.0","method":"m"}`, `{"jsonrpc":"2.0","method":null}`, `{"jsonrpc":"2.0","method":"\t"}`,
+		`{"jsonrpc":"2.0","id":true,"method":"m"}`, `{"jsonrpc":"2.0","id":[],"method":"m"}`, `[]`, `null`, `"x"`, `{}`,
+		`{"jsonrpc":"2.0","id":1,"method":"m","params":"s"}`, "{\"jsonrpc\":\"2.0\",\"method\":\"m\xff\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		req, id, e := DecodeFrame(frame)
+		if !json.Valid(frame) {
+			if e == nil || e.Code != CodeParseError {
+				t.Fatalf("invalid JSON: error %v", e)
+			}
+			return
+		}
+		wreq, wid, we := decodeMembers(frame)
+		if (e == nil) != (we == nil) || (e != nil && *e != *we) {
+			t.Fatalf("%s: error %v, want %v", frame, e, we)
+		}
+		if !bytes.Equal(id, wid) || (id == nil) != (wid == nil) {
+			t.Fatalf("%s: id %q, want %q", frame, id, wid)
+		}
+		if req.Method != wreq.Method || !bytes.Equal(req.Params, wreq.Params) || !bytes.Equal(req.ID, wreq.ID) || (req.ID == nil) != (wreq.ID == nil) {
+			t.Fatalf("%s: request %q %q %s, want %q %q %s", frame, req.ID, req.Method, req.Params, wreq.ID, wreq.Method, wreq.Params)
+		}
+	})
+}

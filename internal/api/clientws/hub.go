@@ -169,21 +169,20 @@ func (h *Hub) PublishRoom(app uint64, roomID, method string, params any) (int, e
 // PublishRoomExcept is PublishRoom leaving out every connection of exceptUserID (none when
 // it is empty): the way "remote user" events skip the user they are about.
 func (h *Hub) PublishRoomExcept(app uint64, roomID, exceptUserID, method string, params any) (int, error) {
-	frame, err := EncodeNotification(method, params)
+	frame, err := notificationFrame(method, params)
 	if err != nil {
 		return 0, err
 	}
-	return h.send(h.rooms, roomKey{app, roomID}, exceptUserID, textFrame(frame)), nil
+	return h.send(h.rooms, roomKey{app, roomID}, exceptUserID, frame), nil
 }
 
 // PublishUser sends the notification method(params) to every connection of userID in app
 // and returns how many sessions it was enqueued to.
 func (h *Hub) PublishUser(app uint64, userID, method string, params any) (int, error) {
-	payload, err := EncodeNotification(method, params)
+	frame, err := notificationFrame(method, params)
 	if err != nil {
 		return 0, err
 	}
-	frame := textFrame(payload)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	n := 0
@@ -249,4 +248,12 @@ func (h *Hub) send(m map[roomKey]map[*Session]struct{}, k roomKey, except string
 	}
 	wg.Wait()
 	return int(sent.Load())
+}
+
+// InRoom reports whether s is subscribed to roomID: Rooms without the copy.
+func (h *Hub) InRoom(s *Session, roomID string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	_, ok := s.rooms[roomID]
+	return ok
 }

@@ -41,7 +41,9 @@ type Authenticator func(ctx context.Context, sdkAppID, userID, userSig string) (
 // result is encoded as the response's "result" (nil as {}); an error is classified with
 // errcode.Classify(err, errcode.Live). ctx is the session's context: it ends when the
 // connection does. A method runs on the connection's read loop, so it must return well
-// within the heartbeat timeout.
+// within the heartbeat timeout. params is valid only until the method returns (the
+// connection reads its next message into the same memory): a method that keeps any of it
+// copies it.
 type Method func(ctx context.Context, s *Session, params json.RawMessage) (any, error)
 
 // Config configures a Server. Authenticate and Methods are required; zero values of the
@@ -360,11 +362,20 @@ func (srv *Server) serve(s *Session) {
 	s.ping = time.AfterFunc(srv.cfg.PingInterval, s.heartbeat)
 	s.qmu.Unlock()
 
+	// The read loop reads without a context that can end (see readMessage); when the
+	// session's context ends, the socket is closed under coder/websocket (as it does itself
+	// for a context that ends: CloseNow would wait for a close handshake in progress),
+	// which ends a read or a write in progress.
+	unwatch := context.AfterFunc(s.ctx, func() { s.raw.Close() })
 	reason := srv.readLoop(s)
+	unwatch()
 	s.reason.CompareAndSwap(0, int32(reason))
 	s.qmu.Lock()
 	s.ended = true
 	s.ping.Stop()
+	if s.hold != nil {
+		s.hold.Stop()
+	}
 	if s.force != nil {
 		s.force.Stop()
 	}
@@ -387,8 +398,9 @@ func (srv *Server) serve(s *Session) {
 // returns the reason it ended for, as seen from the reading side.
 func (srv *Server) readLoop(s *Session) CloseReason {
 	for {
-		typ, data, err := s.conn.Read(s.ctx)
+		typ, buf, err := s.readMessage()
 		if err != nil {
+			putReadBuf(buf)
 			switch {
 			case errors.Is(err, websocket.ErrMessageTooBig):
 				return CloseFrameTooLarge
@@ -399,31 +411,84 @@ func (srv *Server) readLoop(s *Session) CloseReason {
 			}
 		}
 		if typ != websocket.MessageText {
-			s.enqueue(textFrame(EncodeError(nil, &Error{Code: CodeInvalidRequest, Message: "invalid request: binary frames are not supported"})))
+			putReadBuf(buf)
+			s.enqueue(errorFrame(nil, &Error{Code: CodeInvalidRequest, Message: "invalid request: binary frames are not supported"}))
 			continue
 		}
-		srv.handle(s, data)
+		srv.handle(s, *buf)
+		putReadBuf(buf)
 	}
 }
 
-// handle decodes and executes one request and enqueues its response.
+// readBufs holds the buffers messages are read into: a message is handled before the next
+// is read, and a method does not keep its params (see Method), so an idle connection holds
+// none and a busy one does not allocate one per message.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<10); return &b }}
+
+// readMessage reads the next message into a buffer of readBufs; the caller hands the
+// buffer back with putReadBuf once it is done with the message. It reads with a context
+// that never ends: coder/websocket would otherwise register and remove a watch of the
+// context for every frame header and payload it reads; serve closes the connection when
+// s.ctx ends instead, once per session.
+func (s *Session) readMessage() (websocket.MessageType, *[]byte, error) {
+	typ, r, err := s.conn.Reader(context.Background())
+	if err != nil {
+		return 0, nil, err
+	}
+	buf := readBufs.Get().(*[]byte)
+	b := (*buf)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			*buf = b
+			if err == io.EOF {
+				return typ, buf, nil
+			}
+			return typ, buf, err
+		}
+	}
+}
+
+// putReadBuf returns a message's buffer to readBufs, unless it grew large.
+func putReadBuf(buf *[]byte) {
+	if buf != nil && cap(*buf) <= 64<<10 {
+		readBufs.Put(buf)
+	}
+}
+
+// handle decodes and executes one request and enqueues its response. The frames queued for
+// the session meanwhile (the method's pushes) are written with the response, by the read
+// loop (cork.go).
 func (srv *Server) handle(s *Session, data []byte) {
+	s.cork()
+	if frame := srv.respond(s, data); frame != nil {
+		s.enqueue(frame)
+	}
+	s.uncork()
+}
+
+// respond decodes and executes one request and returns its response as a WebSocket frame,
+// or nil for a notification.
+func (srv *Server) respond(s *Session, data []byte) []byte {
 	req, id, ferr := DecodeFrame(data)
 	if ferr != nil {
-		s.enqueue(textFrame(EncodeError(id, ferr)))
-		return
+		return errorFrame(id, ferr)
 	}
 	m := srv.cfg.Methods[req.Method]
 	if m == nil {
 		if !req.IsNotification() {
-			s.enqueue(textFrame(EncodeError(id, &Error{Code: CodeMethodNotFound, Message: "method not found: " + req.Method})))
+			return errorFrame(id, &Error{Code: CodeMethodNotFound, Message: "method not found: " + req.Method})
 		}
-		return
+		return nil
 	}
 	result, err := call(m, s, req.Params)
 	var frame []byte
 	if err == nil {
-		frame, err = EncodeResult(id, result)
+		frame, err = resultFrame(id, result)
 		if err != nil {
 			err = fmt.Errorf("encode result of %s: %w", req.Method, err)
 		}
@@ -434,11 +499,12 @@ func (srv *Server) handle(s *Session, data []byte) {
 			srv.log.Error("client_method_failed", "conn_id", s.id, "user_id", s.userID,
 				"method", req.Method, "id", string(id), "err", err)
 		}
-		frame = EncodeError(id, &Error{Code: code, Message: info})
+		frame = errorFrame(id, &Error{Code: code, Message: info})
 	}
-	if !req.IsNotification() {
-		s.enqueue(textFrame(frame))
+	if req.IsNotification() {
+		return nil
 	}
+	return frame
 }
 
 // call runs m, turning a panic into an internal error.

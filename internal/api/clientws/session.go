@@ -102,6 +102,9 @@ type Session struct {
 	queue   [][]byte
 	pending int
 	writing bool           // a writer goroutine is draining the queue
+	corked  bool           // a request is being handled: frames wait for its response (cork.go)
+	hold    *time.Timer    // ends a cork that holds frames for longer than corkHold; nil until needed
+	holding bool           // hold is armed
 	ended   bool           // the connection has ended: no goroutine may start any more
 	force   *time.Timer    // cancels ctx when a close takes longer than CloseGrace
 	ping    *time.Timer    // fires the next heartbeat
@@ -137,11 +140,11 @@ func (s *Session) Context() context.Context { return s.ctx }
 // frame without blocking; a full send queue closes the session as a slow reader. It
 // returns ErrSessionClosed when the session is closing, or the encoding error.
 func (s *Session) Notify(method string, params any) error {
-	frame, err := EncodeNotification(method, params)
+	frame, err := notificationFrame(method, params)
 	if err != nil {
 		return err
 	}
-	if !s.enqueue(textFrame(frame)) {
+	if !s.enqueue(frame) {
 		return ErrSessionClosed
 	}
 	return nil
@@ -174,7 +177,11 @@ func (s *Session) enqueue(frame []byte) bool {
 	}
 	s.queue = append(s.queue, frame)
 	s.pending++
-	if !s.writing {
+	switch {
+	case s.writing:
+	case s.corked:
+		s.holdLocked() // the read loop writes it with the response (cork.go)
+	default:
 		s.writing = s.goLocked(s.drain)
 	}
 	s.qmu.Unlock()
