@@ -26,7 +26,7 @@ type pgTx struct {
 
 var _ store.ClusterTx = (*pgTx)(nil)
 
-func (s *Store) newTx() *pgTx { return &pgTx{Tx: sqlstore.NewTx(s.wq, dialect)} }
+func (s *Store) newTx() *pgTx { return &pgTx{Tx: sqlstore.NewTx(s.w, dialect)} }
 
 func (t *pgTx) EventInsert(ctx context.Context, e *store.Event) error {
 	if err := t.Tx.EventInsert(ctx, e); err != nil {
@@ -97,10 +97,11 @@ func parsePayload(p string) (n store.Notification, ok bool) {
 	return store.Notification{}, false
 }
 
-// commitSQL is the statement that ends a group transaction: a NOTIFY for each kind that the
-// calls of the group which commit (txs[i] != nil) announce, then COMMIT, in one round trip.
-// A NOTIFY is delivered at commit, and not at all when the transaction rolls back.
-func (s *Store) commitSQL(txs []*pgTx) string {
+// payloads returns the NOTIFY payloads of a group transaction: one for each kind that the
+// calls of the group which commit (txs[i] != nil) announce. The writer sends them with
+// pg_notify just before COMMIT (writer.commit): a NOTIFY is delivered at commit, and not at
+// all when the transaction rolls back.
+func payloads(txs []*pgTx) []string {
 	var events, broadcasts bool
 	var configs []uint64
 	for _, t := range txs {
@@ -115,29 +116,15 @@ func (s *Store) commitSQL(txs []*pgTx) string {
 			}
 		}
 	}
-	if !events && !broadcasts && len(configs) == 0 {
-		return "COMMIT"
-	}
-	// The channel and the payloads are made of letters, digits, '_' and ':' only: they need
-	// no escaping beyond the quotes.
-	var b strings.Builder
-	note := func(p string) {
-		if b.Len() == 0 {
-			b.WriteString("SELECT ")
-		} else {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "pg_notify('%s', '%s')", s.channel, p)
-	}
+	var out []string
 	if events {
-		note(payload(store.NotifyEvents, 0))
+		out = append(out, payload(store.NotifyEvents, 0))
 	}
 	if broadcasts {
-		note(payload(store.NotifyBroadcasts, 0))
+		out = append(out, payload(store.NotifyBroadcasts, 0))
 	}
 	for _, app := range configs {
-		note(payload(store.NotifyConfig, app))
+		out = append(out, payload(store.NotifyConfig, app))
 	}
-	b.WriteString("; COMMIT")
-	return b.String()
+	return out
 }
