@@ -5,6 +5,9 @@
 // the only write connection and groups concurrent Store.Tx calls into one database
 // transaction (group commit), each call isolated by a savepoint when the group has to be run
 // again after a failing call. AfterCommit hooks run in commit order on the writer goroutine.
+// The write connection is a native pgx connection that runs each group pipelined: the
+// statements whose results no caller needs yet go out with the next one that needs a result,
+// or with the COMMIT (writer.go).
 // Reads use a pgxpool of their own and see the last committed state (READ COMMITTED).
 //
 // # Several processes on one database
@@ -33,7 +36,8 @@
 //
 // A statement that fails inside a PostgreSQL transaction aborts the whole transaction, where
 // SQLite only fails the statement. The store contract lets fn go on after an ErrConflict, so
-// the inserts that may report ErrConflict run inside a savepoint of their own (tx.execGuarded).
+// the inserts that may report ErrConflict run inside a savepoint of their own
+// (writer.execGuarded).
 package postgres
 
 import (
