@@ -466,6 +466,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 			}
 		}
 		t := s.newTx()
+		s.w.left = len(batch) - i
 		err := s.callFn(r.fn, t)
 		if err != nil {
 			results[i] = err
@@ -510,6 +511,7 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 	}
 	w.pipe, w.failed = true, nil
 	defer func() { w.pipe, w.failed = false, nil }()
+	w.began()
 	// BEGIN and writeLock go out with the group's first statements. When they fail (the
 	// connection is gone), the group runs again through begin, which reconnects.
 	w.queue(true, "BEGIN")
@@ -522,6 +524,7 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 			continue
 		}
 		t := s.newTx()
+		w.left = len(batch) - i
 		if err := s.callFn(r.fn, t); err != nil {
 			// The queue goes out with the ROLLBACK: a failure in it shows whether the call
 			// saw what it asked for.
@@ -558,6 +561,7 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 // first; a BEGIN that fails on a connection that looked alive is tried once more on a new
 // connection, since nothing of the group has run yet.
 func (s *Store) begin(ctx context.Context) error {
+	s.w.began()
 	if !s.writerAlive() {
 		if err := s.reconnect(ctx); err != nil {
 			return err

@@ -55,22 +55,35 @@ func (t *pgTx) CallbackConfigPut(ctx context.Context, c store.CallbackConfig) er
 }
 
 // BroadcastInsert implements store.ClusterTx. A zero b.CreatedAt is set to the database's
-// clock.
+// clock (the transaction's now()).
+//
+// The id is taken from a block of ids the writer takes from the broadcasts' sequence in
+// the group's transaction, under writeLock, one block for the rest of the group's calls
+// (writer.broadcastID): a block costs one round trip, and the insert itself needs no result,
+// so it is queued (writer.go). Ids are taken in commit order all the same, since every id
+// of the block is taken under the lock; the ids a group does not use, or takes in a
+// transaction that rolls back, are never used (a sequence has gaps anyway).
 func (t *pgTx) BroadcastInsert(ctx context.Context, b *store.Broadcast) error {
-	var created any
+	w := t.Querier().(*writer)
+	id, now, err := w.broadcastID()
+	if err != nil {
+		return fmt.Errorf("insert broadcast of room %s: take an id: %w", b.RoomID, err)
+	}
+	created := now
 	if !b.CreatedAt.IsZero() {
-		created = b.CreatedAt
+		// As stored: pgx sends microseconds.
+		created = b.CreatedAt.Truncate(time.Microsecond).Local()
 	}
 	body := b.Body
 	if body == nil {
 		body = []byte{}
 	}
-	err := t.Querier().QueryRow(ctx, `INSERT INTO broadcasts (sdkappid, room_id, origin, kind, body, created_at)
-		VALUES ($1, $2, $3, $4, $5, COALESCE($6::timestamptz, now())) RETURNING id, created_at`,
-		int64(b.App), b.RoomID, b.Origin, b.Kind, body, created).Scan(&b.ID, &b.CreatedAt)
-	if err != nil {
+	if _, err := w.Exec(ctx, `INSERT INTO broadcasts (id, sdkappid, room_id, origin, kind, body, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		id, int64(b.App), b.RoomID, b.Origin, b.Kind, body, created); err != nil {
 		return fmt.Errorf("insert broadcast of room %s: %w", b.RoomID, err)
 	}
+	b.ID, b.CreatedAt = id, created
 	t.broadcasts = true
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,6 +54,45 @@ type writer struct {
 	// open is what a caller still reads the rows of (a batch or a query); the writer
 	// closes it before its next statement.
 	open interface{ Close() error }
+
+	// ids are broadcast ids taken in the current transaction and not used yet, in order,
+	// and now is the transaction's now(); left is how many calls of the group have not run
+	// yet, the current one included (the size of the next block of ids).
+	ids  []int64
+	now  time.Time
+	left int
+}
+
+// began forgets what the writer knew of the previous transaction.
+func (w *writer) began() { w.ids = w.ids[:0] }
+
+// broadcastID returns the next broadcast id of the transaction, and its now(), taking a
+// block of w.left ids from the sequence when none is left.
+func (w *writer) broadcastID() (int64, time.Time, error) {
+	if len(w.ids) == 0 {
+		n := min(max(w.left, 1), maxBatch)
+		rows, err := w.Query(bg, `SELECT nextval('broadcasts_id_seq'), now() FROM generate_series(1, ?)`, n)
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id, &w.now); err != nil {
+				rows.Close()
+				w.ids = w.ids[:0]
+				return 0, time.Time{}, err
+			}
+			w.ids = append(w.ids, id)
+		}
+		if err := rows.Close(); err != nil || len(w.ids) == 0 {
+			w.ids = w.ids[:0]
+			return 0, time.Time{}, errors.Join(err, errors.New("no id"))
+		}
+		slices.Sort(w.ids)
+	}
+	id := w.ids[0]
+	w.ids = w.ids[1:]
+	return id, w.now, nil
 }
 
 var _ sqlstore.Querier = (*writer)(nil)
