@@ -5,6 +5,9 @@
 // the only write connection and groups concurrent Store.Tx calls into one database
 // transaction (group commit), each call isolated by a savepoint when the group has to be run
 // again after a failing call. AfterCommit hooks run in commit order on the writer goroutine.
+// The write connection is a native pgx connection that runs each group pipelined: the
+// statements whose results no caller needs yet go out with the next one that needs a result,
+// or with the COMMIT (writer.go).
 // Reads use a pgxpool of their own and see the last committed state (READ COMMITTED).
 //
 // # Several processes on one database
@@ -33,7 +36,8 @@
 //
 // A statement that fails inside a PostgreSQL transaction aborts the whole transaction, where
 // SQLite only fails the statement. The store contract lets fn go on after an ErrConflict, so
-// the inserts that may report ErrConflict run inside a savepoint of their own (tx.execGuarded).
+// the inserts that may report ErrConflict run inside a savepoint of their own
+// (writer.execGuarded).
 package postgres
 
 import (
@@ -102,11 +106,10 @@ type Options struct {
 // Store is the PostgreSQL implementation of store.Store.
 type Store struct {
 	sqlstore.Reader
-	pool     *pgxpool.Pool
-	rdb      *sql.DB
-	wdb      *sql.DB
-	wconn    *sql.Conn
-	wq       *connQuerier
+	pool *pgxpool.Pool
+	rdb  *sql.DB
+	// w is the write connection (writer.go); only the writer goroutine uses it.
+	w        *writer
 	reqs     chan *txRequest
 	quit     chan struct{}
 	stopped  chan struct{}
@@ -164,33 +167,26 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if _, ok := wcfg.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
 		wcfg.RuntimeParams["idle_in_transaction_session_timeout"] = writerIdleTimeout
 	}
-	wdb := stdlib.OpenDB(*wcfg)
-	wdb.SetMaxOpenConns(1)
-	wconn, err := wdb.Conn(ctx)
+	wconn, err := pgx.ConnectConfig(ctx, wcfg)
 	if err != nil {
-		wdb.Close()
 		return nil, fmt.Errorf("postgres: connect writer: %w", err)
 	}
 	pcfg, err := pgxpool.ParseConfig(o.DSN)
 	if err != nil {
-		wconn.Close()
-		wdb.Close()
+		wconn.Close(ctx)
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
 	}
 	pcfg.MaxConns = o.ReadConns
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		wconn.Close()
-		wdb.Close()
+		wconn.Close(ctx)
 		return nil, fmt.Errorf("postgres: connect readers: %w", err)
 	}
 	rdb := stdlib.OpenDBFromPool(pool)
 	s := &Store{
 		pool:    pool,
 		rdb:     rdb,
-		wdb:     wdb,
-		wconn:   wconn,
-		wq:      &connQuerier{conn: wconn},
+		w:       &writer{cfg: wcfg, conn: wconn},
 		reqs:    make(chan *txRequest, 4096),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -316,11 +312,11 @@ func (s *Store) loadInstance(ctx context.Context) (string, error) {
 	b := make([]byte, 6)
 	rand.Read(b)
 	// ON CONFLICT: two processes opening a new database at once agree on one id.
-	if _, err := s.wconn.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('instance_id', $1) ON CONFLICT (key) DO NOTHING", hex.EncodeToString(b)); err != nil {
+	if _, err := s.w.conn.Exec(ctx, "INSERT INTO meta (key, value) VALUES ('instance_id', $1) ON CONFLICT (key) DO NOTHING", hex.EncodeToString(b)); err != nil {
 		return "", fmt.Errorf("write instance id: %w", err)
 	}
 	var id string
-	if err := s.wconn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'instance_id'").Scan(&id); err != nil {
+	if err := s.w.conn.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'instance_id'").Scan(&id); err != nil {
 		return "", fmt.Errorf("read instance id: %w", err)
 	}
 	return id, nil
@@ -417,9 +413,14 @@ func (s *Store) writeLoop() {
 	}
 }
 
-// runBatch commits a group of Tx calls in one transaction, as package sqlite does: first
-// optimistically without savepoints, and after a failing call again with one savepoint per
-// call, so that only the failing call is undone.
+// runBatch commits a group of Tx calls in one transaction. It first runs the group
+// pipelined (writer.go) and without savepoints, as package sqlite's optimistic run does;
+// when a call of a group of several fails, or a statement whose caller was told it had
+// succeeded fails at a send, it runs the group again unpipelined with one savepoint per call
+// (none for a group of one), so that only the failing call is undone and every statement's
+// error reaches its caller as it happens. A group of one call that fails is not run again
+// when nothing failed at a send: its call saw every result it asked for as the unpipelined
+// run would have shown it, so its error stands.
 func (s *Store) runBatch(batch []*txRequest) {
 	ctx := context.Background()
 	s.batches.Add(1)
@@ -432,7 +433,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 		}
 	}
 	failAll := func(err error) {
-		s.wq.ctl(ctx, "ROLLBACK")
+		s.w.rollback()
 		for i := range results {
 			if results[i] == nil {
 				results[i] = err
@@ -440,8 +441,8 @@ func (s *Store) runBatch(batch []*txRequest) {
 		}
 		finish()
 	}
-	if len(batch) > 1 && !s.lastGroupFailed {
-		if s.runOptimistic(batch, results, txs, finish, failAll) {
+	if !s.lastGroupFailed {
+		if s.runPipelined(batch, results, txs, finish, failAll) {
 			return
 		}
 		clear(results)
@@ -459,22 +460,23 @@ func (s *Store) runBatch(batch []*txRequest) {
 			continue
 		}
 		if !single {
-			if _, err := s.wq.ctl(ctx, "SAVEPOINT b"); err != nil {
+			if err := s.w.ctl("SAVEPOINT b"); err != nil {
 				failAll(fmt.Errorf("savepoint: %w", err))
 				return
 			}
 		}
 		t := s.newTx()
+		s.w.left = len(batch) - i
 		err := s.callFn(r.fn, t)
 		if err != nil {
 			results[i] = err
 			s.lastGroupFailed = true
 			if single {
-				s.wq.ctl(ctx, "ROLLBACK")
+				s.w.rollback()
 				finish()
 				return
 			}
-			if _, rerr := s.wq.ctl(ctx, "ROLLBACK TO SAVEPOINT b"); rerr != nil {
+			if rerr := s.w.ctl("ROLLBACK TO SAVEPOINT b"); rerr != nil {
 				failAll(fmt.Errorf("rollback to savepoint after %v: %w", err, rerr))
 				return
 			}
@@ -482,13 +484,13 @@ func (s *Store) runBatch(batch []*txRequest) {
 			txs[i] = t
 		}
 		if !single {
-			if _, err := s.wq.ctl(ctx, "RELEASE SAVEPOINT b"); err != nil {
+			if err := s.w.ctl("RELEASE SAVEPOINT b"); err != nil {
 				failAll(fmt.Errorf("release savepoint: %w", err))
 				return
 			}
 		}
 	}
-	if _, err := s.wq.ctl(ctx, s.commitSQL(txs)); err != nil {
+	if _, err := s.w.commit(s.channel, payloads(txs)); err != nil {
 		failAll(fmt.Errorf("commit: %w", err))
 		return
 	}
@@ -496,25 +498,83 @@ func (s *Store) runBatch(batch []*txRequest) {
 	finish()
 }
 
-// begin starts the writer's transaction and takes writeLock. When the writer's connection is gone (the server
-// restarted, or terminated the backend), it takes a new one first; a BEGIN that fails on a
-// connection that looked alive is tried once more on a new connection, since nothing of the
-// group has run yet.
+// runPipelined runs a group pipelined and without savepoints. It returns false, with
+// everything rolled back and nothing answered, when the group must run again: a call of a
+// group of several failed, or a statement failed whose caller was told it had succeeded.
+func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, finish func(), failAll func(error)) bool {
+	w := s.w
+	if !s.writerAlive() {
+		if err := s.reconnect(context.Background()); err != nil {
+			failAll(fmt.Errorf("begin: %w", err))
+			return true
+		}
+	}
+	w.pipe, w.failed = true, nil
+	defer func() { w.pipe, w.failed = false, nil }()
+	w.began()
+	// BEGIN and writeLock go out with the group's first statements. When they fail (the
+	// connection is gone), the group runs again through begin, which reconnects.
+	w.queue(true, "BEGIN")
+	if !s.noLock {
+		w.queue(true, "SELECT pg_advisory_xact_lock($1, $2)", writeLock, int32(s.schemaOID))
+	}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		t := s.newTx()
+		w.left = len(batch) - i
+		if err := s.callFn(r.fn, t); err != nil {
+			// The queue goes out with the ROLLBACK: a failure in it shows whether the call
+			// saw what it asked for.
+			rb := w.queue(false, "ROLLBACK")
+			w.flush()
+			if rb.err != nil {
+				w.rollback()
+			}
+			if w.failed == nil && len(batch) == 1 {
+				results[i] = err
+				finish()
+				return true
+			}
+			return false
+		}
+		txs[i] = t
+	}
+	retry, err := w.commit(s.channel, payloads(txs))
+	if err != nil {
+		if retry {
+			w.rollback()
+			return false
+		}
+		failAll(fmt.Errorf("commit: %w", err))
+		return true
+	}
+	runHooks(txs)
+	finish()
+	return true
+}
+
+// begin starts the writer's transaction and takes writeLock (unpipelined). When the writer's
+// connection is gone (the server restarted, or terminated the backend), it takes a new one
+// first; a BEGIN that fails on a connection that looked alive is tried once more on a new
+// connection, since nothing of the group has run yet.
 func (s *Store) begin(ctx context.Context) error {
+	s.w.began()
 	if !s.writerAlive() {
 		if err := s.reconnect(ctx); err != nil {
 			return err
 		}
 	}
-	_, err := s.wq.ctl(ctx, s.begin1())
+	err := s.w.ctl(s.begin1())
 	if err == nil || s.writerAlive() {
 		return err
 	}
 	if rerr := s.reconnect(ctx); rerr != nil {
 		return errors.Join(err, rerr)
 	}
-	_, err = s.wq.ctl(ctx, s.begin1())
-	return err
+	return s.w.ctl(s.begin1())
 }
 
 // begin1 is the statement that begins a group transaction: BEGIN and, as the first statement
@@ -526,29 +586,24 @@ func (s *Store) begin1() string {
 	return s.beginSQL
 }
 
-var errWriterClosed = errors.New("postgres: writer connection closed")
-
 // writerAlive reports whether the writer's connection is still open, without a round trip.
-func (s *Store) writerAlive() bool {
-	return s.wconn.Raw(func(dc any) error {
-		if c, ok := dc.(*stdlib.Conn); ok && c.Conn().IsClosed() {
-			return errWriterClosed
-		}
-		return nil
-	}) == nil
-}
+func (s *Store) writerAlive() bool { return !s.w.conn.IsClosed() }
 
 // reconnect replaces the writer's connection.
 func (s *Store) reconnect(ctx context.Context) error {
-	s.wconn.Close()
-	c, err := s.wdb.Conn(ctx)
+	s.w.closeOpen()
+	s.w.discard(errWriterClosed)
+	s.w.conn.Close(ctx)
+	c, err := pgx.ConnectConfig(ctx, s.w.cfg)
 	if err != nil {
 		return fmt.Errorf("reconnect writer: %w", err)
 	}
 	s.log.Warn("postgres_writer_reconnected")
-	s.wconn, s.wq.conn = c, c
+	s.w.conn = c
 	return nil
 }
+
+var errWriterClosed = errors.New("postgres: writer connection closed")
 
 func runHooks(txs []*pgTx) {
 	for _, t := range txs {
@@ -559,35 +614,6 @@ func runHooks(txs []*pgTx) {
 			h()
 		}
 	}
-}
-
-// runOptimistic runs a group without savepoints; see package sqlite. It returns false, with
-// everything rolled back and nothing answered, at the first failing call.
-func (s *Store) runOptimistic(batch []*txRequest, results []error, txs []*pgTx, finish func(), failAll func(error)) bool {
-	ctx := context.Background()
-	if err := s.begin(ctx); err != nil {
-		failAll(fmt.Errorf("begin: %w", err))
-		return true
-	}
-	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			results[i] = err
-			continue
-		}
-		t := s.newTx()
-		if err := s.callFn(r.fn, t); err != nil {
-			s.wq.ctl(ctx, "ROLLBACK")
-			return false
-		}
-		txs[i] = t
-	}
-	if _, err := s.wq.ctl(ctx, s.commitSQL(txs)); err != nil {
-		failAll(fmt.Errorf("commit: %w", err))
-		return true
-	}
-	runHooks(txs)
-	finish()
-	return true
 }
 
 // Close stops the store: the Tx calls already queued are committed and answered, later
@@ -603,8 +629,8 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeDBs() error {
-	errW := s.wconn.Close()
-	err := errors.Join(errW, s.wdb.Close(), s.rdb.Close())
+	errW := s.w.conn.Close(context.Background())
+	err := errors.Join(errW, s.rdb.Close())
 	s.pool.Close()
 	return err
 }
@@ -625,53 +651,12 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-// execGuarded runs a statement that may fail with a unique violation inside a savepoint of
-// its own: in PostgreSQL a failed statement aborts the whole transaction, and the store
-// contract keeps the transaction usable after an ErrConflict.
-func execGuarded(ctx context.Context, q sqlstore.Querier, query string, args ...any) (sql.Result, error) {
-	w := q.(*connQuerier)
-	if _, err := w.ctl(ctx, "SAVEPOINT g"); err != nil {
-		return nil, err
-	}
-	res, err := w.Exec(ctx, query, args...)
-	if err != nil {
-		if _, rerr := w.ctl(ctx, "ROLLBACK TO SAVEPOINT g"); rerr != nil {
-			return nil, errors.Join(err, rerr)
-		}
-	}
-	if _, rerr := w.ctl(ctx, "RELEASE SAVEPOINT g"); rerr != nil {
-		return nil, errors.Join(err, rerr)
-	}
-	return res, err
+// execGuarded is Dialect.ExecGuarded on the writer (writer.execGuarded).
+func execGuarded(_ context.Context, q sqlstore.Querier, query string, args ...any) (sql.Result, error) {
+	return q.(*writer).execGuarded(rebind(query), args)
 }
 
 var _ store.Store = (*Store)(nil)
-
-// connQuerier runs on the single write connection; only the writer goroutine uses it.
-type connQuerier struct {
-	conn *sql.Conn
-}
-
-func (c *connQuerier) ctl(ctx context.Context, q string) (sql.Result, error) {
-	return c.conn.ExecContext(ctx, q)
-}
-
-// The writer's statements run without the caller's cancellation: pgx answers a context that
-// ends during a statement by interrupting it, which may cost the connection and with it the
-// other calls of the group. A Tx fn does short database work only, so it runs to its end;
-// a call whose context ended before it ran is not run at all (runBatch).
-
-func (c *connQuerier) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return c.conn.ExecContext(context.WithoutCancel(ctx), rebind(q), args...)
-}
-
-func (c *connQuerier) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
-	return c.conn.QueryContext(context.WithoutCancel(ctx), rebind(q), args...)
-}
-
-func (c *connQuerier) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
-	return c.conn.QueryRowContext(context.WithoutCancel(ctx), rebind(q), args...)
-}
 
 // dbQuerier runs on the read pool.
 type dbQuerier struct{ db *sql.DB }

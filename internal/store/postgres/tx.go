@@ -26,7 +26,7 @@ type pgTx struct {
 
 var _ store.ClusterTx = (*pgTx)(nil)
 
-func (s *Store) newTx() *pgTx { return &pgTx{Tx: sqlstore.NewTx(s.wq, dialect)} }
+func (s *Store) newTx() *pgTx { return &pgTx{Tx: sqlstore.NewTx(s.w, dialect)} }
 
 func (t *pgTx) EventInsert(ctx context.Context, e *store.Event) error {
 	if err := t.Tx.EventInsert(ctx, e); err != nil {
@@ -55,22 +55,35 @@ func (t *pgTx) CallbackConfigPut(ctx context.Context, c store.CallbackConfig) er
 }
 
 // BroadcastInsert implements store.ClusterTx. A zero b.CreatedAt is set to the database's
-// clock.
+// clock (the transaction's now()).
+//
+// The id is taken from a block of ids the writer takes from the broadcasts' sequence in
+// the group's transaction, under writeLock, one block for the rest of the group's calls
+// (writer.broadcastID): a block costs one round trip, and the insert itself needs no result,
+// so it is queued (writer.go). Ids are taken in commit order all the same, since every id
+// of the block is taken under the lock; the ids a group does not use, or takes in a
+// transaction that rolls back, are never used (a sequence has gaps anyway).
 func (t *pgTx) BroadcastInsert(ctx context.Context, b *store.Broadcast) error {
-	var created any
+	w := t.Querier().(*writer)
+	id, now, err := w.broadcastID()
+	if err != nil {
+		return fmt.Errorf("insert broadcast of room %s: take an id: %w", b.RoomID, err)
+	}
+	created := now
 	if !b.CreatedAt.IsZero() {
-		created = b.CreatedAt
+		// As stored: pgx sends microseconds.
+		created = b.CreatedAt.Truncate(time.Microsecond).Local()
 	}
 	body := b.Body
 	if body == nil {
 		body = []byte{}
 	}
-	err := t.Querier().QueryRow(ctx, `INSERT INTO broadcasts (sdkappid, room_id, origin, kind, body, created_at)
-		VALUES ($1, $2, $3, $4, $5, COALESCE($6::timestamptz, now())) RETURNING id, created_at`,
-		int64(b.App), b.RoomID, b.Origin, b.Kind, body, created).Scan(&b.ID, &b.CreatedAt)
-	if err != nil {
+	if _, err := w.Exec(ctx, `INSERT INTO broadcasts (id, sdkappid, room_id, origin, kind, body, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		id, int64(b.App), b.RoomID, b.Origin, b.Kind, body, created); err != nil {
 		return fmt.Errorf("insert broadcast of room %s: %w", b.RoomID, err)
 	}
+	b.ID, b.CreatedAt = id, created
 	t.broadcasts = true
 	return nil
 }
@@ -97,10 +110,11 @@ func parsePayload(p string) (n store.Notification, ok bool) {
 	return store.Notification{}, false
 }
 
-// commitSQL is the statement that ends a group transaction: a NOTIFY for each kind that the
-// calls of the group which commit (txs[i] != nil) announce, then COMMIT, in one round trip.
-// A NOTIFY is delivered at commit, and not at all when the transaction rolls back.
-func (s *Store) commitSQL(txs []*pgTx) string {
+// payloads returns the NOTIFY payloads of a group transaction: one for each kind that the
+// calls of the group which commit (txs[i] != nil) announce. The writer sends them with
+// pg_notify just before COMMIT (writer.commit): a NOTIFY is delivered at commit, and not at
+// all when the transaction rolls back.
+func payloads(txs []*pgTx) []string {
 	var events, broadcasts bool
 	var configs []uint64
 	for _, t := range txs {
@@ -115,29 +129,15 @@ func (s *Store) commitSQL(txs []*pgTx) string {
 			}
 		}
 	}
-	if !events && !broadcasts && len(configs) == 0 {
-		return "COMMIT"
-	}
-	// The channel and the payloads are made of letters, digits, '_' and ':' only: they need
-	// no escaping beyond the quotes.
-	var b strings.Builder
-	note := func(p string) {
-		if b.Len() == 0 {
-			b.WriteString("SELECT ")
-		} else {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "pg_notify('%s', '%s')", s.channel, p)
-	}
+	var out []string
 	if events {
-		note(payload(store.NotifyEvents, 0))
+		out = append(out, payload(store.NotifyEvents, 0))
 	}
 	if broadcasts {
-		note(payload(store.NotifyBroadcasts, 0))
+		out = append(out, payload(store.NotifyBroadcasts, 0))
 	}
 	for _, app := range configs {
-		note(payload(store.NotifyConfig, app))
+		out = append(out, payload(store.NotifyConfig, app))
 	}
-	b.WriteString("; COMMIT")
-	return b.String()
+	return out
 }

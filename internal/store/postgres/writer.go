@@ -1,0 +1,385 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/roomd/roomd/internal/store/sqlstore"
+)
+
+// writer is the store's only write connection, a native *pgx.Conn (no database/sql), and the
+// sqlstore.Querier of every Tx call; only the writer goroutine uses it.
+//
+// # Pipelining
+//
+// A statement costs one round trip to the server when it runs alone, and the writer runs one
+// group at a time, so round trips bound both the writer's CPU and its throughput. In
+// pipelined mode (pipe), the writer therefore sends nothing until a result is needed:
+//
+//   - Exec queues its statement and returns at once, with a nil error and a sql.Result whose
+//     RowsAffected sends the queue first when the count is not known yet.
+//   - Query and QueryRow send the queue followed by their own statement in one round trip
+//     (a pgx batch: one pipeline, one Sync).
+//   - The group's BEGIN and write lock are queued with its first statement, and its NOTIFYs
+//     and COMMIT go out with its last ones.
+//
+// An Exec that fails at the send has already told its caller that it succeeded, and the
+// transaction is aborted: the writer records it (failed), and the group does not commit but
+// is run again from the start without pipelining (runBatch), where every statement's error
+// reaches its caller as it happens. A call that fails while nothing failed at a send saw
+// every result it asked for exactly as the unpipelined run would have shown it, so its error
+// stands. A send that fails for another reason than a statement's error (the connection
+// died) fails every statement in it; that is handled as the unpipelined writer handles a
+// lost connection, except at COMMIT (Store.commit).
+//
+// The arguments of a queued statement are encoded when it is sent: a caller must not change
+// a slice it passed to Exec afterwards (the queries never do).
+type writer struct {
+	cfg  *pgx.ConnConfig
+	conn *pgx.Conn
+	// pipe is set while a group runs pipelined.
+	pipe bool
+	// batch holds the statements not sent yet and queued their results, in order.
+	batch  *pgx.Batch
+	queued []*execResult
+	// failed is the error of a queued statement whose caller was told it succeeded, found
+	// at a send since pipe was last set: the group must not commit.
+	failed error
+	// open is what a caller still reads the rows of (a batch or a query); the writer
+	// closes it before its next statement.
+	open interface{ Close() error }
+
+	// ids are broadcast ids taken in the current transaction and not used yet, in order,
+	// and now is the transaction's now(); left is how many calls of the group have not run
+	// yet, the current one included (the size of the next block of ids).
+	ids  []int64
+	now  time.Time
+	left int
+}
+
+// began forgets what the writer knew of the previous transaction.
+func (w *writer) began() { w.ids = w.ids[:0] }
+
+// broadcastID returns the next broadcast id of the transaction, and its now(), taking a
+// block of w.left ids from the sequence when none is left.
+func (w *writer) broadcastID() (int64, time.Time, error) {
+	if len(w.ids) == 0 {
+		n := min(max(w.left, 1), maxBatch)
+		rows, err := w.Query(bg, `SELECT nextval('broadcasts_id_seq'), now() FROM generate_series(1, ?)`, n)
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id, &w.now); err != nil {
+				rows.Close()
+				w.ids = w.ids[:0]
+				return 0, time.Time{}, err
+			}
+			w.ids = append(w.ids, id)
+		}
+		if err := rows.Close(); err != nil || len(w.ids) == 0 {
+			w.ids = w.ids[:0]
+			return 0, time.Time{}, errors.Join(err, errors.New("no id"))
+		}
+		slices.Sort(w.ids)
+	}
+	id := w.ids[0]
+	w.ids = w.ids[1:]
+	return id, w.now, nil
+}
+
+var _ sqlstore.Querier = (*writer)(nil)
+
+// The writer's statements run without the caller's cancellation: pgx answers a context that
+// ends during a statement by interrupting it, which may cost the connection and with it the
+// other calls of the group; and a pipelined send carries the statements of several calls. A
+// Tx fn does short database work only, so it runs to its end; a call whose context ended
+// before it ran is not run at all (runBatch).
+var bg = context.Background()
+
+// execResult is the sql.Result of a statement the writer ran or queued; ctl statements of
+// the writer's own (BEGIN, the lock, NOTIFY, COMMIT) have one too.
+type execResult struct {
+	w    *writer
+	tag  pgconn.CommandTag
+	err  error
+	done bool
+	// deferred is set when the statement's caller was told it succeeded before it was
+	// sent (Exec in pipelined mode, the writer's own queued statements).
+	deferred bool
+}
+
+func (r *execResult) LastInsertId() (int64, error) {
+	return 0, errors.New("postgres: LastInsertId is not supported")
+}
+
+// RowsAffected sends the writer's queue when the statement has not been sent yet.
+func (r *execResult) RowsAffected() (int64, error) {
+	if !r.done {
+		r.w.flush()
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	return r.tag.RowsAffected(), nil
+}
+
+// queue adds a statement to the batch to send.
+func (w *writer) queue(deferred bool, q string, args ...any) *execResult {
+	if w.batch == nil {
+		w.batch = &pgx.Batch{}
+	}
+	w.batch.Queue(q, args...)
+	r := &execResult{w: w, deferred: deferred}
+	w.queued = append(w.queued, r)
+	return r
+}
+
+// closeOpen closes the rows a caller left open.
+func (w *writer) closeOpen() {
+	if w.open != nil {
+		o := w.open
+		w.open = nil
+		o.Close()
+	}
+}
+
+// discard drops the statements not sent yet; their results report err.
+func (w *writer) discard(err error) {
+	for _, r := range w.queued {
+		r.err, r.done = err, true
+	}
+	w.queued = w.queued[:0]
+	w.batch = nil
+}
+
+// send sends the queued statements in one round trip and reads their results, recording in
+// failed a failure that a caller was not told of. It returns the batch's results still
+// open, positioned after the queued statements, when the batch carries more statements than
+// were queued (a query the caller reads next); the caller then closes them. first is the
+// first queued statement that failed, with its error.
+func (w *writer) send() (br pgx.BatchResults, first *execResult, err error) {
+	w.closeOpen()
+	b, queued := w.batch, w.queued
+	w.batch, w.queued = nil, nil
+	if b == nil || len(b.QueuedQueries) == 0 {
+		return nil, nil, nil
+	}
+	br = w.conn.SendBatch(bg, b)
+	for _, r := range queued {
+		r.tag, r.err = br.Exec()
+		r.done = true
+		if r.err != nil && first == nil {
+			first, err = r, r.err
+		}
+	}
+	if first != nil && first.deferred && w.pipe && w.failed == nil {
+		w.failed = first.err
+	}
+	if len(b.QueuedQueries) == len(queued) || err != nil {
+		cerr := br.Close()
+		if err == nil {
+			err = cerr
+		}
+		return nil, first, err
+	}
+	return br, nil, nil
+}
+
+// flush sends the queued statements, if any.
+func (w *writer) flush() error {
+	_, _, err := w.send()
+	return err
+}
+
+// ctl runs one of the writer's own statements (without arguments; several may be separated
+// by semicolons) at once, after the queue.
+func (w *writer) ctl(q string) error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	_, err := w.conn.Exec(bg, q)
+	return err
+}
+
+// rollback drops the queue and rolls the transaction back.
+func (w *writer) rollback() {
+	w.closeOpen()
+	w.discard(errors.New("postgres: group rolled back"))
+	if !w.conn.IsClosed() {
+		w.conn.Exec(bg, "ROLLBACK")
+	}
+}
+
+func (w *writer) Exec(_ context.Context, q string, args ...any) (sql.Result, error) {
+	q = rebind(q)
+	if w.pipe {
+		if w.failed != nil {
+			return nil, w.failed
+		}
+		return w.queue(true, q, args...), nil
+	}
+	w.closeOpen()
+	if len(w.queued) == 0 {
+		tag, err := w.conn.Exec(bg, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		return &execResult{w: w, tag: tag, done: true}, nil
+	}
+	r := w.queue(false, q, args...)
+	w.flush()
+	if r.err != nil {
+		return nil, r.err
+	}
+	return r, nil
+}
+
+func (w *writer) Query(_ context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	q = rebind(q)
+	if w.pipe && w.failed != nil {
+		return nil, w.failed
+	}
+	w.closeOpen()
+	if len(w.queued) == 0 {
+		rows, err := w.conn.Query(bg, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		pr := &pgRows{Rows: rows, w: w}
+		w.open = pr
+		return pr, nil
+	}
+	if w.batch == nil {
+		w.batch = &pgx.Batch{}
+	}
+	w.batch.Queue(q, args...)
+	br, _, err := w.send()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	pr := &pgRows{Rows: rows, w: w, br: br}
+	w.open = pr
+	return pr, nil
+}
+
+func (w *writer) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	rows, err := w.Query(ctx, q, args...)
+	if err != nil {
+		return errRow{err}
+	}
+	return pgRow{rows}
+}
+
+// pgRows is the sqlstore.Rows of a query on the writer; closing it closes the batch the
+// query came in.
+type pgRows struct {
+	pgx.Rows
+	w  *writer
+	br pgx.BatchResults
+}
+
+func (r *pgRows) Close() error {
+	r.Rows.Close()
+	err := r.Rows.Err()
+	if r.br != nil {
+		if cerr := r.br.Close(); err == nil {
+			err = cerr
+		}
+		r.br = nil
+	}
+	if r.w.open == r {
+		r.w.open = nil
+	}
+	return err
+}
+
+// pgRow is the sqlstore.Row of QueryRow, as *sql.Row: no row is pgx.ErrNoRows, which
+// matches sql.ErrNoRows.
+type pgRow struct{ rows sqlstore.Rows }
+
+func (r pgRow) Scan(dest ...any) error {
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	return r.rows.Close()
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// execGuarded runs a statement that may fail with a unique violation inside a savepoint of
+// its own: in PostgreSQL a failed statement aborts the whole transaction, and the store
+// contract keeps the transaction usable after an ErrConflict. The savepoint, the statement
+// and the release go out with the writer's queue in one round trip; after a failure the
+// rollback to the savepoint is queued (pipelined) or run at once.
+func (w *writer) execGuarded(q string, args []any) (sql.Result, error) {
+	if w.pipe && w.failed != nil {
+		return nil, w.failed
+	}
+	w.queue(false, "SAVEPOINT g")
+	r := w.queue(false, q, args...)
+	w.queue(false, "RELEASE SAVEPOINT g")
+	_, first, err := w.send()
+	if err == nil {
+		return r, nil
+	}
+	if first != r {
+		// Something before the statement failed (the group then runs again if it was
+		// pipelined), or the release did.
+		return nil, err
+	}
+	if w.pipe {
+		w.queue(true, "ROLLBACK TO SAVEPOINT g")
+		w.queue(true, "RELEASE SAVEPOINT g")
+		return nil, err
+	}
+	if rerr := w.ctl("ROLLBACK TO SAVEPOINT g; RELEASE SAVEPOINT g"); rerr != nil {
+		return nil, errors.Join(err, rerr)
+	}
+	return nil, err
+}
+
+// commit sends the queue, a NOTIFY on channel for each payload, and COMMIT, in one round
+// trip. retry reports that the transaction certainly did not commit because a statement
+// the server refused (one a caller was told had succeeded) aborted it: the group may run
+// again. Any other error leaves the outcome unknown.
+func (w *writer) commit(channel string, payloads []string) (retry bool, err error) {
+	if w.failed != nil {
+		return true, w.failed
+	}
+	for _, p := range payloads {
+		w.queue(true, "SELECT pg_notify($1, $2)", channel, p)
+	}
+	c := w.queue(false, "COMMIT")
+	_, first, err := w.send()
+	if err != nil {
+		var pe *pgconn.PgError
+		return first != nil && first != c && errors.As(first.err, &pe), err
+	}
+	if c.tag.String() != "COMMIT" {
+		// The server rolled the transaction back (it was aborted); nothing committed.
+		return true, fmt.Errorf("commit ended in %s", c.tag)
+	}
+	return false, nil
+}
