@@ -27,8 +27,8 @@ import (
 // connects and answers "ready <n>" (or "error <message>"). Then, per round, the parent
 // writes "arm <marker>", the fleet answers "armed <marker>", the parent makes the change,
 // and the fleet answers "done <marker> <unix ns>" when every connection has received a
-// frame containing the marker, with the time the last one did. Closing the fleet's input
-// ends it.
+// frame containing the marker, with the time the last one did and the CPU time the fleet
+// spent since it was armed. Closing the fleet's input ends it.
 
 // fleetEnv, when set in the environment of `roomd bench`, makes it run as a fleet.
 const fleetEnv = "ROOMD_BENCH_FLEET"
@@ -89,7 +89,7 @@ func startFleetInProcess(ctx context.Context, cfg fleetConfig) (*fleet, error) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := runFleet(ctx, inR, outW)
+		err := runFleet(ctx, inR, outW, true)
 		outW.CloseWithError(err)
 		done <- err
 	}()
@@ -149,20 +149,25 @@ func (f *fleet) arm(marker string) error {
 }
 
 // done waits until every connection has received the marker and returns when the last one
-// did.
-func (f *fleet) done(marker string) (time.Time, error) {
+// did, and the CPU time the fleet spent on the round (from arm to the last arrival; 0 when
+// the fleet runs in this process, where it cannot be told apart).
+func (f *fleet) done(marker string) (time.Time, time.Duration, error) {
 	fields, err := f.expect("done")
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, 0, err
 	}
-	if len(fields) != 2 || fields[0] != marker {
-		return time.Time{}, fmt.Errorf("client fleet: done %v, want %s", fields, marker)
+	if len(fields) != 3 || fields[0] != marker {
+		return time.Time{}, 0, fmt.Errorf("client fleet: done %v, want %s", fields, marker)
 	}
 	ns, err := strconv.ParseInt(fields[1], 10, 64)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, 0, err
 	}
-	return time.Unix(0, ns), nil
+	cpu, err := strconv.ParseInt(fields[2], 10, 64)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	return time.Unix(0, ns), time.Duration(cpu), nil
 }
 
 func (f *fleet) close() error {
@@ -176,7 +181,7 @@ func runFleetMain(ctx context.Context) error {
 		return err
 	}
 	out := bufio.NewWriter(os.Stdout)
-	err := runFleet(ctx, os.Stdin, writerFlusher{out})
+	err := runFleet(ctx, os.Stdin, writerFlusher{out}, false)
 	if err != nil {
 		fmt.Fprintf(out, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		out.Flush()
@@ -204,7 +209,7 @@ type fleetRound struct {
 
 // runFleet connects the fleet described by the first line of in, reports ready, and runs
 // rounds until in ends.
-func runFleet(ctx context.Context, in io.Reader, out io.Writer) error {
+func runFleet(ctx context.Context, in io.Reader, out io.Writer, inProcess bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lines := bufio.NewReader(in)
@@ -309,10 +314,15 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer) error {
 		r := &fleetRound{marker: []byte(marker), last: make(chan int64, 1)}
 		r.left.Store(int64(len(conns)))
 		round.Store(r)
+		cpu0 := cpuTime()
 		fmt.Fprintf(out, "armed %s\n", marker)
 		select {
 		case ns := <-r.last:
-			fmt.Fprintf(out, "done %s %d\n", marker, ns)
+			cpu := cpuTime() - cpu0
+			if inProcess {
+				cpu = 0
+			}
+			fmt.Fprintf(out, "done %s %d %d\n", marker, ns, cpu)
 		case err := <-broken:
 			return fmt.Errorf("a connection ended: %w", err)
 		case <-time.After(2 * time.Minute):
