@@ -200,6 +200,14 @@ func (w writerFlusher) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// fleetReader reads the fleet's connections once they are in the room (fleetpoll_*.go).
+type fleetReader interface {
+	// add hands a connection over to the reader, which owns it from then on.
+	add(c *wsConn) error
+	// close stops reading and closes every connection.
+	close()
+}
+
 // fleetRound is the round every connection is waiting for.
 type fleetRound struct {
 	marker []byte
@@ -223,39 +231,31 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer, inProcess bool) 
 	}
 	cfg.Conc = max(cfg.Conc, 1)
 
-	conns := make([]*wsConn, cfg.N)
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close()
-			}
-		}
-	}()
 	var (
 		round  atomic.Pointer[fleetRound]
 		broken = make(chan error, 1)
 	)
 	// Each connection is read from the moment it is in the room: it answers pings and
 	// takes the room's other pushes while the rest of the fleet connects.
-	read := func(c *wsConn) {
-		for {
-			p, err := c.ReadText()
-			if err != nil {
-				if ctx.Err() == nil {
-					select {
-					case broken <- err:
-					default:
-					}
-				}
-				return
-			}
-			if r := round.Load(); r != nil && bytes.Contains(p, r.marker) {
-				if r.left.Add(-1) == 0 {
-					r.last <- time.Now().UnixNano()
-				}
+	reader, err := newFleetReader(func(p []byte) {
+		if r := round.Load(); r != nil && bytes.Contains(p, r.marker) {
+			if r.left.Add(-1) == 0 {
+				r.last <- time.Now().UnixNano()
 			}
 		}
+	}, func(err error) {
+		if ctx.Err() == nil {
+			select {
+			case broken <- err:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		return err
 	}
+	defer reader.close()
+	var ready atomic.Int64
 	next := make(chan int)
 	var (
 		wg       sync.WaitGroup
@@ -276,8 +276,16 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer, inProcess bool) 
 					errMu.Unlock()
 					continue
 				}
-				conns[i] = c
-				go read(c)
+				if err := reader.add(c); err != nil {
+					c.Close()
+					errMu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("connection %d: %w", i, err)
+					}
+					errMu.Unlock()
+					continue
+				}
+				ready.Add(1)
 			}
 		}()
 	}
@@ -300,7 +308,8 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer, inProcess bool) 
 		return fmt.Errorf("a connection ended while the fleet connected: %w", err)
 	default:
 	}
-	fmt.Fprintf(out, "ready %d\n", len(conns))
+	n := int(ready.Load())
+	fmt.Fprintf(out, "ready %d\n", n)
 
 	for {
 		line, err := lines.ReadString('\n')
@@ -312,7 +321,7 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer, inProcess bool) 
 			return fmt.Errorf("unexpected command %q", line)
 		}
 		r := &fleetRound{marker: []byte(marker), last: make(chan int64, 1)}
-		r.left.Store(int64(len(conns)))
+		r.left.Store(int64(n))
 		round.Store(r)
 		cpu0 := cpuTime()
 		fmt.Fprintf(out, "armed %s\n", marker)
@@ -326,7 +335,7 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer, inProcess bool) 
 		case err := <-broken:
 			return fmt.Errorf("a connection ended: %w", err)
 		case <-time.After(2 * time.Minute):
-			return fmt.Errorf("round %s: %d of %d connections did not receive it within 2 minutes", marker, r.left.Load(), len(conns))
+			return fmt.Errorf("round %s: %d of %d connections did not receive it within 2 minutes", marker, r.left.Load(), n)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
