@@ -65,8 +65,11 @@ type API struct {
 	pub publisher // turns room events into pushes, in commit order (fanout.go)
 
 	// stopping is set by Shutdown: connections that end from then on leave their rooms in
-	// one batch (see Shutdown), and failures are counted instead of logged one by one.
+	// one batch (see Shutdown), and stopCtx, cancelled at the same time, cuts short the
+	// departures in flight (closed); those are counted instead of logged one by one.
 	stopping     atomic.Bool
+	stopCtx      context.Context
+	stop         context.CancelFunc
 	stopFailures atomic.Int64
 	stopDeferred atomic.Int64 // connections whose members Shutdown handles in its batch
 }
@@ -86,6 +89,7 @@ func New(o Options) *API {
 		o.PresencePushLimit = DefaultPresencePushLimit
 	}
 	api := &API{o: o, log: o.Logger, sessions: map[room.ConnID]*clientws.Session{}}
+	api.stopCtx, api.stop = context.WithCancel(context.Background())
 	cfg := o.Transport
 	cfg.Authenticate = api.authenticate
 	cfg.Methods = api.methods()
@@ -107,21 +111,24 @@ func (api *API) Handler() http.Handler { return api.srv }
 // than the shutdown timeout) but all at once afterwards, room by room, by the room
 // service's RecoverPresence — what the next start would do after a crash: one transaction
 // and one Offline/HeartbeatInterrupt callback per room and 500 members. What ctx cuts short
-// is left to the next start's RecoverPresence. A connection the client closed itself during
-// the shutdown still leaves its rooms (Offline/Leave) on its own. Shutdown logs one line.
+// is left to the next start's RecoverPresence. Departures in flight when the stop begins
+// (connections that ended just before: their clients went away together) are cut short and
+// join the batch, and so does a client that closes cleanly during the stop: it is reported
+// Offline/HeartbeatInterrupt, not Offline/Leave. Shutdown logs one line.
 func (api *API) Shutdown(ctx context.Context) error {
 	start := time.Now()
 	api.stopping.Store(true)
+	api.stop()
 	err := api.srv.Shutdown(ctx)
 	closed := time.Since(start)
 	moved, rerr := 0, error(nil)
-	if api.stopDeferred.Load() > 0 {
+	if api.stopDeferred.Load()+api.stopFailures.Load() > 0 {
 		moved, rerr = api.o.Rooms.RecoverPresence(ctx)
 	}
 	attrs := []any{"connections", api.stopDeferred.Load(), "members_offline", moved,
 		"closed_in", closed.Round(time.Millisecond), "duration", time.Since(start).Round(time.Millisecond)}
 	if n := api.stopFailures.Load(); n > 0 {
-		attrs = append(attrs, "disconnects_failed", n)
+		attrs = append(attrs, "departures_cut_short", n)
 	}
 	if err != nil || rerr != nil {
 		api.log.Warn("client_api_stopped", append(attrs, "err", errors.Join(err, rerr))...)
@@ -167,19 +174,17 @@ func (api *API) opened(s *clientws.Session) {
 // (Offline/Leave), any other end is a lost heartbeat (Offline/HeartbeatInterrupt) from
 // which the user may recover by entering again within the grace period.
 //
-// While the API shuts down, a connection that did not close cleanly leaves its members to
-// Shutdown's batch.
+// While the API shuts down, a connection leaves its members to Shutdown's batch.
 func (api *API) closed(s *clientws.Session, reason clientws.CloseReason) {
-	stopping := api.stopping.Load()
-	if stopping && reason != clientws.CloseClient {
+	if api.stopping.Load() {
 		api.stopDeferred.Add(1)
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), api.o.CallTimeout)
+		ctx, cancel := context.WithTimeout(api.stopCtx, api.o.CallTimeout)
 		err := api.o.Rooms.Disconnect(ctx, api.actor(s), room.ConnID(s.ID()), reason == clientws.CloseClient)
 		cancel()
 		switch {
-		case err != nil && stopping:
-			api.stopFailures.Add(1) // Shutdown's line counts them
+		case err != nil && api.stopping.Load():
+			api.stopFailures.Add(1) // cut short by Shutdown, whose batch takes it over
 		case err != nil:
 			api.log.Error("client_disconnect_failed", "conn", s.ID(), "user", s.UserID(), "err", err)
 		}
