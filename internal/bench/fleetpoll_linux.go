@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -11,8 +12,11 @@ import (
 )
 
 // pollReader reads the fleet's connections the way 10,000 devices would cost nothing to
-// read in one process: GOMAXPROCS threads, each with its own epoll set and its share of the
-// sockets, one read system call per wake-up of a socket, no goroutine per connection. The
+// read in one process: GOMAXPROCS goroutines, each with its own epoll set and its share of
+// the sockets, one read system call per ready socket, no goroutine per connection. A worker
+// waits for its epoll set through Go's poller (the set is itself a pollable descriptor), not
+// in a blocking epoll_wait, which would hold one of the two Ps until sysmon took it back and
+// starve the rest of the process (pongs came late enough for heartbeats to be lost). The
 // goroutine per connection of the portable reader (fleetpoll_other.go) cost the fleet
 // ~17 µs of CPU per received frame on this machine (a netpoll wake-up, a read, a read that
 // finds nothing and parks), on the same two cores roomd needs for its writes; a real
@@ -30,6 +34,8 @@ type pollReader struct {
 
 type pollWorker struct {
 	epfd  int
+	ep    *os.File        // epfd, in Go's poller: the worker waits for it without holding a P
+	rc    syscall.RawConn // ep's
 	mu    sync.Mutex // guards conns against add
 	conns map[int32]*pollConn
 	buf   []byte
@@ -47,11 +53,19 @@ func newFleetReader(onText func([]byte), broken func(error)) (fleetReader, error
 	r := &pollReader{onText: onText, broken: broken}
 	for range runtime.GOMAXPROCS(0) {
 		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+		if err == nil {
+			err = syscall.SetNonblock(fd, true)
+		}
 		if err != nil {
 			r.close()
 			return nil, fmt.Errorf("epoll: %w", err)
 		}
-		w := &pollWorker{epfd: fd, conns: map[int32]*pollConn{}, buf: make([]byte, 64<<10)}
+		w := &pollWorker{epfd: fd, ep: os.NewFile(uintptr(fd), "epoll"), conns: map[int32]*pollConn{}, buf: make([]byte, 64<<10)}
+		if w.rc, err = w.ep.SyscallConn(); err != nil {
+			w.ep.Close()
+			r.close()
+			return nil, fmt.Errorf("epoll: %w", err)
+		}
 		r.ws = append(r.ws, w)
 		r.wg.Go(func() { r.run(w) })
 	}
@@ -106,12 +120,22 @@ func (r *pollReader) add(c *wsConn) error {
 func (r *pollReader) run(w *pollWorker) {
 	var events [256]syscall.EpollEvent
 	for !r.stop.Load() {
-		n, err := syscall.EpollWait(w.epfd, events[:], 200)
-		if err != nil {
-			if err == syscall.EINTR {
-				continue
+		var n int
+		var werr error
+		err := w.rc.Read(func(fd uintptr) bool {
+			n, werr = syscall.EpollWait(int(fd), events[:], 0)
+			if werr == syscall.EINTR {
+				n, werr = 0, nil
 			}
-			r.broken(fmt.Errorf("epoll_wait: %w", err))
+			return n > 0 || werr != nil // nothing ready: park until the set is readable
+		})
+		if err == nil {
+			err = werr
+		}
+		if err != nil {
+			if !r.stop.Load() {
+				r.broken(fmt.Errorf("epoll_wait: %w", err))
+			}
 			return
 		}
 		w.mu.Lock()
@@ -254,11 +278,13 @@ func writeMasked(fd int, op byte, p []byte) error {
 // close stops the workers and closes every socket.
 func (r *pollReader) close() {
 	r.stop.Store(true)
+	for _, w := range r.ws {
+		w.ep.Close() // wakes the worker's wait with an error
+	}
 	r.wg.Wait()
 	for _, w := range r.ws {
 		for _, pc := range w.conns {
 			syscall.Close(pc.fd)
 		}
-		syscall.Close(w.epfd)
 	}
 }
