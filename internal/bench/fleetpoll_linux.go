@@ -36,7 +36,7 @@ type pollWorker struct {
 	epfd  int
 	ep    *os.File        // epfd, in Go's poller: the worker waits for it without holding a P
 	rc    syscall.RawConn // ep's
-	mu    sync.Mutex // guards conns against add
+	mu    sync.Mutex      // guards conns against add
 	conns map[int32]*pollConn
 	buf   []byte
 }
