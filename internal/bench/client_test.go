@@ -93,7 +93,7 @@ func TestFleet(t *testing.T) {
 			map[string]any{"roomId": "big", "roomInfo": map[string]string{"roomName": marker}}); err != nil || sent != n {
 			t.Fatalf("PublishRoom = %d, %v", sent, err)
 		}
-		last, err := f.done(marker)
+		last, _, err := f.done(marker)
 		if err != nil {
 			t.Fatal(err)
 		}

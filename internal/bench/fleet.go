@@ -27,8 +27,8 @@ import (
 // connects and answers "ready <n>" (or "error <message>"). Then, per round, the parent
 // writes "arm <marker>", the fleet answers "armed <marker>", the parent makes the change,
 // and the fleet answers "done <marker> <unix ns>" when every connection has received a
-// frame containing the marker, with the time the last one did. Closing the fleet's input
-// ends it.
+// frame containing the marker, with the time the last one did and the CPU time the fleet
+// spent since it was armed. Closing the fleet's input ends it.
 
 // fleetEnv, when set in the environment of `roomd bench`, makes it run as a fleet.
 const fleetEnv = "ROOMD_BENCH_FLEET"
@@ -89,7 +89,7 @@ func startFleetInProcess(ctx context.Context, cfg fleetConfig) (*fleet, error) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := runFleet(ctx, inR, outW)
+		err := runFleet(ctx, inR, outW, true)
 		outW.CloseWithError(err)
 		done <- err
 	}()
@@ -149,20 +149,25 @@ func (f *fleet) arm(marker string) error {
 }
 
 // done waits until every connection has received the marker and returns when the last one
-// did.
-func (f *fleet) done(marker string) (time.Time, error) {
+// did, and the CPU time the fleet spent on the round (from arm to the last arrival; 0 when
+// the fleet runs in this process, where it cannot be told apart).
+func (f *fleet) done(marker string) (time.Time, time.Duration, error) {
 	fields, err := f.expect("done")
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, 0, err
 	}
-	if len(fields) != 2 || fields[0] != marker {
-		return time.Time{}, fmt.Errorf("client fleet: done %v, want %s", fields, marker)
+	if len(fields) != 3 || fields[0] != marker {
+		return time.Time{}, 0, fmt.Errorf("client fleet: done %v, want %s", fields, marker)
 	}
 	ns, err := strconv.ParseInt(fields[1], 10, 64)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, 0, err
 	}
-	return time.Unix(0, ns), nil
+	cpu, err := strconv.ParseInt(fields[2], 10, 64)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	return time.Unix(0, ns), time.Duration(cpu), nil
 }
 
 func (f *fleet) close() error {
@@ -176,7 +181,7 @@ func runFleetMain(ctx context.Context) error {
 		return err
 	}
 	out := bufio.NewWriter(os.Stdout)
-	err := runFleet(ctx, os.Stdin, writerFlusher{out})
+	err := runFleet(ctx, os.Stdin, writerFlusher{out}, false)
 	if err != nil {
 		fmt.Fprintf(out, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		out.Flush()
@@ -195,6 +200,14 @@ func (w writerFlusher) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// fleetReader reads the fleet's connections once they are in the room (fleetpoll_*.go).
+type fleetReader interface {
+	// add hands a connection over to the reader, which owns it from then on.
+	add(c *wsConn) error
+	// close stops reading and closes every connection.
+	close()
+}
+
 // fleetRound is the round every connection is waiting for.
 type fleetRound struct {
 	marker []byte
@@ -204,7 +217,7 @@ type fleetRound struct {
 
 // runFleet connects the fleet described by the first line of in, reports ready, and runs
 // rounds until in ends.
-func runFleet(ctx context.Context, in io.Reader, out io.Writer) error {
+func runFleet(ctx context.Context, in io.Reader, out io.Writer, inProcess bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lines := bufio.NewReader(in)
@@ -218,39 +231,31 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer) error {
 	}
 	cfg.Conc = max(cfg.Conc, 1)
 
-	conns := make([]*wsConn, cfg.N)
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close()
-			}
-		}
-	}()
 	var (
 		round  atomic.Pointer[fleetRound]
 		broken = make(chan error, 1)
 	)
 	// Each connection is read from the moment it is in the room: it answers pings and
 	// takes the room's other pushes while the rest of the fleet connects.
-	read := func(c *wsConn) {
-		for {
-			p, err := c.ReadText()
-			if err != nil {
-				if ctx.Err() == nil {
-					select {
-					case broken <- err:
-					default:
-					}
-				}
-				return
-			}
-			if r := round.Load(); r != nil && bytes.Contains(p, r.marker) {
-				if r.left.Add(-1) == 0 {
-					r.last <- time.Now().UnixNano()
-				}
+	reader, err := newFleetReader(func(p []byte) {
+		if r := round.Load(); r != nil && bytes.Contains(p, r.marker) {
+			if r.left.Add(-1) == 0 {
+				r.last <- time.Now().UnixNano()
 			}
 		}
+	}, func(err error) {
+		if ctx.Err() == nil {
+			select {
+			case broken <- err:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		return err
 	}
+	defer reader.close()
+	var ready atomic.Int64
 	next := make(chan int)
 	var (
 		wg       sync.WaitGroup
@@ -271,8 +276,16 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer) error {
 					errMu.Unlock()
 					continue
 				}
-				conns[i] = c
-				go read(c)
+				if err := reader.add(c); err != nil {
+					c.Close()
+					errMu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("connection %d: %w", i, err)
+					}
+					errMu.Unlock()
+					continue
+				}
+				ready.Add(1)
 			}
 		}()
 	}
@@ -295,7 +308,8 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer) error {
 		return fmt.Errorf("a connection ended while the fleet connected: %w", err)
 	default:
 	}
-	fmt.Fprintf(out, "ready %d\n", len(conns))
+	n := int(ready.Load())
+	fmt.Fprintf(out, "ready %d\n", n)
 
 	for {
 		line, err := lines.ReadString('\n')
@@ -307,16 +321,21 @@ func runFleet(ctx context.Context, in io.Reader, out io.Writer) error {
 			return fmt.Errorf("unexpected command %q", line)
 		}
 		r := &fleetRound{marker: []byte(marker), last: make(chan int64, 1)}
-		r.left.Store(int64(len(conns)))
+		r.left.Store(int64(n))
 		round.Store(r)
+		cpu0 := cpuTime()
 		fmt.Fprintf(out, "armed %s\n", marker)
 		select {
 		case ns := <-r.last:
-			fmt.Fprintf(out, "done %s %d\n", marker, ns)
+			cpu := cpuTime() - cpu0
+			if inProcess {
+				cpu = 0
+			}
+			fmt.Fprintf(out, "done %s %d %d\n", marker, ns, cpu)
 		case err := <-broken:
 			return fmt.Errorf("a connection ended: %w", err)
 		case <-time.After(2 * time.Minute):
-			return fmt.Errorf("round %s: %d of %d connections did not receive it within 2 minutes", marker, r.left.Load(), len(conns))
+			return fmt.Errorf("round %s: %d of %d connections did not receive it within 2 minutes", marker, r.left.Load(), n)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -116,6 +116,7 @@ func runClientFanout(ctx context.Context, r *Runner) (*Result, error) {
 	rss1 := a.serverRSS()
 
 	var fan, rest histogram
+	var fleetCPU time.Duration
 	m := a.startMeter()
 	start := time.Now()
 	tag := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
@@ -129,11 +130,12 @@ func runClientFanout(ctx context.Context, r *Runner) (*Result, error) {
 			return nil, fmt.Errorf("round %d: %w", k, err)
 		}
 		rest.Record(time.Since(t))
-		last, err := f.done(marker)
+		last, cpu, err := f.done(marker)
 		if err != nil {
 			return nil, fmt.Errorf("round %d: %w", k, err)
 		}
 		fan.Record(last.Sub(t))
+		fleetCPU += cpu
 	}
 	dt := time.Since(start)
 	u := m.since()
@@ -144,6 +146,10 @@ func runClientFanout(ctx context.Context, r *Runner) (*Result, error) {
 	res.BytesPerConn = float64(rss1-rss0) / float64(n)
 	res.GoBytesPerConn = float64(go1-go0) / float64(n)
 	res.Notes = append(res.Notes, fanoutNotes(n, rounds, connectTime, rss0, rss1, res, &rest, limit, inProc)...)
+	if u.hasServer && !r.fleetInProcess {
+		res.Notes = append(res.Notes, fmt.Sprintf("CPU per round and connection: roomd %.1f us (all of roomd's CPU over the rounds), the client fleet %.1f us (from arming to the last arrival)",
+			float64(u.server.Microseconds())/float64(rounds*n), float64(fleetCPU.Microseconds())/float64(rounds*n)))
+	}
 	if r.fleetInProcess {
 		res.Notes = append(res.Notes, "the client fleet ran in this process (a test binary): the memory per connection includes the client ends")
 	}
