@@ -74,8 +74,8 @@
 //
 // The attempt and the event's new state are written in one store transaction (grouped with
 // other workers' results by the recorder, record.go, into one call of
-// store.Tx.EventRecordAttempts) before the room's next event may be sent, so a room never has two events in flight and its callbacks reach the App backend
-// in commit order. A dead event no longer blocks its room.
+// store.Tx.EventRecordAttempts) before the room's next event may be sent, so a room never
+// has two events in flight and its callbacks reach the App backend in commit order. A dead event no longer blocks its room.
 //
 // "sending" is never written to the database: an attempt whose outcome was not recorded
 // before a crash finds its event still pending or retrying at start-up, and it is sent
