@@ -252,13 +252,15 @@ func (t *Tx) EventRecordAttempts(ctx context.Context, recs []store.AttemptRecord
 			return err
 		}
 	}
-	args := make([]any, 0, min(len(recs), maxRecordChunk)*attemptCols)
 	for len(recs) > 0 {
 		n := maxRecordChunk
 		for n > len(recs) {
 			n /= 2
 		}
-		args = args[:0]
+		// A fresh slice per statement: a driver may queue a statement and encode its
+		// arguments later (the PostgreSQL writer's pipeline), so a slice given to Exec is
+		// never changed afterwards.
+		args := make([]any, 0, n*attemptCols)
 		for i := range recs[:n] {
 			args = appendAttemptArgs(args, &recs[i].Attempt)
 		}
