@@ -43,6 +43,13 @@ type EventWriter interface {
 	EventInsert(ctx context.Context, e *Event) error
 	// EventRecordAttempt stores one delivery attempt and the event's new state.
 	EventRecordAttempt(ctx context.Context, a Attempt, next EventUpdate) error
+	// EventRecordAttempts stores several attempts, each with its event's new state, as one
+	// EventRecordAttempt call per record would, in a few multi-row statements (the
+	// dispatcher records its attempts in groups). ErrNotFound when one of the events is
+	// missing; then part of the group may have been written, and the caller's Tx fn must
+	// fail so that the call is rolled back. Two records of one event in one call are
+	// written one after the other, in order.
+	EventRecordAttempts(ctx context.Context, recs []AttemptRecord) error
 	// EventInsertRecorded stores an event that was already sent, with its one attempt: a
 	// Before-callback, which is sent synchronously and never retried. e.State must be
 	// EventDelivered or EventDead, so the dispatcher never picks it up. It sets e.ID and
@@ -117,6 +124,12 @@ type EventUpdate struct {
 	NextAttemptAt time.Time
 	LastError     string
 	DeliveredAt   time.Time
+}
+
+// AttemptRecord is one attempt with the state its event moves to (EventRecordAttempts).
+type AttemptRecord struct {
+	Attempt Attempt
+	Next    EventUpdate
 }
 
 // Attempt is one delivery attempt of an event.

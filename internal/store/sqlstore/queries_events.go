@@ -4,6 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/roomd/roomd/internal/store"
@@ -201,6 +205,17 @@ func (t *Tx) insertEvent(ctx context.Context, e *store.Event, finished int64) er
 
 func (t *Tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store.EventUpdate) error {
 	// The event first: for a missing event nothing is written, not even the attempt.
+	if err := t.updateEvent(ctx, &a, &next); err != nil {
+		return err
+	}
+	if _, err := t.q.Exec(ctx, insertAttemptsSQL(1), appendAttemptArgs(make([]any, 0, attemptCols), &a)...); err != nil {
+		return fmt.Errorf("record attempt %d of event %d: %w", a.N, a.EventID, err)
+	}
+	return nil
+}
+
+// updateEvent writes the event's state after attempt a; ErrNotFound when it is missing.
+func (t *Tx) updateEvent(ctx context.Context, a *store.Attempt, next *store.EventUpdate) error {
 	res, err := t.q.Exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?, finished_at = ? WHERE id = ?`,
 		string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt),
 		finishedAt(next.State, next.DeliveredAt, a.StartedAt.Add(a.Duration)), a.EventID)
@@ -210,14 +225,100 @@ func (t *Tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store
 	if n, _ := res.RowsAffected(); n == 0 {
 		return store.ErrNotFound
 	}
-	if _, err := t.q.Exec(ctx, `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error, request_url, request_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (event_id, n) DO UPDATE SET started_at = excluded.started_at, duration_us = excluded.duration_us, url = excluded.url,
-		status_code = excluded.status_code, response = excluded.response, error = excluded.error,
-		request_url = excluded.request_url, request_headers = excluded.request_headers`,
-		a.EventID, a.N, ms(a.StartedAt), a.Duration.Microseconds(), a.URL, a.StatusCode, a.Response, a.Error, a.RequestURL, a.RequestHeaders); err != nil {
-		return fmt.Errorf("record attempt %d of event %d: %w", a.N, a.EventID, err)
+	return nil
+}
+
+// EventRecordAttempts writes each event's new state with its own UPDATE, as
+// EventRecordAttempt does, and the attempts of up to maxRecordChunk records with one
+// multi-row INSERT, in chunks of a power of two rows so that a few statement texts serve
+// every group size. (A multi-row UPDATE … FROM (VALUES …) was measured too: on SQLite it
+// materializes the join into an ephemeral table and journals the statement, and cost more
+// per record than one UPDATE by rowid per event.)
+func (t *Tx) EventRecordAttempts(ctx context.Context, recs []store.AttemptRecord) error {
+	if len(recs) == 1 || !distinctEvents(recs) {
+		// Two records of one event would be two rows of one INSERT for the same event:
+		// written one by one, the later one wins, as it should.
+		for _, r := range recs {
+			if err := t.EventRecordAttempt(ctx, r.Attempt, r.Next); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// The events first: for a missing event nothing of its record is written (the caller
+	// rolls the call back).
+	for i := range recs {
+		if err := t.updateEvent(ctx, &recs[i].Attempt, &recs[i].Next); err != nil {
+			return err
+		}
+	}
+	for len(recs) > 0 {
+		n := maxRecordChunk
+		for n > len(recs) {
+			n /= 2
+		}
+		// A fresh slice per statement: a driver may queue a statement and encode its
+		// arguments later (the PostgreSQL writer's pipeline), so a slice given to Exec is
+		// never changed afterwards.
+		args := make([]any, 0, n*attemptCols)
+		for i := range recs[:n] {
+			args = appendAttemptArgs(args, &recs[i].Attempt)
+		}
+		if _, err := t.q.Exec(ctx, insertAttemptsSQL(n), args...); err != nil {
+			return fmt.Errorf("record %d attempts: %w", n, err)
+		}
+		recs = recs[n:]
 	}
 	return nil
+}
+
+// distinctEvents reports whether no two records are of the same event.
+func distinctEvents(recs []store.AttemptRecord) bool {
+	ids := make([]int64, len(recs))
+	for i, r := range recs {
+		ids[i] = r.Attempt.EventID
+	}
+	slices.Sort(ids)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] == ids[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// maxRecordChunk is the most attempts one INSERT of EventRecordAttempts writes: 64 rows of
+// 10 parameters stay far below either engine's limit of bound parameters.
+const maxRecordChunk = 64
+
+// attemptCols is the number of parameters of one attempt row.
+const attemptCols = 10
+
+const attemptValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// upsertAttempt is the conflict clause of an attempt's INSERT: an attempt whose record
+// failed keeps its number, and the next try overwrites its slot.
+const upsertAttempt = ` ON CONFLICT (event_id, n) DO UPDATE SET started_at = excluded.started_at, duration_us = excluded.duration_us, url = excluded.url,
+		status_code = excluded.status_code, response = excluded.response, error = excluded.error,
+		request_url = excluded.request_url, request_headers = excluded.request_headers`
+
+const insertAttemptHead = `INSERT INTO attempts (event_id, n, started_at, duration_us, url, status_code, response, error, request_url, request_headers) VALUES `
+
+// insertAttemptsSQLs holds the INSERTs of 1, 2, 4, … maxRecordChunk attempts, by log2 of
+// the count.
+var insertAttemptsSQLs = sync.OnceValue(func() []string {
+	var out []string
+	for n := 1; n <= maxRecordChunk; n *= 2 {
+		out = append(out, insertAttemptHead+strings.Repeat(attemptValues+", ", n-1)+attemptValues+upsertAttempt)
+	}
+	return out
+})
+
+// insertAttemptsSQL returns the INSERT of n attempts; n is a power of two.
+func insertAttemptsSQL(n int) string { return insertAttemptsSQLs()[bits.Len(uint(n))-1] }
+
+func appendAttemptArgs(args []any, a *store.Attempt) []any {
+	return append(args, a.EventID, a.N, ms(a.StartedAt), a.Duration.Microseconds(), a.URL, a.StatusCode, a.Response, a.Error, a.RequestURL, a.RequestHeaders)
 }
 
 func (t *Tx) EventInsertRecorded(ctx context.Context, e *store.Event, a *store.Attempt) error {

@@ -273,6 +273,106 @@ func testEvents(t *testing.T, h *Harness) {
 		}
 	})
 
+	t.Run("RecordAttempts", func(t *testing.T) {
+		// A group of 75 records (chunks of 64, 8, 2 and 1 rows) over delivered, retrying
+		// and dead outcomes, one of them overwriting an attempt slot already written, reads
+		// back as 75 EventRecordAttempt calls would.
+		s := h.Fresh(t)
+		evs := make([]store.Event, 75)
+		ptrs := make([]*store.Event, len(evs))
+		for i := range evs {
+			evs[i] = newEvent(app, fmt.Sprintf("r%d", i%7), "C", at(0))
+			ptrs[i] = &evs[i]
+		}
+		insertEvents(t, s, ptrs...)
+		// Event 0's first attempt is already written (a record whose commit failed keeps
+		// its number, and the next try overwrites it).
+		mustTx(t, s, func(tx store.Tx) error {
+			return tx.EventRecordAttempt(ctx(t), store.Attempt{EventID: evs[0].ID, N: 1, StartedAt: at(1), URL: "https://old"},
+				store.EventUpdate{State: store.EventRetrying, NextAttemptAt: at(2), LastError: "old"})
+		})
+		recs := make([]store.AttemptRecord, len(evs))
+		for i, e := range evs {
+			a := store.Attempt{EventID: e.ID, N: 1, StartedAt: at(5 + i), Duration: time.Duration(i+1) * time.Millisecond,
+				URL: fmt.Sprintf("https://cb/%d", i), RequestURL: fmt.Sprintf("https://cb/%d?SdkAppid=1", i), RequestHeaders: "Webhook-Id: x\n"}
+			var next store.EventUpdate
+			switch i % 3 {
+			case 0:
+				a.StatusCode, a.Response = 200, `{"ErrorCode":0}`
+				next = store.EventUpdate{State: store.EventDelivered, DeliveredAt: at(6 + i)}
+			case 1:
+				a.StatusCode, a.Error = 503, "HTTP status 503"
+				next = store.EventUpdate{State: store.EventRetrying, NextAttemptAt: at(100 + i), LastError: a.Error}
+			default:
+				a.Error = "dial tcp: connection refused"
+				next = store.EventUpdate{State: store.EventDead, LastError: a.Error}
+			}
+			recs[i] = store.AttemptRecord{Attempt: a, Next: next}
+		}
+		mustTx(t, s, func(tx store.Tx) error { return tx.EventRecordAttempts(ctx(t), recs) })
+		for i, r := range recs {
+			got, err := s.EventGet(ctx(t), evs[i].ID)
+			wantErr(t, "EventGet", err, nil)
+			want := evs[i]
+			want.State, want.Attempts, want.NextAttemptAt, want.LastError, want.DeliveredAt = r.Next.State, 1, r.Next.NextAttemptAt, r.Next.LastError, r.Next.DeliveredAt
+			equal(t, fmt.Sprintf("event %d", i), got, want, normEvent)
+			atts, err := s.AttemptList(ctx(t), evs[i].ID)
+			if err != nil || len(atts) != 1 {
+				t.Fatalf("AttemptList of event %d = %+v, %v; want one attempt", i, atts, err)
+			}
+			equal(t, fmt.Sprintf("attempt of event %d", i), atts[0], r.Attempt, normAttempt)
+		}
+		// The delivered and dead events count as finished for retention, as after
+		// EventRecordAttempt.
+		n, err := 0, error(nil)
+		mustTx(t, s, func(tx store.Tx) error {
+			n, err = tx.EventPrune(ctx(t), store.EventPruneParams{App: app, DeliveredBefore: at(1000), DeadBefore: at(1000), Limit: 1000})
+			return err
+		})
+		if want := 50; n != want {
+			t.Errorf("EventPrune after the group pruned %d events, want %d", n, want)
+		}
+	})
+
+	t.Run("RecordAttemptsMissingEvent", func(t *testing.T) {
+		// ErrNotFound when one event of the group is missing.
+		s := h.Fresh(t)
+		e1, e2 := newEvent(app, "r1", "C", at(0)), newEvent(app, "r2", "C", at(0))
+		insertEvents(t, s, &e1, &e2)
+		recs := []store.AttemptRecord{
+			{Attempt: store.Attempt{EventID: e1.ID, N: 1, StartedAt: at(1), URL: "https://cb"}, Next: store.EventUpdate{State: store.EventDelivered, DeliveredAt: at(1)}},
+			{Attempt: store.Attempt{EventID: e2.ID + 100, N: 1, StartedAt: at(1), URL: "https://cb"}, Next: store.EventUpdate{State: store.EventDelivered, DeliveredAt: at(1)}},
+		}
+		err := s.Tx(ctx(t), func(tx store.Tx) error { return tx.EventRecordAttempts(ctx(t), recs) })
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("EventRecordAttempts with a missing event = %v, want ErrNotFound", err)
+		}
+		if got, err := s.EventGet(ctx(t), e1.ID); err != nil || got.State != store.EventPending {
+			t.Errorf("event of the failed group = %+v, %v; want it still pending", got, err)
+		}
+	})
+
+	t.Run("RecordAttemptsSameEvent", func(t *testing.T) {
+		// Two records of one event in one group: written in order, the later one last.
+		s := h.Fresh(t)
+		e := newEvent(app, "r1", "C", at(0))
+		insertEvents(t, s, &e)
+		recs := []store.AttemptRecord{
+			{Attempt: store.Attempt{EventID: e.ID, N: 1, StartedAt: at(1), URL: "https://cb", Error: "HTTP status 503"},
+				Next: store.EventUpdate{State: store.EventRetrying, NextAttemptAt: at(2), LastError: "HTTP status 503"}},
+			{Attempt: store.Attempt{EventID: e.ID, N: 2, StartedAt: at(2), URL: "https://cb", StatusCode: 200},
+				Next: store.EventUpdate{State: store.EventDelivered, DeliveredAt: at(3)}},
+		}
+		mustTx(t, s, func(tx store.Tx) error { return tx.EventRecordAttempts(ctx(t), recs) })
+		got, err := s.EventGet(ctx(t), e.ID)
+		if err != nil || got.State != store.EventDelivered || got.Attempts != 2 {
+			t.Errorf("event = %+v, %v; want delivered after 2 attempts", got, err)
+		}
+		if atts, err := s.AttemptList(ctx(t), e.ID); err != nil || len(atts) != 2 {
+			t.Errorf("attempts = %+v, %v; want 2", atts, err)
+		}
+	})
+
 	t.Run("AttemptListOrder", func(t *testing.T) {
 		s := h.Fresh(t)
 		e1 := newEvent(app, "r1", "C", at(0))

@@ -73,9 +73,9 @@
 //	                                                      reached, or retries off)
 //
 // The attempt and the event's new state are written in one store transaction (grouped with
-// other workers' results by the store's group commit) before the room's next event may be
-// sent, so a room never has two events in flight and its callbacks reach the App backend
-// in commit order. A dead event no longer blocks its room.
+// other workers' results by the recorder, record.go, into one call of
+// store.Tx.EventRecordAttempts) before the room's next event may be sent, so a room never
+// has two events in flight and its callbacks reach the App backend in commit order. A dead event no longer blocks its room.
 //
 // "sending" is never written to the database: an attempt whose outcome was not recorded
 // before a crash finds its event still pending or retrying at start-up, and it is sent
@@ -123,7 +123,8 @@
 //
 // At most MaxInMemory events are held. Beyond that, newly committed events are left in the
 // database (the dispatcher remembers that it is behind) and loaded in id order once the
-// queues drain below half; start-up loads the same way. The loader and Notify each add
+// queues drain below half, MaxInMemory/2 events in reads of loadPage; start-up loads the
+// same way. The loader and Notify each add
 // only events above the loader's cursor: the store runs an event's hook (Notify) after
 // the COMMIT, so a loader read in between can catch up with the event before its hook
 // arrives, and the hook must not queue it a second time.

@@ -19,8 +19,7 @@ import (
 
 // recordReq is one attempt waiting to be recorded.
 type recordReq struct {
-	att  store.Attempt
-	next store.EventUpdate
+	rec  store.AttemptRecord
 	done chan error
 }
 
@@ -29,7 +28,7 @@ const maxRecordGroup = 256
 
 // record writes att and next through the recorder and returns the outcome.
 func (d *Dispatcher) record(att store.Attempt, next store.EventUpdate) error {
-	r := &recordReq{att: att, next: next, done: make(chan error, 1)}
+	r := &recordReq{rec: store.AttemptRecord{Attempt: att, Next: next}, done: make(chan error, 1)}
 	d.records <- r
 	return <-r.done
 }
@@ -37,6 +36,7 @@ func (d *Dispatcher) record(att store.Attempt, next store.EventUpdate) error {
 // recordLoop writes the queued records in groups until records is closed.
 func (d *Dispatcher) recordLoop(records <-chan *recordReq) {
 	group := make([]*recordReq, 0, maxRecordGroup)
+	recs := make([]store.AttemptRecord, 0, maxRecordGroup)
 	for r := range records {
 		group = append(group[:0], r)
 		// Let the workers whose attempts just finished queue their records first (as the
@@ -54,24 +54,26 @@ func (d *Dispatcher) recordLoop(records <-chan *recordReq) {
 				break fill
 			}
 		}
-		d.recordGroup(group)
+		recs = recs[:0]
+		for _, r := range group {
+			recs = append(recs, r.rec)
+		}
+		d.recordGroup(group, recs)
 		clear(group)
+		clear(recs)
 	}
 }
 
-// recordGroup writes the group in one transaction call. If that fails, the whole group
-// was rolled back, and each record is written alone, so that one failing record (an
-// event deleted meanwhile, say) does not fail the others.
-func (d *Dispatcher) recordGroup(group []*recordReq) {
+// recordGroup writes the group (recs holds its records, in the same order) in one
+// transaction call, whose multi-row statements (store.Tx.EventRecordAttempts) write the
+// group's attempts together. If that fails, the whole group was rolled back, and each
+// record is written alone, so that one failing record (an event deleted meanwhile, say)
+// does not fail the others.
+func (d *Dispatcher) recordGroup(group []*recordReq, recs []store.AttemptRecord) {
 	ctx := context.Background()
 	if len(group) > 1 {
 		err := d.o.Store.Tx(ctx, func(tx store.Tx) error {
-			for _, r := range group {
-				if err := tx.EventRecordAttempt(ctx, r.att, r.next); err != nil {
-					return err
-				}
-			}
-			return nil
+			return tx.EventRecordAttempts(ctx, recs)
 		})
 		if err == nil {
 			for _, r := range group {
@@ -82,7 +84,7 @@ func (d *Dispatcher) recordGroup(group []*recordReq) {
 	}
 	for _, r := range group {
 		r.done <- d.o.Store.Tx(ctx, func(tx store.Tx) error {
-			return tx.EventRecordAttempt(ctx, r.att, r.next)
+			return tx.EventRecordAttempt(ctx, r.rec.Attempt, r.rec.Next)
 		})
 	}
 }
