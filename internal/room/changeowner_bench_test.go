@@ -22,11 +22,11 @@ const benchApp = 1400000000
 // bench's rooms.
 var restRoomInfo = room.Info{RoomType: "Live", IsSeatEnabled: true, KeepOwnerOnSeat: true}
 
-// benchService returns a room service on a real SQLite file whose app has
-// Live.CallbackAfterChangeOwner switched on, with rooms "r0".."r<n-1>" owned by "owner-0"
+// benchService returns a room service on a real SQLite file whose app has the callback
+// command switched on, with rooms "r0".."r<n-1>" owned by "owner-0"
 // and the accounts "owner-0" and "owner-1"; the rooms are made as create_room makes them
 // (restRoomInfo).
-func benchService(b *testing.B, durability string, rooms int) (*room.Service, *sqlite.Store) {
+func benchService(b *testing.B, durability string, command webhook.Command, rooms int) (*room.Service, *sqlite.Store) {
 	b.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "roomd.db"), Durability: durability})
@@ -37,7 +37,7 @@ func benchService(b *testing.B, durability string, rooms int) (*room.Service, *s
 	configs := webhook.NewConfigs()
 	configs.Update(benchApp, func(c *webhook.Config) {
 		c.URL = "http://127.0.0.1:9/callback"
-		c.Commands = []string{string(webhook.AfterChangeOwner)}
+		c.Commands = []string{string(command)}
 	})
 	now := time.Now
 	// Notify is a no-op: this measures the outbox commit, not the delivery.
@@ -71,7 +71,7 @@ func BenchmarkChangeOwner(b *testing.B) {
 	for _, durability := range []string{sqlite.DurabilityProcess, sqlite.DurabilityPower} {
 		b.Run("durability="+durability+"/sequential", func(b *testing.B) {
 			const rooms = 100
-			svc, st := benchService(b, durability, rooms)
+			svc, st := benchService(b, durability, webhook.AfterChangeOwner, rooms)
 			defer reportGroups(b, st)()
 			ctx := context.Background()
 			i := 0
@@ -88,7 +88,7 @@ func BenchmarkChangeOwner(b *testing.B) {
 		b.Run("durability="+durability+"/parallel", func(b *testing.B) {
 			// 64 callers, as roomd bench's default concurrency; each owns its rooms.
 			const callers, perCaller = 64, 16
-			svc, st := benchService(b, durability, callers*perCaller)
+			svc, st := benchService(b, durability, webhook.AfterChangeOwner, callers*perCaller)
 			defer reportGroups(b, st)()
 			ctx := context.Background()
 			var next atomic.Int64

@@ -3,13 +3,11 @@ package room_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/roomd/roomd/internal/room"
-	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/sqlite"
 	"github.com/roomd/roomd/internal/webhook"
 )
@@ -20,25 +18,8 @@ import (
 // its default).
 func BenchmarkCreateRoom(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "roomd.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	configs := webhook.NewConfigs()
-	configs.Update(benchApp, func(c *webhook.Config) {
-		c.URL = "http://127.0.0.1:9/callback"
-		c.Commands = []string{string(webhook.AfterCreateRoom)}
-	})
-	now := time.Now
-	svc := room.NewService(st, webhook.NewOutbox(configs, now, func(store.Event) {}), now)
+	svc, st := benchService(b, sqlite.DurabilityProcess, webhook.AfterCreateRoom, 0)
 	svc.SetLiveOptions(room.LiveOptions{Grace: 10 * time.Second, Lifetimes: func(uint64) room.Lifetimes { return room.Lifetimes{} }})
-	if err := st.Tx(ctx, func(tx store.Tx) error {
-		_, err := tx.AccountUpsert(ctx, store.Account{App: benchApp, UserID: "owner-0", CreatedAt: now()})
-		return err
-	}); err != nil {
-		b.Fatal(err)
-	}
 	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI, AppAdmin: true}
 	var next atomic.Int64
 	defer reportGroups(b, st)()

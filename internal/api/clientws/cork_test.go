@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,19 +22,7 @@ func newMethodsEnv(t testing.TB, cfg clientws.Config, methods func(srv func() *c
 		e.srv.Hub().Subscribe(s, "r")
 		e.opened <- s
 	}
-	cfg.OnClose = func(s *clientws.Session, r clientws.CloseReason) { e.closed <- closed{s, r} }
-	e.srv = clientws.New(cfg)
-	mux := http.NewServeMux()
-	mux.Handle(clientws.Path, e.srv)
-	e.http = httptest.NewServer(mux)
-	e.url = "ws" + strings.TrimPrefix(e.http.URL, "http") + clientws.Path
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		e.srv.Shutdown(ctx)
-		e.http.Close()
-	})
-	return e
+	return e.start(t, cfg)
 }
 
 // TestPushesOfACallBeforeItsResponse: the pushes a method makes reach the caller before

@@ -83,6 +83,12 @@ func newEnv(t testing.TB, cfg clientws.Config) *env {
 	cfg.Authenticate = authenticate
 	cfg.Methods = methods(&e.srv)
 	cfg.OnOpen = func(s *clientws.Session) { e.opened <- s }
+	return e.start(t, cfg)
+}
+
+// start serves e's clientws server, made from cfg (whose Authenticate and Methods are
+// set), on a loopback test server until the test ends; closed sessions go to e.closed.
+func (e *env) start(t testing.TB, cfg clientws.Config) *env {
 	cfg.OnClose = func(s *clientws.Session, r clientws.CloseReason) { e.closed <- closed{s, r} }
 	e.srv = clientws.New(cfg)
 	mux := http.NewServeMux()
