@@ -643,6 +643,18 @@ var dialect = &sqlstore.Dialect{
 	IsUniqueViolation: isUniqueViolation,
 	NoLimit:           nil, // LIMIT NULL
 	ExecGuarded:       execGuarded,
+	NextEventID:       nextEventID,
+}
+
+// nextEventID is Dialect.NextEventID on the writer: an id from the block the group's
+// transaction takes from the events' sequence (writer.nextID).
+func nextEventID(q sqlstore.Querier) (int64, error) {
+	w, ok := q.(*writer)
+	if !ok {
+		return 0, errors.New("an event is inserted only by the writer")
+	}
+	id, _, err := w.nextID(eventsSeq)
+	return id, err
 }
 
 // isUniqueViolation reports whether err is PostgreSQL's unique_violation (SQLSTATE 23505).

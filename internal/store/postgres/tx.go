@@ -59,13 +59,10 @@ func (t *pgTx) CallbackConfigPut(ctx context.Context, c store.CallbackConfig) er
 //
 // The id is taken from a block of ids the writer takes from the broadcasts' sequence in
 // the group's transaction, under writeLock, one block for the rest of the group's calls
-// (writer.broadcastID): a block costs one round trip, and the insert itself needs no result,
-// so it is queued (writer.go). Ids are taken in commit order all the same, since every id
-// of the block is taken under the lock; the ids a group does not use, or takes in a
-// transaction that rolls back, are never used (a sequence has gaps anyway).
+// (writer.nextID), so the insert itself needs no result and is queued (writer.go).
 func (t *pgTx) BroadcastInsert(ctx context.Context, b *store.Broadcast) error {
 	w := t.Querier().(*writer)
-	id, now, err := w.broadcastID()
+	id, now, err := w.nextID(broadcastsSeq)
 	if err != nil {
 		return fmt.Errorf("insert broadcast of room %s: take an id: %w", b.RoomID, err)
 	}

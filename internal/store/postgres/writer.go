@@ -55,23 +55,41 @@ type writer struct {
 	// closes it before its next statement.
 	open interface{ Close() error }
 
-	// ids are broadcast ids taken in the current transaction and not used yet, in order,
-	// and now is the transaction's now(); left is how many calls of the group have not run
-	// yet, the current one included (the size of the next block of ids).
-	ids  []int64
+	// ids are, per sequence, the ids taken in the current transaction and not used yet,
+	// in order, and now is the transaction's now(); left is how many calls of the group
+	// have not run yet, the current one included (the size of the next block of ids).
+	ids  map[string][]int64
 	now  time.Time
 	left int
 }
 
-// began forgets what the writer knew of the previous transaction.
-func (w *writer) began() { w.ids = w.ids[:0] }
+// The sequences the writer takes blocks of ids from.
+const (
+	broadcastsSeq = "broadcasts_id_seq"
+	eventsSeq     = "events_id_seq"
+)
 
-// broadcastID returns the next broadcast id of the transaction, and its now(), taking a
-// block of w.left ids from the sequence when none is left.
-func (w *writer) broadcastID() (int64, time.Time, error) {
-	if len(w.ids) == 0 {
+// began forgets what the writer knew of the previous transaction.
+func (w *writer) began() {
+	for seq := range w.ids {
+		w.ids[seq] = w.ids[seq][:0]
+	}
+}
+
+// nextID returns the next id of the sequence seq for the transaction, and its now(),
+// taking a block of w.left ids from the sequence when none is left. The block is taken
+// in the group's transaction, under the write lock, so its ids are in commit order
+// across nodes as the sequence's own defaults would be; the ids a group does not use, or
+// takes in a transaction that rolls back, are never used (a sequence has gaps anyway).
+// The block costs one round trip, which carries the statements queued before it.
+func (w *writer) nextID(seq string) (int64, time.Time, error) {
+	if w.ids == nil {
+		w.ids = map[string][]int64{}
+	}
+	ids := w.ids[seq]
+	if len(ids) == 0 {
 		n := min(max(w.left, 1), maxBatch)
-		rows, err := w.Query(bg, `SELECT nextval('broadcasts_id_seq'), now() FROM generate_series(1, ?)`, n)
+		rows, err := w.Query(bg, `SELECT nextval('`+seq+`'), now() FROM generate_series(1, ?)`, n)
 		if err != nil {
 			return 0, time.Time{}, err
 		}
@@ -79,20 +97,19 @@ func (w *writer) broadcastID() (int64, time.Time, error) {
 			var id int64
 			if err := rows.Scan(&id, &w.now); err != nil {
 				rows.Close()
-				w.ids = w.ids[:0]
+				w.ids[seq] = ids[:0]
 				return 0, time.Time{}, err
 			}
-			w.ids = append(w.ids, id)
+			ids = append(ids, id)
 		}
-		if err := rows.Close(); err != nil || len(w.ids) == 0 {
-			w.ids = w.ids[:0]
+		if err := rows.Close(); err != nil || len(ids) == 0 {
+			w.ids[seq] = ids[:0]
 			return 0, time.Time{}, errors.Join(err, errors.New("no id"))
 		}
-		slices.Sort(w.ids)
+		slices.Sort(ids)
 	}
-	id := w.ids[0]
-	w.ids = w.ids[1:]
-	return id, w.now, nil
+	w.ids[seq] = ids[1:]
+	return ids[0], w.now, nil
 }
 
 var _ sqlstore.Querier = (*writer)(nil)

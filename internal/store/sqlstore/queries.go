@@ -69,6 +69,11 @@ type Dialect struct {
 	// (database/sql's Rows, the column metadata, the scan). Unset (PostgreSQL, whose
 	// driver has no LastInsertId), RETURNING is used.
 	LastInsertID bool
+	// NextEventID, when set, gives a new event its id before the insert (w is the
+	// transaction's querier), and the insert names it, so that the insert needs no result:
+	// PostgreSQL's pipelined writer then queues it instead of waiting for a RETURNING id.
+	// The ids it gives must be in commit order, as the engine's own would be.
+	NextEventID func(w Querier) (int64, error)
 }
 
 // Reader implements store.Reader over a Querier.

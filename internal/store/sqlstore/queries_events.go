@@ -180,22 +180,37 @@ func (t *Tx) EventInsert(ctx context.Context, e *store.Event) error {
 	return t.insertEvent(ctx, e, finishedAt(e.State, e.DeliveredAt, e.CreatedAt))
 }
 
-const insertEventSQL = `INSERT INTO events (sdkappid, room_id, command, body, client_ip, platform, created_at, state, attempts, next_attempt_at, last_error, delivered_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// insertedEventColumns are the columns an event's insert writes, besides its id.
+const insertedEventColumns = `sdkappid, room_id, command, body, client_ip, platform, created_at, state, attempts, next_attempt_at, last_error, delivered_at, finished_at`
+
+const (
+	insertEventSQL       = `INSERT INTO events (` + insertedEventColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertEventWithIDSQL = `INSERT INTO events (id, ` + insertedEventColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
 
 func (t *Tx) insertEvent(ctx context.Context, e *store.Event, finished int64) error {
-	args := [...]any{int64(e.App), e.RoomID, e.Command, nonNil(e.Body), e.ClientIP, e.Platform, ms(e.CreatedAt), string(e.State), e.Attempts,
+	args := [...]any{nil, int64(e.App), e.RoomID, e.Command, nonNil(e.Body), e.ClientIP, e.Platform, ms(e.CreatedAt), string(e.State), e.Attempts,
 		ms(e.NextAttemptAt), e.LastError, ms(e.DeliveredAt), finished}
 	var err error
-	if t.d.LastInsertID {
+	switch {
+	case t.d.NextEventID != nil:
+		// The id first, then an insert whose result nobody needs (Dialect.NextEventID).
+		var id int64
+		if id, err = t.d.NextEventID(t.q); err == nil {
+			args[0] = id
+			if _, err = t.q.Exec(ctx, insertEventWithIDSQL, args[:]...); err == nil {
+				e.ID = id
+			}
+		}
+	case t.d.LastInsertID:
 		// One event per statement, on the transaction's connection: the last inserted
 		// rowid is this event's id (the id column is the rowid; see Dialect.LastInsertID).
 		var res sql.Result
-		if res, err = t.q.Exec(ctx, insertEventSQL, args[:]...); err == nil {
+		if res, err = t.q.Exec(ctx, insertEventSQL, args[1:]...); err == nil {
 			e.ID, err = res.LastInsertId()
 		}
-	} else {
-		err = t.q.QueryRow(ctx, insertEventSQL+` RETURNING id`, args[:]...).Scan(&e.ID)
+	default:
+		err = t.q.QueryRow(ctx, insertEventSQL+` RETURNING id`, args[1:]...).Scan(&e.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
