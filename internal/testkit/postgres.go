@@ -38,9 +38,7 @@ func PostgresServer(t testing.TB) string {
 func PostgresDatabase(t testing.TB) string {
 	t.Helper()
 	server := PostgresServer(t)
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "roomd_t_" + hex.EncodeToString(b)
+	name := randomName("roomd_t_")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, server)
@@ -78,9 +76,7 @@ func PostgresDatabase(t testing.TB) string {
 func PostgresSchema(t testing.TB) string {
 	t.Helper()
 	server := PostgresServer(t)
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "roomd_test_" + hex.EncodeToString(b)
+	name := randomName("roomd_test_")
 	admin, err := pgx.Connect(context.Background(), server)
 	if err != nil {
 		t.Fatalf("connect to the test PostgreSQL server: %v", err)
@@ -126,4 +122,12 @@ func PostgresURL(host string, port uint16, user, password, database string) stri
 		u.User = url.User(user)
 	}
 	return u.String()
+}
+
+// randomName returns prefix followed by 16 random hex digits: a database or schema name no
+// other test running at the same time uses.
+func randomName(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
 }

@@ -504,19 +504,7 @@ func testClusterBroadcasts(t *testing.T, sa, sb store.Store) {
 		}
 	}
 	var reader sync.WaitGroup
-	reader.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := page(); err != nil {
-				readErr = err
-				return
-			}
-		}
-	})
+	reader.Go(func() { readErr = untilClosed(stop, page) })
 	var mu sync.Mutex
 	committed := map[int64]store.Broadcast{}
 	var wg sync.WaitGroup

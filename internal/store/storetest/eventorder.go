@@ -110,16 +110,8 @@ func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 		}
 	}
 	readers.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := page(); err != nil {
-				report("EventListUndelivered with a cursor: %v", err)
-				return
-			}
+		if err := untilClosed(stop, page); err != nil {
+			report("EventListUndelivered with a cursor: %v", err)
 		}
 	})
 
@@ -222,6 +214,21 @@ func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 			if a.ids[len(a.ids)-1] >= b.ids[0] {
 				t.Fatalf("a Tx that committed first got id %d, a later one got %d: ids are not in commit order", a.ids[len(a.ids)-1], b.ids[0])
 			}
+		}
+	}
+}
+
+// untilClosed runs fn again and again until stop is closed or fn fails, and returns fn's
+// error (nil when stop was closed).
+func untilClosed(stop <-chan struct{}, fn func() error) error {
+	for {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		if err := fn(); err != nil {
+			return err
 		}
 	}
 }
