@@ -217,10 +217,7 @@ func (d *Dispatcher) closeBreaker(a *appState) {
 			q.holdStart = now
 		}
 	}
-	rooms := make([]*roomQueue, 0, len(a.paused))
-	for q := range a.paused {
-		rooms = append(rooms, q)
-	}
+	rooms := oldestFirst(a.paused)
 	clear(a.paused)
 	for _, q := range rooms {
 		q.paused = false

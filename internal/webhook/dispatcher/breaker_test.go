@@ -273,3 +273,54 @@ func TestMaxPerSecondBoundsAttempts(t *testing.T) {
 		t.Errorf("no rate-limited wait counted: %+v", s)
 	}
 }
+
+// Rooms resumed together (the breaker closing) start in the order their callbacks were
+// made, oldest head first, not in the order of a map: after an outage the oldest callbacks
+// go first, and consecutive attempts record consecutive events (docs/bench.md, drain).
+func TestRoomsResumeOldestFirst(t *testing.T) {
+	var up atomic.Bool
+	var mu sync.Mutex
+	var order []string
+	f, _ := newFixture(t, func(w http.ResponseWriter, r *http.Request) bool {
+		room := roomOf(r)
+		if !up.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return false
+		}
+		mu.Lock()
+		order = append(order, room)
+		mu.Unlock()
+		return true
+	})
+	f.configs.Update(1, func(c *webhook.Config) {
+		c.Retry = webhook.RetryPolicy{Enabled: true, MaxAttempts: 50, InitialBackoff: time.Second, MaxBackoff: time.Second}
+		c.Breaker = webhook.BreakerPolicy{Failures: 4, ProbeInterval: 10 * time.Second}
+	})
+	clk := clock.NewManual(time.Now().Add(time.Hour))
+	// One worker: attempts are made one at a time, in the ready list's order.
+	d := New(Options{Store: f.st, Configs: f.configs, Clock: clk, Workers: 1})
+	run(t, d)
+	const rooms = 64
+	f.enqueue(t, d, rooms, 1) // event ids in room order: r0 oldest
+	settle(t, d, "breaker open", func(s webhook.AppDeliveryState, _ store.EventStats) bool {
+		return s.Breaker == webhook.BreakerOpen
+	})
+	clk.Advance(time.Second) // the failed rooms' backoffs end: every room is paused
+	settle(t, d, "rooms paused", func(s webhook.AppDeliveryState, _ store.EventStats) bool { return s.PausedRooms == rooms })
+	up.Store(true)
+	clk.Advance(10 * time.Second) // the probe succeeds and the breaker closes
+	f.waitTotal(t, rooms)
+	settle(t, d, "all delivered", func(_ webhook.AppDeliveryState, es store.EventStats) bool { return es.Delivered == rooms })
+	mu.Lock()
+	defer mu.Unlock()
+	// The first delivery is the probe; the others follow oldest first.
+	last := -1
+	for _, room := range order[1:] {
+		var i int
+		fmt.Sscanf(room, "r%d", &i)
+		if i <= last {
+			t.Fatalf("rooms resumed out of age order: %v", order)
+		}
+		last = i
+	}
+}
