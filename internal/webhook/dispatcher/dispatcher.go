@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -88,7 +89,7 @@ type roomQueue struct {
 
 type appState struct {
 	id       uint64
-	ready    []*roomQueue
+	ready    readyRooms
 	inFlight int
 	// waiting holds the rooms whose head waits for a retry backoff.
 	waiting map[*roomQueue]struct{}
@@ -288,7 +289,7 @@ func (d *Dispatcher) ready(q *roomQueue) {
 		d.pause(a, q)
 		return
 	}
-	a.ready = append(a.ready, q)
+	heap.Push(&a.ready, q)
 	q.queued = true
 	d.cond.Signal()
 }
@@ -317,12 +318,29 @@ func (d *Dispatcher) wakeWaiting(app uint64) {
 	}
 }
 
-// oldestFirst returns the rooms of set ordered by their head event's id, oldest first.
-// Rooms woken together (a backend back after a breaker or its backoffs) so start in the
-// order their callbacks were made, and, with the ready list first in first out, keep it:
-// consecutive attempts then record consecutive events, whose rows and index entries share
-// database pages (on a 10,000-room backlog that is a fraction of the page writes of a
-// random order; docs/bench.md).
+// readyRooms is an app's ready list: a heap of rooms ordered by their head event's id, so
+// that the oldest callback that may be attempted is attempted first. Over a backlog of many
+// rooms that is also the order in which the events were stored: consecutive attempts
+// record consecutive events, whose rows and index entries share database pages (a fraction
+// of the page writes of a first-in, first-out list, where the rooms drift apart; see
+// docs/bench.md). A room's head does not change while it is in the list.
+type readyRooms []*roomQueue
+
+func (h readyRooms) Len() int           { return len(h) }
+func (h readyRooms) Less(i, j int) bool { return headID(h[i]) < headID(h[j]) }
+func (h readyRooms) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *readyRooms) Push(x any)        { *h = append(*h, x.(*roomQueue)) }
+func (h *readyRooms) Pop() any {
+	old := *h
+	q := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return q
+}
+
+// oldestFirst returns the rooms of set ordered by their head event's id, oldest first:
+// rooms woken together (a backend back after a breaker or its backoffs) are handled in the
+// order their callbacks were made.
 func oldestFirst(set map[*roomQueue]struct{}) []*roomQueue {
 	rooms := make([]*roomQueue, 0, len(set))
 	for q := range set {
@@ -356,9 +374,7 @@ func (d *Dispatcher) next() *roomQueue {
 				if len(a.ready) == 0 || a.inFlight >= d.o.MaxInFlightPerApp || !d.takeToken(a) {
 					continue
 				}
-				q := a.ready[0]
-				a.ready[0] = nil
-				a.ready = a.ready[1:]
+				q := heap.Pop(&a.ready).(*roomQueue)
 				if len(a.ready) == 0 {
 					a.ready = nil
 				}
