@@ -65,7 +65,8 @@
 //
 // An event is pending when stored. The dispatcher holds undelivered events in memory, one
 // FIFO queue per (app, room). A room whose head event is due and not in flight is ready; a
-// worker takes it, marks the head sending (in memory only) and makes one attempt:
+// worker takes the ready room whose head is oldest (lowest event id), marks the head
+// sending (in memory only) and makes one attempt:
 //
 //	pending ──attempt──▶ delivered                      (HTTP 200 and a JSON object body)
 //	   │
