@@ -294,11 +294,14 @@ func driverValue(a any) (driver.Value, error) {
 func assign(dest, src any) error {
 	switch d := dest.(type) {
 	case *int64:
-		if s, ok := src.(int64); ok {
+		if s, ok := src.(int64); ok && d != nil {
 			*d = s
 			return nil
 		}
 	case *string:
+		if d == nil {
+			break
+		}
 		switch s := src.(type) {
 		case string:
 			*d = s
@@ -306,13 +309,23 @@ func assign(dest, src any) error {
 		case []byte:
 			*d = string(s)
 			return nil
+		case time.Time:
+			*d = s.Format(time.RFC3339Nano)
+			return nil
+		}
+		if text, ok := asText(src); ok {
+			*d = text
+			return nil
 		}
 	case *int:
-		if s, ok := src.(int64); ok && s >= math.MinInt && s <= math.MaxInt {
+		if s, ok := src.(int64); ok && d != nil && s >= math.MinInt && s <= math.MaxInt {
 			*d = int(s)
 			return nil
 		}
 	case *[]byte:
+		if d == nil {
+			break
+		}
 		switch s := src.(type) {
 		case []byte:
 			// The driver gives every row's blobs their own memory (modernc copies them out of
@@ -325,10 +338,17 @@ func assign(dest, src any) error {
 		case nil:
 			*d = nil
 			return nil
+		case time.Time:
+			*d = s.AppendFormat(nil, time.RFC3339Nano)
+			return nil
+		}
+		if text, ok := asText(src); ok {
+			*d = []byte(text)
+			return nil
 		}
 	case *bool:
-		if src == nil {
-			return errors.New("converting NULL to bool is unsupported")
+		if d == nil {
+			break
 		}
 		b, err := driver.Bool.ConvertValue(src)
 		if err != nil {
@@ -337,6 +357,9 @@ func assign(dest, src any) error {
 		*d = b.(bool)
 		return nil
 	case *float64:
+		if d == nil {
+			break
+		}
 		switch s := src.(type) {
 		case float64:
 			*d = s
@@ -346,16 +369,19 @@ func assign(dest, src any) error {
 			return nil
 		}
 	case *time.Time:
-		if s, ok := src.(time.Time); ok {
+		if s, ok := src.(time.Time); ok && d != nil {
 			*d = s
 			return nil
 		}
-		return fmt.Errorf("unsupported Scan, storing driver.Value type %T into type %T", src, dest)
 	case *any:
-		*d = src
-		return nil
+		if d != nil {
+			*d = src
+			return nil
+		}
 	case sql.Scanner:
-		return d.Scan(src)
+		if v := reflect.ValueOf(d); v.Kind() != reflect.Pointer || !v.IsNil() {
+			return d.Scan(src)
+		}
 	case nil:
 		return errors.New("destination is nil")
 	}
@@ -367,17 +393,24 @@ func assign(dest, src any) error {
 // database/sql makes.
 func assignReflect(dest, src any) error {
 	dp := reflect.ValueOf(dest)
-	if dp.Kind() != reflect.Pointer || dp.IsNil() {
+	if dp.Kind() != reflect.Pointer {
 		return fmt.Errorf("destination not a pointer: %T", dest)
+	}
+	if dp.IsNil() {
+		return fmt.Errorf("destination pointer is nil: %T", dest)
 	}
 	dv := dp.Elem()
 	if src == nil {
 		switch dv.Kind() {
-		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+		case reflect.Pointer:
 			dv.SetZero()
 			return nil
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+			reflect.Float32, reflect.Float64, reflect.String:
+			return fmt.Errorf("converting NULL to %s is unsupported", dv.Kind())
 		}
-		return fmt.Errorf("converting NULL to %s is unsupported", dv.Kind())
+		return fmt.Errorf("unsupported Scan, storing NULL into type %T", dest)
 	}
 	sv := reflect.ValueOf(src)
 	if dv.Kind() == sv.Kind() && sv.Type().ConvertibleTo(dv.Type()) {
@@ -437,12 +470,6 @@ func assignReflect(dest, src any) error {
 			return nil
 		case []byte:
 			dv.SetString(string(s))
-			return nil
-		case int64:
-			dv.SetString(strconv.FormatInt(s, 10))
-			return nil
-		case float64:
-			dv.SetString(strconv.FormatFloat(s, 'g', -1, 64))
 			return nil
 		}
 	}
