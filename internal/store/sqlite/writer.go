@@ -54,7 +54,26 @@ type rawStmt struct {
 	driver.Stmt
 	exec  driver.StmtExecContext
 	query driver.StmtQueryContext
+	// open is the statement's last rows; they are closed (which resets the statement)
+	// before it runs again, in case a caller left them open (a Tx fn that panicked).
+	open *rawRows
 }
+
+// reuse closes the statement's rows if a caller left them open; a caller still reading
+// them gets errReused from their Err.
+func (st *rawStmt) reuse() {
+	if r := st.open; r != nil {
+		st.open = nil
+		if !r.closed {
+			r.Close()
+			if r.err == nil {
+				r.err = errReused
+			}
+		}
+	}
+}
+
+var errReused = errors.New("sqlite: rows closed: their statement ran again before they were closed")
 
 // bg is the context of the writer's statements (see above).
 var bg = context.Background()
@@ -124,6 +143,7 @@ func (c *connQuerier) ctl(_ context.Context, q string) (sql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.reuse()
 	return st.exec.ExecContext(bg, nil)
 }
 
@@ -140,6 +160,7 @@ func (c *connQuerier) Exec(_ context.Context, q string, args ...any) (sql.Result
 		return nil, err
 	}
 	defer c.release()
+	st.reuse()
 	return st.exec.ExecContext(bg, nv)
 }
 
@@ -153,11 +174,13 @@ func (c *connQuerier) Query(_ context.Context, q string, args ...any) (sqlstore.
 		return nil, err
 	}
 	defer c.release()
+	st.reuse()
 	rows, err := st.query.QueryContext(bg, nv)
 	if err != nil {
 		return nil, err
 	}
-	return &rawRows{rows: rows}, nil
+	st.open = &rawRows{rows: rows}
+	return st.open, nil
 }
 
 func (c *connQuerier) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
@@ -172,6 +195,7 @@ func (c *connQuerier) QueryRow(ctx context.Context, q string, args ...any) sqlst
 func (c *connQuerier) close() error {
 	var errs []error
 	for q, st := range c.stmts {
+		st.reuse()
 		if err := st.Close(); err != nil {
 			errs = append(errs, err)
 		}

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roomd/roomd/internal/store"
+	"github.com/roomd/roomd/internal/store/sqlstore"
 )
 
 type (
@@ -323,5 +326,61 @@ func TestWriterStatements(t *testing.T) {
 	}
 	if len(w.stmts) == 0 {
 		t.Error("no statement was cached")
+	}
+
+	// Rows left open (a Tx fn that panicked) are closed when their statement runs again;
+	// a caller still reading them sees an error, not a silent end.
+	const q = `SELECT id FROM t WHERE id > ? ORDER BY id`
+	left, err := w.Query(ctx, q, 0)
+	if err != nil || !left.Next() {
+		t.Fatal("no rows", err)
+	}
+	if _, err := w.ctl(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ctl(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := w.QueryRow(ctx, q, 3).Scan(&id); err != nil || id != 4 {
+		t.Errorf("the statement after rows were left open: %d, %v; want 4", id, err)
+	}
+	if left.Next() {
+		t.Error("Next on rows whose statement ran again")
+	}
+	if err := left.Err(); !errors.Is(err, errReused) {
+		t.Errorf("Err of rows whose statement ran again = %v, want errReused", err)
+	}
+	if err := left.Close(); err != nil {
+		t.Errorf("Close of rows whose statement ran again: %v", err)
+	}
+}
+
+// A Tx fn that panics with rows open leaves the writer usable: the next call running the
+// same statement gets fresh rows.
+func TestWriterAfterPanicWithOpenRows(t *testing.T) {
+	s := openTemp(t, DurabilityProcess)
+	ctx := context.Background()
+	const q = `SELECT key FROM meta WHERE key > ? ORDER BY key`
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		s.Tx(ctx, func(tx store.Tx) error {
+			rows, err := tx.(*sqlstore.Tx).Querier().Query(ctx, q, "")
+			if err != nil || !rows.Next() {
+				t.Error("no rows", err)
+			}
+			panic("with rows open")
+		})
+	}()
+	err := s.Tx(ctx, func(tx store.Tx) error {
+		var key string
+		return tx.(*sqlstore.Tx).Querier().QueryRow(ctx, q, "").Scan(&key)
+	})
+	if err != nil {
+		t.Fatalf("the statement after a panic with its rows open: %v", err)
 	}
 }
