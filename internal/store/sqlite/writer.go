@@ -35,10 +35,9 @@ import (
 //     sql.ErrNoRows.
 //
 // The statements run with context.Background(), not the caller's context: a context that
-// can end makes the driver watch it with a goroutine per statement, and an interrupt would
-// cost the other calls of the group. A Tx fn does short database work only, so it runs to
-// its end; a call whose context ended before it ran is not run at all (runBatch). The
-// PostgreSQL writer does the same.
+// can end makes the driver watch it with a goroutine per statement. A Tx fn does short
+// database work only, so it runs to its end; a call whose context ended before it ran is
+// not run at all (runBatch). The PostgreSQL writer does the same (docs/decisions.md).
 
 // connQuerier runs on the single write connection; only the writer goroutine uses it.
 type connQuerier struct {
