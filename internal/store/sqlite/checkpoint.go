@@ -141,7 +141,7 @@ func (s *Store) checkpointInline(ctx context.Context) {
 	}
 	defer s.ckpt.mu.Unlock()
 	var busy, frames, copied int64
-	if err := s.wq.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+	if err := s.wq.QueryRow(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
 		s.log.Error("wal checkpoint", "err", err)
 		return
 	}

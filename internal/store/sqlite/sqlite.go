@@ -62,9 +62,8 @@ type Options struct {
 // Store is the SQLite implementation of store.Store.
 type Store struct {
 	sqlstore.Reader
-	rdb      *sql.DB
-	wdb      *sql.DB
-	wconn    *sql.Conn
+	rdb *sql.DB
+	// wq is the writer's connection (writer.go).
 	wq       *connQuerier
 	reqs     chan *txRequest
 	quit     chan struct{}
@@ -127,29 +126,20 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	// INSERT of a group of attempts) stay in memory (temp_store 2) instead of in a temporary
 	// file, whose writes were a third of that INSERT's cost; they are never part of what a
 	// commit makes durable.
-	wdb, err := sql.Open("sqlite", dsn(o.Path, o.Durability)+"&_pragma=wal_autocheckpoint(0)&_pragma=temp_store(2)")
+	wq, err := openWriter(dsn(o.Path, o.Durability) + "&_pragma=wal_autocheckpoint(0)&_pragma=temp_store(2)")
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", o.Path, err)
-	}
-	wdb.SetMaxOpenConns(1)
-	wconn, err := wdb.Conn(ctx)
-	if err != nil {
-		wdb.Close()
 		return nil, fmt.Errorf("open %s: %w", o.Path, err)
 	}
 	rdb, err := sql.Open("sqlite", dsn(o.Path, o.Durability)+"&_pragma=query_only(1)")
 	if err != nil {
-		wconn.Close()
-		wdb.Close()
+		wq.close()
 		return nil, fmt.Errorf("open %s: %w", o.Path, err)
 	}
 	rdb.SetMaxOpenConns(8)
 	rdb.SetMaxIdleConns(8)
 	s := &Store{
 		rdb:     rdb,
-		wdb:     wdb,
-		wconn:   wconn,
-		wq:      &connQuerier{conn: wconn, stmts: map[string]*sql.Stmt{}},
+		wq:      wq,
 		reqs:    make(chan *txRequest, 4096),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -228,7 +218,7 @@ func Migrate(ctx context.Context, path string) (int, error) {
 
 func (s *Store) loadInstance(ctx context.Context) (string, error) {
 	var id string
-	err := s.wconn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'instance_id'").Scan(&id)
+	err := s.wq.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'instance_id'").Scan(&id)
 	if err == nil {
 		return id, nil
 	}
@@ -238,7 +228,7 @@ func (s *Store) loadInstance(ctx context.Context) (string, error) {
 	b := make([]byte, 6)
 	rand.Read(b)
 	id = hex.EncodeToString(b)
-	if _, err := s.wconn.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('instance_id', ?)", id); err != nil {
+	if _, err := s.wq.Exec(ctx, "INSERT INTO meta (key, value) VALUES ('instance_id', ?)", id); err != nil {
 		return "", fmt.Errorf("write instance id: %w", err)
 	}
 	return id, nil
@@ -499,9 +489,8 @@ func (s *Store) Close() error {
 
 func (s *Store) closeDBs() error {
 	errC := s.ckpt.stop()
-	s.wq.close()
-	errW := s.wconn.Close()
-	return errors.Join(errC, errW, s.wdb.Close(), s.Reader.Querier().(*dbQuerier).close(), s.rdb.Close())
+	errW := s.wq.close()
+	return errors.Join(errC, errW, s.Reader.Querier().(*dbQuerier).close(), s.rdb.Close())
 }
 
 // dialect is what the shared queries (package sqlstore) need to know of SQLite. The
@@ -517,68 +506,6 @@ func isUniqueViolation(err error) bool {
 }
 
 var _ store.Store = (*Store)(nil)
-
-// connQuerier runs on the single write connection; only the writer goroutine uses it.
-type connQuerier struct {
-	conn  *sql.Conn
-	stmts map[string]*sql.Stmt
-}
-
-func (c *connQuerier) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	if st, ok := c.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := c.conn.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	c.stmts[q] = st
-	return st, nil
-}
-
-// ctl runs a transaction-control statement of the writer (BEGIN, SAVEPOINT, RELEASE,
-// COMMIT, ROLLBACK) through the statement cache: a group commit runs two of them per call,
-// and parsing them anew each time cost about 3 % of the writer's time.
-func (c *connQuerier) ctl(ctx context.Context, q string) (sql.Result, error) {
-	st, err := c.stmt(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx)
-}
-
-func (c *connQuerier) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if len(args) == 0 {
-		return c.conn.ExecContext(ctx, q)
-	}
-	st, err := c.stmt(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
-}
-
-func (c *connQuerier) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
-	st, err := c.stmt(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(ctx, args...)
-}
-
-func (c *connQuerier) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
-	st, err := c.stmt(ctx, q)
-	if err != nil {
-		return c.conn.QueryRowContext(ctx, q, args...)
-	}
-	return st.QueryRowContext(ctx, args...)
-}
-
-func (c *connQuerier) close() {
-	for _, st := range c.stmts {
-		st.Close()
-	}
-}
 
 // dbQuerier runs on the read pool; prepared statements are shared by all goroutines.
 type dbQuerier struct {
