@@ -104,10 +104,13 @@ func (tg *leanTarget) requestURI(full string) string {
 	return full[tg.uriAt:]
 }
 
-// directFields returns r's header fields for the wire, User-Agent apart, or ok false when
-// one of them is not written by net/http as it is (handles).
+// directFields returns r's header fields for the wire, User-Agent apart, in buf (which
+// holds all of them), or ok false when one of them is not written by net/http as it is
+// (see handles).
 func directFields(r *webhook.Request, buf []webhook.HeaderField) (fields []webhook.HeaderField, ua string, ok bool) {
-	for _, f := range r.AppendHeaders(buf[:0]) {
+	all := r.AppendHeaders(buf[:0])
+	fields = all[:0]
+	for _, f := range all {
 		if !plainValue(f.Value) {
 			return nil, "", false
 		}
@@ -280,7 +283,9 @@ func (d *Dispatcher) attemptDirect(ctx context.Context, cfg *webhook.Config, dl 
 	}()
 	bufs.wire = appendWire(bufs.wire[:0], http.MethodPost, tg.requestURI(r.URL), tg.host, ua, fields, r.Body)
 	res, err := d.lean.post(ctx, tg, bufs.wire, time.Now().Add(timeout), bufs.body)
-	bufs.body = res.body[:0]
+	if res.body != nil {
+		bufs.body = res.body[:0]
+	}
 	att.Duration = d.o.Now().Sub(att.StartedAt)
 	if err != nil {
 		// The texts of the http.Client path, whose errors are *url.Error.
