@@ -243,7 +243,7 @@ func (lc *leanConn) finish(stop func() bool, keep bool) {
 	if stop != nil && !stop() {
 		keep = false // ctx ended: the deadline was moved into the past
 	}
-	if keep && lc.br.Buffered() == 0 {
+	if keep && lc.br.Buffered() == 0 && lc.rerr == nil {
 		lc.t.put(lc)
 		return
 	}

@@ -51,17 +51,14 @@ type replyHead struct {
 // is then taken as read.
 func parseHead(b []byte) (h replyHead, ok bool) {
 	line, rest, ok := cutLine(b)
-	if !ok || len(line) < 12 || string(line[:7]) != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ' {
+	if !ok || !plainHeadLine(line, true) {
 		return h, false
 	}
 	http10 := line[7] == '0'
 	for _, c := range line[9:12] {
-		if c < '0' || c > '9' {
-			return h, false
-		}
 		h.status = h.status*10 + int(c-'0')
 	}
-	if (len(line) > 12 && line[12] != ' ') || h.status == http.StatusSwitchingProtocols || !plainLine(line[12:]) {
+	if h.status == http.StatusSwitchingProtocols {
 		return h, false
 	}
 	var cl []byte
@@ -74,10 +71,10 @@ func parseHead(b []byte) (h replyHead, ok bool) {
 		if len(line) == 0 {
 			break // the end of the header
 		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !plainToken(string(line[:colon]), isTokenByte) || !plainLine(line[colon+1:]) {
+		if !plainHeadLine(line, false) {
 			return h, false
 		}
+		colon := bytes.IndexByte(line, ':')
 		name, value := line[:colon], bytes.Trim(line[colon+1:], " \t")
 		switch {
 		case fieldIs(name, "Content-Length"):
@@ -187,28 +184,59 @@ func hasToken(v []byte, token string) bool {
 	return false
 }
 
-// errHeadNotPlain is peekHead's report of a header it cannot hold whole in the buffer.
-var errHeadNotPlain = errors.New("reply header not in the buffer")
+// errHeadNotPlain is peekHead's report of a header that is not of the plain form, or that
+// it cannot hold whole in the buffer.
+var errHeadNotPlain = errors.New("reply header not plain")
 
 // peekHead waits until br holds a whole reply header (up to its empty line) and returns it,
-// without consuming it. It returns errHeadNotPlain when the header does not fit in br's
-// buffer, and the read error when the connection fails first.
+// without consuming it. It checks each line as it arrives, and returns errHeadNotPlain as
+// soon as one is not of the plain form (or when the header does not fit in br's buffer),
+// so that net/http reads the reply with no more waiting than it would do itself: as long
+// as every line is plain, net/http too waits for the next. It returns the read error when
+// the connection fails first.
 func peekHead(br *bufio.Reader) ([]byte, error) {
-	from, want := 0, 1
+	checked, want := 0, 1
 	for {
 		if _, err := br.Peek(want); err != nil {
 			return nil, err
 		}
 		b, _ := br.Peek(br.Buffered())
-		if i := bytes.Index(b[from:], crlfcrlf); i >= 0 {
-			return b[:from+i+4], nil
+		for {
+			i := bytes.IndexByte(b[checked:], '\n')
+			if i < 0 {
+				break
+			}
+			line, rest, ok := cutLine(b[checked:])
+			if !ok || !plainHeadLine(line, checked == 0) {
+				return nil, errHeadNotPlain
+			}
+			checked = len(b) - len(rest)
+			if len(line) == 0 {
+				return b[:checked], nil
+			}
 		}
 		if len(b) >= br.Size() {
 			return nil, errHeadNotPlain
 		}
-		from, want = max(len(b)-3, 0), len(b)+1
+		want = len(b) + 1
 	}
 }
+
+// plainHeadLine reports whether line (without its CRLF) is of the plain form: a status
+// line when first, else a header field or the empty line.
+func plainHeadLine(line []byte, first bool) bool {
+	if first {
+		return len(line) >= 12 && string(line[:7]) == "HTTP/1." && (line[7] == '0' || line[7] == '1') && line[8] == ' ' &&
+			isDigit(line[9]) && isDigit(line[10]) && isDigit(line[11]) && (len(line) == 12 || line[12] == ' ') && plainLine(line[12:])
+	}
+	if len(line) == 0 {
+		return true
+	}
+	colon := bytes.IndexByte(line, ':')
+	return colon > 0 && plainToken(string(line[:colon]), isTokenByte) && plainLine(line[colon+1:])
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 var crlfcrlf = []byte("\r\n\r\n")
 
@@ -283,9 +311,16 @@ func readTrailer(br *bufio.Reader) error {
 	if err != nil {
 		return err
 	}
-	// A trailer: it must end within the buffer (net/http's bound on its size).
-	if _, err := peekHead(br); err != nil {
-		return errors.New("http: suspiciously long trailer after chunked body")
+	// A trailer: it must end within the buffer (net/http's bound on its size, found
+	// the way net/http finds it).
+	for n := 4; ; n++ {
+		b, err := br.Peek(n)
+		if bytes.HasSuffix(b, crlfcrlf) {
+			break
+		}
+		if err != nil {
+			return errors.New("http: suspiciously long trailer after chunked body")
+		}
 	}
 	if _, err := textproto.NewReader(br).ReadMIMEHeader(); err != nil {
 		if err == io.EOF {
