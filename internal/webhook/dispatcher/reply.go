@@ -12,11 +12,12 @@ import (
 
 // The dispatcher reads the App backend's reply to a callback on its own connections (see
 // leanTransport.post) with a minimal HTTP/1.1 response parser: parseHead reads the status
-// line and the header of a reply whose header is already in the connection's buffer, and
-// readBody reads its body into a reused buffer. No http.Response, header map or string per
-// header is made. parseHead knows only the plain forms of a reply (below); for any other it
-// reports !ok without consuming anything, and the reply is read by net/http's ReadResponse
-// exactly as before, which also gives a malformed reply the error text it always had.
+// line and the header of a reply once peekHead has found all of it in the connection's
+// buffer, and readBody reads its body into a reused buffer. No http.Response, header map or
+// string per header is made. Only the plain forms of a reply (below) are read so; for any
+// other, peekHead (line by line, as the lines arrive) or parseHead reports it without
+// consuming anything, and the reply is read by net/http's ReadResponse exactly as before,
+// which also gives a malformed reply the error text it always had, as early as it did.
 //
 // The plain form, which FuzzParseHead holds to net/http's reading of the same bytes:
 //
