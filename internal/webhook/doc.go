@@ -25,10 +25,12 @@
 // Render is the only place a body is encoded: it sets the body's CallbackCommand from the
 // command the callback is sent under, so a command is named once.
 //
-// NewRequest is the only place that turns a delivery into HTTP: the configured URL plus
-// SdkAppid, CallbackCommand, contenttype=json, ClientIP, OptPlatform and, with a token,
-// Sign = hex(SHA-256(token + RequestTime)) and RequestTime; the JSON body; and roomd's
-// webhook-id, webhook-timestamp and optional Standard Webhooks webhook-signature headers.
+// PrepareRequest is the only place that turns a delivery into a request: the configured
+// URL plus SdkAppid, CallbackCommand, contenttype=json, ClientIP, OptPlatform and, with a
+// token, Sign = hex(SHA-256(token + RequestTime)) and RequestTime; the JSON body; and
+// roomd's webhook-id, webhook-timestamp and optional Standard Webhooks webhook-signature
+// headers. NewRequest makes an *http.Request of it; the dispatcher's own HTTP/1.1 client
+// writes it to plain http:// backends directly.
 //
 // # Configuration
 //

@@ -23,15 +23,19 @@ func TransportError(err error) string {
 // for any other status. The redirect is not followed: its target could be an address the
 // guard would refuse, and a callback is a POST to the configured URL only.
 func RedirectError(resp *http.Response) string {
-	if resp.StatusCode < 300 || resp.StatusCode > 399 {
+	return RedirectText(resp.StatusCode, resp.Header.Get("Location"))
+}
+
+// RedirectText is RedirectError for a reply's status and Location header value.
+func RedirectText(status int, loc string) string {
+	if status < 300 || status > 399 {
 		return ""
 	}
-	loc := resp.Header.Get("Location")
 	if loc == "" {
-		return fmt.Sprintf("HTTP status %d: redirect not followed", resp.StatusCode)
+		return fmt.Sprintf("HTTP status %d: redirect not followed", status)
 	}
 	if len(loc) > 200 {
 		loc = loc[:200] + "…"
 	}
-	return fmt.Sprintf("HTTP status %d: redirect to %s not followed (callbacks never follow redirects)", resp.StatusCode, loc)
+	return fmt.Sprintf("HTTP status %d: redirect to %s not followed (callbacks never follow redirects)", status, loc)
 }

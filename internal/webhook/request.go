@@ -88,27 +88,87 @@ func StandardSignature(secret, id string, timestamp int64, body []byte) string {
 	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
+// Request is one callback attempt as NewRequest renders it, without net/http's types: the
+// full URL (with Tencent's query string), the body, and the values of roomd's headers.
+// NewRequest turns it into an *http.Request; the dispatcher's own HTTP/1.1 client writes it
+// to the wire directly (package webhook/dispatcher, lean.go), so both send the same request.
+type Request struct {
+	// URL is the configured URL with Tencent's query string (RequestURL).
+	URL  string
+	Body []byte
+	// ID, Timestamp and Signature are the webhook-id, webhook-timestamp and
+	// webhook-signature header values; an empty ID or Signature is not sent.
+	ID, Timestamp, Signature string
+}
+
+// HeaderField is one request header: its canonical name and its value.
+type HeaderField struct{ Name, Value string }
+
+// PrepareRequest renders one callback attempt's request at now (see NewRequest for what
+// depends on cfg and on now).
+func PrepareRequest(cfg *Config, d Delivery, now time.Time) Request {
+	ts := now.Unix()
+	return Request{
+		URL:       RequestURL(cfg, d, now),
+		Body:      d.Body,
+		ID:        d.ID,
+		Timestamp: strconv.FormatInt(ts, 10),
+		Signature: SignatureHeader(cfg, d.ID, ts, d.Body, now),
+	}
+}
+
+// AppendHeaders appends the headers of r to dst, in the order the delivery log shows them:
+// Content-Type, User-Agent, Webhook-Id, Webhook-Timestamp, Webhook-Signature (those with a
+// value).
+func (r *Request) AppendHeaders(dst []HeaderField) []HeaderField {
+	dst = append(dst, HeaderField{"Content-Type", "application/json"}, HeaderField{"User-Agent", "roomd"})
+	if r.ID != "" {
+		dst = append(dst, HeaderField{"Webhook-Id", r.ID})
+	}
+	dst = append(dst, HeaderField{"Webhook-Timestamp", r.Timestamp})
+	if r.Signature != "" {
+		dst = append(dst, HeaderField{"Webhook-Signature", r.Signature})
+	}
+	return dst
+}
+
+// RecordedHeaders returns what the delivery log keeps of r's headers: one "Name: value" per
+// line, as they go on the wire (RecordRequest).
+func (r *Request) RecordedHeaders() string {
+	var buf [5]HeaderField
+	fields := r.AppendHeaders(buf[:0])
+	n := 0
+	for _, f := range fields {
+		n += len(f.Name) + len(f.Value) + 3
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(f.Name)
+		b.WriteString(": ")
+		b.WriteString(f.Value)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
 // NewRequest renders the HTTP request of one callback attempt: POST to the app's URL with
 // Tencent's query string, the JSON body, and the webhook-id / webhook-timestamp (and, with a
 // signing secret, webhook-signature) headers. It is the one renderer used for After- and
-// Before-callbacks alike. Everything that depends on cfg (URL, token, signing secrets) and
+// Before-callbacks alike (through PrepareRequest, which the dispatcher's own client uses
+// directly). Everything that depends on cfg (URL, token, signing secrets) and
 // on now (RequestTime, webhook-timestamp) is taken at the attempt: the dispatcher reads the
 // app's current Config before each attempt, so a retried event is signed with the token and
 // secrets current at that attempt, not those of its first one.
 func NewRequest(ctx context.Context, cfg *Config, d Delivery, now time.Time) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, RequestURL(cfg, d, now), bytes.NewReader(d.Body))
+	r := PrepareRequest(cfg, d, now)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "roomd")
-	ts := now.Unix()
-	if d.ID != "" {
-		req.Header.Set("webhook-id", d.ID)
-	}
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	if sig := SignatureHeader(cfg, d.ID, ts, d.Body, now); sig != "" {
-		req.Header.Set("webhook-signature", sig)
+	var buf [5]HeaderField
+	for _, f := range r.AppendHeaders(buf[:0]) {
+		req.Header.Set(f.Name, f.Value)
 	}
 	return req, nil
 }

@@ -22,7 +22,8 @@ func NewClient(conns int) *http.Client {
 // guard could not see past a proxy. Timeouts are set per attempt. Requests to plain
 // http:// backends go over roomd's own HTTP/1.1 keep-alive connections (leanTransport:
 // one write per request, no connection goroutines); https:// ones over net/http's
-// Transport, with HTTP/2 where the backend offers it.
+// Transport, with HTTP/2 where the backend offers it. A Dispatcher given this client
+// sends its attempts to plain http:// backends without http.Client at all (direct.go).
 func NewGuardedClient(conns int, g *netguard.Guard) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = nil

@@ -105,6 +105,10 @@ type appState struct {
 type Dispatcher struct {
 	o        Options
 	instance string
+	// lean is the transport of o.Client when NewGuardedClient made it: attempts to plain
+	// http:// App backends then take the direct path (direct.go); targets caches their URLs.
+	lean    *leanTransport
+	targets targets
 
 	// life guards the lifecycle fields below; it is never held together with mu.
 	life   sync.Mutex
@@ -187,6 +191,9 @@ func New(o Options) *Dispatcher {
 		apps:     map[uint64]*appState{},
 		behind:   true, // start-up: everything undelivered is still in the database
 		loadWake: make(chan struct{}, 1),
+	}
+	if t, ok := o.Client.Transport.(*leanTransport); ok && o.Client.Jar == nil && o.Client.Timeout == 0 {
+		d.lean = t
 	}
 	d.cond = sync.NewCond(&d.mu)
 	return d
@@ -697,12 +704,18 @@ func (d *Dispatcher) attemptAs(ctx context.Context, cfg *webhook.Config, ev stor
 	if timeout <= 0 {
 		timeout = webhook.DefaultTimeout
 	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := webhook.NewRequest(actx, cfg, webhook.Delivery{
+	dl := webhook.Delivery{
 		ID: webhookID, App: ev.App, Command: webhook.Command(ev.Command), Body: ev.Body,
 		ClientIP: ev.ClientIP, Platform: ev.Platform,
-	}, start)
+	}
+	if d.lean != nil {
+		if rep, ok := d.attemptDirect(ctx, cfg, dl, &att, timeout); ok {
+			return att, rep
+		}
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := webhook.NewRequest(actx, cfg, dl, start)
 	if err != nil {
 		att.Error = "build request: " + err.Error()
 		return att, rep

@@ -8,12 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/roomd/roomd/internal/webhook"
 )
 
 // leanTransport is the callback client's transport for plain http:// App backends: an
@@ -44,12 +45,16 @@ type leanTransport struct {
 
 // leanConn is one keep-alive connection of a leanTransport.
 type leanConn struct {
-	t      *leanTransport
-	key    string
-	c      net.Conn
-	br     *bufio.Reader
-	wbuf   []byte
-	nread  int64 // bytes read from c in the current exchange
+	t     *leanTransport
+	key   string
+	c     net.Conn
+	br    *bufio.Reader
+	wbuf  []byte
+	nread int64 // bytes read from c in the current exchange
+	// rerr is the first read error: every later read returns it too, so that a reply
+	// that the minimal parser hands to net/http after a failed read (reply.go) meets the
+	// same end of input as if net/http had read it from the start.
+	rerr   error
 	idleAt time.Time
 	reused bool
 }
@@ -58,8 +63,12 @@ type leanConn struct {
 // connection that ends before the first byte of a reply can be told from one that broke
 // in the middle of it.
 func (lc *leanConn) Read(p []byte) (int, error) {
+	if lc.rerr != nil {
+		return 0, lc.rerr
+	}
 	n, err := lc.c.Read(p)
 	lc.nread += int64(n)
+	lc.rerr = err
 	return n, err
 }
 
@@ -92,7 +101,7 @@ func (t *leanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	for try := 0; ; try++ {
-		lc, err := t.conn(ctx, key, try > 0)
+		lc, err := t.conn(ctx, key, try > 0, time.Time{})
 		if err != nil {
 			return nil, err
 		}
@@ -152,8 +161,9 @@ func (t *leanTransport) handles(req *http.Request) bool {
 	return true
 }
 
-// conn returns an idle connection to key, or dials one (always with fresh).
-func (t *leanTransport) conn(ctx context.Context, key string, fresh bool) (*leanConn, error) {
+// conn returns an idle connection to key, or dials one (always with fresh). A dial ends
+// with ctx or at deadline (unless zero).
+func (t *leanTransport) conn(ctx context.Context, key string, fresh bool, deadline time.Time) (*leanConn, error) {
 	now := time.Now()
 	for !fresh {
 		t.mu.Lock()
@@ -173,6 +183,11 @@ func (t *leanTransport) conn(ctx context.Context, key string, fresh bool) (*lean
 		}
 		lc.reused = true
 		return lc, nil
+	}
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
 	c, err := t.dial(ctx, "tcp", key)
 	if err != nil {
@@ -373,12 +388,6 @@ func (b *leanBody) finish() {
 // appendRequest appends the HTTP/1.1 request req with body to dst, byte for byte as
 // net/http's Request.Write puts it (for the requests handles accepts).
 func appendRequest(dst []byte, req *http.Request, body []byte) []byte {
-	dst = append(dst, req.Method...)
-	dst = append(dst, ' ')
-	dst = append(dst, req.URL.RequestURI()...)
-	dst = append(dst, " HTTP/1.1\r\nHost: "...)
-	dst = append(dst, req.URL.Host...)
-	dst = append(dst, "\r\n"...)
 	ua := "Go-http-client/1.1"
 	if vs, ok := req.Header["User-Agent"]; ok {
 		ua = ""
@@ -386,31 +395,51 @@ func appendRequest(dst []byte, req *http.Request, body []byte) []byte {
 			ua = vs[0]
 		}
 	}
+	var buf [16]webhook.HeaderField
+	fields := buf[:0]
+	for k, vs := range req.Header {
+		if k != "User-Agent" {
+			for _, v := range vs {
+				fields = append(fields, webhook.HeaderField{Name: k, Value: v})
+			}
+		}
+	}
+	return appendWire(dst, req.Method, req.URL.RequestURI(), req.URL.Host, ua, fields, body)
+}
+
+// appendWire appends an HTTP/1.1 request to dst as net/http writes it: the request line,
+// Host, User-Agent (unless ua is empty), Content-Length (for a POST or a body), then
+// fields (User-Agent not among them) sorted by name, the values of one name in their
+// order, then the body. fields is sorted in place.
+func appendWire(dst []byte, method, uri, host, ua string, fields []webhook.HeaderField, body []byte) []byte {
+	dst = append(dst, method...)
+	dst = append(dst, ' ')
+	dst = append(dst, uri...)
+	dst = append(dst, " HTTP/1.1\r\nHost: "...)
+	dst = append(dst, host...)
+	dst = append(dst, "\r\n"...)
 	if ua != "" {
 		dst = append(dst, "User-Agent: "...)
 		dst = append(dst, ua...)
 		dst = append(dst, "\r\n"...)
 	}
-	if len(body) > 0 || req.Method == http.MethodPost {
+	if len(body) > 0 || method == http.MethodPost {
 		dst = append(dst, "Content-Length: "...)
 		dst = strconv.AppendInt(dst, int64(len(body)), 10)
 		dst = append(dst, "\r\n"...)
 	}
-	var keys [16]string
-	names := keys[:0]
-	for k := range req.Header {
-		if k != "User-Agent" {
-			names = append(names, k)
+	// (An insertion sort: a callback has four of them; stable, so one name's values stay
+	// in their order.)
+	for i := 1; i < len(fields); i++ {
+		for j := i; j > 0 && fields[j].Name < fields[j-1].Name; j-- {
+			fields[j], fields[j-1] = fields[j-1], fields[j]
 		}
 	}
-	slices.Sort(names)
-	for _, k := range names {
-		for _, v := range req.Header[k] {
-			dst = append(dst, k...)
-			dst = append(dst, ": "...)
-			dst = append(dst, v...)
-			dst = append(dst, "\r\n"...)
-		}
+	for _, f := range fields {
+		dst = append(dst, f.Name...)
+		dst = append(dst, ": "...)
+		dst = append(dst, f.Value...)
+		dst = append(dst, "\r\n"...)
 	}
 	dst = append(dst, "\r\n"...)
 	return append(dst, body...)

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomd/roomd/internal/clock"
 	"github.com/roomd/roomd/internal/netguard"
+	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
 )
 
@@ -90,6 +92,35 @@ func BenchmarkCallbackClient(b *testing.B) {
 					io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 					resp.Body.Close()
 					cancel()
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+	// A whole attempt as the dispatcher makes it (request, send, reply, record texts),
+	// through http.Client and the lean transport as before, and over the direct path.
+	ev := store.Event{ID: 1, App: cfg.App, RoomID: "room-1", Command: string(webhook.AfterChangeOwner), Body: body,
+		ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI}
+	for _, name := range []string{"attempt-client", "attempt-direct"} {
+		b.Run(name, func(b *testing.B) {
+			client := NewGuardedClient(64, netguard.New(netguard.Options{}))
+			defer client.CloseIdleConnections()
+			d := &Dispatcher{o: Options{Clock: clock.Real{}, Client: client}}
+			if name == "attempt-direct" {
+				d.lean = client.Transport.(*leanTransport)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			b.SetParallelism(32)
+			cpu0 := cpuNow()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if att, _ := d.attemptAs(ctx, cfg, ev, "msg_x_1"); att.Error != "" {
+						b.Error(att.Error)
+						return
+					}
 				}
 			})
 			b.StopTimer()
