@@ -37,6 +37,11 @@ type RoomWriter interface {
 	RoomUpdate(ctx context.Context, r Room) error
 	// RoomSetOwner changes the owner column only; ErrNotFound when there is no such room.
 	RoomSetOwner(ctx context.Context, app uint64, roomID, owner string) error
+	// RoomSetOwnerUnchecked changes the owner column as RoomSetOwner does, for a room the
+	// transaction has read: it does not report a missing room (nothing changes then), so a
+	// driver need not wait for the statement's result (PostgreSQL's pipelined writer
+	// queues it with the call's next statements).
+	RoomSetOwnerUnchecked(ctx context.Context, app uint64, roomID, owner string) error
 	// RoomAddViews adds n to the room's view count (the entries it has had, TotalViewers);
 	// ErrNotFound when there is no such room.
 	RoomAddViews(ctx context.Context, app uint64, roomID string, n int64) error

@@ -198,6 +198,13 @@ func (t *Tx) RoomSetOwner(ctx context.Context, app uint64, roomID, owner string)
 	return affectedOne(res, err, "set owner of room "+roomID)
 }
 
+func (t *Tx) RoomSetOwnerUnchecked(ctx context.Context, app uint64, roomID, owner string) error {
+	if _, err := t.q.Exec(ctx, `UPDATE rooms SET owner = ? WHERE sdkappid = ? AND room_id = ?`, owner, int64(app), roomID); err != nil {
+		return fmt.Errorf("set owner of room %s: %w", roomID, err)
+	}
+	return nil
+}
+
 func (t *Tx) RoomDelete(ctx context.Context, app uint64, roomID string) error {
 	res, err := t.q.Exec(ctx, `DELETE FROM rooms WHERE sdkappid = ? AND room_id = ?`, int64(app), roomID)
 	if err := affectedOne(res, err, "delete room "+roomID); err != nil {

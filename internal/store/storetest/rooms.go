@@ -176,6 +176,34 @@ func testRooms(t *testing.T, h *Harness) {
 		wantErr(t, "RoomSetOwner of another app's id", err, store.ErrNotFound)
 	})
 
+	t.Run("SetOwnerUnchecked", func(t *testing.T) {
+		s := h.Fresh(t)
+		orig := newRoom(app, "live-1", "alice", at(1), 3, false)
+		others := newRoom(other, "live-1", "alice", at(1), 0, true)
+		insertRooms(t, s, orig, others)
+		mustTx(t, s, func(tx store.Tx) error {
+			if err := tx.RoomSetOwnerUnchecked(ctx(t), app, "live-1", "bob"); err != nil {
+				return err
+			}
+			// The transaction sees its own write.
+			if r, err := tx.RoomOwnerInfo(ctx(t), app, "live-1"); err != nil || r.Owner != "bob" {
+				return fmt.Errorf("RoomOwnerInfo after RoomSetOwnerUnchecked = %+v, %v", r, err)
+			}
+			// A missing room is no error, and nothing is created.
+			return tx.RoomSetOwnerUnchecked(ctx(t), app, "missing", "bob")
+		})
+		got, err := s.RoomGet(ctx(t), app, "live-1")
+		wantErr(t, "RoomGet", err, nil)
+		want := orig
+		want.Owner = "bob"
+		equal(t, "room after RoomSetOwnerUnchecked (only the owner changes)", got, want, normRoom)
+		got, err = s.RoomGet(ctx(t), other, "live-1")
+		wantErr(t, "RoomGet of the other app's room", err, nil)
+		equal(t, "other app's room", got, others, normRoom)
+		_, err = s.RoomGet(ctx(t), app, "missing")
+		wantErr(t, "RoomGet of the missing room", err, store.ErrNotFound)
+	})
+
 	t.Run("Delete", func(t *testing.T) {
 		s := h.Fresh(t)
 		insertRooms(t, s, newRoom(app, "live-1", "alice", at(1), 0, true), newRoom(app, "live-2", "alice", at(2), 0, true),
