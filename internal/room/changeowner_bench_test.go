@@ -137,3 +137,55 @@ func reportGroups(b *testing.B, st *sqlite.Store) func() {
 		}
 	}
 }
+
+// BenchmarkOwnerChangeRead compares, in one write transaction on SQLite (so the commit is
+// not measured), what an owner change reads before it writes: the four statements it used
+// (RoomOwnerInfo, AccountGet, MemberGet, SeatList) and the one that replaced them
+// (RoomOwnerChange), on a room made as create_room makes it whose new owner is a member.
+func BenchmarkOwnerChangeRead(b *testing.B) {
+	svc, st := benchService(b, sqlite.DurabilityProcess, webhook.AfterChangeOwner, 1)
+	_ = svc
+	ctx := context.Background()
+	if err := st.Tx(ctx, func(tx store.Tx) error {
+		_, err := tx.MemberAdd(ctx, store.Member{App: benchApp, RoomID: "r0", UserID: "owner-1", JoinedAt: time.Now()})
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, read func(tx store.Tx) error) {
+		b.ReportAllocs()
+		defer reportCPU(b, cpuNow())
+		err := st.Tx(ctx, func(tx store.Tx) error {
+			for b.Loop() {
+				if err := read(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("four", func(b *testing.B) {
+		run(b, func(tx store.Tx) error {
+			if _, err := tx.RoomOwnerInfo(ctx, benchApp, "r0"); err != nil {
+				return err
+			}
+			if _, err := tx.AccountGet(ctx, benchApp, "owner-1"); err != nil {
+				return err
+			}
+			if _, err := tx.MemberGet(ctx, benchApp, "r0", "owner-1"); err != nil {
+				return err
+			}
+			_, err := tx.SeatList(ctx, benchApp, "r0")
+			return err
+		})
+	})
+	b.Run("one", func(b *testing.B) {
+		run(b, func(tx store.Tx) error {
+			_, err := tx.RoomOwnerChange(ctx, benchApp, "r0", "owner-1")
+			return err
+		})
+	})
+}

@@ -257,23 +257,29 @@ func (s *Service) loadSeats(ctx context.Context, tx store.Reader, row store.Room
 	if err != nil {
 		return nil, fmt.Errorf("decode room %s: %w", row.RoomID, err)
 	}
+	var stored []store.Seat
+	if seatCount(r) > 0 {
+		if stored, err = tx.SeatList(ctx, row.App, row.RoomID); err != nil {
+			return nil, err
+		}
+	}
+	return newSeatState(row, r, stored), nil
+}
+
+// newSeatState returns the seats of the room row with settings r, of which stored are the
+// stored ones (store.SeatReader.SeatList).
+func newSeatState(row store.Room, r seatSettings, stored []store.Seat) *seatState {
 	n := seatCount(r)
 	seats := make([]Seat, n)
 	for i := range seats {
 		seats[i].Index = i
 	}
-	if n > 0 {
-		rows, err := tx.SeatList(ctx, row.App, row.RoomID)
-		if err != nil {
-			return nil, err
-		}
-		for _, x := range rows {
-			if x.Index >= 0 && x.Index < n {
-				seats[x.Index] = Seat{Index: x.Index, UserID: x.UserID, Locked: x.Locked, VideoLocked: x.VideoLocked, AudioLocked: x.AudioLocked}
-			}
+	for _, x := range stored {
+		if x.Index >= 0 && x.Index < n {
+			seats[x.Index] = Seat{Index: x.Index, UserID: x.UserID, Locked: x.Locked, VideoLocked: x.VideoLocked, AudioLocked: x.AudioLocked}
 		}
 	}
-	return &seatState{row: row, settings: r, before: slices.Clone(seats), seats: seats}, nil
+	return &seatState{row: row, settings: r, before: slices.Clone(seats), seats: seats}
 }
 
 // enabled returns ErrSeatsDisabled for a room without seats.
@@ -369,9 +375,9 @@ func (st *seatState) kick(i int, data string) {
 }
 
 // saveSeats writes the seats that changed and publishes SeatKicked for each user kicked off
-// a seat, then SeatsChanged with the full list when anything changed. Users leaving a seat
-// are written first, so the store's one-seat-per-user rule holds at every step of a move or
-// swap.
+// a seat, then SeatsChanged with the full list when anything changed. Users moving to
+// another seat are taken off their seat first, so the store's one-seat-per-user rule holds
+// at every step of a move or swap.
 func (s *Service) saveSeats(ctx context.Context, tx store.Tx, a Actor, st *seatState) error {
 	var changed []int
 	for i := range st.seats {
@@ -393,16 +399,26 @@ func (s *Service) saveSeats(ctx context.Context, tx store.Tx, a Actor, st *seatS
 		return tx.SeatPut(ctx, store.Seat{App: st.row.App, RoomID: st.row.RoomID, Index: x.Index, UserID: x.UserID,
 			Locked: x.Locked, VideoLocked: x.VideoLocked, AudioLocked: x.AudioLocked})
 	}
-	for _, i := range changed {
-		if old := st.before[i].UserID; old != "" && old != st.seats[i].UserID {
+	// A seat is cleared first only when its user sits on another seat afterwards (a move or
+	// a swap): otherwise no write puts that user anywhere else, and the seat's own write
+	// replaces it. A seat whose clearing wrote all there is to write is not written again.
+	var cleared uint64 // which of changed[:64] the clearing wrote in full, by place in changed
+	for k, i := range changed {
+		if old := st.before[i].UserID; old != "" && old != st.seats[i].UserID && st.seatOf(old) >= 0 {
 			x := st.seats[i]
 			x.UserID = ""
 			if err := put(x); err != nil {
 				return err
 			}
+			if x == st.seats[i] && k < 64 {
+				cleared |= 1 << k
+			}
 		}
 	}
-	for _, i := range changed {
+	for k, i := range changed {
+		if k < 64 && cleared&(1<<k) != 0 {
+			continue
+		}
 		if err := put(st.seats[i]); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("seats of room %s: a user on two seats: %w", st.row.RoomID, err)
@@ -956,20 +972,26 @@ func (s *Service) seatOwner(ctx context.Context, tx store.Tx, a Actor, row store
 }
 
 // ownerSeatChanged rearranges the seats of a KeepOwnerOnSeat room after its owner changed
-// from oldOwner to row.Owner: the new owner, if it is in the room, takes seat 0 and the
+// from oldOwner to oc.Room.Owner: the new owner, if it is in the room, takes seat 0 and the
 // former owner takes the new owner's former seat (or leaves the seats when the new owner
 // had none); a new owner who is not in the room leaves seat 0 empty, kept for it.
 //
-// row needs only App, RoomID, Owner and Info (store.RoomOwnerInfo). The seats are read only
-// for a KeepOwnerOnSeat room with seats. newOwnerIn says whether the new owner is a member
-// of the room when the caller has read it in tx already (nil: it is read here).
-func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, row store.Room, oldOwner string, newOwnerIn *bool) error {
+// oc is what ChangeOwner read in tx (store.RoomOwnerChange) before it changed the owner,
+// with oc.Room.Owner set to the new owner: the seats, whether the new owner is a member and
+// whether it has a pending application all come from it, so this reads nothing more
+// unless that application must be ended.
+func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, oldOwner string, oc *store.OwnerChange) error {
+	row := oc.Room
 	if !mayKeepOwnerSeat(row) {
 		return nil
 	}
-	st, err := s.loadSeats(ctx, tx, row)
-	if err != nil || !st.keepsOwner() {
-		return err
+	settings, err := decodeSeatSettings(row.Info)
+	if err != nil {
+		return fmt.Errorf("decode room %s: %w", row.RoomID, err)
+	}
+	st := newSeatState(row, settings, oc.Seats)
+	if !st.keepsOwner() {
+		return nil
 	}
 	newOwner := row.Owner
 	from := st.seatOf(newOwner)
@@ -981,24 +1003,18 @@ func (s *Service) ownerSeatChanged(ctx context.Context, tx store.Tx, a Actor, ro
 	} else if from >= 0 {
 		st.seats[from].UserID = ""
 	}
-	in := newOwnerIn != nil && *newOwnerIn
-	if newOwnerIn == nil {
-		_, err := tx.MemberGet(ctx, row.App, row.RoomID, newOwner)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		in = err == nil
-	}
-	if in {
+	if oc.Member {
 		if occupant := st.seats[0].UserID; occupant != "" && occupant != newOwner {
 			st.kick(0, "")
 		}
 		st.seats[0].UserID = newOwner
-		if r, pending, err := pendingRequestOf(ctx, tx, row, newOwner); err != nil {
-			return err
-		} else if pending {
-			if err := s.endRequest(ctx, tx, a, row, r, SeatRequestCancelled); err != nil {
+		if oc.SeatRequest {
+			if r, pending, err := pendingRequestOf(ctx, tx, row, newOwner); err != nil {
 				return err
+			} else if pending {
+				if err := s.endRequest(ctx, tx, a, row, r, SeatRequestCancelled); err != nil {
+					return err
+				}
 			}
 		}
 	}

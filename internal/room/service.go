@@ -47,9 +47,15 @@ func requireAccount(ctx context.Context, tx store.Reader, app uint64, field, use
 	}
 	_, err := tx.AccountGet(ctx, app, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: %s %q", ErrAccountNotImported, field, userID)
+		return accountNotImported(field, userID)
 	}
 	return err
+}
+
+// accountNotImported is the error of a request naming in field a user that is not an
+// imported account.
+func accountNotImported(field, userID string) error {
+	return fmt.Errorf("%w: %s %q", ErrAccountNotImported, field, userID)
 }
 
 // requireRoom returns the room, or ErrRoomNotFound: every operation on an existing room
@@ -126,30 +132,38 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 		// (https://www.tencentcloud.com/document/product/647/63401); roomd reports that before an
 		// owner that is not an imported account (70107), as a business check on the room.
 		//
-		// The room is inserted first and the checks follow: a taken RoomId is the insert's
-		// conflict, and a failed check rolls the insert back with the transaction, so the
-		// answers are those of checking first, without a read of the room.
+		// The room is inserted first, in the one statement that also checks that the owner
+		// is an account (store.RoomInsertOwned), and the other checks follow: a taken
+		// RoomId is the insert's conflict, and a failed check rolls the insert back with the
+		// transaction, so the answers are those of checking first, without a read of the
+		// room. Only when the insert finds no owner account is the room read, to tell a
+		// taken RoomId (which is answered first) from a missing account.
 		h := s.head(a, r.ID)
 		r.CreateTime = time.Unix(h.Time.Unix(), 0)
 		row, err := r.row()
 		if err != nil {
 			return err
 		}
-		if err := tx.RoomInsert(ctx, row); err != nil {
-			if !errors.Is(err, store.ErrConflict) {
+		if err := tx.RoomInsertOwned(ctx, row); err != nil {
+			if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			existing, err := tx.RoomOwnerInfo(ctx, a.App, r.ID)
-			if err == nil && existing.Owner == r.Owner {
+			existing, rerr := tx.RoomOwnerInfo(ctx, a.App, r.ID)
+			switch {
+			case rerr == nil && existing.Owner == r.Owner:
 				return fmt.Errorf("%w: room %s", ErrRoomExistsSameOwner, r.ID)
+			case rerr == nil:
+				return fmt.Errorf("%w: room %s", ErrRoomExists, r.ID)
+			case !errors.Is(rerr, store.ErrNotFound):
+				return rerr
+			case errors.Is(err, store.ErrConflict):
+				return fmt.Errorf("%w: room %s", ErrRoomExists, r.ID)
 			}
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
+			// No such room: the owner is no account.
+			if err := requireAccount(ctx, tx, a.App, "Owner_Account", r.Owner); err != nil {
 				return err
 			}
-			return fmt.Errorf("%w: room %s", ErrRoomExists, r.ID)
-		}
-		if err := requireAccount(ctx, tx, a.App, "Owner_Account", r.Owner); err != nil {
-			return err
+			return fmt.Errorf("create room %s: the insert found no account %s that the transaction has", r.ID, r.Owner)
 		}
 		// The count includes the room just inserted; the quota is checked against the
 		// rooms there were before it.
@@ -265,53 +279,53 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 		return errcode.Invalid("NewOwner_Account", "is required")
 	}
 	return s.store.Tx(ctx, func(tx store.Tx) error {
-		// The owner and the seat settings in Info are all of the room this reads.
-		row, err := tx.RoomOwnerInfo(ctx, a.App, id)
+		// One statement reads the owner and the seat settings in Info (all of the room this
+		// needs), what newOwner is to the app and the room, and the seats; the checks below
+		// run on it in the order they always had, and the writes it proves would change
+		// nothing are not made.
+		oc, err := tx.RoomOwnerChange(ctx, a.App, id, newOwner)
 		if err != nil {
 			return roomLookupErr(id, err)
 		}
+		row := oc.Room
 		if err := authorize(ctx, tx, a, row, RoleOwner); err != nil {
 			return err
 		}
-		if err := requireAccount(ctx, tx, a.App, "NewOwner_Account", newOwner); err != nil {
-			return err
+		if !oc.Account {
+			return accountNotImported("NewOwner_Account", newOwner)
 		}
 		if row.Owner == newOwner {
 			return nil
 		}
-		// newOwnerIn is whether newOwner is a member, once read (ownerSeatChanged needs it).
-		var newOwnerIn *bool
-		if !a.AppAdmin {
-			m, err := tx.MemberGet(ctx, a.App, id, newOwner)
-			if errors.Is(err, store.ErrNotFound) || (err == nil && m.IsRobot) {
-				return fmt.Errorf("%w: %s is not in room %s", ErrNotMember, newOwner, id)
-			}
-			if err != nil {
-				return err
-			}
-			in := true
-			newOwnerIn = &in
+		if !a.AppAdmin && (!oc.Member || oc.Robot) {
+			return fmt.Errorf("%w: %s is not in room %s", ErrNotMember, newOwner, id)
 		}
-		if err := tx.RoomSetOwner(ctx, a.App, id, newOwner); err != nil {
+		// The read above found the room in this transaction, so the write need not check
+		// that it changed a row (PostgreSQL then queues it instead of a round trip).
+		if err := tx.RoomSetOwnerUnchecked(ctx, a.App, id, newOwner); err != nil {
 			return err
 		}
 		// A user has one role: a room admin who becomes the owner is no longer an admin
 		// (so it does not keep an admin's powers once it hands the room on). The owner
 		// change's callback and push say it all; no admin callback is sent for this.
-		if _, err := tx.AdminRemove(ctx, a.App, id, newOwner); err != nil {
-			return err
+		if oc.Admin {
+			if _, err := tx.AdminRemove(ctx, a.App, id, newOwner); err != nil {
+				return err
+			}
 		}
 		// The owner timers were about the previous owner being away.
-		for _, kind := range []store.RoomTimerKind{store.TimerOwnerLeave, store.TimerOwnerOffline} {
-			if err := tx.RoomTimerDelete(ctx, a.App, id, kind); err != nil {
-				return err
+		if oc.OwnerTimers {
+			for _, kind := range []store.RoomTimerKind{store.TimerOwnerLeave, store.TimerOwnerOffline} {
+				if err := tx.RoomTimerDelete(ctx, a.App, id, kind); err != nil {
+					return err
+				}
 			}
 		}
 		if err := s.publish(ctx, tx, a, OwnerChanged{EventHead: s.head(a, id), From: row.Owner, To: newOwner}); err != nil {
 			return err
 		}
 		oldOwner := row.Owner
-		row.Owner = newOwner
-		return s.ownerSeatChanged(ctx, tx, a, row, oldOwner, newOwnerIn)
+		oc.Room.Owner = newOwner
+		return s.ownerSeatChanged(ctx, tx, a, oldOwner, &oc)
 	})
 }

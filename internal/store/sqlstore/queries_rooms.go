@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/roomd/roomd/internal/store"
 )
@@ -44,6 +45,85 @@ func (r Reader) RoomOwnerInfo(ctx context.Context, app uint64, roomID string) (s
 	}
 	return rm, nil
 }
+
+// The flags of RoomOwnerChange's statement, one bit each, so that the row carries them in one
+// column.
+const (
+	ownerChangeAccount = 1 << iota
+	ownerChangeMember
+	ownerChangeRobot
+	ownerChangeAdmin
+	ownerChangeTimers
+	ownerChangeSeatRequest
+)
+
+// roomOwnerChangeQuery reads a room's owner and Info with its stored seats (one row per
+// seat, or one row with seat_index -1 when it has none), and, in the flags column, what the
+// user ?3 is to the app and the room. The subqueries use no column of the outer rows, so
+// each engine evaluates them once (SQLite: once per statement; PostgreSQL: an InitPlan),
+// each one primary-key or unique-index lookup.
+var roomOwnerChangeQuery = fmt.Sprintf(`SELECT r.owner, r.info,
+	CASE WHEN EXISTS (SELECT 1 FROM accounts WHERE sdkappid = ?1 AND user_id = ?3) THEN %d ELSE 0 END
+	+ COALESCE((SELECT %d + %d * is_robot FROM room_members WHERE sdkappid = ?1 AND room_id = ?2 AND user_id = ?3), 0)
+	+ CASE WHEN EXISTS (SELECT 1 FROM room_admins WHERE sdkappid = ?1 AND room_id = ?2 AND user_id = ?3) THEN %d ELSE 0 END
+	+ CASE WHEN EXISTS (SELECT 1 FROM room_timers WHERE sdkappid = ?1 AND room_id = ?2 AND kind = ?4)
+		OR EXISTS (SELECT 1 FROM room_timers WHERE sdkappid = ?1 AND room_id = ?2 AND kind = ?5) THEN %d ELSE 0 END
+	+ CASE WHEN EXISTS (SELECT 1 FROM room_seat_requests WHERE sdkappid = ?1 AND room_id = ?2 AND user_id = ?3) THEN %d ELSE 0 END,
+	COALESCE(s.seat_index, -1), COALESCE(s.user_id, ''), COALESCE(s.locked, 0), COALESCE(s.video_locked, 0), COALESCE(s.audio_locked, 0)
+FROM rooms r LEFT JOIN room_seats s ON s.sdkappid = r.sdkappid AND s.room_id = r.room_id
+WHERE r.sdkappid = ?1 AND r.room_id = ?2`,
+	ownerChangeAccount, ownerChangeMember, ownerChangeRobot, ownerChangeAdmin, ownerChangeTimers, ownerChangeSeatRequest)
+
+func (r Reader) RoomOwnerChange(ctx context.Context, app uint64, roomID, user string) (store.OwnerChange, error) {
+	what := "read room " + roomID + " for an owner change"
+	rows, err := r.q.Query(ctx, roomOwnerChangeQuery, int64(app), roomID, user, string(store.TimerOwnerLeave), string(store.TimerOwnerOffline))
+	if err != nil {
+		return store.OwnerChange{}, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	oc := store.OwnerChange{Room: store.Room{App: app, RoomID: roomID}}
+	found := false
+	for rows.Next() {
+		var (
+			owner                string
+			info                 []byte
+			flags, locked, video int64
+			audio                int64
+			seat                 = store.Seat{App: app, RoomID: roomID}
+		)
+		if err := rows.Scan(&owner, &info, &flags, &seat.Index, &seat.UserID, &locked, &video, &audio); err != nil {
+			return store.OwnerChange{}, fmt.Errorf("%s: %w", what, err)
+		}
+		if !found {
+			found = true
+			oc.Room.Owner, oc.Room.Info = owner, info
+			oc.Account = flags&ownerChangeAccount != 0
+			oc.Member = flags&ownerChangeMember != 0
+			oc.Robot = flags&ownerChangeRobot != 0
+			oc.Admin = flags&ownerChangeAdmin != 0
+			oc.OwnerTimers = flags&ownerChangeTimers != 0
+			oc.SeatRequest = flags&ownerChangeSeatRequest != 0
+		}
+		if seat.Index >= 0 {
+			seat.Locked, seat.VideoLocked, seat.AudioLocked = locked != 0, video != 0, audio != 0
+			oc.Seats = append(oc.Seats, seat)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return store.OwnerChange{}, fmt.Errorf("%s: %w", what, err)
+	}
+	if !found {
+		return store.OwnerChange{}, store.ErrNotFound
+	}
+	// The join has no ORDER BY (it would cost PostgreSQL a sort); the engines give the
+	// seats by index anyway, and this keeps the promise when they do not.
+	if !slices.IsSortedFunc(oc.Seats, cmpSeatIndex) {
+		slices.SortFunc(oc.Seats, cmpSeatIndex)
+	}
+	return oc, nil
+}
+
+func cmpSeatIndex(a, b store.Seat) int { return a.Index - b.Index }
 
 func (r Reader) RoomCount(ctx context.Context, app uint64) (int, error) {
 	var n int
@@ -89,6 +169,24 @@ func (t *Tx) RoomInsert(ctx context.Context, r store.Room) error {
 	return nil
 }
 
+func (t *Tx) RoomInsertOwned(ctx context.Context, r store.Room) error {
+	// The values come from a SELECT that yields a row only when the owner is an account;
+	// PostgreSQL types its parameters from the insert's columns.
+	res, err := t.execGuarded(ctx, `INSERT INTO rooms (`+roomColumns+`) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+		WHERE EXISTS (SELECT 1 FROM accounts WHERE sdkappid = ?1 AND user_id = ?3)`,
+		int64(r.App), r.RoomID, r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), nonNil(r.Info))
+	if t.isUniqueViolation(err) {
+		return store.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("insert room %s: %w", r.RoomID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 func (t *Tx) RoomUpdate(ctx context.Context, r store.Room) error {
 	res, err := t.q.Exec(ctx, `UPDATE rooms SET owner = ?, created_at = ?, view_count = ?, public_visible = ?, info = ? WHERE sdkappid = ? AND room_id = ?`,
 		r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), nonNil(r.Info), int64(r.App), r.RoomID)
@@ -98,6 +196,13 @@ func (t *Tx) RoomUpdate(ctx context.Context, r store.Room) error {
 func (t *Tx) RoomSetOwner(ctx context.Context, app uint64, roomID, owner string) error {
 	res, err := t.q.Exec(ctx, `UPDATE rooms SET owner = ? WHERE sdkappid = ? AND room_id = ?`, owner, int64(app), roomID)
 	return affectedOne(res, err, "set owner of room "+roomID)
+}
+
+func (t *Tx) RoomSetOwnerUnchecked(ctx context.Context, app uint64, roomID, owner string) error {
+	if _, err := t.q.Exec(ctx, `UPDATE rooms SET owner = ? WHERE sdkappid = ? AND room_id = ?`, owner, int64(app), roomID); err != nil {
+		return fmt.Errorf("set owner of room %s: %w", roomID, err)
+	}
+	return nil
 }
 
 func (t *Tx) RoomDelete(ctx context.Context, app uint64, roomID string) error {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -173,6 +174,34 @@ func testRooms(t *testing.T, h *Harness) {
 		wantErr(t, "RoomSetOwner of a missing room", err, store.ErrNotFound)
 		err = s.Tx(ctx(t), func(tx store.Tx) error { return tx.RoomSetOwner(ctx(t), other, "live-1", "bob") })
 		wantErr(t, "RoomSetOwner of another app's id", err, store.ErrNotFound)
+	})
+
+	t.Run("SetOwnerUnchecked", func(t *testing.T) {
+		s := h.Fresh(t)
+		orig := newRoom(app, "live-1", "alice", at(1), 3, false)
+		others := newRoom(other, "live-1", "alice", at(1), 0, true)
+		insertRooms(t, s, orig, others)
+		mustTx(t, s, func(tx store.Tx) error {
+			if err := tx.RoomSetOwnerUnchecked(ctx(t), app, "live-1", "bob"); err != nil {
+				return err
+			}
+			// The transaction sees its own write.
+			if r, err := tx.RoomOwnerInfo(ctx(t), app, "live-1"); err != nil || r.Owner != "bob" {
+				return fmt.Errorf("RoomOwnerInfo after RoomSetOwnerUnchecked = %+v, %v", r, err)
+			}
+			// A missing room is no error, and nothing is created.
+			return tx.RoomSetOwnerUnchecked(ctx(t), app, "missing", "bob")
+		})
+		got, err := s.RoomGet(ctx(t), app, "live-1")
+		wantErr(t, "RoomGet", err, nil)
+		want := orig
+		want.Owner = "bob"
+		equal(t, "room after RoomSetOwnerUnchecked (only the owner changes)", got, want, normRoom)
+		got, err = s.RoomGet(ctx(t), other, "live-1")
+		wantErr(t, "RoomGet of the other app's room", err, nil)
+		equal(t, "other app's room", got, others, normRoom)
+		_, err = s.RoomGet(ctx(t), app, "missing")
+		wantErr(t, "RoomGet of the missing room", err, store.ErrNotFound)
 	})
 
 	t.Run("Delete", func(t *testing.T) {
@@ -398,4 +427,206 @@ func testRoomListAscending(t *testing.T, h *Harness) {
 	if !slices.Equal(got, want) {
 		t.Errorf("ascending pages = %v, want %v", got, want)
 	}
+}
+
+// testRoomOwnerChange pins RoomOwnerChange: the room as RoomOwnerInfo gives it, what the
+// user is to the app and the room (each flag alone, and none from another room or app),
+// the owner timers and the stored seats, as the transaction sees them.
+func testRoomOwnerChange(t *testing.T, h *Harness) {
+	s := h.Fresh(t)
+	r := newRoom(app, "r", "alice", at(1), 4, true)
+	insertRooms(t, s, r, newRoom(app, "r2", "alice", at(1), 0, true), newRoom(other, "r", "alice", at(1), 0, true))
+	norm := func(oc store.OwnerChange) store.OwnerChange {
+		oc.Room = normRoom(oc.Room)
+		return oc
+	}
+	want := func() store.OwnerChange {
+		return store.OwnerChange{Room: store.Room{App: app, RoomID: "r", Owner: "alice", Info: r.Info}}
+	}
+	errRollback := errors.New("storetest: rolled back on purpose")
+	read := func(rd store.Reader, user string) store.OwnerChange {
+		t.Helper()
+		oc, err := rd.RoomOwnerChange(ctx(t), app, "r", user)
+		wantErr(t, "RoomOwnerChange of "+user, err, nil)
+		return oc
+	}
+	equal(t, "RoomOwnerChange of a bare room", read(s, "bob"), want(), norm)
+	for _, k := range []struct {
+		a  uint64
+		id string
+	}{{app, "missing"}, {7, "r"}} {
+		_, err := s.RoomOwnerChange(ctx(t), k.a, k.id, "bob")
+		wantErr(t, fmt.Sprintf("RoomOwnerChange of missing room %d/%s", k.a, k.id), err, store.ErrNotFound)
+	}
+
+	// What bob is in r2 and in the other app's r does not count for r.
+	seat := func(a uint64, room string, i int, user string) store.Seat {
+		return store.Seat{App: a, RoomID: room, Index: i, UserID: user}
+	}
+	mustTx(t, s, func(tx store.Tx) error {
+		for _, k := range []struct {
+			a    uint64
+			room string
+		}{{app, "r2"}, {other, "r"}} {
+			if _, err := tx.MemberAdd(ctx(t), store.Member{App: k.a, RoomID: k.room, UserID: "bob", JoinedAt: at(2)}); err != nil {
+				return err
+			}
+			if _, err := tx.AdminAdd(ctx(t), k.a, k.room, "bob", at(2)); err != nil {
+				return err
+			}
+			if err := tx.SeatPut(ctx(t), seat(k.a, k.room, 2, "bob")); err != nil {
+				return err
+			}
+			if err := tx.SeatRequestPut(ctx(t), store.SeatRequest{App: k.a, RoomID: k.room, ID: "q", UserID: "bob", Index: -1, CreatedAt: at(2)}); err != nil {
+				return err
+			}
+			if err := tx.RoomTimerPut(ctx(t), store.RoomTimer{App: k.a, RoomID: k.room, Kind: store.TimerOwnerLeave, DueAt: at(9)}); err != nil {
+				return err
+			}
+		}
+		// An account of the other app, and r's timer of another kind.
+		if _, err := tx.AccountUpsert(ctx(t), store.Account{App: other, UserID: "bob", CreatedAt: at(0)}); err != nil {
+			return err
+		}
+		return tx.RoomTimerPut(ctx(t), store.RoomTimer{App: app, RoomID: "r", Kind: store.TimerNoUsers, DueAt: at(9)})
+	})
+	equal(t, "RoomOwnerChange with bob elsewhere", read(s, "bob"), want(), norm)
+
+	// Each flag alone, read inside the transaction that writes it.
+	type step struct {
+		name  string
+		write func(tx store.Tx) error
+		set   func(oc *store.OwnerChange)
+	}
+	steps := []step{
+		{"account", func(tx store.Tx) error {
+			_, err := tx.AccountUpsert(ctx(t), store.Account{App: app, UserID: "bob", CreatedAt: at(0)})
+			return err
+		}, func(oc *store.OwnerChange) { oc.Account = true }},
+		{"member", func(tx store.Tx) error {
+			_, err := tx.MemberAdd(ctx(t), store.Member{App: app, RoomID: "r", UserID: "bob", JoinedAt: at(2)})
+			return err
+		}, func(oc *store.OwnerChange) { oc.Member = true }},
+		{"admin", func(tx store.Tx) error {
+			_, err := tx.AdminAdd(ctx(t), app, "r", "bob", at(2))
+			return err
+		}, func(oc *store.OwnerChange) { oc.Admin = true }},
+		{"seat request", func(tx store.Tx) error {
+			return tx.SeatRequestPut(ctx(t), store.SeatRequest{App: app, RoomID: "r", ID: "q", UserID: "bob", Index: -1, CreatedAt: at(2)})
+		}, func(oc *store.OwnerChange) { oc.SeatRequest = true }},
+		{"owner-offline timer", func(tx store.Tx) error {
+			return tx.RoomTimerPut(ctx(t), store.RoomTimer{App: app, RoomID: "r", Kind: store.TimerOwnerOffline, DueAt: at(9)})
+		}, func(oc *store.OwnerChange) { oc.OwnerTimers = true }},
+	}
+	for _, st := range steps {
+		w := want()
+		st.set(&w)
+		err := s.Tx(ctx(t), func(tx store.Tx) error {
+			if err := st.write(tx); err != nil {
+				return err
+			}
+			oc, err := tx.RoomOwnerChange(ctx(t), app, "r", "bob")
+			if err != nil {
+				return err
+			}
+			if got, w := norm(oc), norm(w); !reflect.DeepEqual(got, w) {
+				return fmt.Errorf("RoomOwnerChange after %s in the transaction = %+v, want %+v", st.name, got, w)
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Errorf("%s: %v", st.name, err)
+		}
+	}
+	equal(t, "RoomOwnerChange after the rolled back writes", read(s, "bob"), want(), norm)
+
+	// All of it at once, the owner-leave timer (the other owner timer), a robot, and seats.
+	mustTx(t, s, func(tx store.Tx) error {
+		for _, st := range steps[:4] {
+			if err := st.write(tx); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.MemberAdd(ctx(t), store.Member{App: app, RoomID: "r", UserID: "rob", IsRobot: true, JoinedAt: at(2)}); err != nil {
+			return err
+		}
+		if err := tx.RoomTimerPut(ctx(t), store.RoomTimer{App: app, RoomID: "r", Kind: store.TimerOwnerLeave, DueAt: at(9)}); err != nil {
+			return err
+		}
+		for _, x := range []store.Seat{seat(app, "r", 7, "carol"), {App: app, RoomID: "r", Index: 0, Locked: true, AudioLocked: true},
+			seat(app, "r", 3, "bob"), {App: app, RoomID: "r", Index: 5, UserID: "rob", VideoLocked: true}} {
+			if err := tx.SeatPut(ctx(t), x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	seats := []store.Seat{{App: app, RoomID: "r", Index: 0, Locked: true, AudioLocked: true}, seat(app, "r", 3, "bob"),
+		{App: app, RoomID: "r", Index: 5, UserID: "rob", VideoLocked: true}, seat(app, "r", 7, "carol")}
+	listed, err := s.SeatList(ctx(t), app, "r")
+	wantErr(t, "SeatList", err, nil)
+	equal(t, "SeatList", listed, seats, func(v []store.Seat) []store.Seat { return v })
+	w := want()
+	w.Account, w.Member, w.Admin, w.SeatRequest, w.OwnerTimers, w.Seats = true, true, true, true, true, seats
+	equal(t, "RoomOwnerChange of bob", read(s, "bob"), w, norm)
+	w = want()
+	w.Member, w.Robot, w.OwnerTimers, w.Seats = true, true, true, seats
+	equal(t, "RoomOwnerChange of the robot rob", read(s, "rob"), w, norm)
+	w = want()
+	w.OwnerTimers, w.Seats = true, seats
+	equal(t, "RoomOwnerChange of zed", read(s, "zed"), w, norm)
+}
+
+// testRoomInsertOwned pins RoomInsertOwned: it inserts as RoomInsert when the owner is an
+// account of the room's app, and otherwise writes nothing and says ErrNotFound, even for
+// a taken id; a taken id with an account owner is ErrConflict.
+func testRoomInsertOwned(t *testing.T, h *Harness) {
+	s := h.Fresh(t)
+	mustTx(t, s, func(tx store.Tx) error {
+		for _, a := range []store.Account{{App: app, UserID: "alice"}, {App: other, UserID: "bob"}} {
+			if _, err := tx.AccountUpsert(ctx(t), a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	r := newRoom(app, "live-1", "alice", at(1), 3, false)
+	mustTx(t, s, func(tx store.Tx) error { return tx.RoomInsertOwned(ctx(t), r) })
+	got, err := s.RoomGet(ctx(t), app, "live-1")
+	wantErr(t, "RoomGet after RoomInsertOwned", err, nil)
+	equal(t, "room after RoomInsertOwned", got, r, normRoom)
+
+	// bob is an account of the other app only.
+	err = s.Tx(ctx(t), func(tx store.Tx) error {
+		return tx.RoomInsertOwned(ctx(t), newRoom(app, "live-2", "bob", at(1), 0, true))
+	})
+	wantErr(t, "RoomInsertOwned with no owner account", err, store.ErrNotFound)
+	_, err = s.RoomGet(ctx(t), app, "live-2")
+	wantErr(t, "RoomGet after a refused RoomInsertOwned", err, store.ErrNotFound)
+	err = s.Tx(ctx(t), func(tx store.Tx) error {
+		return tx.RoomInsertOwned(ctx(t), newRoom(app, "live-1", "bob", at(1), 0, true))
+	})
+	wantErr(t, "RoomInsertOwned of a taken id with no owner account", err, store.ErrNotFound)
+	err = s.Tx(ctx(t), func(tx store.Tx) error {
+		return tx.RoomInsertOwned(ctx(t), newRoom(app, "live-1", "alice", at(2), 0, true))
+	})
+	wantErr(t, "RoomInsertOwned of a taken id", err, store.ErrConflict)
+
+	// The transaction goes on after a conflict (PostgreSQL: the insert's own savepoint), and
+	// sees its own account.
+	mustTx(t, s, func(tx store.Tx) error {
+		if err := tx.RoomInsertOwned(ctx(t), newRoom(app, "live-1", "alice", at(2), 0, true)); !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("RoomInsertOwned of a taken id = %v", err)
+		}
+		if _, err := tx.AccountUpsert(ctx(t), store.Account{App: app, UserID: "carol"}); err != nil {
+			return err
+		}
+		return tx.RoomInsertOwned(ctx(t), newRoom(app, "live-3", "carol", at(3), 0, true))
+	})
+	got, err = s.RoomGet(ctx(t), app, "live-3")
+	wantErr(t, "RoomGet of the room inserted after a conflict", err, nil)
+	equal(t, "room inserted after a conflict", got, newRoom(app, "live-3", "carol", at(3), 0, true), normRoom)
+	got, err = s.RoomGet(ctx(t), app, "live-1")
+	wantErr(t, "RoomGet of the taken id", err, nil)
+	equal(t, "room of the taken id", got, r, normRoom)
 }

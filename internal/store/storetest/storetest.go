@@ -64,6 +64,8 @@ var groups = []struct {
 	{"Accounts", testAccounts},                       // accounts.go
 	{"Rooms", testRooms},                             // rooms.go
 	{"RoomListAscending", testRoomListAscending},     // rooms.go
+	{"RoomOwnerChange", testRoomOwnerChange},         // rooms.go
+	{"RoomInsertOwned", testRoomInsertOwned},         // rooms.go
 	{"Metadata", testMetadata},                       // metadata.go
 	{"RoomStats", testRoomStats},                     // stats.go
 	{"Members", testMembers},                         // members.go
