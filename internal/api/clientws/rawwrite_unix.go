@@ -35,7 +35,7 @@ func writeNonblocking(rc syscall.RawConn, p []byte) (int, error) {
 	var werr error
 	err := rc.Control(func(fd uintptr) {
 		for {
-			n, werr = syscall.Write(int(fd), p)
+			n, werr = sysWrite(int(fd), p)
 			if werr != syscall.EINTR {
 				return // done, also when the buffer is full (EAGAIN): never wait
 			}
