@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -117,5 +118,84 @@ func TestLargeRoomDirectWrites(t *testing.T) {
 	})
 	if got := e.srv.Hub().RoomSize(testApp, "big"); got != n-1 {
 		t.Errorf("after the slow reader left, the room has %d sessions, want %d", got, n-1)
+	}
+}
+
+// TestLargeRoomWritersShareRecipients: the writers of a large publish (several here: the
+// test lowers the recipients per writer and per claim, and raises GOMAXPROCS) take the
+// recipients from one cursor; every connection of the room gets every frame exactly once
+// and in publish order, and the connection of the excepted user gets none.
+func TestLargeRoomWritersShareRecipients(t *testing.T) {
+	const n, frames = 41, 30
+	clientws.SetDirectFanout(t, 2)
+	clientws.SetDirectWriters(t, 4, 3)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	e := newEnv(t, clientws.Config{PingInterval: time.Hour, PingTimeout: time.Minute})
+	var (
+		mu   sync.Mutex
+		got  = make([][]int, n) // the seq of every frame each client read, in order
+		done sync.WaitGroup
+	)
+	for i := range n {
+		c := rawConn(t, e, fmt.Sprintf("u%d", i))
+		t.Cleanup(func() { c.Close() })
+		s := <-e.opened
+		if err := e.srv.Hub().Subscribe(s, "big"); err != nil {
+			t.Fatal(err)
+		}
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			r := bufio.NewReader(c)
+			for {
+				p, err := readFrame(r)
+				if err != nil {
+					return
+				}
+				var note struct {
+					Params struct{ Seq int } `json:"params"`
+				}
+				if err := json.Unmarshal(p, &note); err != nil {
+					t.Errorf("client %d: %v in %.60s", i, err, p)
+					return
+				}
+				mu.Lock()
+				got[i] = append(got[i], note.Params.Seq)
+				mu.Unlock()
+			}
+		}()
+	}
+	for k := range frames {
+		sent, err := e.srv.Hub().PublishRoomExcept(testApp, "big", "u0", "onSeq", map[string]int{"seq": k})
+		if err != nil || sent != n-1 {
+			t.Fatalf("publish %d: sent to %d, %v; want %d", k, sent, err, n-1)
+		}
+	}
+	eventually(t, "every client but u0 has every frame", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := 1; i < n; i++ {
+			if len(got[i]) < frames {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(50 * time.Millisecond) // a duplicate or a frame for u0 would have arrived by now
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got[0]) != 0 {
+		t.Errorf("the excepted user got %d frames", len(got[0]))
+	}
+	for i := 1; i < n; i++ {
+		if len(got[i]) != frames {
+			t.Errorf("client %d got %d frames, want %d", i, len(got[i]), frames)
+			continue
+		}
+		for k, seq := range got[i] {
+			if seq != k {
+				t.Fatalf("client %d: frame %d is seq %d (got %v)", i, k, seq, got[i])
+			}
+		}
 	}
 }

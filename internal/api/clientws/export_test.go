@@ -7,3 +7,11 @@ func SetDirectFanout(t interface{ Cleanup(func()) }, n int) {
 	directFanout = n
 	t.Cleanup(func() { directFanout = old })
 }
+
+// SetDirectWriters makes a large publish use a writer per chunk recipients (at most
+// GOMAXPROCS) that take claim recipients at a time, until the test ends.
+func SetDirectWriters(t interface{ Cleanup(func()) }, chunk, claim int) {
+	oldChunk, oldClaim := directChunk, directClaim
+	directChunk, directClaim = chunk, claim
+	t.Cleanup(func() { directChunk, directClaim = oldChunk, oldClaim })
+}

@@ -199,7 +199,14 @@ func (h *Hub) PublishUser(app uint64, userID, method string, params any) (int, e
 // GOMAXPROCS), instead of starting a writer goroutine for each.
 var directFanout = 256 // a variable for the tests
 
-const directChunk = 1024
+var directChunk = 1024 // a variable for the tests
+
+// directClaim is how many recipients a writer of a large publish takes at a time. The
+// writers share one cursor over the recipients rather than a fixed part each, so that a
+// writer that starts late or whose thread the kernel deschedules (the machine is busy, or
+// the woken reader takes its CPU) leaves its recipients to the others instead of finishing
+// last on its own. A writer yields its processor between claims.
+var directClaim = 64 // a variable for the tests
 
 func (h *Hub) send(m map[roomKey]map[*Session]struct{}, k roomKey, except string, frame []byte) int {
 	h.mu.RLock()
@@ -227,25 +234,32 @@ func (h *Hub) send(m map[roomKey]map[*Session]struct{}, k roomKey, except string
 	// The publish returns when every recipient has the frame written or queued, so that the
 	// next publish to the room comes after it on every connection.
 	writers := min(runtime.GOMAXPROCS(0), (len(to)+directChunk-1)/directChunk)
-	var sent atomic.Int64
-	var wg sync.WaitGroup
-	for w := range writers {
-		part := to[w*len(to)/writers : (w+1)*len(to)/writers]
-		write := func() {
-			n := 0
-			for _, s := range part {
+	var sent, cursor atomic.Int64
+	claim := directClaim
+	write := func() {
+		n := 0
+		for {
+			end := int(cursor.Add(int64(claim)))
+			start := end - claim
+			if start >= len(to) {
+				break
+			}
+			for _, s := range to[start:min(end, len(to))] {
 				if s.send(frame) {
 					n++
 				}
 			}
-			sent.Add(int64(n))
+			// The writes are system calls the scheduler does not see (sysWrite): between
+			// claims (~1 ms of writes) the writer lets other goroutines have the processor.
+			runtime.Gosched()
 		}
-		if w == writers-1 {
-			write() // the last part on this goroutine
-		} else {
-			wg.Go(write)
-		}
+		sent.Add(int64(n))
 	}
+	var wg sync.WaitGroup
+	for range writers - 1 {
+		wg.Go(write)
+	}
+	write() // this goroutine writes too
 	wg.Wait()
 	return int(sent.Load())
 }

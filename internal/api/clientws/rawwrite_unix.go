@@ -28,14 +28,15 @@ func rawConn(c net.Conn) syscall.RawConn {
 // It writes inside rc.Control, which only holds the descriptor open while it runs, rather
 // than rc.Write, which also takes the descriptor's write lock and re-arms its poller state
 // for a wait that never comes (a publish to 10,000 connections: ~0.7 µs of ~17 µs per
-// connection). The caller must keep writes to the connection from interleaving: the
-// session's wmu, which every writer of the connection takes.
+// connection). The write itself is sysWrite: on Linux a raw send(2) that the scheduler does
+// not see as a system call. The caller must keep writes to the connection from
+// interleaving: the session's wmu, which every writer of the connection takes.
 func writeNonblocking(rc syscall.RawConn, p []byte) (int, error) {
 	var n int
 	var werr error
 	err := rc.Control(func(fd uintptr) {
 		for {
-			n, werr = syscall.Write(int(fd), p)
+			n, werr = sysWrite(int(fd), p)
 			if werr != syscall.EINTR {
 				return // done, also when the buffer is full (EAGAIN): never wait
 			}
