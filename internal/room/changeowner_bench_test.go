@@ -28,12 +28,18 @@ var restRoomInfo = room.Info{RoomType: "Live", IsSeatEnabled: true, KeepOwnerOnS
 // (restRoomInfo).
 func benchService(b *testing.B, durability string, command webhook.Command, rooms int) (*room.Service, *sqlite.Store) {
 	b.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "roomd.db"), Durability: durability})
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(b.TempDir(), "roomd.db"), Durability: durability})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
+	return benchServiceOn(b, st, command, rooms), st
+}
+
+// benchServiceOn is benchService on the store st (SQLite or PostgreSQL).
+func benchServiceOn(b *testing.B, st store.Store, command webhook.Command, rooms int) *room.Service {
+	b.Helper()
+	ctx := context.Background()
 	configs := webhook.NewConfigs()
 	configs.Update(benchApp, func(c *webhook.Config) {
 		c.URL = "http://127.0.0.1:9/callback"
@@ -42,7 +48,7 @@ func benchService(b *testing.B, durability string, command webhook.Command, room
 	now := time.Now
 	// Notify is a no-op: this measures the outbox commit, not the delivery.
 	svc := room.NewService(st, webhook.NewOutbox(configs, now, func(store.Event) {}), now)
-	err = st.Tx(ctx, func(tx store.Tx) error {
+	err := st.Tx(ctx, func(tx store.Tx) error {
 		for _, u := range []string{"admin", "owner-0", "owner-1"} {
 			if _, err := tx.AccountUpsert(ctx, store.Account{App: benchApp, UserID: u, CreatedAt: now()}); err != nil {
 				return err
@@ -59,7 +65,7 @@ func benchService(b *testing.B, durability string, command webhook.Command, room
 			b.Fatal(err)
 		}
 	}
-	return svc, st
+	return svc
 }
 
 // BenchmarkChangeOwner measures one owner change and its outbox event, committed to a
@@ -86,30 +92,41 @@ func BenchmarkChangeOwner(b *testing.B) {
 			}
 		})
 		b.Run("durability="+durability+"/parallel", func(b *testing.B) {
-			// 64 callers, as roomd bench's default concurrency; each owns its rooms.
-			const callers, perCaller = 64, 16
-			svc, st := benchService(b, durability, webhook.AfterChangeOwner, callers*perCaller)
+			svc, st := benchService(b, durability, webhook.AfterChangeOwner, parallelCallers*roomsPerCaller)
 			defer reportGroups(b, st)()
-			ctx := context.Background()
-			var next atomic.Int64
-			b.SetParallelism((callers + 1) / 2) // GOMAXPROCS 2 on the target machine
-			b.ReportAllocs()
-			b.ResetTimer()
-			defer reportCPU(b, cpuNow())
-			b.RunParallel(func(pb *testing.PB) {
-				base := int(next.Add(1)-1) % callers * perCaller
-				i := 0
-				for pb.Next() {
-					id := fmt.Sprintf("r%d", base+i%perCaller)
-					if err := svc.ChangeOwner(ctx, actor, id, owners[(i/perCaller)%2]); err != nil {
-						b.Error(err)
-						return
-					}
-					i++
-				}
-			})
+			runParallelOwnerChanges(b, svc)
 		})
 	}
+}
+
+// parallelCallers and roomsPerCaller shape the parallel owner-change benchmarks: 64
+// callers, as roomd bench's default concurrency, each owning its rooms.
+const parallelCallers, roomsPerCaller = 64, 16
+
+// runParallelOwnerChanges runs b.N owner changes from parallelCallers callers over the
+// rooms of svc (made by benchServiceOn with parallelCallers*roomsPerCaller rooms) and
+// reports the process's CPU time per change.
+func runParallelOwnerChanges(b *testing.B, svc *room.Service) {
+	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI, AppAdmin: true}
+	owners := []string{"owner-1", "owner-0"}
+	ctx := context.Background()
+	var next atomic.Int64
+	b.SetParallelism((parallelCallers + 1) / 2) // GOMAXPROCS 2 on the target machine
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer reportCPU(b, cpuNow())
+	b.RunParallel(func(pb *testing.PB) {
+		base := int(next.Add(1)-1) % parallelCallers * roomsPerCaller
+		i := 0
+		for pb.Next() {
+			id := fmt.Sprintf("r%d", base+i%roomsPerCaller)
+			if err := svc.ChangeOwner(ctx, actor, id, owners[(i/roomsPerCaller)%2]); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
 }
 
 // cpuNow is the CPU time of the process so far. On a shared machine the CPU time per

@@ -17,12 +17,18 @@ import (
 // scenario without HTTP), with the live options roomd serve sets (dissolution timers off,
 // its default).
 func BenchmarkCreateRoom(b *testing.B) {
-	ctx := context.Background()
 	svc, st := benchService(b, sqlite.DurabilityProcess, webhook.AfterCreateRoom, 0)
+	defer reportGroups(b, st)()
+	runParallelCreates(b, svc)
+}
+
+// runParallelCreates runs b.N create_room calls from 64 parallel callers with the live
+// options roomd serve sets and reports the process's CPU time per room.
+func runParallelCreates(b *testing.B, svc *room.Service) {
+	ctx := context.Background()
 	svc.SetLiveOptions(room.LiveOptions{Grace: 10 * time.Second, Lifetimes: func(uint64) room.Lifetimes { return room.Lifetimes{} }})
 	actor := room.Actor{App: benchApp, Operator: "admin", ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI, AppAdmin: true}
 	var next atomic.Int64
-	defer reportGroups(b, st)()
 	b.SetParallelism(32) // 64 callers on GOMAXPROCS 2
 	b.ReportAllocs()
 	b.ResetTimer()

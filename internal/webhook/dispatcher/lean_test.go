@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,45 +23,12 @@ func newLean(fallback http.RoundTripper) *leanTransport {
 	return &leanTransport{dial: d.DialContext, fallback: fallback, maxIdle: 4, idleTimeout: time.Minute}
 }
 
-// rawServer accepts connections on 127.0.0.1 and, for each request it reads, hands the raw
-// request bytes to got and answers 200 with a JSON object; with closeAfter it closes the
-// connection after each reply without announcing it (as a backend's keep-alive timeout does).
-func rawServer(t *testing.T, closeAfter bool, got func([]byte)) (addr string, conns *atomic.Int32) {
+// rawServer is a cannedServer that answers each request 200 with a JSON object; with
+// closeAfter it closes the connection after each reply without announcing it (as a
+// backend's keep-alive timeout does).
+func rawServer(t *testing.T, closeAfter bool) (addr string, conns, reqs *atomic.Int32) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	conns = new(atomic.Int32)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					if got != nil {
-						got(nil)
-					}
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-					if closeAfter {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return l.Addr().String(), conns
+	return cannedServer(t, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", closeAfter, false, 0)
 }
 
 // captureOne returns the exact bytes of the first request sent to a fresh listener by rt.
@@ -151,8 +117,7 @@ func postOK(t *testing.T, rt http.RoundTripper, ctx context.Context, url string)
 
 // TestLeanKeepAlive: sequential requests share one connection.
 func TestLeanKeepAlive(t *testing.T) {
-	n := 0
-	addr, conns := rawServer(t, false, func([]byte) { n++ })
+	addr, conns, _ := rawServer(t, false)
 	lean := newLean(nil)
 	defer lean.CloseIdleConnections()
 	for range 20 {
@@ -169,9 +134,7 @@ func TestLeanKeepAlive(t *testing.T) {
 // saying so) still gets every request once: the closed idle connection is found out,
 // before reuse or at the first read, and the request goes on a new one.
 func TestLeanStaleConnection(t *testing.T) {
-	var mu sync.Mutex
-	n := 0
-	addr, conns := rawServer(t, true, func([]byte) { mu.Lock(); n++; mu.Unlock() })
+	addr, conns, reqs := rawServer(t, true)
 	lean := newLean(nil)
 	defer lean.CloseIdleConnections()
 	for i := range 10 {
@@ -189,9 +152,7 @@ func TestLeanStaleConnection(t *testing.T) {
 			lean.mu.Unlock()
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if n != 10 || conns.Load() != 10 {
+	if n := reqs.Load(); n != 10 || conns.Load() != 10 {
 		t.Errorf("backend saw %d requests on %d connections, want 10 on 10", n, conns.Load())
 	}
 }
@@ -286,7 +247,7 @@ func TestLeanHTTPSFallback(t *testing.T) {
 // TestLeanReap: idle connections the backend closed are closed by the reaper, and the
 // reaper stops once the pool is empty.
 func TestLeanReap(t *testing.T) {
-	addr, _ := rawServer(t, true, nil)
+	addr, _, _ := rawServer(t, true)
 	lean := newLean(nil)
 	defer lean.CloseIdleConnections()
 	for range 3 {
