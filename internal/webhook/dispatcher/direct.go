@@ -156,8 +156,7 @@ func (t *leanTransport) post(ctx context.Context, tg *leanTarget, wire []byte, d
 		if errors.Is(err, os.ErrDeadlineExceeded) || !time.Now().Before(deadline) {
 			return rep, context.DeadlineExceeded
 		}
-		// A stale keep-alive connection: sent once more on a new one (see RoundTrip).
-		if !lc.reused || lc.nread > 0 || try > 0 || !staleConnError(err) {
+		if !lc.resendable(try, err) {
 			return rep, err
 		}
 	}
@@ -165,18 +164,8 @@ func (t *leanTransport) post(ctx context.Context, tg *leanTarget, wire []byte, d
 
 // post is one exchange of leanTransport.post on lc.
 func (lc *leanConn) post(ctx context.Context, wire []byte, deadline time.Time, buf []byte) (rep leanReply, err error) {
-	if err := lc.c.SetDeadline(deadline); err != nil {
-		lc.c.Close()
-		return rep, err
-	}
-	var stop func() bool
-	if ctx.Done() != nil {
-		c := lc.c
-		stop = context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
-	}
-	lc.nread = 0
-	if _, err := lc.c.Write(wire); err != nil {
-		lc.abort(stop)
+	stop, err := lc.begin(ctx, deadline, wire)
+	if err != nil {
 		return rep, err
 	}
 	keep := false

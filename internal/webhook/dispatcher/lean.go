@@ -116,14 +116,39 @@ func (t *leanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			// The connection's deadline is the context's, and may fire a moment before it.
 			return nil, context.DeadlineExceeded
 		}
-		// A reused connection that the App backend closed while it was idle (a keep-alive
-		// timeout racing this request) fails before the first byte of a reply; the
-		// backend has not handled the request, so it is sent once more, on a newly
-		// dialled connection, as net/http does for a connection its reader saw closed.
-		if !lc.reused || lc.nread > 0 || try > 0 || !staleConnError(err) {
+		if !lc.resendable(try, err) {
 			return nil, err
 		}
 	}
+}
+
+// resendable reports whether the request whose exchange on lc failed with err, on its
+// try-th sending, may be sent once more on a newly dialled connection. A reused connection
+// that the App backend closed while it was idle (a keep-alive timeout racing this request)
+// fails before the first byte of a reply; the backend has not handled the request, so it
+// is sent once more, as net/http does for a connection its reader saw closed.
+func (lc *leanConn) resendable(try int, err error) bool {
+	return lc.reused && lc.nread == 0 && try == 0 && staleConnError(err)
+}
+
+// begin starts an exchange on lc: it sets deadline on the connection, arms ctx's end
+// (Stop, without a deadline of its own) to unblock the read or write at once, and writes
+// wire. stop disarms ctx's end; on an error the connection is already closed.
+func (lc *leanConn) begin(ctx context.Context, deadline time.Time, wire []byte) (stop func() bool, err error) {
+	if err := lc.c.SetDeadline(deadline); err != nil {
+		lc.c.Close()
+		return nil, err
+	}
+	if ctx.Done() != nil {
+		c := lc.c
+		stop = context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
+	}
+	lc.nread = 0
+	if _, err := lc.c.Write(wire); err != nil {
+		lc.abort(stop)
+		return nil, err
+	}
+	return stop, nil
 }
 
 // handles reports whether the transport writes req itself.
@@ -284,20 +309,9 @@ func (t *leanTransport) CloseIdleConnections() {
 func (lc *leanConn) exchange(req *http.Request, body []byte) (*http.Response, error) {
 	ctx := req.Context()
 	deadline, _ := ctx.Deadline()
-	if err := lc.c.SetDeadline(deadline); err != nil {
-		lc.c.Close()
-		return nil, err
-	}
-	var stop func() bool
-	if ctx.Done() != nil {
-		// Cancellation without a deadline (Stop) unblocks the read or write at once.
-		c := lc.c
-		stop = context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
-	}
-	lc.nread = 0
 	lc.wbuf = appendRequest(lc.wbuf[:0], req, body)
-	if _, err := lc.c.Write(lc.wbuf); err != nil {
-		lc.abort(stop)
+	stop, err := lc.begin(ctx, deadline, lc.wbuf)
+	if err != nil {
 		return nil, err
 	}
 	if cap(lc.wbuf) > 64<<10 {
