@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -23,6 +24,38 @@ func FuzzRESTQuery(f *testing.F) {
 		want := restQuery{v.Get("sdkappid"), v.Get("identifier"), v.Get("usersig"), v.Get("contenttype")}
 		if got := parseRESTQuery(raw); got != want {
 			t.Fatalf("parseRESTQuery(%q) = %+v, url.ParseQuery gives %+v", raw, got, want)
+		}
+	})
+}
+
+// FuzzDecodeFlatStrings checks that whenever decodeFlatStrings accepts a body,
+// json.Unmarshal accepts it too and gives the same fields (change_room_owner's request).
+func FuzzDecodeFlatStrings(f *testing.F) {
+	for _, s := range []string{
+		`{"RoomId":"r1","NewOwner_Account":"u2"}`, ` { "RoomId" : "r1" , "NewOwner_Account" : "u2" } `, `{}`, `{"RoomId":"a","RoomId":"b"}`,
+		`{"roomid":"r1"}`, `{"RoomId":null}`, `{"RoomId":1}`, `{"RoomId":"a\"b"}`, `{"RoomId":"é"}`, `{"RoomId":"r1",}`,
+		`{"RoomId":"r1"}x`, `{"Other":"x","RoomId":"r"}`, `{"RoomId":"r1"`, "{\"RoomId\":\"r\x01\"}", `[]`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	names := []string{"RoomId", "NewOwner_Account"}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast struct{ RoomId, NewOwner_Account string }
+		if !decodeFlatStrings(body, names, []*string{&fast.RoomId, &fast.NewOwner_Account}) {
+			if fast.RoomId != "" || fast.NewOwner_Account != "" {
+				t.Fatalf("decodeFlatStrings(%q) refused the body but wrote %+v", body, fast)
+			}
+			return
+		}
+		var slow struct {
+			RoomId           string `json:"RoomId"`
+			NewOwner_Account string `json:"NewOwner_Account"`
+		}
+		if err := json.Unmarshal(body, &slow); err != nil {
+			t.Fatalf("decodeFlatStrings(%q) accepted a body json.Unmarshal refuses: %v", body, err)
+		}
+		if fast.RoomId != slow.RoomId || fast.NewOwner_Account != slow.NewOwner_Account {
+			t.Fatalf("decodeFlatStrings(%q) = %+v, json.Unmarshal gives %+v", body, fast, slow)
 		}
 	})
 }
