@@ -60,9 +60,12 @@ func parseRESTQuery(raw string) restQuery {
 		case "contenttype":
 			dst, i = &q.contenttype, 3
 		}
-		// url.ParseQuery skips a pair whose value does not decode, whatever its key: such
-		// a pair must not count as a name's first value.
-		if value, ok = queryUnescape(value); !ok || dst == nil || seen[i] {
+		if dst == nil || seen[i] {
+			continue
+		}
+		// url.ParseQuery skips a pair whose value does not decode: such a pair is not a
+		// name's first value.
+		if value, ok = queryUnescape(value); !ok {
 			continue
 		}
 		*dst, seen[i] = value, true
