@@ -1,3 +1,5 @@
+//go:build unix
+
 package app_test
 
 import (
@@ -10,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,48 +81,58 @@ func startBenchServer(b *testing.B) *app.Server {
 	return srv
 }
 
-// runLean runs b.N calls of api from parallel callers, each on its own keep-alive
-// connection; body gives a caller's i-th request body. Every reply must be OK.
+// runLean runs b.N calls of api, one after the other, on one keep-alive connection; body
+// gives the i-th request body. Every reply must be OK. One caller keeps the work per call
+// the same from run to run (with parallel callers, how many calls share a commit depends
+// on the machine's load). Besides ns/op it reports cpu-ns/op, the CPU time of the whole
+// process (server and client) per call from getrusage, which depends less than ns/op on
+// the other work of a shared machine.
 func runLean(b *testing.B, addr string, c *testkit.Client, api string, body func(caller, i int) string, callers *atomic.Int64) {
 	b.Helper()
 	target := c.URL(api)
 	target = target[len("http://"+addr):]
+	caller := int(callers.Add(1))
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	var req, reply []byte
 	b.ReportAllocs()
+	cpu0 := processCPU(b)
 	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		caller := int(callers.Add(1))
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			b.Error(err)
-			return
+	for i := 0; i < b.N; i++ {
+		bd := body(caller, i)
+		req = append(req[:0], "POST "...)
+		req = append(req, target...)
+		req = append(req, " HTTP/1.1\r\nHost: "...)
+		req = append(req, addr...)
+		req = append(req, "\r\nContent-Type: application/json\r\nContent-Length: "...)
+		req = strconv.AppendInt(req, int64(len(bd)), 10)
+		req = append(req, "\r\n\r\n"...)
+		req = append(req, bd...)
+		if _, err := conn.Write(req); err != nil {
+			b.Fatal(err)
 		}
-		defer conn.Close()
-		r := bufio.NewReader(conn)
-		var req, reply []byte
-		for i := 0; pb.Next(); i++ {
-			bd := body(caller, i)
-			req = append(req[:0], "POST "...)
-			req = append(req, target...)
-			req = append(req, " HTTP/1.1\r\nHost: "...)
-			req = append(req, addr...)
-			req = append(req, "\r\nContent-Type: application/json\r\nContent-Length: "...)
-			req = strconv.AppendInt(req, int64(len(bd)), 10)
-			req = append(req, "\r\n\r\n"...)
-			req = append(req, bd...)
-			if _, err := conn.Write(req); err != nil {
-				b.Error(err)
-				return
-			}
-			if reply, err = readReply(r, reply[:0]); err != nil {
-				b.Error(err)
-				return
-			}
-			if !bytes.HasPrefix(reply, []byte(`{"ActionStatus":"OK"`)) {
-				b.Errorf("reply: %s", reply)
-				return
-			}
+		if reply, err = readReply(r, reply[:0]); err != nil {
+			b.Fatal(err)
 		}
-	})
+		if !bytes.HasPrefix(reply, []byte(`{"ActionStatus":"OK"`)) {
+			b.Fatalf("reply: %s", reply)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU returns the user and system CPU time of this process so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // readReply reads one HTTP/1.1 response with a Content-Length and appends its body to dst.
