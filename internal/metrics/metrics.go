@@ -5,8 +5,12 @@ package metrics
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,8 +28,12 @@ type Metrics struct {
 	attemptDuration prometheus.Histogram
 	deliveryLatency prometheus.Histogram
 	rest            *prometheus.CounterVec
-	restDuration    prometheus.Histogram
-	pruned          *prometheus.CounterVec
+	// restChildren are the children of rest used so far (see restCounter); restMu orders
+	// their additions.
+	restChildren atomic.Pointer[map[restKey]prometheus.Counter]
+	restMu       sync.Mutex
+	restDuration prometheus.Histogram
+	pruned       *prometheus.CounterVec
 }
 
 // New registers roomd's metrics. dispatcherStats and eventStats are read at scrape time.
@@ -62,6 +70,7 @@ func New(dispatcherStats func() dispatcher.Stats, eventStats func(context.Contex
 			Help: "Callbacks (with their attempts) deleted by retention, by the state they were in (delivered, dead).",
 		}, []string{"state"}),
 	}
+	m.restChildren.Store(&map[restKey]prometheus.Counter{})
 	// Both states from the start, so that a rate() over them works before the first prune.
 	m.pruned.WithLabelValues(string(store.EventDelivered))
 	m.pruned.WithLabelValues(string(store.EventDead))
@@ -106,8 +115,37 @@ func (m *Metrics) ObserveAttempt(r dispatcher.Result) {
 
 // ObserveREST records one REST call.
 func (m *Metrics) ObserveREST(api string, code int, d time.Duration) {
-	m.rest.WithLabelValues(api, strconv.Itoa(code)).Inc()
+	m.restCounter(api, code).Inc()
 	m.restDuration.Observe(d.Seconds())
+}
+
+// restKey is one child of roomd_rest_requests_total.
+type restKey struct {
+	api  string
+	code int
+}
+
+// restCounter returns the counter of api and code. The children already used are kept in
+// a map that is replaced, never changed, when one is added, so that a call looks its
+// counter up without a lock, a label hash or the formatting of the code. The labels are
+// bounded: api is one of the REST routes or "unknown", code one of the Tencent codes.
+func (m *Metrics) restCounter(api string, code int) prometheus.Counter {
+	if c, ok := (*m.restChildren.Load())[restKey{api, code}]; ok {
+		return c
+	}
+	m.restMu.Lock()
+	defer m.restMu.Unlock()
+	old := *m.restChildren.Load()
+	k := restKey{api, code}
+	if c, ok := old[k]; ok {
+		return c
+	}
+	c := m.rest.WithLabelValues(api, strconv.Itoa(code))
+	next := make(map[restKey]prometheus.Counter, len(old)+1)
+	maps.Copy(next, old)
+	next[restKey{strings.Clone(api), code}] = c
+	m.restChildren.Store(&next)
+	return c
 }
 
 // ObservePruned counts n callbacks in state (delivered or dead) deleted by retention.

@@ -202,13 +202,18 @@ func (h *Handler) destroyRoom(ctx context.Context, c *call) (any, error) {
 	}}, nil
 }
 
+// changeOwnerFields are the fields of change_room_owner's request, for decodeFlatStrings.
+var changeOwnerFields = []string{"RoomId", "NewOwner_Account"}
+
 func (h *Handler) changeRoomOwner(ctx context.Context, c *call) (any, error) {
 	var req struct {
 		RoomId           string `json:"RoomId"`
 		NewOwner_Account string `json:"NewOwner_Account"`
 	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
+	if !decodeFlatStrings(c.body, changeOwnerFields, []*string{&req.RoomId, &req.NewOwner_Account}) {
+		if err := c.decode(&req); err != nil {
+			return nil, err
+		}
 	}
 	return nil, h.o.Rooms.ChangeOwner(ctx, c.actor(), req.RoomId, req.NewOwner_Account)
 }

@@ -180,15 +180,22 @@ func jsonKind(k string) string {
 	}
 }
 
+// newRequestID returns "Id-", 32 random hex digits, "-O-Seq-" and the handler's sequence
+// number, built in one buffer (one allocation: the string).
 func (h *Handler) newRequestID() string {
-	var b [16]byte
+	var raw [16]byte
 	r := rand.Uint64()
 	s := rand.Uint64()
 	for i := range 8 {
-		b[i] = byte(r >> (8 * i))
-		b[8+i] = byte(s >> (8 * i))
+		raw[i] = byte(r >> (8 * i))
+		raw[8+i] = byte(s >> (8 * i))
 	}
-	return "Id-" + hex.EncodeToString(b[:]) + "-O-Seq-" + strconv.FormatUint(h.seq.Add(1), 10)
+	var b [3 + 32 + 7 + 20]byte
+	out := append(b[:0], "Id-"...)
+	out = hex.AppendEncode(out, raw[:])
+	out = append(out, "-O-Seq-"...)
+	out = strconv.AppendUint(out, h.seq.Add(1), 10)
+	return string(out)
 }
 
 // ServeHTTP answers one REST call.
@@ -229,11 +236,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.o.Observe(api, code, time.Since(start))
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	// The header's values are assigned, not Set: the keys are canonical already, and the
+	// Content-Type value is one shared slice (net/http copies the header when the handler
+	// writes it, and never changes a value in place).
+	hdr := w.Header()
+	hdr["Content-Type"] = contentTypeJSON
+	hdr["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
 }
+
+// contentTypeJSON is the Content-Type of every reply.
+var contentTypeJSON = []string{"application/json; charset=utf-8"}
 
 func writeFailure(buf *bytes.Buffer, code int, info, reqID string) {
 	infoJSON, _ := wirejson.Marshal(info)
@@ -276,8 +290,8 @@ func writeSuccess(buf *bytes.Buffer, reqID string, payload any, topLevel bool) e
 // does), the admin (60010), the frequency (60007) and last the body (60002 for its size,
 // 60003 for its JSON, then the API's invalid-parameter code).
 func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
-	q := r.URL.Query()
-	rawApp := q.Get("sdkappid")
+	q := parseRESTQuery(r.URL.RawQuery)
+	rawApp := q.sdkappid
 	if rawApp == "" {
 		return nil, nil, nil, errcode.New(errcode.SDKAppIDMissing, "sdkappid is missing from the URL")
 	}
@@ -292,7 +306,7 @@ func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
 	if r.Method != http.MethodPost {
 		return nil, nil, nil, errcode.New(errcode.BadRequest, "method "+r.Method+" is not allowed; use POST")
 	}
-	if ct := q.Get("contenttype"); ct != "" && !strings.EqualFold(ct, "json") {
+	if ct := q.contenttype; ct != "" && !strings.EqualFold(ct, "json") {
 		return nil, nil, nil, errcode.New(errcode.BadRequest, "contenttype must be json")
 	}
 	name, ok := strings.CutPrefix(r.URL.Path, "/v4/")
@@ -300,11 +314,11 @@ func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
 	if !ok || rt == nil {
 		return nil, nil, nil, errcode.New(errcode.UnknownCommand, "unknown API "+strconv.Quote(r.URL.Path))
 	}
-	identifier := q.Get("identifier")
+	identifier := q.identifier
 	if identifier == "" {
 		return rt, nil, nil, errcode.New(errcode.BadAccount, "identifier is missing from the URL")
 	}
-	if _, err := h.o.Verifier.Verify(q.Get("usersig"), app.ID, app.SecretKey, identifier, h.o.Now()); err != nil {
+	if err := h.o.Verifier.Check(q.usersig, app.ID, app.SecretKey, identifier, h.o.Now()); err != nil {
 		return rt, nil, nil, err
 	}
 	if !app.IsAdmin(identifier) {
@@ -317,7 +331,7 @@ func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
 	if r.ContentLength > h.o.MaxBodyBytes {
 		return rt, c, nil, errcode.New(errcode.BadRequest, "request body larger than "+strconv.FormatInt(h.o.MaxBodyBytes, 10)+" bytes")
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBodyBytes+1))
+	body, err := h.readBody(r)
 	if err != nil {
 		return rt, c, nil, errcode.New(errcode.BadRequest, "read request body: "+err.Error())
 	}
@@ -329,6 +343,30 @@ func (h *Handler) serve(r *http.Request) (*route, *call, any, error) {
 	// answered consistently, and its callback is already in the outbox.
 	payload, err := rt.h(context.WithoutCancel(r.Context()), c)
 	return rt, c, payload, err
+}
+
+// readBody reads the request body, up to MaxBodyBytes+1 bytes. A body of a declared
+// length is read into a slice of exactly that length (io.ReadAll would start at 512 bytes
+// and grow), as io.ReadAll would read it (an io.EOF ends the body, any other error is
+// returned); a chunked one is read by io.ReadAll. net/http's server gives a body of a
+// declared length exactly that many bytes or io.ErrUnexpectedEOF, so nothing is left
+// unread that io.ReadAll would have read.
+func (h *Handler) readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= h.o.MaxBodyBytes {
+		body := make([]byte, n)
+		for read := 0; read < len(body); {
+			m, err := r.Body.Read(body[read:])
+			read += m
+			if err == io.EOF {
+				return body[:read], nil
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return body, nil
+	}
+	return io.ReadAll(io.LimitReader(r.Body, h.o.MaxBodyBytes+1))
 }
 
 func clientIP(r *http.Request) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,8 @@ type Verifier struct {
 
 	mu      sync.RWMutex
 	entries map[cacheKey]*Document
+	// lastKey is the last secret key digested, for keySum.
+	lastKey atomic.Pointer[keyDigest]
 }
 
 // cacheKey identifies one successful verification.
@@ -48,10 +51,28 @@ func NewVerifier(capacity int) *Verifier {
 // and the errors returned, but answers repeated successful verifications from the cache.
 // The returned Document is a copy that the caller may modify.
 func (v *Verifier) Verify(sig string, sdkappid uint64, key, identifier string, now time.Time) (*Document, error) {
-	if v.capacity <= 0 || sig == "" || len(sig) > MaxLen {
-		return Verify(sig, sdkappid, key, identifier, now)
+	d, cached, err := v.verify(sig, sdkappid, key, identifier, now)
+	if cached {
+		d = d.clone()
 	}
-	k := cacheKey{sig: sig, identifier: identifier, sdkappid: sdkappid, keySum: sha256.Sum256([]byte(key))}
+	return d, err
+}
+
+// Check is Verify for a caller that needs only the verdict: the same checks in the same
+// order and the same errors, without copying the Document of a cached verification.
+func (v *Verifier) Check(sig string, sdkappid uint64, key, identifier string, now time.Time) error {
+	_, _, err := v.verify(sig, sdkappid, key, identifier, now)
+	return err
+}
+
+// verify is Verify; a Document it returns with cached set is the cache's own and must not
+// be handed out.
+func (v *Verifier) verify(sig string, sdkappid uint64, key, identifier string, now time.Time) (d *Document, cached bool, err error) {
+	if v.capacity <= 0 || sig == "" || len(sig) > MaxLen {
+		d, err = Verify(sig, sdkappid, key, identifier, now)
+		return d, false, err
+	}
+	k := cacheKey{sig: sig, identifier: identifier, sdkappid: sdkappid, keySum: v.keySum(key)}
 
 	v.mu.RLock()
 	d, ok := v.entries[k]
@@ -63,14 +84,14 @@ func (v *Verifier) Verify(sig string, sdkappid uint64, key, identifier string, n
 				delete(v.entries, k)
 			}
 			v.mu.Unlock()
-			return nil, fmt.Errorf("%w: at %d, valid until %d", ErrExpired, now.Unix(), d.deadline())
+			return nil, false, fmt.Errorf("%w: at %d, valid until %d", ErrExpired, now.Unix(), d.deadline())
 		}
-		return d.clone(), nil
+		return d, true, nil
 	}
 
-	d, err := Verify(sig, sdkappid, key, identifier, now)
+	d, err = Verify(sig, sdkappid, key, identifier, now)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// Clone the strings so that the cache never pins a larger buffer, such as the
 	// request URL that sig was sliced from.
@@ -84,7 +105,25 @@ func (v *Verifier) Verify(sig string, sdkappid uint64, key, identifier string, n
 	}
 	v.entries[k] = d
 	v.mu.Unlock()
-	return d.clone(), nil
+	return d.clone(), false, nil
+}
+
+// keyDigest is a secret key and its SHA-256.
+type keyDigest struct {
+	key string
+	sum [sha256.Size]byte
+}
+
+// keySum returns the SHA-256 of key, from the last key digested when it is the same key
+// (an app's REST calls all present its one key), so that a cache hit costs no hashing of
+// the key.
+func (v *Verifier) keySum(key string) [sha256.Size]byte {
+	if last := v.lastKey.Load(); last != nil && last.key == key {
+		return last.sum
+	}
+	kd := &keyDigest{key: strings.Clone(key), sum: sha256.Sum256([]byte(key))}
+	v.lastKey.Store(kd)
+	return kd.sum
 }
 
 // len returns the number of cached entries.

@@ -149,3 +149,33 @@ func TestVerifierConcurrent(t *testing.T) {
 		t.Errorf("cache grew to %d entries, capacity 8", n)
 	}
 }
+
+// TestVerifierCheckIsVerify checks that Check answers as Verify does, on a miss and on a
+// hit, with the right key and with others alternating (the key digest kept for keySum must
+// never answer for another key), and when the cached entry has expired.
+func TestVerifierCheckIsVerify(t *testing.T) {
+	v := loadVectors(t)
+	checker, verifier := NewVerifier(16), NewVerifier(16)
+	last := time.Unix(v.Time+v.Expire, 0)
+	for round := range 2 {
+		for _, c := range []struct {
+			sig, key, identifier string
+			now                  time.Time
+		}{
+			{v.UserSigLevel6, v.Key, v.Identifier, v.now()},
+			{v.UserSigLevel6, v.Key + "0", v.Identifier, v.now()},
+			{v.UserSigLevel6, v.Key, v.Identifier, v.now()},
+			{v.UserSigStored, "", v.Identifier, v.now()},
+			{v.UserSigStored, v.Key, v.Identifier, last},
+			{v.UserSigLevel6, v.Key, v.Identifier + "x", v.now()},
+			{v.UserSigLevel6, v.Key, v.Identifier, last.Add(time.Second)},
+			{"", v.Key, v.Identifier, v.now()},
+		} {
+			got := checker.Check(c.sig, v.SDKAppID, c.key, c.identifier, c.now)
+			_, want := verifier.Verify(c.sig, v.SDKAppID, c.key, c.identifier, c.now)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("round %d, key %q, identifier %q, at %v: Check = %v, Verify = %v", round, c.key, c.identifier, c.now, got, want)
+			}
+		}
+	}
+}
