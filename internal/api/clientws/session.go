@@ -181,6 +181,9 @@ func (s *Session) enqueue(frame []byte) bool {
 	case s.writing:
 	case s.corked:
 		s.holdLocked() // the read loop writes it with the response (cork.go)
+	case s.rc != nil:
+		s.writing = true // a flusher writes it (flush.go)
+		s.srv.hub.wake(s)
 	default:
 		s.writing = s.goLocked(s.drain)
 	}
