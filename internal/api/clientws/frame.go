@@ -312,6 +312,9 @@ func (sc *scratch) value(v any) error {
 			sc.buf.WriteByte('"')
 			return nil
 		}
+	case JSONAppender:
+		sc.buf.Write(v.AppendJSON(sc.buf.AvailableBuffer()))
+		return nil
 	}
 	start := sc.buf.Len()
 	if err := sc.enc.Encode(v); err != nil {
@@ -320,6 +323,39 @@ func (sc *scratch) value(v any) error {
 	}
 	sc.buf.Truncate(sc.buf.Len() - 1) // Encode's newline
 	return nil
+}
+
+// JSONAppender is a value that encodes itself: AppendJSON appends to b exactly the bytes
+// encoding/json writes for the value (with SetEscapeHTML(false), as every frame is encoded),
+// without reflection. The pushes a change makes in every room (onUserRoleChanged,
+// onSeatListChanged) implement it; AppendJSONString encodes their strings.
+type JSONAppender interface {
+	AppendJSON(b []byte) []byte
+}
+
+// AppendJSONString appends s to b as a JSON string, exactly as encoding/json without HTML
+// escaping writes it: printable ASCII other than a quote and a backslash stands for
+// itself; any other string is encoded by encoding/json.
+func AppendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
+			return appendStringSlow(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendStringSlow(b []byte, s string) []byte {
+	sc := scratches.Get().(*scratch)
+	sc.buf.Reset()
+	_ = sc.enc.Encode(s) // a string always encodes
+	b = append(b, sc.buf.Bytes()[:sc.buf.Len()-1]...)
+	if sc.buf.Cap() <= 64<<10 {
+		scratches.Put(sc)
+	}
+	return b
 }
 
 func (sc *scratch) result(id json.RawMessage, result any) error {
