@@ -155,7 +155,7 @@ func (s *Session) tryWriteFrames(frames [][]byte) int {
 		putJoinBuf(buf)
 		return -1
 	}
-	n, err := writeNonblocking(s.rc, p)
+	n, err := s.rw.write(p)
 	s.wmu.Unlock()
 	putJoinBuf(buf)
 	if err != nil {

@@ -38,7 +38,8 @@ func (h *Hub) wake(s *Session) {
 // flush is a flusher: it writes the sessions handed to wake, flushClaim at a time, until
 // none waits.
 func (h *Hub) flush() {
-	var batch []*Session
+	var claimed [64]*Session
+	batch := claimed[:0]
 	for {
 		h.fmu.Lock()
 		n := min(len(h.flushq)-h.fhead, flushClaim)

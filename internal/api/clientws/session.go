@@ -93,6 +93,7 @@ type Session struct {
 	raw  net.Conn
 	wmu  sync.Mutex
 	rc   syscall.RawConn // raw's file descriptor (nil for a TLS connection), see send
+	rw   rawWriter       // non-blocking writes to rc, under wmu
 	ctx  context.Context // cancelled when the connection has ended or must end now
 	stop context.CancelFunc
 
@@ -235,7 +236,7 @@ func (s *Session) tryWrite(frame []byte) int {
 		s.wmu.Unlock()
 		return -1
 	}
-	n, err := writeNonblocking(s.rc, frame)
+	n, err := s.rw.write(frame)
 	s.wmu.Unlock()
 	if err != nil {
 		s.conn.CloseNow()
