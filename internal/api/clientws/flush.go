@@ -62,6 +62,12 @@ func (h *Hub) flush() {
 			s.qmu.Lock()
 			s.writeQueuedLocked()
 		}
+		if len(batch) == flushClaim {
+			// The sends are system calls the scheduler does not see (sysWrite), as in a
+			// large publish (Hub.send): after a full claim the flusher lets other
+			// goroutines have the processor.
+			runtime.Gosched()
+		}
 		clear(batch)
 	}
 }
