@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/roomd/roomd/internal/api/clientws"
 	"github.com/roomd/roomd/internal/room"
 )
 
@@ -155,6 +156,18 @@ type roleChanged struct {
 	RoomID   string `json:"roomId"`
 	UserID   string `json:"userId"`
 	UserRole string `json:"userRole"`
+}
+
+// AppendJSON encodes r as encoding/json does, without reflection (clientws.JSONAppender):
+// every owner change pushes two of them.
+func (r roleChanged) AppendJSON(b []byte) []byte {
+	b = append(b, `{"roomId":`...)
+	b = clientws.AppendJSONString(b, r.RoomID)
+	b = append(b, `,"userId":`...)
+	b = clientws.AppendJSONString(b, r.UserID)
+	b = append(b, `,"userRole":`...)
+	b = clientws.AppendJSONString(b, r.UserRole)
+	return append(b, '}')
 }
 
 // userInfo is a user as pushes and getUserList show it (TUIUserInfo's names).

@@ -2,6 +2,7 @@ package clientapi
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/roomd/roomd/internal/api/clientws"
@@ -36,6 +37,45 @@ type seatListChanged struct {
 	RoomID     string     `json:"roomId"`
 	SeatList   []seatInfo `json:"seatList"`
 	SeatedList []seatInfo `json:"seatedList"`
+}
+
+// AppendJSON encodes p as encoding/json does, without reflection (clientws.JSONAppender):
+// an owner change of a room that keeps seat 0 for its owner pushes one.
+func (p seatListChanged) AppendJSON(b []byte) []byte {
+	b = append(b, `{"leftList":`...)
+	b = appendSeats(b, p.LeftList)
+	b = append(b, `,"roomId":`...)
+	b = clientws.AppendJSONString(b, p.RoomID)
+	b = append(b, `,"seatList":`...)
+	b = appendSeats(b, p.SeatList)
+	b = append(b, `,"seatedList":`...)
+	b = appendSeats(b, p.SeatedList)
+	return append(b, '}')
+}
+
+// appendSeats encodes seats as encoding/json does (a nil slice as null).
+func appendSeats(b []byte, seats []seatInfo) []byte {
+	if seats == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range seats {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"index":`...)
+		b = strconv.AppendInt(b, int64(s.Index), 10)
+		b = append(b, `,"userId":`...)
+		b = clientws.AppendJSONString(b, s.UserID)
+		b = append(b, `,"isLocked":`...)
+		b = strconv.AppendBool(b, s.IsLocked)
+		b = append(b, `,"isVideoLocked":`...)
+		b = strconv.AppendBool(b, s.IsVideoLocked)
+		b = append(b, `,"isAudioLocked":`...)
+		b = strconv.AppendBool(b, s.IsAudioLocked)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 func seatInfos(seats []room.Seat) []seatInfo {

@@ -73,6 +73,20 @@ func (s *Session) uncork() {
 		s.qmu.Unlock()
 		return
 	}
+	s.writing = true // the writer's role: no writer goroutine starts while we write
+	s.writeQueuedLocked()
+}
+
+// writeQueuedLocked writes what is queued for s without blocking, as uncork describes, for
+// a caller that holds s.qmu and has taken the writer's role (s.writing); it unlocks s.qmu.
+// Frames left over, and the frames of a session that is not a plain socket or is closing,
+// go to the writer goroutine; the role passes to it, or is given up.
+func (s *Session) writeQueuedLocked() {
+	if len(s.queue) == 0 || s.ended {
+		s.writing = false
+		s.qmu.Unlock()
+		return
+	}
 	if s.rc == nil || s.reason.Load() != 0 {
 		s.writing = s.goLocked(s.drain)
 		s.qmu.Unlock()
@@ -80,12 +94,19 @@ func (s *Session) uncork() {
 	}
 	frames := s.queue
 	s.queue = nil
-	s.writing = true // the writer's role: no writer goroutine starts while we write
 	s.qmu.Unlock()
 
 	n := s.tryWriteFrames(frames)
 
 	s.qmu.Lock()
+	if n >= 0 && len(s.queue) > 0 && n == totalLen(frames) && s.reason.Load() == 0 {
+		// Frames queued while we wrote, and the socket took all: write them too, rather
+		// than starting the writer goroutine for them.
+		s.pending -= len(frames)
+		clear(frames)
+		s.writeQueuedLocked()
+		return
+	}
 	rest := frames[:0]
 	if n < 0 { // closing or failed: the frames are dropped, as writeFrames drops them
 		s.pending -= len(frames)
@@ -134,12 +155,20 @@ func (s *Session) tryWriteFrames(frames [][]byte) int {
 		putJoinBuf(buf)
 		return -1
 	}
-	n, err := writeNonblocking(s.rc, p)
+	n, err := s.rw.write(p)
 	s.wmu.Unlock()
 	putJoinBuf(buf)
 	if err != nil {
 		s.conn.CloseNow()
 		return -1
+	}
+	return n
+}
+
+func totalLen(frames [][]byte) int {
+	n := 0
+	for _, f := range frames {
+		n += len(f)
 	}
 	return n
 }

@@ -48,9 +48,10 @@
 // control frames (pings, pongs, close), under the same per-session lock, so frames never
 // interleave. A publish to a room encodes and frames the notification once and hands the same
 // bytes to each subscriber: in a small room it appends them to each queue under the hub's
-// read lock, starting the writer of each session that was idle (a short-lived goroutine
-// that exits when its queue is empty); in a room of directFanout sessions or more it writes
-// them to each idle session's socket itself, without blocking (non-blocking writes, spread
+// read lock, handing each session that was idle to one of the hub's flushers (flush.go: a
+// few short-lived goroutines that write each session's queued frames in one non-blocking
+// send, and start the session's writer only for what a full socket did not take); in a
+// room of directFanout sessions or more it writes them to each idle session's socket itself, without blocking (non-blocking writes, spread
 // over up to GOMAXPROCS goroutines), and queues for the writer only what a full socket did
 // not take, or what goes behind frames already queued. An idle session holds no writer
 // goroutine and at most a small queue buffer.

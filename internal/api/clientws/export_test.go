@@ -15,3 +15,11 @@ func SetDirectWriters(t interface{ Cleanup(func()) }, chunk, claim int) {
 	directChunk, directClaim = chunk, claim
 	t.Cleanup(func() { directChunk, directClaim = oldChunk, oldClaim })
 }
+
+// SetFlushClaim makes a flusher take n sessions at a time (so that more flushers start),
+// until the test ends.
+func SetFlushClaim(t interface{ Cleanup(func()) }, n int) {
+	old := flushClaim
+	flushClaim = n
+	t.Cleanup(func() { flushClaim = old })
+}

@@ -29,8 +29,8 @@ func (e *Error) Error() string { return e.Message }
 // Request is one decoded client frame.
 type Request struct {
 	// ID is the request's id exactly as the client sent it (a JSON string, number or null),
-	// compacted. It is nil when the frame has no "id" member: a JSON-RPC notification,
-	// which is executed and never answered.
+	// compacted; like Params, a part of the frame. It is nil when the frame has no "id"
+	// member: a JSON-RPC notification, which is executed and never answered.
 	ID json.RawMessage
 	// Method is the method name, never empty.
 	Method string
@@ -53,7 +53,7 @@ var emptyObject = json.RawMessage(`{}`)
 // are ignored. "jsonrpc" must be the string "2.0"; "method" a non-empty string; "id", when
 // present, a string, a number or null.
 //
-// Params is a part of frame, not a copy: it is valid as long as frame is.
+// ID and Params are parts of frame, not copies: they are valid as long as frame is.
 func DecodeFrame(frame []byte) (Request, json.RawMessage, *Error) {
 	if !json.Valid(frame) {
 		return Request{}, nil, &Error{Code: CodeParseError, Message: "parse error: the frame is not valid JSON"}
@@ -243,8 +243,10 @@ func decodeMembers(frame []byte) (Request, json.RawMessage, *Error) {
 
 var errBadID = errors.New("bad id")
 
-// compactID checks that raw is a valid JSON-RPC id and returns it without insignificant
-// whitespace, so that it can be echoed in the response.
+// compactID checks that raw, one valid JSON value, is a valid JSON-RPC id and returns it
+// without insignificant whitespace, so that it can be echoed in the response. A string, a
+// number or null is a single token, which holds no insignificant whitespace once trimmed:
+// the id is raw itself (a part of the frame, as Params is), not a copy.
 func compactID(raw json.RawMessage) (json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
@@ -255,11 +257,10 @@ func compactID(raw json.RawMessage) (json.RawMessage, error) {
 	default:
 		return nil, errBadID
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
+	if !json.Valid(raw) {
 		return nil, errBadID
 	}
-	return buf.Bytes(), nil
+	return raw, nil
 }
 
 var nullID = json.RawMessage(`null`)
@@ -312,6 +313,9 @@ func (sc *scratch) value(v any) error {
 			sc.buf.WriteByte('"')
 			return nil
 		}
+	case JSONAppender:
+		sc.buf.Write(v.AppendJSON(sc.buf.AvailableBuffer()))
+		return nil
 	}
 	start := sc.buf.Len()
 	if err := sc.enc.Encode(v); err != nil {
@@ -320,6 +324,39 @@ func (sc *scratch) value(v any) error {
 	}
 	sc.buf.Truncate(sc.buf.Len() - 1) // Encode's newline
 	return nil
+}
+
+// JSONAppender is a value that encodes itself: AppendJSON appends to b exactly the bytes
+// encoding/json writes for the value (with SetEscapeHTML(false), as every frame is encoded),
+// without reflection. The pushes a change makes in every room (onUserRoleChanged,
+// onSeatListChanged) implement it; AppendJSONString encodes their strings.
+type JSONAppender interface {
+	AppendJSON(b []byte) []byte
+}
+
+// AppendJSONString appends s to b as a JSON string, exactly as encoding/json without HTML
+// escaping writes it: printable ASCII other than a quote and a backslash stands for
+// itself; any other string is encoded by encoding/json.
+func AppendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
+			return appendStringSlow(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendStringSlow(b []byte, s string) []byte {
+	sc := scratches.Get().(*scratch)
+	sc.buf.Reset()
+	_ = sc.enc.Encode(s) // a string always encodes
+	b = append(b, sc.buf.Bytes()[:sc.buf.Len()-1]...)
+	if sc.buf.Cap() <= 64<<10 {
+		scratches.Put(sc)
+	}
+	return b
 }
 
 func (sc *scratch) result(id json.RawMessage, result any) error {

@@ -20,7 +20,7 @@ type userKey struct {
 // notifications to them. A publish encodes and frames its notification once and hands the
 // same bytes to every recipient without blocking: a recipient whose send queue is full is
 // closed as a slow reader and never slows the others or the publisher. A publish to a small
-// room only wakes (starts) the writer of each idle recipient; one to a large room
+// room only hands each idle recipient to a flusher (flush.go); one to a large room
 // (directFanout sessions or more) writes to the idle recipients' sockets itself, never
 // waiting for one, and returns when every recipient has the frame written or queued. Its
 // methods are safe for concurrent use.
@@ -28,6 +28,13 @@ type Hub struct {
 	mu    sync.RWMutex
 	rooms map[roomKey]map[*Session]struct{}
 	users map[userKey]map[*Session]struct{}
+
+	// The sessions waiting for a flusher (flush.go), from flushq[fhead], and how many
+	// flushers run; guarded by fmu.
+	fmu      sync.Mutex
+	flushq   []*Session
+	fhead    int
+	flushers int
 }
 
 // add registers a new session under its user.

@@ -32,16 +32,32 @@ func rawConn(c net.Conn) syscall.RawConn {
 // not see as a system call. The caller must keep writes to the connection from
 // interleaving: the session's wmu, which every writer of the connection takes.
 func writeNonblocking(rc syscall.RawConn, p []byte) (int, error) {
-	var n int
-	var werr error
-	err := rc.Control(func(fd uintptr) {
-		for {
-			n, werr = sysWrite(int(fd), p)
-			if werr != syscall.EINTR {
-				return // done, also when the buffer is full (EAGAIN): never wait
-			}
-		}
-	})
+	w := rawWriter{rc: rc}
+	return w.write(p)
+}
+
+// rawWriter makes writeNonblocking's writes to one socket without allocating: the function
+// that rc.Control runs is made once (a closure over the write's arguments and results
+// escaped to the heap on every write, three allocations per write and recipient of a
+// publish), and the arguments and results pass through the struct. Its user serializes the
+// writes (the session's wmu).
+type rawWriter struct {
+	rc   syscall.RawConn
+	p    []byte
+	n    int
+	werr error
+	fn   func(fd uintptr) // w.send, made on the first write
+}
+
+// write is writeNonblocking(w.rc, p).
+func (w *rawWriter) write(p []byte) (int, error) {
+	if w.fn == nil {
+		w.fn = w.send
+	}
+	w.p = p
+	err := w.rc.Control(w.fn)
+	n, werr := w.n, w.werr
+	w.p, w.n, w.werr = nil, 0, nil
 	switch {
 	case err != nil:
 		return 0, err
@@ -51,4 +67,13 @@ func writeNonblocking(rc syscall.RawConn, p []byte) (int, error) {
 		return 0, werr
 	}
 	return n, nil
+}
+
+func (w *rawWriter) send(fd uintptr) {
+	for {
+		w.n, w.werr = sysWrite(int(fd), w.p)
+		if w.werr != syscall.EINTR {
+			return // done, also when the buffer is full (EAGAIN): never wait
+		}
+	}
 }

@@ -346,6 +346,7 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.s.raw, w.s.rc = c, rawConn(c)
+	w.s.rw.rc = w.s.rc
 	return c, bufio.NewReadWriter(br, bufio.NewWriterSize(lockedWriter{w.s}, writeBufferSize)), nil
 }
 

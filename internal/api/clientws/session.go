@@ -93,6 +93,7 @@ type Session struct {
 	raw  net.Conn
 	wmu  sync.Mutex
 	rc   syscall.RawConn // raw's file descriptor (nil for a TLS connection), see send
+	rw   rawWriter       // non-blocking writes to rc, under wmu
 	ctx  context.Context // cancelled when the connection has ended or must end now
 	stop context.CancelFunc
 
@@ -181,6 +182,9 @@ func (s *Session) enqueue(frame []byte) bool {
 	case s.writing:
 	case s.corked:
 		s.holdLocked() // the read loop writes it with the response (cork.go)
+	case s.rc != nil:
+		s.writing = true // a flusher writes it (flush.go)
+		s.srv.hub.wake(s)
 	default:
 		s.writing = s.goLocked(s.drain)
 	}
@@ -232,7 +236,7 @@ func (s *Session) tryWrite(frame []byte) int {
 		s.wmu.Unlock()
 		return -1
 	}
-	n, err := writeNonblocking(s.rc, frame)
+	n, err := s.rw.write(frame)
 	s.wmu.Unlock()
 	if err != nil {
 		s.conn.CloseNow()
@@ -293,7 +297,7 @@ func (s *Session) drain() {
 		}
 		batch, s.queue = s.queue, batch[:0]
 		s.qmu.Unlock()
-		if err := s.writeFrames(batch); err != nil {
+		if err := s.writeQueued(batch); err != nil {
 			// A write that timed out means a slow reader; any failed write leaves the
 			// stream unusable (a frame may be cut), so the connection is dropped at once
 			// and the read loop ends the session.
@@ -307,6 +311,34 @@ func (s *Session) drain() {
 		s.pending -= len(batch)
 		s.qmu.Unlock()
 	}
+}
+
+// writeQueued writes frames for the writer: first as much as the socket takes at once,
+// without blocking (tryWriteFrames: one send of the joined frames, no deadline to set and
+// clear), which is all of them unless the client has fallen behind by a socket buffer; then
+// what is left with writeFrames, within WriteTimeout.
+func (s *Session) writeQueued(frames [][]byte) error {
+	if s.rc == nil {
+		return s.writeFrames(frames)
+	}
+	n := s.tryWriteFrames(frames)
+	if n < 0 { // closing (nothing written, as writeFrames drops it) or failed (dropped)
+		return nil
+	}
+	k := 0
+	for k < len(frames) && n >= len(frames[k]) {
+		n -= len(frames[k])
+		k++
+	}
+	if k == len(frames) {
+		return nil
+	}
+	rest := frames[k:]
+	first := rest[0]
+	rest[0] = first[n:]
+	err := s.writeFrames(rest)
+	rest[0] = first
+	return err
 }
 
 // writeFrames writes whole frames to the connection, in one system call (writev) when there
