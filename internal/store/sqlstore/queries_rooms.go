@@ -64,7 +64,9 @@ const ownerChangeSeat = 1 << 6
 
 // roomOwnerChangeQuery reads a room's owner and Info with its stored seats (one row per
 // seat, or one row without a seat when it has none), and, in the flags column, what the
-// user ?3 is to the app and the room. The subqueries use no column of the outer rows, so
+// user ?3 is to the app and the room. The owner timers' kinds are literals (constants
+// without quotes), not arguments: each text argument costs the SQLite driver a copy into C
+// memory. The subqueries use no column of the outer rows, so
 // each engine evaluates them once (SQLite: once per statement; PostgreSQL: an InitPlan),
 // each one primary-key or unique-index lookup.
 //
@@ -77,15 +79,16 @@ var roomOwnerChangeQuery = fmt.Sprintf(`SELECT r.owner, r.info,
 	CASE WHEN EXISTS (SELECT 1 FROM accounts WHERE sdkappid = ?1 AND user_id = ?3) THEN %d ELSE 0 END
 	+ COALESCE((SELECT %d + %d * is_robot FROM room_members WHERE sdkappid = ?1 AND room_id = ?2 AND user_id = ?3), 0)
 	+ CASE WHEN EXISTS (SELECT 1 FROM room_admins WHERE sdkappid = ?1 AND room_id = ?2 AND user_id = ?3) THEN %d ELSE 0 END
-	+ CASE WHEN EXISTS (SELECT 1 FROM room_timers WHERE sdkappid = ?1 AND room_id = ?2 AND kind = ?4)
-		OR EXISTS (SELECT 1 FROM room_timers WHERE sdkappid = ?1 AND room_id = ?2 AND kind = ?5) THEN %d ELSE 0 END
+	+ CASE WHEN EXISTS (SELECT 1 FROM room_timers WHERE sdkappid = ?1 AND room_id = ?2 AND kind = '%s')
+		OR EXISTS (SELECT 1 FROM room_timers WHERE sdkappid = ?1 AND room_id = ?2 AND kind = '%s') THEN %d ELSE 0 END
 	+ CASE WHEN EXISTS (SELECT 1 FROM room_seat_requests WHERE sdkappid = ?1 AND room_id = ?2 AND user_id = ?3) THEN %d ELSE 0 END
 	+ %d * COALESCE(8 * (s.seat_index + 1) + CASE WHEN s.locked = 0 THEN 0 ELSE 4 END
 		+ CASE WHEN s.video_locked = 0 THEN 0 ELSE 2 END + CASE WHEN s.audio_locked = 0 THEN 0 ELSE 1 END, 0),
 	COALESCE(s.user_id, '')
 FROM rooms r LEFT JOIN room_seats s ON s.sdkappid = r.sdkappid AND s.room_id = r.room_id
 WHERE r.sdkappid = ?1 AND r.room_id = ?2`,
-	ownerChangeAccount, ownerChangeMember, ownerChangeRobot, ownerChangeAdmin, ownerChangeTimers, ownerChangeSeatRequest, ownerChangeSeat)
+	ownerChangeAccount, ownerChangeMember, ownerChangeRobot, ownerChangeAdmin, store.TimerOwnerLeave, store.TimerOwnerOffline,
+	ownerChangeTimers, ownerChangeSeatRequest, ownerChangeSeat)
 
 // decodeOwnerChangeSeat reads the seat that the flags column of roomOwnerChangeQuery
 // carries into s; false when the row has none.
@@ -100,7 +103,7 @@ func decodeOwnerChangeSeat(flags int64, s *store.Seat) bool {
 }
 
 func (r Reader) RoomOwnerChange(ctx context.Context, app uint64, roomID, user string) (store.OwnerChange, error) {
-	rows, err := r.q.Query(ctx, roomOwnerChangeQuery, int64(app), roomID, user, string(store.TimerOwnerLeave), string(store.TimerOwnerOffline))
+	rows, err := r.q.Query(ctx, roomOwnerChangeQuery, int64(app), roomID, user)
 	if err != nil {
 		return store.OwnerChange{}, fmt.Errorf("read room %s for an owner change: %w", roomID, err)
 	}
