@@ -80,3 +80,20 @@ func TestDecodeSeatSettings(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeSeatSettings measures the seat settings read from the Info of a room made
+// as create_room makes it, which every owner change of a room that keeps seat 0 for its
+// owner does.
+func BenchmarkDecodeSeatSettings(b *testing.B) {
+	row, err := Room{ID: "r", Info: Info{RoomType: "Live", IsSeatEnabled: true, KeepOwnerOnSeat: true, MaxSeatCount: 9,
+		SeatTemplate: DefaultSeatTemplate, TakeSeatMode: FreeToTake, RoomName: "r"}}.row()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeSeatSettings(row.Info); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -507,5 +508,53 @@ func BenchmarkTxParallel(b *testing.B) {
 			})
 			b.ReportMetric(float64(ops.Load())/b.Elapsed().Seconds(), "ops/s")
 		})
+	}
+}
+
+// BenchmarkRecordAttempts measures what the dispatcher writes for a group of 16 delivered
+// callbacks (one op): their events' new state and their attempts, in one Tx, committed.
+func BenchmarkRecordAttempts(b *testing.B) {
+	const group = 16
+	s := benchStore(b, DurabilityProcess)
+	ctx := context.Background()
+	body := []byte(`{"CallbackCommand":"Live.CallbackAfterChangeOwner","RoomId":"bench","Owner_Account":"u1","EventTime":1700000000000}`)
+	ids := make([]int64, 64*group)
+	if err := s.Tx(ctx, func(tx store.Tx) error {
+		for i := range ids {
+			ev := store.Event{App: testApp, RoomID: "bench", Command: "Live.CallbackAfterChangeOwner", Body: body,
+				ClientIP: "127.0.0.1", Platform: "RESTAPI", CreatedAt: time.Now(), State: store.EventPending, NextAttemptAt: time.Now()}
+			if err := tx.EventInsert(ctx, &ev); err != nil {
+				return err
+			}
+			ids[i] = ev.ID
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	recs := make([]store.AttemptRecord, group)
+	n := 0
+	b.ReportAllocs()
+	var r0, r1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+	defer func() {
+		syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+		cpu := r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano()
+		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+	}()
+	for b.Loop() {
+		now := time.Now()
+		for i := range recs {
+			recs[i] = store.AttemptRecord{
+				Attempt: store.Attempt{EventID: ids[(n*group+i)%len(ids)], N: 1 + n*group/len(ids), StartedAt: now, Duration: 300 * time.Microsecond,
+					URL: "http://127.0.0.1:9/callback", StatusCode: 200, Response: `{"ErrorCode":0}`,
+					RequestURL: "http://127.0.0.1:9/callback?SdkAppId=1400000000&CallbackCommand=Live.CallbackAfterChangeOwner", RequestHeaders: "Content-Type: application/json"},
+				Next: store.EventUpdate{State: store.EventDelivered, DeliveredAt: now},
+			}
+		}
+		if err := s.Tx(ctx, func(tx store.Tx) error { return tx.EventRecordAttempts(ctx, recs) }); err != nil {
+			b.Fatal(err)
+		}
+		n++
 	}
 }

@@ -188,9 +188,36 @@ const (
 	insertEventWithIDSQL = `INSERT INTO events (id, ` + insertedEventColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
+// newEventColumns are the columns the insert of a new event (pending, never attempted)
+// writes, besides its id: the others keep their defaults (no attempts, no error, not
+// delivered, not finished), and the state is a literal. Almost every event is such an
+// event (the outbox's), and each bound argument costs the SQLite driver a call and, for
+// text, a copy into C memory: the short insert cost about a third less than the full one.
+const newEventColumns = `sdkappid, room_id, command, body, client_ip, platform, created_at, next_attempt_at, state`
+
+const (
+	insertNewEventSQL       = `INSERT INTO events (` + newEventColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')`
+	insertNewEventWithIDSQL = `INSERT INTO events (id, ` + newEventColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`
+)
+
+// isNewEvent reports whether e can be written with the short insert (newEventColumns).
+func isNewEvent(e *store.Event, finished int64) bool {
+	return e.State == store.EventPending && e.Attempts == 0 && e.LastError == "" && e.DeliveredAt.IsZero() && finished == 0
+}
+
 func (t *Tx) insertEvent(ctx context.Context, e *store.Event, finished int64) error {
-	args := [...]any{nil, int64(e.App), e.RoomID, e.Command, nonNil(e.Body), e.ClientIP, e.Platform, ms(e.CreatedAt), string(e.State), e.Attempts,
-		ms(e.NextAttemptAt), e.LastError, ms(e.DeliveredAt), finished}
+	var (
+		args      []any
+		q, withID string
+	)
+	if isNewEvent(e, finished) {
+		a := [...]any{nil, int64(e.App), e.RoomID, e.Command, nonNil(e.Body), e.ClientIP, e.Platform, ms(e.CreatedAt), ms(e.NextAttemptAt)}
+		args, q, withID = a[:], insertNewEventSQL, insertNewEventWithIDSQL
+	} else {
+		a := [...]any{nil, int64(e.App), e.RoomID, e.Command, nonNil(e.Body), e.ClientIP, e.Platform, ms(e.CreatedAt), string(e.State), e.Attempts,
+			ms(e.NextAttemptAt), e.LastError, ms(e.DeliveredAt), finished}
+		args, q, withID = a[:], insertEventSQL, insertEventWithIDSQL
+	}
 	var err error
 	switch {
 	case t.d.NextEventID != nil:
@@ -198,7 +225,7 @@ func (t *Tx) insertEvent(ctx context.Context, e *store.Event, finished int64) er
 		var id int64
 		if id, err = t.d.NextEventID(t.q); err == nil {
 			args[0] = id
-			if _, err = t.q.Exec(ctx, insertEventWithIDSQL, args[:]...); err == nil {
+			if _, err = t.q.Exec(ctx, withID, args...); err == nil {
 				e.ID = id
 			}
 		}
@@ -206,11 +233,11 @@ func (t *Tx) insertEvent(ctx context.Context, e *store.Event, finished int64) er
 		// One event per statement, on the transaction's connection: the last inserted
 		// rowid is this event's id (the id column is the rowid; see Dialect.LastInsertID).
 		var res sql.Result
-		if res, err = t.q.Exec(ctx, insertEventSQL, args[1:]...); err == nil {
+		if res, err = t.q.Exec(ctx, q, args[1:]...); err == nil {
 			e.ID, err = res.LastInsertId()
 		}
 	default:
-		err = t.q.QueryRow(ctx, insertEventSQL+` RETURNING id`, args[1:]...).Scan(&e.ID)
+		err = t.q.QueryRow(ctx, q+` RETURNING id`, args[1:]...).Scan(&e.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
@@ -230,10 +257,22 @@ func (t *Tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store
 }
 
 // updateEvent writes the event's state after attempt a; ErrNotFound when it is missing.
+// A delivery, the common outcome, is written by a statement with its constant values as
+// literals: 4 bound arguments instead of 7, two of them text, which the SQLite driver copies
+// into C memory for each statement.
 func (t *Tx) updateEvent(ctx context.Context, a *store.Attempt, next *store.EventUpdate) error {
-	res, err := t.q.Exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?, finished_at = ? WHERE id = ?`,
-		string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt),
-		finishedAt(next.State, next.DeliveredAt, a.StartedAt.Add(a.Duration)), a.EventID)
+	finished := finishedAt(next.State, next.DeliveredAt, a.StartedAt.Add(a.Duration))
+	var (
+		res sql.Result
+		err error
+	)
+	if next.State == store.EventDelivered && next.NextAttemptAt.IsZero() && next.LastError == "" {
+		res, err = t.q.Exec(ctx, `UPDATE events SET state = 'delivered', attempts = ?, next_attempt_at = 0, last_error = '', delivered_at = ?, finished_at = ? WHERE id = ?`,
+			a.N, ms(next.DeliveredAt), finished, a.EventID)
+	} else {
+		res, err = t.q.Exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?, finished_at = ? WHERE id = ?`,
+			string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt), finished, a.EventID)
+	}
 	if err != nil {
 		return fmt.Errorf("update event %d: %w", a.EventID, err)
 	}

@@ -57,42 +57,68 @@ const (
 	ownerChangeSeatRequest
 )
 
+// ownerChangeSeat is the multiplier of a seat's part in the flags column of
+// roomOwnerChangeQuery: below it are the flags above, from it up the seat (see
+// decodeOwnerChangeSeat).
+const ownerChangeSeat = 1 << 6
+
 // roomOwnerChangeQuery reads a room's owner and Info with its stored seats (one row per
-// seat, or one row with seat_index -1 when it has none), and, in the flags column, what the
-// user ?3 is to the app and the room. The subqueries use no column of the outer rows, so
+// seat, or one row without a seat when it has none), and, in the flags column, what the
+// user ?3 is to the app and the room. The owner timers' kinds are literals (constants
+// without quotes), not arguments: each text argument costs the SQLite driver a copy into C
+// memory. The subqueries use no column of the outer rows, so
 // each engine evaluates them once (SQLite: once per statement; PostgreSQL: an InitPlan),
 // each one primary-key or unique-index lookup.
+//
+// The flags column also carries the row's seat, as ownerChangeSeat times
+// 8 * (seat_index + 1) + 4 * locked + 2 * video_locked + audio_locked (0: no seat), so
+// that the statement has four columns, not eight: the SQLite driver reads each column's
+// name and declared type at every run of a query, and fetches each value with calls of
+// its own, which cost more than the arithmetic (docs/bench.md, issue 13).
 var roomOwnerChangeQuery = fmt.Sprintf(`SELECT r.owner, r.info,
 	CASE WHEN EXISTS (SELECT 1 FROM accounts WHERE sdkappid = ?1 AND user_id = ?3) THEN %d ELSE 0 END
 	+ COALESCE((SELECT %d + %d * is_robot FROM room_members WHERE sdkappid = ?1 AND room_id = ?2 AND user_id = ?3), 0)
 	+ CASE WHEN EXISTS (SELECT 1 FROM room_admins WHERE sdkappid = ?1 AND room_id = ?2 AND user_id = ?3) THEN %d ELSE 0 END
-	+ CASE WHEN EXISTS (SELECT 1 FROM room_timers WHERE sdkappid = ?1 AND room_id = ?2 AND kind = ?4)
-		OR EXISTS (SELECT 1 FROM room_timers WHERE sdkappid = ?1 AND room_id = ?2 AND kind = ?5) THEN %d ELSE 0 END
-	+ CASE WHEN EXISTS (SELECT 1 FROM room_seat_requests WHERE sdkappid = ?1 AND room_id = ?2 AND user_id = ?3) THEN %d ELSE 0 END,
-	COALESCE(s.seat_index, -1), COALESCE(s.user_id, ''), COALESCE(s.locked, 0), COALESCE(s.video_locked, 0), COALESCE(s.audio_locked, 0)
+	+ CASE WHEN EXISTS (SELECT 1 FROM room_timers WHERE sdkappid = ?1 AND room_id = ?2 AND kind = '%s')
+		OR EXISTS (SELECT 1 FROM room_timers WHERE sdkappid = ?1 AND room_id = ?2 AND kind = '%s') THEN %d ELSE 0 END
+	+ CASE WHEN EXISTS (SELECT 1 FROM room_seat_requests WHERE sdkappid = ?1 AND room_id = ?2 AND user_id = ?3) THEN %d ELSE 0 END
+	+ %d * COALESCE(8 * (s.seat_index + 1) + CASE WHEN s.locked = 0 THEN 0 ELSE 4 END
+		+ CASE WHEN s.video_locked = 0 THEN 0 ELSE 2 END + CASE WHEN s.audio_locked = 0 THEN 0 ELSE 1 END, 0),
+	COALESCE(s.user_id, '')
 FROM rooms r LEFT JOIN room_seats s ON s.sdkappid = r.sdkappid AND s.room_id = r.room_id
 WHERE r.sdkappid = ?1 AND r.room_id = ?2`,
-	ownerChangeAccount, ownerChangeMember, ownerChangeRobot, ownerChangeAdmin, ownerChangeTimers, ownerChangeSeatRequest)
+	ownerChangeAccount, ownerChangeMember, ownerChangeRobot, ownerChangeAdmin, store.TimerOwnerLeave, store.TimerOwnerOffline,
+	ownerChangeTimers, ownerChangeSeatRequest, ownerChangeSeat)
+
+// decodeOwnerChangeSeat reads the seat that the flags column of roomOwnerChangeQuery
+// carries into s; false when the row has none.
+func decodeOwnerChangeSeat(flags int64, s *store.Seat) bool {
+	v := flags / ownerChangeSeat
+	if v == 0 {
+		return false
+	}
+	s.Index = int(v/8 - 1)
+	s.Locked, s.VideoLocked, s.AudioLocked = v&4 != 0, v&2 != 0, v&1 != 0
+	return true
+}
 
 func (r Reader) RoomOwnerChange(ctx context.Context, app uint64, roomID, user string) (store.OwnerChange, error) {
-	what := "read room " + roomID + " for an owner change"
-	rows, err := r.q.Query(ctx, roomOwnerChangeQuery, int64(app), roomID, user, string(store.TimerOwnerLeave), string(store.TimerOwnerOffline))
+	rows, err := r.q.Query(ctx, roomOwnerChangeQuery, int64(app), roomID, user)
 	if err != nil {
-		return store.OwnerChange{}, fmt.Errorf("%s: %w", what, err)
+		return store.OwnerChange{}, fmt.Errorf("read room %s for an owner change: %w", roomID, err)
 	}
 	defer rows.Close()
 	oc := store.OwnerChange{Room: store.Room{App: app, RoomID: roomID}}
 	found := false
 	for rows.Next() {
 		var (
-			owner                string
-			info                 []byte
-			flags, locked, video int64
-			audio                int64
-			seat                 = store.Seat{App: app, RoomID: roomID}
+			owner string
+			info  []byte
+			flags int64
+			seat  = store.Seat{App: app, RoomID: roomID}
 		)
-		if err := rows.Scan(&owner, &info, &flags, &seat.Index, &seat.UserID, &locked, &video, &audio); err != nil {
-			return store.OwnerChange{}, fmt.Errorf("%s: %w", what, err)
+		if err := rows.Scan(&owner, &info, &flags, &seat.UserID); err != nil {
+			return store.OwnerChange{}, fmt.Errorf("read room %s for an owner change: %w", roomID, err)
 		}
 		if !found {
 			found = true
@@ -104,13 +130,12 @@ func (r Reader) RoomOwnerChange(ctx context.Context, app uint64, roomID, user st
 			oc.OwnerTimers = flags&ownerChangeTimers != 0
 			oc.SeatRequest = flags&ownerChangeSeatRequest != 0
 		}
-		if seat.Index >= 0 {
-			seat.Locked, seat.VideoLocked, seat.AudioLocked = locked != 0, video != 0, audio != 0
+		if decodeOwnerChangeSeat(flags, &seat) {
 			oc.Seats = append(oc.Seats, seat)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return store.OwnerChange{}, fmt.Errorf("%s: %w", what, err)
+		return store.OwnerChange{}, fmt.Errorf("read room %s for an owner change: %w", roomID, err)
 	}
 	if !found {
 		return store.OwnerChange{}, store.ErrNotFound
