@@ -476,14 +476,24 @@ func (d *Dispatcher) run(ctx context.Context, done, idle chan struct{}) {
 	}()
 	var wg, workers sync.WaitGroup
 	wg.Go(func() { d.loadLoop(ctx) })
-	for range d.o.Workers {
+	ws := make([]worker, d.o.Workers)
+	// One hook on the run context for every worker's exchange in progress (connGuard).
+	stopGuards := context.AfterFunc(ctx, func() {
+		for i := range ws {
+			ws[i].guard.end()
+		}
+	})
+	defer stopGuards()
+	for i := range ws {
+		w := &ws[i]
+		w.rec.done = make(chan error, 1)
 		workers.Go(func() {
 			for {
 				q := d.next()
 				if q == nil {
 					return
 				}
-				d.deliverHead(ctx, q)
+				d.deliverHead(ctx, w, q)
 			}
 		})
 	}
@@ -582,8 +592,18 @@ func (d *Dispatcher) wait(ctx context.Context, wake <-chan struct{}, dur time.Du
 	return true
 }
 
-// deliverHead makes one attempt of q's head event, records it, and moves the queue on.
-func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
+// worker is what one delivery worker keeps from one attempt to the next.
+type worker struct {
+	// guard arms the run context's end for the worker's exchange in progress (lean.go).
+	guard connGuard
+	// rec is the worker's record request (record.go), reused: a worker waits for its
+	// record before it makes another attempt.
+	rec recordReq
+}
+
+// deliverHead makes one attempt of q's head event on worker w, records it, and moves
+// the queue on.
+func (d *Dispatcher) deliverHead(ctx context.Context, w *worker, q *roomQueue) {
 	d.mu.Lock()
 	ev := q.events[0]
 	if q.holdStart.IsZero() {
@@ -596,7 +616,7 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 	d.mu.Unlock()
 
 	cfg := d.o.Configs.Get(ev.App)
-	att, reply := d.attempt(ctx, cfg, ev)
+	att, reply := d.attempt(ctx, w, cfg, ev)
 	next, holdExpired := d.nextState(cfg, att, reply, h)
 	// The App backend has answered: give the app's in-flight slot to another room now,
 	// while this attempt is being recorded. The room itself stays in flight until the
@@ -614,7 +634,7 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 		err = context.Cause(ctx)
 	} else {
 		// Grouped with other workers' records (record.go).
-		err = d.record(att, next)
+		err = d.record(&w.rec, att, next)
 	}
 
 	d.mu.Lock()
@@ -686,13 +706,19 @@ type reply struct {
 
 const maxRecordedResponse = 1024
 
-// attempt sends one request for ev and returns its record.
-func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.Event) (store.Attempt, reply) {
-	return d.attemptAs(ctx, cfg, ev, d.EventID(ev.ID))
+// attempt sends one request for ev on worker w and returns its record.
+func (d *Dispatcher) attempt(ctx context.Context, w *worker, cfg *webhook.Config, ev store.Event) (store.Attempt, reply) {
+	return d.attemptOn(ctx, w, cfg, ev, d.EventID(ev.ID))
 }
 
-// attemptAs is attempt with the webhook-id given.
+// attemptAs is attempt with the webhook-id given, outside the workers.
 func (d *Dispatcher) attemptAs(ctx context.Context, cfg *webhook.Config, ev store.Event, webhookID string) (store.Attempt, reply) {
+	return d.attemptOn(ctx, nil, cfg, ev, webhookID)
+}
+
+// attemptOn is attemptAs on worker w (nil: not a worker; ctx's end is then armed per
+// attempt).
+func (d *Dispatcher) attemptOn(ctx context.Context, w *worker, cfg *webhook.Config, ev store.Event, webhookID string) (store.Attempt, reply) {
 	start := d.o.Now()
 	att := store.Attempt{EventID: ev.ID, N: ev.Attempts + 1, StartedAt: start}
 	var rep reply
@@ -709,7 +735,7 @@ func (d *Dispatcher) attemptAs(ctx context.Context, cfg *webhook.Config, ev stor
 		ClientIP: ev.ClientIP, Platform: ev.Platform,
 	}
 	if d.lean != nil {
-		if rep, ok := d.attemptDirect(ctx, cfg, dl, &att, timeout); ok {
+		if rep, ok := d.attemptDirect(ctx, w, cfg, dl, &att, timeout); ok {
 			return att, rep
 		}
 	}
