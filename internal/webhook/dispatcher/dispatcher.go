@@ -623,9 +623,15 @@ func (d *Dispatcher) deliverHead(ctx context.Context, w *worker, q *roomQueue) {
 	// record is written, so its next event still waits for it. (Held until the end, the
 	// slot made a delivery cost an HTTP round trip plus a group commit, and with the
 	// default 64 slots deliveries fell behind the REST calls that caused them.)
+	// Only a room of this app can have waited for the slot, so a worker is woken only when
+	// the app has one ready (a wake-up that finds nothing to do costs a goroutine switch,
+	// and often a thread's, on every callback).
 	d.mu.Lock()
-	d.apps[ev.App].inFlight--
-	d.cond.Signal()
+	a := d.apps[ev.App]
+	a.inFlight--
+	if len(a.ready) > 0 {
+		d.cond.Signal()
+	}
 	d.mu.Unlock()
 	var err error
 	if ctx.Err() != nil {
@@ -640,8 +646,9 @@ func (d *Dispatcher) deliverHead(ctx context.Context, w *worker, q *roomQueue) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	q.inFlight = false
+	// (No worker is woken for the slot this frees: the worker making this attempt calls
+	// next again as soon as it returns, and takes whatever the slot allows.)
 	d.inFlight--
-	d.cond.Signal()
 	if err != nil {
 		// The outcome is not recorded: keep the event at the head and try again later.
 		if ctx.Err() == nil {
