@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,15 +32,69 @@ type Delivery struct {
 // decimal request time in seconds, no separator and no HMAC; the body is not signed
 // (https://www.tencentcloud.com/document/product/647/64412).
 func Sign(token string, requestTime int64) string {
-	sum := sha256.Sum256([]byte(token + strconv.FormatInt(requestTime, 10)))
-	return hex.EncodeToString(sum[:])
+	if e := lastSign.Load(); e != nil && e.t == requestTime && e.token == token {
+		return e.sign // every attempt of the same second to the same app
+	}
+	var in [128]byte
+	sum := sha256.Sum256(strconv.AppendInt(append(in[:0], token...), requestTime, 10))
+	sign := hex.EncodeToString(sum[:])
+	lastSign.Store(&signed{token: token, t: requestTime, sign: sign})
+	return sign
 }
+
+// signed is a Sign result: the token, the request time and the signature.
+type signed struct {
+	token, sign string
+	t           int64
+}
+
+// lastSign is the last Sign computed: the signature changes once a second, and all the
+// attempts of that second to one app share it.
+var lastSign atomic.Pointer[signed]
 
 // RequestURL returns the callback URL with Tencent's query parameters appended, in the
 // order of Tencent's examples: SdkAppid, CallbackCommand, contenttype, ClientIP, OptPlatform,
 // then Sign and RequestTime with a token (https://www.tencentcloud.com/document/product/647/64412). A URL
 // that already has a query string gets them after "&".
+//
+// The URL depends on the delivery's app, command, client IP and platform, and with a token
+// on the second of now; consecutive attempts of one app mostly share all of them, so the
+// last URL of each app (of a few slots, by app id) is kept and returned again.
 func RequestURL(cfg *Config, d Delivery, now time.Time) string {
+	signed := cfg.TokenEnabled && cfg.Token != ""
+	var sec int64
+	if signed {
+		sec = now.Unix()
+	}
+	slot := &lastURLs[d.App%uint64(len(lastURLs))]
+	if e := slot.Load(); e != nil && e.app == d.App && e.sec == sec && e.signed == signed && e.base == cfg.URL &&
+		e.command == d.Command && e.clientIP == d.ClientIP && e.platform == d.Platform && (!signed || e.token == cfg.Token) {
+		return e.url
+	}
+	u := buildRequestURL(cfg, d, sec, signed)
+	e := &renderedURL{base: cfg.URL, app: d.App, command: d.Command, clientIP: d.ClientIP, platform: d.Platform, signed: signed, sec: sec, url: u}
+	if signed {
+		e.token = cfg.Token
+	}
+	slot.Store(e)
+	return u
+}
+
+// renderedURL is a RequestURL result with what it was made of.
+type renderedURL struct {
+	base, clientIP, platform, token string
+	command                         Command
+	app                             uint64
+	signed                          bool
+	sec                             int64
+	url                             string
+}
+
+// lastURLs holds the last RequestURL of the apps whose id falls in each slot.
+var lastURLs [16]atomic.Pointer[renderedURL]
+
+// buildRequestURL is RequestURL without the cache; sec is the request time when signed.
+func buildRequestURL(cfg *Config, d Delivery, sec int64, signed bool) string {
 	var b strings.Builder
 	b.Grow(len(cfg.URL) + 160)
 	b.WriteString(cfg.URL)
@@ -50,20 +105,20 @@ func RequestURL(cfg *Config, d Delivery, now time.Time) string {
 	} else {
 		b.WriteByte('?')
 	}
+	var num [20]byte
 	b.WriteString("SdkAppid=")
-	b.WriteString(strconv.FormatUint(d.App, 10))
+	b.Write(strconv.AppendUint(num[:0], d.App, 10))
 	b.WriteString("&CallbackCommand=")
 	b.WriteString(url.QueryEscape(string(d.Command)))
 	b.WriteString("&contenttype=json&ClientIP=")
 	b.WriteString(url.QueryEscape(d.ClientIP))
 	b.WriteString("&OptPlatform=")
 	b.WriteString(url.QueryEscape(d.Platform))
-	if cfg.TokenEnabled && cfg.Token != "" {
-		t := now.Unix()
+	if signed {
 		b.WriteString("&Sign=")
-		b.WriteString(Sign(cfg.Token, t))
+		b.WriteString(Sign(cfg.Token, sec))
 		b.WriteString("&RequestTime=")
-		b.WriteString(strconv.FormatInt(t, 10))
+		b.Write(strconv.AppendInt(num[:0], sec, 10))
 	}
 	return b.String()
 }
@@ -99,22 +154,55 @@ type Request struct {
 	// ID, Timestamp and Signature are the webhook-id, webhook-timestamp and
 	// webhook-signature header values; an empty ID or Signature is not sent.
 	ID, Timestamp, Signature string
+	// recorded is RecordedHeaders as PrepareRequest rendered it (ID and Timestamp are
+	// parts of it); "" for a Request made otherwise.
+	recorded string
 }
 
 // HeaderField is one request header: its canonical name and its value.
 type HeaderField struct{ Name, Value string }
 
 // PrepareRequest renders one callback attempt's request at now (see NewRequest for what
-// depends on cfg and on now).
+// depends on cfg and on now). The recorded headers are rendered at once, in one string of
+// which ID and Timestamp are parts.
 func PrepareRequest(cfg *Config, d Delivery, now time.Time) Request {
 	ts := now.Unix()
-	return Request{
+	r := Request{
 		URL:       RequestURL(cfg, d, now),
 		Body:      d.Body,
 		ID:        d.ID,
-		Timestamp: strconv.FormatInt(ts, 10),
 		Signature: SignatureHeader(cfg, d.ID, ts, d.Body, now),
 	}
+	var num [20]byte
+	ts10 := strconv.AppendInt(num[:0], ts, 10)
+	var buf [5]HeaderField
+	fields := r.AppendHeaders(buf[:0]) // (Webhook-Timestamp's value is ts10, written below)
+	n := len(ts10)
+	for _, f := range fields {
+		n += len(f.Name) + len(f.Value) + 3
+	}
+	var b strings.Builder
+	b.Grow(n)
+	idAt, tsAt := -1, 0
+	for _, f := range fields {
+		b.WriteString(f.Name)
+		b.WriteString(": ")
+		switch f.Name {
+		case "Webhook-Id":
+			idAt = b.Len()
+		case "Webhook-Timestamp":
+			tsAt = b.Len()
+			b.Write(ts10)
+		}
+		b.WriteString(f.Value)
+		b.WriteByte('\n')
+	}
+	r.recorded = b.String()
+	if idAt >= 0 {
+		r.ID = r.recorded[idAt : idAt+len(r.ID)]
+	}
+	r.Timestamp = r.recorded[tsAt : tsAt+len(ts10)]
+	return r
 }
 
 // AppendHeaders appends the headers of r to dst, in the order the delivery log shows them:
@@ -135,6 +223,9 @@ func (r *Request) AppendHeaders(dst []HeaderField) []HeaderField {
 // RecordedHeaders returns what the delivery log keeps of r's headers: one "Name: value" per
 // line, as they go on the wire (RecordRequest).
 func (r *Request) RecordedHeaders() string {
+	if r.recorded != "" {
+		return r.recorded
+	}
 	var buf [5]HeaderField
 	fields := r.AppendHeaders(buf[:0])
 	n := 0

@@ -298,7 +298,14 @@ func (d *Dispatcher) attemptDirect(ctx context.Context, w *worker, cfg *webhook.
 		return rep, true
 	}
 	att.StatusCode = res.status
-	att.Response = string(res.body[:min(len(res.body), maxRecordedResponse)])
+	if body := res.body[:min(len(res.body), maxRecordedResponse)]; w != nil && string(body) == w.reply {
+		att.Response = w.reply
+	} else {
+		att.Response = string(body)
+		if w != nil {
+			w.reply = att.Response
+		}
+	}
 	if res.bodyErr != nil {
 		att.Error = "read reply: " + res.bodyErr.Error()
 		return rep, true

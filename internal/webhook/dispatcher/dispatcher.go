@@ -201,7 +201,11 @@ func New(o Options) *Dispatcher {
 
 // EventID returns the webhook-id of an event: stable across attempts and restarts.
 func (d *Dispatcher) EventID(id int64) string {
-	return "msg_" + d.instance + "_" + strconv.FormatInt(id, 10)
+	var buf [64]byte
+	b := append(buf[:0], "msg_"...)
+	b = append(b, d.instance...)
+	b = append(b, '_')
+	return string(strconv.AppendInt(b, id, 10)) // (one allocation, made for every attempt)
 }
 
 // Notify hands a committed event to the dispatcher. It never blocks: beyond MaxInMemory the
@@ -599,6 +603,9 @@ type worker struct {
 	// rec is the worker's record request (record.go), reused: a worker waits for its
 	// record before it makes another attempt.
 	rec recordReq
+	// reply is the last reply body recorded (of at most maxRecordedResponse bytes): an App
+	// backend mostly answers every callback alike, and the record then shares the string.
+	reply string
 }
 
 // deliverHead makes one attempt of q's head event on worker w, records it, and moves
