@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"hash"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -128,19 +130,63 @@ func buildRequestURL(cfg *Config, d Delivery, sec int64, signed bool) string {
 // base64-decoded first, as the Standard Webhooks libraries do; any other secret is used as
 // its bytes.
 func StandardSignature(secret, id string, timestamp int64, body []byte) string {
+	k := hmacKeyOf(secret)
+	m := k.pool.Get().(*hmacState)
+	m.h.Reset()
+	m.buf = append(m.buf[:0], id...)
+	m.buf = append(m.buf, '.')
+	m.buf = strconv.AppendInt(m.buf, timestamp, 10)
+	m.buf = append(m.buf, '.')
+	m.h.Write(m.buf)
+	m.h.Write(body)
+	m.sum = m.h.Sum(m.sum[:0])
+	var out [3 + 44]byte // "v1," and the base64 of 32 bytes
+	copy(out[:], "v1,")
+	base64.StdEncoding.Encode(out[3:], m.sum)
+	k.pool.Put(m)
+	return string(out[:])
+}
+
+// hmacKey is a signing secret made ready for StandardSignature: HMAC states keyed with it
+// (the key's inner and outer pads hashed once, not once per signature).
+type hmacKey struct{ pool sync.Pool }
+
+// hmacState is one keyed HMAC and the scratch of one signature.
+type hmacState struct {
+	h        hash.Hash
+	buf, sum []byte
+}
+
+var (
+	hmacKeysMu sync.RWMutex
+	hmacKeys   = map[string]*hmacKey{}
+)
+
+// maxHMACKeys bounds the secrets kept made ready; the map is emptied when it is full.
+const maxHMACKeys = 256
+
+// hmacKeyOf returns secret made ready for signing.
+func hmacKeyOf(secret string) *hmacKey {
+	hmacKeysMu.RLock()
+	k := hmacKeys[secret]
+	hmacKeysMu.RUnlock()
+	if k != nil {
+		return k
+	}
 	key := []byte(secret)
 	if rest, ok := strings.CutPrefix(secret, "whsec_"); ok {
-		if k, err := base64.StdEncoding.DecodeString(rest); err == nil {
-			key = k
+		if b, err := base64.StdEncoding.DecodeString(rest); err == nil {
+			key = b
 		}
 	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	m.Write([]byte{'.'})
-	m.Write([]byte(strconv.FormatInt(timestamp, 10)))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
+	k = &hmacKey{pool: sync.Pool{New: func() any { return &hmacState{h: hmac.New(sha256.New, key)} }}}
+	hmacKeysMu.Lock()
+	if len(hmacKeys) >= maxHMACKeys {
+		clear(hmacKeys)
+	}
+	hmacKeys[secret] = k
+	hmacKeysMu.Unlock()
+	return k
 }
 
 // Request is one callback attempt as NewRequest renders it, without net/http's types: the
