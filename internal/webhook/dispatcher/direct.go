@@ -298,12 +298,16 @@ func (d *Dispatcher) attemptDirect(ctx context.Context, w *worker, cfg *webhook.
 		return rep, true
 	}
 	att.StatusCode = res.status
+	// A worker keeps the last reply it recorded: a backend mostly answers alike, and the
+	// record then shares the string, and a body already found to be a JSON object is not
+	// checked again.
+	whole := len(res.body) <= maxRecordedResponse
 	if body := res.body[:min(len(res.body), maxRecordedResponse)]; w != nil && string(body) == w.reply {
 		att.Response = w.reply
 	} else {
 		att.Response = string(body)
 		if w != nil {
-			w.reply = att.Response
+			w.reply, w.replyJSON = att.Response, false
 		}
 	}
 	if res.bodyErr != nil {
@@ -318,8 +322,13 @@ func (d *Dispatcher) attemptDirect(ctx context.Context, w *worker, cfg *webhook.
 		rep.retryAfter = parseRetryAfter(res.retryAfter, d.o.Now())
 		return rep, true
 	}
+	if w != nil && whole && w.replyJSON {
+		return rep, true // this body is w.reply, whole, and a JSON object
+	}
 	if !isJSONObject(res.body) {
 		att.Error = "reply is not a JSON object"
+	} else if w != nil && whole {
+		w.replyJSON = true // (w.reply is this body)
 	}
 	return rep, true
 }

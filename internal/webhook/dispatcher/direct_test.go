@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -297,6 +298,31 @@ func TestDirectWorkerGuard(t *testing.T) {
 	n := reqs.Load()
 	if att, _ = d.attemptOn(ctx, w, cfg, testEvent, "msg_x_7"); att.Error == "" || reqs.Load() != n {
 		t.Errorf("attempt after the end: %q, %d requests (before: %d)", att.Error, reqs.Load(), n)
+	}
+}
+
+// TestDirectWorkerReply: a worker's kept reply (its string shared, its JSON check not
+// repeated) never gives an attempt another outcome than a fresh check: replies that
+// alternate between an object, a non-object and bodies longer than the recorded part.
+func TestDirectWorkerReply(t *testing.T) {
+	long := "{" + strings.Repeat(" ", maxRecordedResponse) + "}"
+	longBad := "{" + strings.Repeat(" ", maxRecordedResponse) + "]"
+	bodies := []string{"{}", "{}", "[]", "[]", "{}", long, longBad, long, long[:maxRecordedResponse], long[:maxRecordedResponse], "{}"}
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Write([]byte(bodies[int(n.Add(1)-1)%len(bodies)]))
+	}))
+	t.Cleanup(srv.Close)
+	d := testDispatcher(t, true)
+	cfg := &webhook.Config{App: testEvent.App, URL: srv.URL + "/cb", Timeout: 5 * time.Second}
+	w := &worker{}
+	for i, b := range bodies {
+		att, _ := d.attemptOn(context.Background(), w, cfg, testEvent, "msg_x_7")
+		wantOK := isJSONObject([]byte(b))
+		if (att.Error == "") != wantOK || att.Response != b[:min(len(b), maxRecordedResponse)] {
+			t.Errorf("reply %d (%.10q, %d bytes): error %q, response of %d bytes; want ok=%v", i, b, len(b), att.Error, len(att.Response), wantOK)
+		}
 	}
 }
 

@@ -642,7 +642,10 @@ type worker struct {
 	rec recordReq
 	// reply is the last reply body recorded (of at most maxRecordedResponse bytes): an App
 	// backend mostly answers every callback alike, and the record then shares the string.
-	reply string
+	// replyJSON is set when reply, as a whole body, was found to be a JSON object
+	// (attemptDirect).
+	reply     string
+	replyJSON bool
 }
 
 // deliverHead makes one attempt of q's head event on worker w, records it, and moves
