@@ -201,8 +201,9 @@ type Request struct {
 	// webhook-signature header values; an empty ID or Signature is not sent.
 	ID, Timestamp, Signature string
 	// recorded is RecordedHeaders as PrepareRequest rendered it (ID and Timestamp are
-	// parts of it); "" for a Request made otherwise.
-	recorded string
+	// parts of it), for the field values in recordedFor; "" for a Request made otherwise.
+	recorded    string
+	recordedFor [3]string
 }
 
 // HeaderField is one request header: its canonical name and its value.
@@ -248,6 +249,7 @@ func PrepareRequest(cfg *Config, d Delivery, now time.Time) Request {
 		r.ID = r.recorded[idAt : idAt+len(r.ID)]
 	}
 	r.Timestamp = r.recorded[tsAt : tsAt+len(ts10)]
+	r.recordedFor = [3]string{r.ID, r.Timestamp, r.Signature}
 	return r
 }
 
@@ -269,8 +271,8 @@ func (r *Request) AppendHeaders(dst []HeaderField) []HeaderField {
 // RecordedHeaders returns what the delivery log keeps of r's headers: one "Name: value" per
 // line, as they go on the wire (RecordRequest).
 func (r *Request) RecordedHeaders() string {
-	if r.recorded != "" {
-		return r.recorded
+	if r.recorded != "" && r.recordedFor == [3]string{r.ID, r.Timestamp, r.Signature} {
+		return r.recorded // (the same strings: compared by their pointers first)
 	}
 	var buf [5]HeaderField
 	fields := r.AppendHeaders(buf[:0])

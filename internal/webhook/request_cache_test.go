@@ -94,6 +94,12 @@ func TestPrepareRequestRecorded(t *testing.T) {
 			if r.RecordedHeaders() != plain.RecordedHeaders() || r.ID != id || r.Timestamp != "1703589922" {
 				t.Errorf("id %q: %q (id %q, timestamp %q), want %q", id, r.RecordedHeaders(), r.ID, r.Timestamp, plain.RecordedHeaders())
 			}
+			// A field changed afterwards is not hidden by the headers rendered before.
+			r.Timestamp = "1703589923"
+			plain.Timestamp = r.Timestamp
+			if r.RecordedHeaders() != plain.RecordedHeaders() {
+				t.Errorf("id %q, timestamp changed: %q, want %q", id, r.RecordedHeaders(), plain.RecordedHeaders())
+			}
 		}
 	}
 }
