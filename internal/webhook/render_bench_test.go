@@ -24,6 +24,15 @@ func BenchmarkRenderChangeOwner(b *testing.B) {
 			}
 		}
 	})
+	b.Run("render", func(b *testing.B) {
+		// What Outbox.Enqueue makes of it: the wire JSON, CallbackCommand set by Render.
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := webhook.Render(webhook.AfterChangeOwner, body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	raw, _ := json.Marshal(body)
 	d := webhook.Delivery{ID: "msg_0123456789ab_42", App: 1400000000, Command: webhook.AfterChangeOwner,
 		Body: raw, ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI}
@@ -36,6 +45,14 @@ func BenchmarkRenderChangeOwner(b *testing.B) {
 		{"request+token+signature", webhook.Config{URL: "http://127.0.0.1:9000/callback", Token: "xxxxyyyy", TokenEnabled: true,
 			SigningSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
 	} {
+		b.Run("prepare-"+c.name, func(b *testing.B) {
+			// The direct path's rendering: no http.Request.
+			b.ReportAllocs()
+			for b.Loop() {
+				r := webhook.PrepareRequest(&c.cfg, d, now)
+				_ = r.RecordedHeaders()
+			}
+		})
 		b.Run(c.name, func(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()

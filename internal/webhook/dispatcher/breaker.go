@@ -116,7 +116,8 @@ func (d *Dispatcher) openBreaker(a *appState, cfg *webhook.Config, retryAfter ti
 	b.state = breakerOpen
 	b.openedAt = d.o.Now()
 	b.opened++
-	for _, q := range a.ready {
+	for _, r := range a.ready {
+		q := r.q
 		q.queued = false
 		d.pause(a, q)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -272,6 +273,88 @@ func TestDirectTimeoutAndStop(t *testing.T) {
 	att, _ = d.attemptAs(ctx, cfg, testEvent, "msg_x_7")
 	if !strings.Contains(att.Error, context.Canceled.Error()) || time.Since(start) > 3*time.Second {
 		t.Errorf("attempt cut short by Stop: %q after %s", att.Error, time.Since(start))
+	}
+}
+
+// TestDirectWorkerGuard: on a worker, the end of the run context reaches the exchange in
+// progress through the worker's guard (no context.AfterFunc per attempt): it is cut short
+// at once, and the worker makes no exchange after it.
+func TestDirectWorkerGuard(t *testing.T) {
+	addr, _, reqs := cannedServer(t, "", false, true, 0)
+	d := testDispatcher(t, true)
+	cfg := &webhook.Config{App: testEvent.App, URL: "http://" + addr + "/cb", Timeout: time.Minute}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	w := &worker{}
+	context.AfterFunc(ctx, w.guard.end) // as Dispatcher.run arms it
+	time.AfterFunc(50*time.Millisecond, func() { cancel(ErrStopped) })
+	start := time.Now()
+	att, _ := d.attemptOn(ctx, w, cfg, testEvent, "msg_x_7")
+	if !strings.Contains(att.Error, context.Canceled.Error()) || time.Since(start) > 3*time.Second {
+		t.Errorf("attempt cut short by Stop: %q after %s", att.Error, time.Since(start))
+	}
+	if w.guard.lc != nil {
+		t.Error("the guard still names the connection after the attempt")
+	}
+	n := reqs.Load()
+	if att, _ = d.attemptOn(ctx, w, cfg, testEvent, "msg_x_7"); att.Error == "" || reqs.Load() != n {
+		t.Errorf("attempt after the end: %q, %d requests (before: %d)", att.Error, reqs.Load(), n)
+	}
+}
+
+// TestDirectWorkerReply: a worker's kept reply (its string shared, its JSON check not
+// repeated) never gives an attempt another outcome than a fresh check: replies that
+// alternate between an object, a non-object and bodies longer than the recorded part.
+func TestDirectWorkerReply(t *testing.T) {
+	long := "{" + strings.Repeat(" ", maxRecordedResponse) + "}"
+	longBad := "{" + strings.Repeat(" ", maxRecordedResponse) + "]"
+	bodies := []string{"{}", "{}", "[]", "[]", "{}", long, longBad, long, long[:maxRecordedResponse], long[:maxRecordedResponse], "{}"}
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Write([]byte(bodies[int(n.Add(1)-1)%len(bodies)]))
+	}))
+	t.Cleanup(srv.Close)
+	d := testDispatcher(t, true)
+	cfg := &webhook.Config{App: testEvent.App, URL: srv.URL + "/cb", Timeout: 5 * time.Second}
+	w := &worker{}
+	for i, b := range bodies {
+		att, _ := d.attemptOn(context.Background(), w, cfg, testEvent, "msg_x_7")
+		wantOK := isJSONObject([]byte(b))
+		if (att.Error == "") != wantOK || att.Response != b[:min(len(b), maxRecordedResponse)] {
+			t.Errorf("reply %d (%.10q, %d bytes): error %q, response of %d bytes; want ok=%v", i, b, len(b), att.Error, len(att.Response), wantOK)
+		}
+	}
+}
+
+// TestDirectDeadlineKept: a connection reused within the slack keeps the deadline set for
+// an earlier attempt, which lies within [the attempt's start + timeout, + slack].
+func TestDirectDeadlineKept(t *testing.T) {
+	addr, conns, _ := cannedServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", false, false, 0)
+	d := testDispatcher(t, true)
+	timeout := 5 * time.Second
+	cfg := &webhook.Config{App: testEvent.App, URL: "http://" + addr + "/cb", Timeout: timeout}
+	w := &worker{}
+	var first time.Time
+	for i := range 3 {
+		start := time.Now()
+		if att, _ := d.attemptOn(context.Background(), w, cfg, testEvent, "msg_x_7"); att.Error != "" {
+			t.Fatal(att.Error)
+		}
+		end := time.Now()
+		d.lean.mu.Lock()
+		lc := d.lean.idle[addr][0]
+		d.lean.mu.Unlock()
+		if lc.deadline.Before(start.Add(timeout)) || lc.deadline.After(end.Add(timeout+deadlineSlack(timeout))) {
+			t.Errorf("attempt %d: deadline %s after the start, want %s to %s", i, lc.deadline.Sub(start), timeout, end.Sub(start)+timeout+deadlineSlack(timeout))
+		}
+		if i == 0 {
+			first = lc.deadline
+		} else if !lc.deadline.Equal(first) {
+			t.Errorf("attempt %d: the deadline was set again", i)
+		}
+	}
+	if conns.Load() != 1 {
+		t.Errorf("%d connections, want 1", conns.Load())
 	}
 }
 

@@ -2,7 +2,6 @@ package dispatcher
 
 import (
 	"cmp"
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -201,7 +200,11 @@ func New(o Options) *Dispatcher {
 
 // EventID returns the webhook-id of an event: stable across attempts and restarts.
 func (d *Dispatcher) EventID(id int64) string {
-	return "msg_" + d.instance + "_" + strconv.FormatInt(id, 10)
+	var buf [64]byte
+	b := append(buf[:0], "msg_"...)
+	b = append(b, d.instance...)
+	b = append(b, '_')
+	return string(strconv.AppendInt(b, id, 10)) // (one allocation, made for every attempt)
 }
 
 // Notify hands a committed event to the dispatcher. It never blocks: beyond MaxInMemory the
@@ -296,7 +299,7 @@ func (d *Dispatcher) ready(q *roomQueue) {
 		d.pause(a, q)
 		return
 	}
-	heap.Push(&a.ready, q)
+	a.ready.push(q)
 	q.queued = true
 	d.cond.Signal()
 }
@@ -330,18 +333,56 @@ func (d *Dispatcher) wakeWaiting(app uint64) {
 // rooms that is also the order in which the events were stored: consecutive attempts
 // record consecutive events, whose rows and index entries share database pages (a fraction
 // of the page writes of a first-in, first-out list, where the rooms drift apart; see
-// docs/bench.md). A room's head does not change while it is in the list.
-type readyRooms []*roomQueue
+// docs/bench.md). A room's head does not change while it is in the list, so each entry
+// keeps its head's id: the heap's comparisons read the list alone, not each room and its
+// queue (in the drain of a backlog over 10,000 rooms those reads were most of the time
+// spent choosing the next room).
+type readyRooms []readyRoom
 
-func (h readyRooms) Len() int           { return len(h) }
-func (h readyRooms) Less(i, j int) bool { return headID(h[i]) < headID(h[j]) }
-func (h readyRooms) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *readyRooms) Push(x any)        { *h = append(*h, x.(*roomQueue)) }
-func (h *readyRooms) Pop() any {
-	old := *h
-	q := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
+// readyRoom is one entry of a ready list.
+type readyRoom struct {
+	id int64 // headID(q) when q was added
+	q  *roomQueue
+}
+
+// push adds q to the heap.
+func (h *readyRooms) push(q *roomQueue) {
+	*h = append(*h, readyRoom{id: headID(q), q: q})
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if s[p].id <= s[i].id {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
+	}
+}
+
+// pop removes and returns the room with the oldest head.
+func (h *readyRooms) pop() *roomQueue {
+	s := *h
+	q := s[0].q
+	n := len(s) - 1
+	s[0] = s[n]
+	s[n] = readyRoom{}
+	s = s[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && s[r].id < s[l].id {
+			m = r
+		}
+		if s[i].id <= s[m].id {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
 	return q
 }
 
@@ -381,7 +422,7 @@ func (d *Dispatcher) next() *roomQueue {
 				if len(a.ready) == 0 || a.inFlight >= d.o.MaxInFlightPerApp || !d.takeToken(a) {
 					continue
 				}
-				q := heap.Pop(&a.ready).(*roomQueue)
+				q := a.ready.pop()
 				if len(a.ready) == 0 {
 					a.ready = nil
 				}
@@ -476,14 +517,24 @@ func (d *Dispatcher) run(ctx context.Context, done, idle chan struct{}) {
 	}()
 	var wg, workers sync.WaitGroup
 	wg.Go(func() { d.loadLoop(ctx) })
-	for range d.o.Workers {
+	ws := make([]worker, d.o.Workers)
+	// One hook on the run context for every worker's exchange in progress (connGuard).
+	stopGuards := context.AfterFunc(ctx, func() {
+		for i := range ws {
+			ws[i].guard.end()
+		}
+	})
+	defer stopGuards()
+	for i := range ws {
+		w := &ws[i]
+		w.rec.done = make(chan error, 1)
 		workers.Go(func() {
 			for {
 				q := d.next()
 				if q == nil {
 					return
 				}
-				d.deliverHead(ctx, q)
+				d.deliverHead(ctx, w, q)
 			}
 		})
 	}
@@ -582,8 +633,24 @@ func (d *Dispatcher) wait(ctx context.Context, wake <-chan struct{}, dur time.Du
 	return true
 }
 
-// deliverHead makes one attempt of q's head event, records it, and moves the queue on.
-func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
+// worker is what one delivery worker keeps from one attempt to the next.
+type worker struct {
+	// guard arms the run context's end for the worker's exchange in progress (lean.go).
+	guard connGuard
+	// rec is the worker's record request (record.go), reused: a worker waits for its
+	// record before it makes another attempt.
+	rec recordReq
+	// reply is the last reply body recorded (of at most maxRecordedResponse bytes): an App
+	// backend mostly answers every callback alike, and the record then shares the string.
+	// replyJSON is set when reply, as a whole body, was found to be a JSON object
+	// (attemptDirect).
+	reply     string
+	replyJSON bool
+}
+
+// deliverHead makes one attempt of q's head event on worker w, records it, and moves
+// the queue on.
+func (d *Dispatcher) deliverHead(ctx context.Context, w *worker, q *roomQueue) {
 	d.mu.Lock()
 	ev := q.events[0]
 	if q.holdStart.IsZero() {
@@ -596,16 +663,22 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 	d.mu.Unlock()
 
 	cfg := d.o.Configs.Get(ev.App)
-	att, reply := d.attempt(ctx, cfg, ev)
+	att, reply := d.attempt(ctx, w, cfg, ev)
 	next, holdExpired := d.nextState(cfg, att, reply, h)
 	// The App backend has answered: give the app's in-flight slot to another room now,
 	// while this attempt is being recorded. The room itself stays in flight until the
 	// record is written, so its next event still waits for it. (Held until the end, the
 	// slot made a delivery cost an HTTP round trip plus a group commit, and with the
 	// default 64 slots deliveries fell behind the REST calls that caused them.)
+	// Only a room of this app can have waited for the slot, so a worker is woken only when
+	// the app has one ready (a wake-up that finds nothing to do costs a goroutine switch,
+	// and often a thread's, on every callback).
 	d.mu.Lock()
-	d.apps[ev.App].inFlight--
-	d.cond.Signal()
+	a := d.apps[ev.App]
+	a.inFlight--
+	if len(a.ready) > 0 {
+		d.cond.Signal()
+	}
 	d.mu.Unlock()
 	var err error
 	if ctx.Err() != nil {
@@ -614,14 +687,15 @@ func (d *Dispatcher) deliverHead(ctx context.Context, q *roomQueue) {
 		err = context.Cause(ctx)
 	} else {
 		// Grouped with other workers' records (record.go).
-		err = d.record(att, next)
+		err = d.record(&w.rec, att, next)
 	}
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	q.inFlight = false
+	// (No worker is woken for the slot this frees: the worker making this attempt calls
+	// next again as soon as it returns, and takes whatever the slot allows.)
 	d.inFlight--
-	d.cond.Signal()
 	if err != nil {
 		// The outcome is not recorded: keep the event at the head and try again later.
 		if ctx.Err() == nil {
@@ -686,13 +760,19 @@ type reply struct {
 
 const maxRecordedResponse = 1024
 
-// attempt sends one request for ev and returns its record.
-func (d *Dispatcher) attempt(ctx context.Context, cfg *webhook.Config, ev store.Event) (store.Attempt, reply) {
-	return d.attemptAs(ctx, cfg, ev, d.EventID(ev.ID))
+// attempt sends one request for ev on worker w and returns its record.
+func (d *Dispatcher) attempt(ctx context.Context, w *worker, cfg *webhook.Config, ev store.Event) (store.Attempt, reply) {
+	return d.attemptOn(ctx, w, cfg, ev, d.EventID(ev.ID))
 }
 
-// attemptAs is attempt with the webhook-id given.
+// attemptAs is attempt with the webhook-id given, outside the workers.
 func (d *Dispatcher) attemptAs(ctx context.Context, cfg *webhook.Config, ev store.Event, webhookID string) (store.Attempt, reply) {
+	return d.attemptOn(ctx, nil, cfg, ev, webhookID)
+}
+
+// attemptOn is attemptAs on worker w (nil: not a worker; ctx's end is then armed per
+// attempt).
+func (d *Dispatcher) attemptOn(ctx context.Context, w *worker, cfg *webhook.Config, ev store.Event, webhookID string) (store.Attempt, reply) {
 	start := d.o.Now()
 	att := store.Attempt{EventID: ev.ID, N: ev.Attempts + 1, StartedAt: start}
 	var rep reply
@@ -709,7 +789,7 @@ func (d *Dispatcher) attemptAs(ctx context.Context, cfg *webhook.Config, ev stor
 		ClientIP: ev.ClientIP, Platform: ev.Platform,
 	}
 	if d.lean != nil {
-		if rep, ok := d.attemptDirect(ctx, cfg, dl, &att, timeout); ok {
+		if rep, ok := d.attemptDirect(ctx, w, cfg, dl, &att, timeout); ok {
 			return att, rep
 		}
 	}

@@ -57,6 +57,8 @@ type leanConn struct {
 	rerr   error
 	idleAt time.Time
 	reused bool
+	// deadline is the deadline last set on c (begin).
+	deadline time.Time
 }
 
 // Read counts what the reply reader takes from the connection, so that a reused
@@ -131,24 +133,105 @@ func (lc *leanConn) resendable(try int, err error) bool {
 	return lc.reused && lc.nread == 0 && try == 0 && staleConnError(err)
 }
 
-// begin starts an exchange on lc: it sets deadline on the connection, arms ctx's end
-// (Stop, without a deadline of its own) to unblock the read or write at once, and writes
-// wire. stop disarms ctx's end; on an error the connection is already closed.
-func (lc *leanConn) begin(ctx context.Context, deadline time.Time, wire []byte) (stop func() bool, err error) {
-	if err := lc.c.SetDeadline(deadline); err != nil {
-		lc.c.Close()
-		return nil, err
+// begin starts an exchange on lc: it makes sure the connection's deadline lies within
+// [deadline, deadline+slack], arms ctx's end (Stop, without a deadline of its own) to
+// unblock the read or write at once, and writes wire. The returned exchEnd disarms ctx's
+// end; on an error the connection is already closed.
+//
+// The connection keeps its deadline from one exchange to the next while it lies within
+// that window: under load a connection carries an exchange every few milliseconds, and
+// each SetDeadline is a trip through the runtime's poller and timers. With slack zero (the
+// http.Client path, whose deadline is its context's) the deadline is set exactly. ctx's
+// end is armed through g, the worker's guard, when g is not nil (no context.AfterFunc per
+// exchange; see connGuard), else with context.AfterFunc.
+func (lc *leanConn) begin(ctx context.Context, deadline time.Time, slack time.Duration, wire []byte, g *connGuard) (end exchEnd, err error) {
+	if lc.deadline.IsZero() != deadline.IsZero() || lc.deadline.Before(deadline) || lc.deadline.After(deadline.Add(slack)) {
+		dl := deadline
+		if !dl.IsZero() {
+			dl = dl.Add(slack)
+		}
+		if err := lc.c.SetDeadline(dl); err != nil {
+			lc.c.Close()
+			return end, err
+		}
+		lc.deadline = dl
 	}
-	if ctx.Done() != nil {
+	if g != nil {
+		if !g.hold(lc) {
+			lc.c.Close()
+			return end, context.Cause(ctx)
+		}
+		end.guard = g
+	} else if ctx.Done() != nil {
 		c := lc.c
-		stop = context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
+		end.stop = context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
 	}
 	lc.nread = 0
 	if _, err := lc.c.Write(wire); err != nil {
-		lc.abort(stop)
-		return nil, err
+		lc.abort(end)
+		return exchEnd{}, err
 	}
-	return stop, nil
+	return end, nil
+}
+
+// exchEnd disarms the end of an exchange's context, armed by begin either with
+// context.AfterFunc (stop) or through a worker's guard.
+type exchEnd struct {
+	stop  func() bool
+	guard *connGuard
+}
+
+// disarm disarms the context's end; false when it had already happened (the connection's
+// deadline was then moved into the past, and the connection may not be reused).
+func (e exchEnd) disarm() bool {
+	switch {
+	case e.guard != nil:
+		return e.guard.release()
+	case e.stop != nil:
+		return e.stop()
+	}
+	return true
+}
+
+// connGuard stands in for a context.AfterFunc per exchange for the dispatcher's workers:
+// each worker has one, armed once on the run context (Dispatcher.run), which names the
+// connection of the worker's exchange in progress. When the run context ends, end moves
+// that connection's deadline into the past, as the AfterFunc did, and refuses any later
+// exchange. (A context.AfterFunc per exchange cost an allocation and two trips through
+// the run context's lock and children map, shared by every worker.)
+type connGuard struct {
+	mu    sync.Mutex
+	lc    *leanConn
+	ended bool
+}
+
+// hold names lc as the guarded exchange's connection; false when the context has ended.
+func (g *connGuard) hold(lc *leanConn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ended {
+		return false
+	}
+	g.lc = lc
+	return true
+}
+
+// release ends the guarded exchange; false when the context ended during it.
+func (g *connGuard) release() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.lc = nil
+	return !g.ended
+}
+
+// end is the context's end: the exchange in progress, if any, is unblocked at once.
+func (g *connGuard) end() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.ended = true
+	if g.lc != nil {
+		g.lc.c.SetDeadline(aLongTimeAgo)
+	}
 }
 
 // handles reports whether the transport writes req itself.
@@ -310,7 +393,7 @@ func (lc *leanConn) exchange(req *http.Request, body []byte) (*http.Response, er
 	ctx := req.Context()
 	deadline, _ := ctx.Deadline()
 	lc.wbuf = appendRequest(lc.wbuf[:0], req, body)
-	stop, err := lc.begin(ctx, deadline, lc.wbuf)
+	stop, err := lc.begin(ctx, deadline, 0, lc.wbuf, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -333,10 +416,8 @@ func (lc *leanConn) exchange(req *http.Request, body []byte) (*http.Response, er
 }
 
 // abort ends an exchange that failed: the connection is closed.
-func (lc *leanConn) abort(stop func() bool) {
-	if stop != nil {
-		stop()
-	}
+func (lc *leanConn) abort(end exchEnd) {
+	end.disarm()
 	lc.c.Close()
 }
 
@@ -344,7 +425,7 @@ func (lc *leanConn) abort(stop func() bool) {
 type leanBody struct {
 	rc   io.ReadCloser
 	lc   *leanConn
-	stop func() bool
+	stop exchEnd
 	keep bool // the connection may carry another request once the body is read
 	eof  bool
 	done bool
@@ -389,7 +470,7 @@ func (b *leanBody) finish() {
 	b.done = true
 	b.rc.Close()
 	lc := b.lc
-	if b.stop != nil && !b.stop() {
+	if !b.stop.disarm() {
 		b.keep = false // the context ended: the deadline was moved into the past
 	}
 	if b.keep && b.eof && lc.br.Buffered() == 0 {

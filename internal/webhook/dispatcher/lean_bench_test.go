@@ -116,8 +116,9 @@ func BenchmarkCallbackClient(b *testing.B) {
 			cpu0 := cpuNow()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
+				w := &worker{} // each sender is a worker, as in the dispatcher
 				for pb.Next() {
-					if att, _ := d.attemptAs(ctx, cfg, ev, "msg_x_1"); att.Error != "" {
+					if att, _ := d.attemptOn(ctx, w, cfg, ev, "msg_x_1"); att.Error != "" {
 						b.Error(att.Error)
 						return
 					}

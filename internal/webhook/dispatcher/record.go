@@ -26,11 +26,14 @@ type recordReq struct {
 // maxRecordGroup bounds the records written by one store call.
 const maxRecordGroup = 256
 
-// record writes att and next through the recorder and returns the outcome.
-func (d *Dispatcher) record(att store.Attempt, next store.EventUpdate) error {
-	r := &recordReq{rec: store.AttemptRecord{Attempt: att, Next: next}, done: make(chan error, 1)}
+// record writes att and next through the recorder with r, a worker's request (whose done
+// channel has room for one outcome), and returns the outcome.
+func (d *Dispatcher) record(r *recordReq, att store.Attempt, next store.EventUpdate) error {
+	r.rec = store.AttemptRecord{Attempt: att, Next: next}
 	d.records <- r
-	return <-r.done
+	err := <-r.done
+	r.rec = store.AttemptRecord{} // do not keep the attempt's strings
+	return err
 }
 
 // recordLoop writes the queued records in groups until records is closed.
