@@ -140,13 +140,13 @@ var postReq = &http.Request{Method: http.MethodPost}
 // connection, and reads the reply, its body into buf[:0]. ctx's end (Stop) unblocks it at once.
 // The connection is back in the pool (or closed) when post returns. err is an error before
 // the reply's header was read; rep.bodyErr one while reading its body.
-func (t *leanTransport) post(ctx context.Context, tg *leanTarget, wire []byte, deadline time.Time, slack time.Duration, buf []byte, g *connGuard) (rep leanReply, err error) {
+func (t *leanTransport) post(ctx context.Context, tg *leanTarget, wire []byte, deadline time.Time, buf []byte, g *connGuard) (rep leanReply, err error) {
 	for try := 0; ; try++ {
 		lc, err := t.conn(ctx, tg.key, try > 0, deadline)
 		if err != nil {
 			return rep, err
 		}
-		rep, err = lc.post(ctx, wire, deadline, slack, buf, g)
+		rep, err = lc.post(ctx, wire, deadline, buf, g)
 		if err == nil {
 			return rep, nil
 		}
@@ -163,8 +163,8 @@ func (t *leanTransport) post(ctx context.Context, tg *leanTarget, wire []byte, d
 }
 
 // post is one exchange of leanTransport.post on lc.
-func (lc *leanConn) post(ctx context.Context, wire []byte, deadline time.Time, slack time.Duration, buf []byte, g *connGuard) (rep leanReply, err error) {
-	stop, err := lc.begin(ctx, deadline, slack, wire, g)
+func (lc *leanConn) post(ctx context.Context, wire []byte, deadline time.Time, buf []byte, g *connGuard) (rep leanReply, err error) {
+	stop, err := lc.begin(ctx, deadline, wire, g)
 	if err != nil {
 		return rep, err
 	}
@@ -239,15 +239,6 @@ func (lc *leanConn) finish(stop exchEnd, keep bool) {
 	lc.c.Close()
 }
 
-// deadlineSlack is how much later than its timeout an attempt over the direct path may be
-// cut short: a connection keeps the deadline it has while that lies within [the attempt's
-// deadline, + slack] (leanConn.begin), so that a busy connection's deadline is set once
-// per slack instead of once per attempt. A sixteenth of the timeout, at most 100 ms (for
-// the default 2 s timeout: attempts end between 2 s and 2.1 s).
-func deadlineSlack(timeout time.Duration) time.Duration {
-	return min(timeout/16, 100*time.Millisecond)
-}
-
 // directBufs are the buffers of one attempt over the direct path: the request as written,
 // and the reply's body.
 type directBufs struct{ wire, body []byte }
@@ -284,7 +275,7 @@ func (d *Dispatcher) attemptDirect(ctx context.Context, w *worker, cfg *webhook.
 	if w != nil {
 		g = &w.guard
 	}
-	res, err := d.lean.post(ctx, tg, bufs.wire, time.Now().Add(timeout), deadlineSlack(timeout), bufs.body, g)
+	res, err := d.lean.post(ctx, tg, bufs.wire, time.Now().Add(timeout), bufs.body, g)
 	if res.body != nil {
 		bufs.body = res.body[:0]
 	}

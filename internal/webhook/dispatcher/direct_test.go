@@ -326,38 +326,6 @@ func TestDirectWorkerReply(t *testing.T) {
 	}
 }
 
-// TestDirectDeadlineKept: a connection reused within the slack keeps the deadline set for
-// an earlier attempt, which lies within [the attempt's start + timeout, + slack].
-func TestDirectDeadlineKept(t *testing.T) {
-	addr, conns, _ := cannedServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", false, false, 0)
-	d := testDispatcher(t, true)
-	timeout := 5 * time.Second
-	cfg := &webhook.Config{App: testEvent.App, URL: "http://" + addr + "/cb", Timeout: timeout}
-	w := &worker{}
-	var first time.Time
-	for i := range 3 {
-		start := time.Now()
-		if att, _ := d.attemptOn(context.Background(), w, cfg, testEvent, "msg_x_7"); att.Error != "" {
-			t.Fatal(att.Error)
-		}
-		end := time.Now()
-		d.lean.mu.Lock()
-		lc := d.lean.idle[addr][0]
-		d.lean.mu.Unlock()
-		if lc.deadline.Before(start.Add(timeout)) || lc.deadline.After(end.Add(timeout+deadlineSlack(timeout))) {
-			t.Errorf("attempt %d: deadline %s after the start, want %s to %s", i, lc.deadline.Sub(start), timeout, end.Sub(start)+timeout+deadlineSlack(timeout))
-		}
-		if i == 0 {
-			first = lc.deadline
-		} else if !lc.deadline.Equal(first) {
-			t.Errorf("attempt %d: the deadline was set again", i)
-		}
-	}
-	if conns.Load() != 1 {
-		t.Errorf("%d connections, want 1", conns.Load())
-	}
-}
-
 // TestDirectRefusedAddress: the direct path dials through the guard, and records its
 // refusal as the http.Client path does.
 func TestDirectRefusedAddress(t *testing.T) {

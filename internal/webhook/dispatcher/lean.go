@@ -57,8 +57,6 @@ type leanConn struct {
 	rerr   error
 	idleAt time.Time
 	reused bool
-	// deadline is the deadline last set on c (begin).
-	deadline time.Time
 }
 
 // Read counts what the reply reader takes from the connection, so that a reused
@@ -133,28 +131,16 @@ func (lc *leanConn) resendable(try int, err error) bool {
 	return lc.reused && lc.nread == 0 && try == 0 && staleConnError(err)
 }
 
-// begin starts an exchange on lc: it makes sure the connection's deadline lies within
-// [deadline, deadline+slack], arms ctx's end (Stop, without a deadline of its own) to
-// unblock the read or write at once, and writes wire. The returned exchEnd disarms ctx's
-// end; on an error the connection is already closed.
-//
-// The connection keeps its deadline from one exchange to the next while it lies within
-// that window: under load a connection carries an exchange every few milliseconds, and
-// each SetDeadline is a trip through the runtime's poller and timers. With slack zero (the
-// http.Client path, whose deadline is its context's) the deadline is set exactly. ctx's
-// end is armed through g, the worker's guard, when g is not nil (no context.AfterFunc per
-// exchange; see connGuard), else with context.AfterFunc.
-func (lc *leanConn) begin(ctx context.Context, deadline time.Time, slack time.Duration, wire []byte, g *connGuard) (end exchEnd, err error) {
-	if lc.deadline.IsZero() != deadline.IsZero() || lc.deadline.Before(deadline) || lc.deadline.After(deadline.Add(slack)) {
-		dl := deadline
-		if !dl.IsZero() {
-			dl = dl.Add(slack)
-		}
-		if err := lc.c.SetDeadline(dl); err != nil {
-			lc.c.Close()
-			return end, err
-		}
-		lc.deadline = dl
+// begin starts an exchange on lc: it sets the connection's deadline (the attempt's
+// timeout is exact), arms ctx's end (Stop, without a deadline of its own) to unblock the
+// read or write at once, and writes wire. The returned exchEnd disarms ctx's end; on an
+// error the connection is already closed. ctx's end is armed through g, the worker's
+// guard, when g is not nil (no context.AfterFunc per exchange; see connGuard), else with
+// context.AfterFunc.
+func (lc *leanConn) begin(ctx context.Context, deadline time.Time, wire []byte, g *connGuard) (end exchEnd, err error) {
+	if err := lc.c.SetDeadline(deadline); err != nil {
+		lc.c.Close()
+		return end, err
 	}
 	if g != nil {
 		if !g.hold(lc) {
@@ -393,7 +379,7 @@ func (lc *leanConn) exchange(req *http.Request, body []byte) (*http.Response, er
 	ctx := req.Context()
 	deadline, _ := ctx.Deadline()
 	lc.wbuf = appendRequest(lc.wbuf[:0], req, body)
-	stop, err := lc.begin(ctx, deadline, 0, lc.wbuf, nil)
+	stop, err := lc.begin(ctx, deadline, lc.wbuf, nil)
 	if err != nil {
 		return nil, err
 	}
