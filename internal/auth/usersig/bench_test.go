@@ -48,7 +48,8 @@ func BenchmarkVerifierCached(b *testing.B) {
 				}
 			}
 		})
-	})	// Check is what the REST handler calls: the verdict without a copy of the Document.
+	})
+	// Check is what the REST handler calls: the verdict without a copy of the Document.
 	b.Run("Check", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -462,7 +462,7 @@ func assignReflect(dest, src any) error {
 		}
 		n, err := strconv.ParseInt(text, 10, dv.Type().Bits())
 		if err != nil {
-			return fmt.Errorf("converting driver.Value type %T (%q) to a %s: %w", src, text, dv.Kind(), err)
+			return parseError(src, text, dv.Kind(), err)
 		}
 		dv.SetInt(n)
 		return nil
@@ -472,7 +472,7 @@ func assignReflect(dest, src any) error {
 		}
 		n, err := strconv.ParseUint(text, 10, dv.Type().Bits())
 		if err != nil {
-			return fmt.Errorf("converting driver.Value type %T (%q) to a %s: %w", src, text, dv.Kind(), err)
+			return parseError(src, text, dv.Kind(), err)
 		}
 		dv.SetUint(n)
 		return nil
@@ -482,7 +482,7 @@ func assignReflect(dest, src any) error {
 		}
 		f, err := strconv.ParseFloat(text, dv.Type().Bits())
 		if err != nil {
-			return fmt.Errorf("converting driver.Value type %T (%q) to a %s: %w", src, text, dv.Kind(), err)
+			return parseError(src, text, dv.Kind(), err)
 		}
 		dv.SetFloat(f)
 		return nil
@@ -497,6 +497,12 @@ func assignReflect(dest, src any) error {
 		}
 	}
 	return fmt.Errorf("unsupported Scan, storing driver.Value type %T into type %T", src, dest)
+}
+
+// parseError is assign's error for a text value that does not parse as the number kind
+// wants, worded as database/sql's.
+func parseError(src any, text string, kind reflect.Kind, err error) error {
+	return fmt.Errorf("converting driver.Value type %T (%q) to a %s: %w", src, text, kind, err)
 }
 
 // asText returns the text of a column value for parsing it as a number: a string, a blob

@@ -202,28 +202,22 @@ func (lc *leanConn) post(ctx context.Context, wire []byte, deadline time.Time, b
 // postStd reads the reply with net/http's ReadResponse, as exchange does, and its body as
 // the http.Client path reads it.
 func (lc *leanConn) postStd(stop exchEnd, buf []byte) (rep leanReply, err error) {
-	for {
-		resp, err := http.ReadResponse(lc.br, postReq)
-		if err != nil {
-			lc.abort(stop)
-			return rep, err
-		}
-		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
-			resp.Body.Close()
-			continue
-		}
-		rep.status = resp.StatusCode
-		rep.retryAfter = resp.Header.Get("Retry-After")
-		rep.location = resp.Header.Get("Location")
-		var eof bool
-		rep.body, eof, rep.bodyErr = readAllLimited(resp.Body, buf[:0])
-		if resp.Body == http.NoBody {
-			eof = true
-		}
-		resp.Body.Close()
-		lc.finish(stop, eof && rep.bodyErr == nil && !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols)
-		return rep, nil
+	resp, err := readFinalResponse(lc.br, postReq)
+	if err != nil {
+		lc.abort(stop)
+		return rep, err
 	}
+	rep.status = resp.StatusCode
+	rep.retryAfter = resp.Header.Get("Retry-After")
+	rep.location = resp.Header.Get("Location")
+	var eof bool
+	rep.body, eof, rep.bodyErr = readAllLimited(resp.Body, buf[:0])
+	if resp.Body == http.NoBody {
+		eof = true
+	}
+	resp.Body.Close()
+	lc.finish(stop, eof && rep.bodyErr == nil && !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols)
+	return rep, nil
 }
 
 // finish ends an exchange whose reply was read: the connection goes back to the pool when

@@ -386,17 +386,27 @@ func (lc *leanConn) exchange(req *http.Request, body []byte) (*http.Response, er
 	if cap(lc.wbuf) > 64<<10 {
 		lc.wbuf = nil // do not keep a large body's buffer on an idle connection
 	}
+	resp, err := readFinalResponse(lc.br, req)
+	if err != nil {
+		lc.abort(stop)
+		return nil, err
+	}
+	resp.Body = &leanBody{rc: resp.Body, lc: lc, stop: stop, keep: !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols}
+	return resp, nil
+}
+
+// readFinalResponse reads the reply to req from br with net/http, passing over the
+// informational (1xx) replies that come before it; 101 Switching Protocols is final.
+func readFinalResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 	for {
-		resp, err := http.ReadResponse(lc.br, req)
+		resp, err := http.ReadResponse(br, req)
 		if err != nil {
-			lc.abort(stop)
 			return nil, err
 		}
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			resp.Body.Close()
 			continue // an informational reply: the real one follows
 		}
-		resp.Body = &leanBody{rc: resp.Body, lc: lc, stop: stop, keep: !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols}
 		return resp, nil
 	}
 }
