@@ -218,6 +218,15 @@ func (d *Dispatcher) Notify(e store.Event) {
 	if d.behind || d.inMem >= d.o.MaxInMemory {
 		d.behind = true
 		d.droppedMax = max(d.droppedMax, e.ID)
+		if d.inMem <= d.o.MaxInMemory/2 {
+			// The loader would read now: tell it, rather than leave the event to its next
+			// poll. Its read may have ended just before this commit (at start-up, say),
+			// and on a clock that stands still it would not poll again.
+			select {
+			case d.loadWake <- struct{}{}:
+			default:
+			}
+		}
 		return
 	}
 	if e.ID <= d.loadedUpTo {

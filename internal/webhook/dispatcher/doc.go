@@ -125,8 +125,9 @@
 // At most MaxInMemory events are held. Beyond that, newly committed events are left in the
 // database (the dispatcher remembers that it is behind) and loaded in id order once the
 // queues drain below half, MaxInMemory/2 events in reads of loadPage; start-up loads the
-// same way. The loader and Notify each add
-// only events above the loader's cursor: the store runs an event's hook (Notify) after
+// same way. An event left in the database while fewer than MaxInMemory/2 are held wakes
+// the loader at once (an event committed during the start-up read is one). The loader and
+// Notify each add only events above the loader's cursor: the store runs an event's hook (Notify) after
 // the COMMIT, so a loader read in between can catch up with the event before its hook
 // arrives, and the hook must not queue it a second time.
 //

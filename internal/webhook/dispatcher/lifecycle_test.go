@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/roomd/roomd/internal/clock"
+	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/webhook"
 )
 
@@ -198,4 +199,43 @@ func TestStoppedClockDoesNotSpin(t *testing.T) {
 	if n := attempts.Load(); n != 1 {
 		t.Errorf("%d attempts after Stop and a clock move, want the 1 before Stop", n)
 	}
+}
+
+// commitDuringRead is the real store, with a hook that runs once, after the first read
+// of undelivered events and before its result is returned.
+type commitDuringRead struct {
+	store.Store
+	once  sync.Once
+	after func()
+}
+
+func (s *commitDuringRead) EventListUndelivered(ctx context.Context, p store.EventListParams) ([]store.Event, error) {
+	evs, err := s.Store.EventListUndelivered(ctx, p)
+	s.once.Do(s.after)
+	return evs, err
+}
+
+// An event committed while the loader's start-up read is under way is told to the
+// dispatcher while it is still behind, so Notify leaves it in the database. It is loaded
+// at once, without waiting for the loader's next poll: on a clock that stands still there
+// is none. (CI once lost a test's 64 events this way.)
+func TestEventCommittedDuringStartUpReadIsLoaded(t *testing.T) {
+	f, _ := newFixture(t, nil)
+	clk := clock.NewManual(time.Now().Add(time.Hour)) // stands still: the loader never polls
+	st := &commitDuringRead{Store: f.st}
+	d := New(Options{Store: st, Configs: f.configs, Clock: clk})
+	committed := make(chan error, 1)
+	st.after = func() { // on the loader's goroutine: report, do not fail, from here
+		ob := webhook.NewOutbox(f.configs, time.Now, d.Notify) // Notify runs while d is still behind
+		committed <- f.st.Tx(context.Background(), func(tx store.Tx) error {
+			_, err := ob.Enqueue(context.Background(), tx, webhook.Emit{App: 1, RoomID: "r0", Command: webhook.AfterChangeOwner,
+				Body: map[string]any{"CallbackCommand": webhook.AfterChangeOwner, "RoomId": "r0"}})
+			return err
+		})
+	}
+	run(t, d)
+	if err := <-committed; err != nil {
+		t.Fatal(err)
+	}
+	f.waitTotal(t, 1)
 }
