@@ -80,3 +80,23 @@ type Tx interface {
 	// block. They do not run when fn's writes are rolled back.
 	AfterCommit(fn func())
 }
+
+// lazyKey marks a context given to Store.Tx by WithLazyCommit.
+type lazyKey struct{}
+
+// WithLazyCommit returns ctx marked for a Tx call whose commit may wait a little for
+// company: a driver that groups calls into one database transaction may hold such a call
+// back for up to a millisecond, while other calls are arriving, so that it shares their
+// commit instead of paying for one of its own. Nothing else changes: Tx still returns only
+// once the call has committed at the configured durability. It suits work nobody is
+// waiting on, such as the record of a callback attempt already made; a driver that does
+// not group commits ignores it.
+func WithLazyCommit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, lazyKey{}, true)
+}
+
+// LazyCommit reports whether ctx was marked by WithLazyCommit.
+func LazyCommit(ctx context.Context) bool {
+	v, _ := ctx.Value(lazyKey{}).(bool)
+	return v
+}

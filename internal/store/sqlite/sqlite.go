@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/sqlstore"
@@ -80,6 +81,9 @@ type Store struct {
 	// lastGroupFailed is set when a call of the last group failed; only the writer
 	// goroutine touches it (see runOptimistic).
 	lastGroupFailed bool
+	// lazyWait is how long lazy calls wait for company (writeLoop); a test may change it
+	// before its first Tx.
+	lazyWait time.Duration
 }
 
 // GroupStats returns how many database transactions the writer has committed or rolled
@@ -93,7 +97,13 @@ type txRequest struct {
 	ctx  context.Context
 	fn   func(store.Tx) error
 	done chan error
+	// lazy is store.LazyCommit(ctx): the call may wait for company (writeLoop).
+	lazy bool
 }
+
+// lazyWait is the longest a group of lazy calls waits for another call to share its
+// commit (store.WithLazyCommit).
+const lazyWait = time.Millisecond
 
 func dsn(path, durability string) string {
 	sync := "NORMAL"
@@ -144,6 +154,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		log:     o.Logger,
+
+		lazyWait: lazyWait,
 	}
 	s.Reader = sqlstore.NewReader(&dbQuerier{db: rdb}, dialect)
 	if s.instance, err = s.loadInstance(ctx); err != nil {
@@ -243,7 +255,7 @@ func (s *Store) Tx(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &txRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &txRequest{ctx: ctx, fn: fn, done: make(chan error, 1), lazy: store.LazyCommit(ctx)}
 	select {
 	case <-s.quit:
 		return ErrClosed
@@ -292,6 +304,10 @@ func (s *Store) callFn(fn func(store.Tx) error, t *sqlstore.Tx) (err error) {
 func (s *Store) writeLoop() {
 	defer close(s.stopped)
 	batch := make([]*txRequest, 0, maxBatch)
+	// company is set while eager (not lazy) calls are arriving: the last group had one.
+	company := false
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
 	for {
 		select {
 		case req := <-s.reqs:
@@ -325,18 +341,52 @@ func (s *Store) writeLoop() {
 		// per commit with 64 concurrent callers on 2 CPUs). Gosched returns at once when
 		// nothing else is runnable, so an idle server adds no latency.
 		runtime.Gosched()
-	fill:
-		for len(batch) < maxBatch {
+		s.fill(&batch)
+		if company && allLazy(batch) {
+			// Only lazy calls (the dispatcher's attempt records, arriving while the
+			// callers are between calls) and eager calls have been coming: wait a little
+			// for the next eager one to share the commit. A group of lazy calls alone cost
+			// a COMMIT and a second copy of the pages both touch (the events' and
+			// attempts' last pages): about a third of the commits under a steady load.
+			// Without eager calls (a backlog being drained) nothing waits.
+			wait.Reset(s.lazyWait)
 			select {
 			case req := <-s.reqs:
+				wait.Stop()
 				batch = append(batch, req)
-			default:
-				break fill
+				runtime.Gosched() // as above
+				s.fill(&batch)
+			case <-wait.C:
+			case <-s.quit: // commit what is here; the next turn drains the queue
+				wait.Stop()
 			}
 		}
+		company = !allLazy(batch)
 		s.runBatch(batch)
 		clear(batch)
 	}
+}
+
+// fill adds the calls waiting in the queue to batch, up to maxBatch.
+func (s *Store) fill(batch *[]*txRequest) {
+	for len(*batch) < maxBatch {
+		select {
+		case req := <-s.reqs:
+			*batch = append(*batch, req)
+		default:
+			return
+		}
+	}
+}
+
+// allLazy reports whether every call of batch may wait for company.
+func allLazy(batch []*txRequest) bool {
+	for _, r := range batch {
+		if !r.lazy {
+			return false
+		}
+	}
+	return true
 }
 
 // runBatch commits a group of Tx calls in one transaction. Each call runs in a savepoint

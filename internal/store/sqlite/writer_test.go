@@ -384,3 +384,70 @@ func TestWriterAfterPanicWithOpenRows(t *testing.T) {
 		t.Fatalf("the statement after a panic with its rows open: %v", err)
 	}
 }
+
+// lazyTx makes one Tx call, marked lazy when lazy is set, that imports account user.
+func lazyTx(s *Store, lazy bool, user string) error {
+	ctx := context.Background()
+	if lazy {
+		ctx = store.WithLazyCommit(ctx)
+	}
+	return s.Tx(ctx, func(tx store.Tx) error {
+		_, err := tx.AccountUpsert(ctx, store.Account{App: 1, UserID: user})
+		return err
+	})
+}
+
+// A lazy call (store.WithLazyCommit) made while eager calls are coming waits for the next
+// one and shares its commit; one made when none came before commits at once, however long
+// it could wait; Close does not wait for company either.
+func TestLazyCallsShareTheNextCommit(t *testing.T) {
+	s := openTemp(t, DurabilityProcess)
+	s.lazyWait = time.Hour // only company, or its absence, ends a wait in this test
+
+	// No eager call yet: a lazy one commits alone, at once.
+	if err := lazyTx(s, true, "alone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lazyTx(s, false, "eager-1"); err != nil { // company from now on
+		t.Fatal(err)
+	}
+	b0, c0 := s.GroupStats()
+	lazyDone := make(chan error, 1)
+	go func() { lazyDone <- lazyTx(s, true, "lazy") }()
+	select {
+	case err := <-lazyDone:
+		t.Fatalf("a lazy call after an eager one committed alone (err %v)", err)
+	case <-time.After(100 * time.Millisecond): // it waits for company
+	}
+	if err := lazyTx(s, false, "eager-2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-lazyDone; err != nil {
+		t.Fatal(err)
+	}
+	if b, c := s.GroupStats(); b-b0 != 1 || c-c0 != 2 {
+		t.Errorf("the lazy and the eager call took %d commits carrying %d calls, want 1 carrying 2", b-b0, c-c0)
+	}
+	for _, k := range []string{"alone", "eager-1", "lazy", "eager-2"} {
+		if _, err := s.AccountGet(context.Background(), 1, k); err != nil {
+			t.Errorf("account %s: %v", k, err)
+		}
+	}
+
+	// The last group had an eager call: the next lazy one waits, and Close commits it.
+	go func() { lazyDone <- lazyTx(s, true, "at-close") }()
+	time.Sleep(50 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-lazyDone:
+		if err != nil {
+			t.Fatalf("lazy call at Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not end a lazy call's wait")
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -73,7 +73,9 @@ func (d *Dispatcher) recordLoop(records <-chan *recordReq) {
 // record is written alone, so that one failing record (an event deleted meanwhile, say)
 // does not fail the others.
 func (d *Dispatcher) recordGroup(group []*recordReq, recs []store.AttemptRecord) {
-	ctx := context.Background()
+	// The callbacks were sent: nobody waits on the records but the rooms' next events,
+	// so they may share the commit of the next call instead of paying for one.
+	ctx := store.WithLazyCommit(context.Background())
 	if len(group) > 1 {
 		err := d.o.Store.Tx(ctx, func(tx store.Tx) error {
 			return tx.EventRecordAttempts(ctx, recs)
