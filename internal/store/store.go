@@ -86,7 +86,7 @@ type lazyKey struct{}
 
 // WithLazyCommit returns ctx marked for a Tx call whose commit may wait a little for
 // company: a driver that groups calls into one database transaction may hold such a call
-// back for up to a millisecond, while other calls are arriving, so that it shares their
+// back for up to a millisecond, while other calls are queueing, so that it shares their
 // commit instead of paying for one of its own. Nothing else changes: Tx still returns only
 // once the call has committed at the configured durability. It suits work nobody is
 // waiting on, such as the record of a callback attempt already made; a driver that does

@@ -403,6 +403,7 @@ func lazyTx(s *Store, lazy bool, user string) error {
 func TestLazyCallsShareTheNextCommit(t *testing.T) {
 	s := openTemp(t, DurabilityProcess)
 	s.lazyWait = time.Hour // only company, or its absence, ends a wait in this test
+	s.companyCalls = 1     // one eager call in a group makes company (the test cannot queue several)
 
 	// No eager call yet: a lazy one commits alone, at once.
 	if err := lazyTx(s, true, "alone"); err != nil {
@@ -449,5 +450,26 @@ func TestLazyCallsShareTheNextCommit(t *testing.T) {
 	}
 	if err := <-closed; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// With fewer eager calls in the last group than make company (a moderate rate), a lazy call
+// commits at once: a wait would mostly end on its timer.
+func TestLazyCallAfterAFewEagerOnesCommitsAtOnce(t *testing.T) {
+	s := openTemp(t, DurabilityProcess)
+	s.lazyWait = time.Hour
+	s.companyCalls = 2
+	if err := lazyTx(s, false, "eager"); err != nil { // a group of one eager call
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- lazyTx(s, true, "lazy") }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a lazy call waited for company after a group of one eager call")
 	}
 }
