@@ -329,15 +329,7 @@ func (s *Store) writeLoop() {
 			// with ErrClosed by Tx itself, once it sees the writer stopped.
 			for {
 				batch = batch[:0]
-			drain:
-				for len(batch) < maxBatch {
-					select {
-					case req := <-s.reqs:
-						batch = append(batch, req)
-					default:
-						break drain
-					}
-				}
+				s.fill(&batch)
 				if len(batch) == 0 {
 					return
 				}
