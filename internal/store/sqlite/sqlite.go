@@ -345,13 +345,14 @@ func (s *Store) writeLoop() {
 		// nothing else is runnable, so an idle server adds no latency.
 		runtime.Gosched()
 		s.fill(&batch)
-		if company && allLazy(batch) {
+		if company && eagerCalls(batch) == 0 {
 			// Only lazy calls (the dispatcher's attempt records, arriving while the
 			// callers are between calls), and eager calls have been queueing: wait a
-			// little for the next eager one to share the commit. A group of lazy calls alone cost
-			// a COMMIT and a second copy of the pages both touch (the events' and
-			// attempts' last pages): about a third of the commits under a steady load.
-			// Without eager calls (a backlog being drained) nothing waits.
+			// little for the next eager one to share the commit. A group of lazy calls
+			// alone cost a COMMIT and a second copy of the pages both touch (the events'
+			// and attempts' last pages): about a third of the commits under a steady
+			// load. Without queueing eager calls (a backlog being drained, a moderate
+			// rate) nothing waits.
 			wait.Reset(s.lazyWait)
 			select {
 			case req := <-s.reqs:
@@ -380,16 +381,6 @@ func (s *Store) fill(batch *[]*txRequest) {
 			return
 		}
 	}
-}
-
-// allLazy reports whether every call of batch may wait for company.
-func allLazy(batch []*txRequest) bool {
-	for _, r := range batch {
-		if !r.lazy {
-			return false
-		}
-	}
-	return true
 }
 
 // eagerCalls counts the calls of batch that are not lazy.

@@ -218,15 +218,10 @@ func (d *Dispatcher) Notify(e store.Event) {
 	if d.behind || d.inMem >= d.o.MaxInMemory {
 		d.behind = true
 		d.droppedMax = max(d.droppedMax, e.ID)
-		if d.inMem <= d.o.MaxInMemory/2 {
-			// The loader would read now: tell it, rather than leave the event to its next
-			// poll. Its read may have ended just before this commit (at start-up, say),
-			// and on a clock that stands still it would not poll again.
-			select {
-			case d.loadWake <- struct{}{}:
-			default:
-			}
-		}
+		// Tell the loader, rather than leave the event to its next poll: its read may have
+		// ended just before this commit (at start-up, say), and on a clock that stands
+		// still it would not poll again.
+		d.wakeLoaderIfDue()
 		return
 	}
 	if e.ID <= d.loadedUpTo {
@@ -626,6 +621,22 @@ func (d *Dispatcher) loadLoop(ctx context.Context) {
 	}
 }
 
+// wakeLoaderIfDue wakes the loader when it would read now (loadLoop): events were left in
+// the database and the ones in memory are down to MaxInMemory/2. d.mu is held.
+func (d *Dispatcher) wakeLoaderIfDue() {
+	if d.behind && d.inMem <= d.o.MaxInMemory/2 {
+		d.wakeLoader()
+	}
+}
+
+// wakeLoader wakes the loader if it waits; it never blocks.
+func (d *Dispatcher) wakeLoader() {
+	select {
+	case d.loadWake <- struct{}{}:
+	default:
+	}
+}
+
 // wait returns after dur on the dispatcher's clock or when wake yields, true; or when ctx
 // ends, false. On a manual clock that stands still only wake and ctx end it, so a test
 // that stops time makes the loader wait instead of polling.
@@ -745,12 +756,7 @@ func (d *Dispatcher) deliverHead(ctx context.Context, w *worker, q *roomQueue) {
 		d.inMem--
 		if len(q.events) == 0 {
 			delete(d.rooms, q.key)
-			if d.behind && d.inMem <= d.o.MaxInMemory/2 {
-				select {
-				case d.loadWake <- struct{}{}:
-				default:
-				}
-			}
+			d.wakeLoaderIfDue()
 			return
 		}
 		q.dueAt = q.events[0].NextAttemptAt

@@ -127,9 +127,9 @@
 // queues drain below half, MaxInMemory/2 events in reads of loadPage; start-up loads the
 // same way. An event left in the database while fewer than MaxInMemory/2 are held wakes
 // the loader at once (an event committed during the start-up read is one). The loader and
-// Notify each add only events above the loader's cursor: the store runs an event's hook (Notify) after
-// the COMMIT, so a loader read in between can catch up with the event before its hook
-// arrives, and the hook must not queue it a second time.
+// Notify each add only events above the loader's cursor: the store runs an event's hook
+// (Notify) after the COMMIT, so a loader read in between can catch up with the event
+// before its hook arrives, and the hook must not queue it a second time.
 //
 // # Failure handling
 //

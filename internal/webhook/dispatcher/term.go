@@ -27,10 +27,7 @@ func (d *Dispatcher) Wake() {
 	d.behind = true
 	d.wakes++
 	d.mu.Unlock()
-	select {
-	case d.loadWake <- struct{}{}:
-	default:
-	}
+	d.wakeLoader()
 }
 
 // Rescan queues the undelivered events at or below the loader's cursor that are not in
