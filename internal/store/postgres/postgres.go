@@ -643,6 +643,8 @@ var dialect = &sqlstore.Dialect{
 	IsUniqueViolation: isUniqueViolation,
 	NoLimit:           nil, // LIMIT NULL
 	ExecGuarded:       execGuarded,
+	ExecGuardedRarely: execGuardedRarely,
+	ExecOne:           execOne,
 	NextEventID:       nextEventID,
 }
 
@@ -666,6 +668,16 @@ func isUniqueViolation(err error) bool {
 // execGuarded is Dialect.ExecGuarded on the writer (writer.execGuarded).
 func execGuarded(_ context.Context, q sqlstore.Querier, query string, args ...any) (sql.Result, error) {
 	return q.(*writer).execGuarded(rebind(query), args)
+}
+
+// execGuardedRarely is Dialect.ExecGuardedRarely on the writer (writer.execGuardedRarely).
+func execGuardedRarely(_ context.Context, q sqlstore.Querier, query string, args ...any) (sql.Result, error) {
+	return q.(*writer).execGuardedRarely(rebind(query), args)
+}
+
+// execOne is Dialect.ExecOne on the writer (writer.execOne).
+func execOne(_ context.Context, q sqlstore.Querier, query string, args ...any) (bool, error) {
+	return q.(*writer).execOne(rebind(query), args)
 }
 
 var _ store.Store = (*Store)(nil)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -375,6 +376,54 @@ func (w *writer) execGuarded(q string, args []any) (sql.Result, error) {
 		return nil, errors.Join(err, rerr)
 	}
 	return nil, err
+}
+
+// execGuardedRarely is execGuarded for an insert whose unique violation means its caller
+// broke an invariant: pipelined, it is queued as Exec queues a statement (no savepoint, no
+// round trip), and a violation makes the group run again unpipelined, where execGuarded
+// runs it and its caller sees the conflict.
+func (w *writer) execGuardedRarely(q string, args []any) (sql.Result, error) {
+	if w.pipe {
+		if w.failed != nil {
+			return nil, w.failed
+		}
+		return w.queue(true, q, args...), nil
+	}
+	return w.execGuarded(q, args)
+}
+
+// execOne runs an UPDATE that changes at most one row and reports whether it changed one.
+// Pipelined, it queues the statement wrapped so that it fails when no row changed
+// (oneRow) and reports true at once: the failure makes the group run again unpipelined,
+// where the statement runs at once and its count answers.
+func (w *writer) execOne(q string, args []any) (bool, error) {
+	if w.pipe {
+		if w.failed != nil {
+			return false, w.failed
+		}
+		w.queue(true, oneRow(q), args...)
+		return true, nil
+	}
+	res, err := w.Exec(bg, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// oneRows caches oneRow's results by query text.
+var oneRows sync.Map
+
+// oneRow wraps an UPDATE (with PostgreSQL's placeholders) into a statement that fails
+// with division_by_zero when the UPDATE changed no row; a failed statement aborts the
+// transaction, so nothing after it commits.
+func oneRow(q string) string {
+	if v, ok := oneRows.Load(q); ok {
+		return v.(string)
+	}
+	v, _ := oneRows.LoadOrStore(q, "WITH changed AS ("+q+" RETURNING 1) SELECT 1 / COUNT(*) FROM changed")
+	return v.(string)
 }
 
 // commit sends the queue, a NOTIFY on channel for each payload, and COMMIT, in one round

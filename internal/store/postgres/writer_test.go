@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/testkit"
@@ -113,5 +114,111 @@ func TestWriterPipelinedFailure(t *testing.T) {
 	})
 	if err != nil || runs != 1 || !has("p3") {
 		t.Fatalf("Tx = %v after %d runs, p3 committed: %v; want nil after 1, committed", err, runs, has("p3"))
+	}
+}
+
+// The statements the pipelined writer queues without a round trip because they fail
+// only rarely (Dialect.ExecOne and Dialect.ExecGuardedRarely) tell their caller of the
+// failure as the unpipelined writer would: the group runs again, unpipelined, and the
+// call sees ErrNotFound or ErrConflict; nothing of the failing run commits.
+func TestWriterPipelinedRareFailures(t *testing.T) {
+	s, err := Open(t.Context(), Options{DSN: testkit.PostgresSchema(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	exec := func(tx store.Tx, q string, args ...any) error {
+		_, err := tx.(*pgTx).Querier().Exec(ctx, q, args...)
+		return err
+	}
+	has := func(key string) bool {
+		var n int
+		if err := s.pool.QueryRow(ctx, "SELECT COUNT(*) FROM meta WHERE key = $1", key).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	now := time.Now()
+	ev := store.Event{App: 1, RoomID: "r1", Command: "C", Body: []byte(`{}`), ClientIP: "127.0.0.1", Platform: "RESTAPI",
+		CreatedAt: now, State: store.EventPending, NextAttemptAt: now}
+	if err := s.Tx(ctx, func(tx store.Tx) error { return tx.EventInsert(ctx, &ev) }); err != nil {
+		t.Fatal(err)
+	}
+	record := func(id int64) []store.AttemptRecord {
+		return []store.AttemptRecord{{Attempt: store.Attempt{EventID: id, N: 1, StartedAt: now, URL: "http://127.0.0.1:9/cb", StatusCode: 200},
+			Next: store.EventUpdate{State: store.EventDelivered, DeliveredAt: now}}}
+	}
+
+	// A record of a missing event: queued, it fails at the commit; run again, the call
+	// sees ErrNotFound and ends on its own terms (here: it writes p4 and returns nil).
+	runs := 0
+	err = s.Tx(ctx, func(tx store.Tx) error {
+		runs++
+		if err := exec(tx, "INSERT INTO meta (key, value) VALUES ('p4', 'x')"); err != nil {
+			return err
+		}
+		if err := tx.EventRecordAttempts(ctx, record(ev.ID+1000)); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("EventRecordAttempts of a missing event: %v", err)
+		}
+		return nil
+	})
+	if err != nil || runs != 2 || !has("p4") {
+		t.Fatalf("Tx = %v after %d runs (p4 committed: %v); want nil after 2 (pipelined, then not), committed", err, runs, has("p4"))
+	}
+	if atts, err := s.AttemptList(ctx, ev.ID+1000); err != nil || len(atts) != 0 {
+		t.Fatalf("attempts of the missing event = %+v, %v; want none", atts, err)
+	}
+
+	// A record of an event that exists, grouped with many others: one run, committed.
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			err := s.Tx(ctx, func(tx store.Tx) error {
+				if i == 7 {
+					return tx.EventRecordAttempts(ctx, record(ev.ID))
+				}
+				if i%5 == 2 {
+					// A missing event in the same group: this call's error only.
+					if err := tx.EventRecordAttempts(ctx, record(ev.ID+2000+int64(i))); !errors.Is(err, store.ErrNotFound) {
+						return fmt.Errorf("missing event: %v", err)
+					}
+				}
+				return exec(tx, "INSERT INTO meta (key, value) VALUES ($1, 'x')", fmt.Sprintf("h%d", i))
+			})
+			if err != nil {
+				t.Errorf("call %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range 20 {
+		if want := i != 7; has(fmt.Sprintf("h%d", i)) != want {
+			t.Errorf("h%d committed: %v, want %v", i, !want, want)
+		}
+	}
+	if got, err := s.EventGet(ctx, ev.ID); err != nil || got.State != store.EventDelivered {
+		t.Fatalf("event = %+v, %v; want delivered", got, err)
+	}
+
+	// A user put on a second seat: queued, the violation fails the commit; run again, the
+	// call sees ErrConflict and the transaction stays usable.
+	runs = 0
+	err = s.Tx(ctx, func(tx store.Tx) error {
+		runs++
+		if err := tx.SeatPut(ctx, store.Seat{App: 1, RoomID: "r1", Index: 0, UserID: "u"}); err != nil {
+			return err
+		}
+		if err := tx.SeatPut(ctx, store.Seat{App: 1, RoomID: "r1", Index: 1, UserID: "u"}); !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("second SeatPut: %v", err)
+		}
+		return exec(tx, "INSERT INTO meta (key, value) VALUES ('p5', 'x')")
+	})
+	if err != nil || runs != 2 || !has("p5") {
+		t.Fatalf("Tx = %v after %d runs (p5 committed: %v); want nil after 2, committed", err, runs, has("p5"))
+	}
+	seats, err := s.SeatList(ctx, 1, "r1")
+	if err != nil || len(seats) != 1 || seats[0].Index != 0 || seats[0].UserID != "u" {
+		t.Fatalf("seats = %+v, %v; want u on seat 0 only", seats, err)
 	}
 }

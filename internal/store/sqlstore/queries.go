@@ -63,6 +63,19 @@ type Dialect struct {
 	// transaction stays usable after it (PostgreSQL: inside a savepoint of its own); w is
 	// the transaction's querier. Unset, the insert runs as any statement does.
 	ExecGuarded func(ctx context.Context, w Querier, query string, args ...any) (sql.Result, error)
+	// ExecGuardedRarely, if set, runs an insert that fails with a unique violation only
+	// when its caller broke an invariant (SeatPut: a user on two seats), so that the
+	// failure is rare: PostgreSQL's pipelined writer queues it as it queues any Exec,
+	// without the savepoint's round trip, and a violation makes the group run again
+	// unpipelined, where ExecGuarded runs it. Unset, ExecGuarded (or a plain statement)
+	// runs it.
+	ExecGuardedRarely func(ctx context.Context, w Querier, query string, args ...any) (sql.Result, error)
+	// ExecOne, if set, runs an UPDATE that changes at most one row and reports whether it
+	// changed one. PostgreSQL's pipelined writer queues it and reports true without a
+	// round trip; the statement it sends fails when no row changed, which makes the group
+	// run again unpipelined, where the caller is told. Unset, the statement runs and its
+	// result's RowsAffected answers.
+	ExecOne func(ctx context.Context, w Querier, query string, args ...any) (bool, error)
 	// LastInsertID, when set, makes an insert that needs its new row's id run as a plain
 	// statement and read the id from its result (SQLite's last_insert_rowid) instead of
 	// with RETURNING: a statement's result costs the driver far less than a row set
@@ -110,6 +123,29 @@ func (t *Tx) execGuarded(ctx context.Context, q string, args ...any) (sql.Result
 		return t.d.ExecGuarded(ctx, t.q, q, args...)
 	}
 	return t.q.Exec(ctx, q, args...)
+}
+
+// execGuardedRarely runs an insert whose unique violation means the caller broke an
+// invariant (Dialect.ExecGuardedRarely).
+func (t *Tx) execGuardedRarely(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.d.ExecGuardedRarely != nil {
+		return t.d.ExecGuardedRarely(ctx, t.q, q, args...)
+	}
+	return t.execGuarded(ctx, q, args...)
+}
+
+// execOne runs an UPDATE that changes at most one row and reports whether it changed one
+// (Dialect.ExecOne).
+func (t *Tx) execOne(ctx context.Context, q string, args ...any) (bool, error) {
+	if t.d.ExecOne != nil {
+		return t.d.ExecOne(ctx, t.q, q, args...)
+	}
+	res, err := t.q.Exec(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // The driver's types implement the store's interfaces.

@@ -263,20 +263,20 @@ func (t *Tx) EventRecordAttempt(ctx context.Context, a store.Attempt, next store
 func (t *Tx) updateEvent(ctx context.Context, a *store.Attempt, next *store.EventUpdate) error {
 	finished := finishedAt(next.State, next.DeliveredAt, a.StartedAt.Add(a.Duration))
 	var (
-		res sql.Result
-		err error
+		found bool
+		err   error
 	)
 	if next.State == store.EventDelivered && next.NextAttemptAt.IsZero() && next.LastError == "" {
-		res, err = t.q.Exec(ctx, `UPDATE events SET state = 'delivered', attempts = ?, next_attempt_at = 0, last_error = '', delivered_at = ?, finished_at = ? WHERE id = ?`,
+		found, err = t.execOne(ctx, `UPDATE events SET state = 'delivered', attempts = ?, next_attempt_at = 0, last_error = '', delivered_at = ?, finished_at = ? WHERE id = ?`,
 			a.N, ms(next.DeliveredAt), finished, a.EventID)
 	} else {
-		res, err = t.q.Exec(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?, finished_at = ? WHERE id = ?`,
+		found, err = t.execOne(ctx, `UPDATE events SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?, finished_at = ? WHERE id = ?`,
 			string(next.State), a.N, ms(next.NextAttemptAt), next.LastError, ms(next.DeliveredAt), finished, a.EventID)
 	}
 	if err != nil {
 		return fmt.Errorf("update event %d: %w", a.EventID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !found {
 		return store.ErrNotFound
 	}
 	return nil

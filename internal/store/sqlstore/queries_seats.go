@@ -58,7 +58,9 @@ func (t *Tx) SeatPut(ctx context.Context, s store.Seat) error {
 		}
 		return nil
 	}
-	_, err := t.execGuarded(ctx, `INSERT INTO room_seats (sdkappid, room_id, seat_index, user_id, locked, video_locked, audio_locked)
+	// The service keeps a user on one seat (it reads the seats first), so the unique index
+	// refuses this only when that rule was broken: a rare conflict.
+	_, err := t.execGuardedRarely(ctx, `INSERT INTO room_seats (sdkappid, room_id, seat_index, user_id, locked, video_locked, audio_locked)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sdkappid, room_id, seat_index) DO UPDATE SET user_id = excluded.user_id, locked = excluded.locked,
 			video_locked = excluded.video_locked, audio_locked = excluded.audio_locked`,

@@ -350,6 +350,14 @@ func testEvents(t *testing.T, h *Harness) {
 		if got, err := s.EventGet(ctx(t), e1.ID); err != nil || got.State != store.EventPending {
 			t.Errorf("event of the failed group = %+v, %v; want it still pending", got, err)
 		}
+		if atts, err := s.AttemptList(ctx(t), e1.ID); err != nil || len(atts) != 0 {
+			t.Errorf("attempts of the failed group = %+v, %v; want none", atts, err)
+		}
+		// One record of a missing event, alone.
+		err = s.Tx(ctx(t), func(tx store.Tx) error { return tx.EventRecordAttempts(ctx(t), recs[1:]) })
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("EventRecordAttempts of a missing event = %v, want ErrNotFound", err)
+		}
 	})
 
 	t.Run("RecordAttemptsSameEvent", func(t *testing.T) {
