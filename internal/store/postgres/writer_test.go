@@ -17,23 +17,9 @@ import (
 // statement's error reaches its call, and the other calls of the group commit. A call that
 // fails on its own (nothing failed at a send) runs once, and its error stands.
 func TestWriterPipelinedFailure(t *testing.T) {
-	s, err := Open(t.Context(), Options{DSN: testkit.PostgresSchema(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, exec, has := openWriterTest(t)
 	ctx := context.Background()
-	exec := func(tx store.Tx, q string, args ...any) error {
-		_, err := tx.(*pgTx).Querier().Exec(ctx, q, args...)
-		return err
-	}
-	has := func(key string) bool {
-		var n int
-		if err := s.pool.QueryRow(ctx, "SELECT COUNT(*) FROM meta WHERE key = $1", key).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n == 1
-	}
+	var err error
 
 	// One call: the second insert of a key fails at the send (the commit).
 	runs := 0
@@ -122,23 +108,9 @@ func TestWriterPipelinedFailure(t *testing.T) {
 // failure as the unpipelined writer would: the group runs again, unpipelined, and the
 // call sees ErrNotFound or ErrConflict; nothing of the failing run commits.
 func TestWriterPipelinedRareFailures(t *testing.T) {
-	s, err := Open(t.Context(), Options{DSN: testkit.PostgresSchema(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, exec, has := openWriterTest(t)
 	ctx := context.Background()
-	exec := func(tx store.Tx, q string, args ...any) error {
-		_, err := tx.(*pgTx).Querier().Exec(ctx, q, args...)
-		return err
-	}
-	has := func(key string) bool {
-		var n int
-		if err := s.pool.QueryRow(ctx, "SELECT COUNT(*) FROM meta WHERE key = $1", key).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n == 1
-	}
+	var err error
 	now := time.Now()
 	ev := store.Event{App: 1, RoomID: "r1", Command: "C", Body: []byte(`{}`), ClientIP: "127.0.0.1", Platform: "RESTAPI",
 		CreatedAt: now, State: store.EventPending, NextAttemptAt: now}
@@ -221,4 +193,27 @@ func TestWriterPipelinedRareFailures(t *testing.T) {
 	if err != nil || len(seats) != 1 || seats[0].Index != 0 || seats[0].UserID != "u" {
 		t.Fatalf("seats = %+v, %v; want u on seat 0 only", seats, err)
 	}
+}
+
+// openWriterTest opens a store on a schema of its own, closed when the test ends, with two
+// helpers: exec runs a statement on a Tx's writer, has reports whether meta holds key.
+func openWriterTest(t *testing.T) (s *Store, exec func(tx store.Tx, q string, args ...any) error, has func(key string) bool) {
+	t.Helper()
+	s, err := Open(t.Context(), Options{DSN: testkit.PostgresSchema(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	exec = func(tx store.Tx, q string, args ...any) error {
+		_, err := tx.(*pgTx).Querier().Exec(context.Background(), q, args...)
+		return err
+	}
+	has = func(key string) bool {
+		var n int
+		if err := s.pool.QueryRow(context.Background(), "SELECT COUNT(*) FROM meta WHERE key = $1", key).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	return s, exec, has
 }
