@@ -227,6 +227,16 @@ func (w *writer) ctl(q string) error {
 	return err
 }
 
+// queueDeferred queues a statement of a pipelined group whose caller is told at once that
+// it succeeded (Exec's pipelined path); after a failure found at a send, it returns that
+// failure instead: the group will not commit.
+func (w *writer) queueDeferred(q string, args []any) (sql.Result, error) {
+	if w.failed != nil {
+		return nil, w.failed
+	}
+	return w.queue(true, q, args...), nil
+}
+
 // rollback drops the queue and rolls the transaction back.
 func (w *writer) rollback() {
 	w.closeOpen()
@@ -239,10 +249,7 @@ func (w *writer) rollback() {
 func (w *writer) Exec(_ context.Context, q string, args ...any) (sql.Result, error) {
 	q = rebind(q)
 	if w.pipe {
-		if w.failed != nil {
-			return nil, w.failed
-		}
-		return w.queue(true, q, args...), nil
+		return w.queueDeferred(q, args)
 	}
 	w.closeOpen()
 	if len(w.queued) == 0 {
@@ -384,10 +391,7 @@ func (w *writer) execGuarded(q string, args []any) (sql.Result, error) {
 // runs it and its caller sees the conflict.
 func (w *writer) execGuardedRarely(q string, args []any) (sql.Result, error) {
 	if w.pipe {
-		if w.failed != nil {
-			return nil, w.failed
-		}
-		return w.queue(true, q, args...), nil
+		return w.queueDeferred(q, args)
 	}
 	return w.execGuarded(q, args)
 }
@@ -398,11 +402,8 @@ func (w *writer) execGuardedRarely(q string, args []any) (sql.Result, error) {
 // where the statement runs at once and its count answers.
 func (w *writer) execOne(q string, args []any) (bool, error) {
 	if w.pipe {
-		if w.failed != nil {
-			return false, w.failed
-		}
-		w.queue(true, oneRow(q), args...)
-		return true, nil
+		_, err := w.queueDeferred(oneRow(q), args)
+		return err == nil, err
 	}
 	res, err := w.Exec(bg, q, args...)
 	if err != nil {
