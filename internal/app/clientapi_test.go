@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -345,10 +347,15 @@ func TestClientSlowReaderDisconnected(t *testing.T) {
 	alice.waitPush(t, "onRemoteUserEnterRoom", `"userId":"slow"`)
 
 	// Large pushes, so that the socket buffers fill soon: 6 values of 2 KB besides "seq".
+	// Enough of them to fill the slow client's receive buffer, the largest send buffer the
+	// kernel gives the server's socket and the send queue, with room to spare; no more, so
+	// that the healthy readers are not flooded while the slow one's close waits out
+	// CloseGrace.
 	pad := strings.Repeat("x", 2000)
+	pushes := min(3000, (64<<10+tcpSendBufferMax(t))/12000+32+100)
 	n := 0
 	slowGone := func() bool { return !slices.Contains(e.members(t, "r1"), "slow") }
-	for ; n < 3000; n++ {
+	for ; n < pushes; n++ {
 		md := []map[string]string{{"Key": "seq", "Value": fmt.Sprint(n)}}
 		for i := range 6 {
 			md = append(md, map[string]string{"Key": fmt.Sprint("pad", i), "Value": pad})
@@ -608,4 +615,19 @@ func TestClientLargeRoomPresencePushes(t *testing.T) {
 			t.Errorf("bob, an ordinary member of a room over the limit, was told of carol's entry: %s", n.Params)
 		}
 	}
+}
+
+// tcpSendBufferMax is the largest send buffer Linux autotunes a TCP socket to (the third
+// field of net.ipv4.tcp_wmem), or 4 MiB where it cannot be read.
+func tcpSendBufferMax(t *testing.T) int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_wmem")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 3 {
+			if n, err := strconv.Atoi(f[2]); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	t.Logf("tcp_wmem not read (%v): assuming a 4 MiB send buffer at most", err)
+	return 4 << 20
 }
