@@ -84,12 +84,22 @@ func EncodeEvent(ev Event) (kind string, body []byte, ok bool) {
 	if err != nil {
 		return "", nil, false
 	}
-	body, err = json.Marshal(eventEnvelope{Head: ev.Head(), Event: inner})
+	head, err := json.Marshal(ev.Head())
 	if err != nil {
 		return "", nil, false
 	}
+	// The envelope is written by hand: json.Marshal of an eventEnvelope would scan and
+	// copy inner once more (a RawMessage is compacted and re-escaped), for the same bytes.
+	body = make([]byte, 0, len(envelopeHead)+len(head)+len(envelopeEvent)+len(inner)+1)
+	body = append(append(append(append(append(body, envelopeHead...), head...), envelopeEvent...), inner...), '}')
 	return kind, body, true
 }
+
+// The fixed parts of an eventEnvelope's JSON, as json.Marshal writes them.
+const (
+	envelopeHead  = `{"head":`
+	envelopeEvent = `,"event":`
+)
 
 // ErrUnknownEventKind is DecodeEvent's error for a kind this version does not know (a
 // newer node's): the caller skips the broadcast.
