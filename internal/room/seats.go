@@ -316,8 +316,14 @@ func (st *seatState) checkIndex(field string, i int) error {
 }
 
 // seatOf returns the index of user's seat, or -1.
-func (st *seatState) seatOf(user string) int {
-	for i, s := range st.seats {
+func (st *seatState) seatOf(user string) int { return seatIndexOf(st.seats, user) }
+
+// seatIndexOf returns the place in seats of the seat user sits on, or -1 ("" sits nowhere).
+func seatIndexOf(seats []Seat, user string) int {
+	if user == "" {
+		return -1
+	}
+	for i, s := range seats {
 		if s.UserID == user {
 			return i
 		}
@@ -413,32 +419,37 @@ func (s *Service) saveSeats(ctx context.Context, tx store.Tx, a Actor, st *seatS
 		return tx.SeatPut(ctx, store.Seat{App: st.row.App, RoomID: st.row.RoomID, Index: x.Index, UserID: x.UserID,
 			Locked: x.Locked, VideoLocked: x.VideoLocked, AudioLocked: x.AudioLocked})
 	}
-	// A seat is cleared first only when its user sits on another seat afterwards (a move or
-	// a swap): otherwise no write puts that user anywhere else, and the seat's own write
-	// replaces it. A seat whose clearing wrote all there is to write is not written again.
-	var cleared uint64 // which of changed[:64] the clearing wrote in full, by place in changed
-	for k, i := range changed {
-		if old := st.before[i].UserID; old != "" && old != st.seats[i].UserID && st.seatOf(old) >= 0 {
-			x := st.seats[i]
+	// One user sits on one seat (store.ErrConflict otherwise), so a seat whose new user sat
+	// on another seat before is written only after that seat was written: a move becomes a
+	// chain of writes in order. Seats that wait on each other in a cycle (a swap) wait for
+	// the first of them to be cleared, once, and it is written in full after the others.
+	// A swap is three writes, a move two.
+	pending := changed // (not used after this)
+	freed := make([]bool, len(st.seats)) // seats written, so their former user is gone
+	for len(pending) > 0 {
+		rest := pending[:0]
+		for _, i := range pending {
+			if j := seatIndexOf(st.before, st.seats[i].UserID); j >= 0 && j != i && !freed[j] {
+				rest = append(rest, i)
+				continue
+			}
+			if err := put(st.seats[i]); err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return fmt.Errorf("seats of room %s: a user on two seats: %w", st.row.RoomID, err)
+				}
+				return err
+			}
+			freed[i] = true
+		}
+		if len(rest) == len(pending) { // none could be written: a cycle
+			x := st.seats[rest[0]]
 			x.UserID = ""
 			if err := put(x); err != nil {
 				return err
 			}
-			if x == st.seats[i] && k < 64 {
-				cleared |= 1 << k
-			}
+			freed[rest[0]] = true
 		}
-	}
-	for k, i := range changed {
-		if k < 64 && cleared&(1<<k) != 0 {
-			continue
-		}
-		if err := put(st.seats[i]); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return fmt.Errorf("seats of room %s: a user on two seats: %w", st.row.RoomID, err)
-			}
-			return err
-		}
+		pending = rest
 	}
 	ev := SeatsChanged{EventHead: h, Seats: slices.Clone(st.seats)}
 	was := map[string]bool{}

@@ -241,6 +241,38 @@ func TestKeepOwnerOnSeat(t *testing.T) {
 	wantErr(t, f.rooms.MoveUserToSeat(f.ctx, admin, "k", testOwner, 0, room.MoveCancel), room.ErrSeatLocked, errcode.SeatLocked)
 }
 
+// TestSeatWrites pins how many seat rows a change writes, one user per seat holding at
+// every write: a move is two writes (the seat left, then the seat taken), and a swap is
+// three (one seat cleared, the other written, the first written).
+func TestSeatWrites(t *testing.T) {
+	f := setup(t)
+	f.seatRoom("w", 4, room.FreeToTake, true)
+	admin := f.actor
+	f.enterRoom("w", testOwner, 1)
+	f.enterRoom("w", "u1", 2)
+	if _, err := f.rooms.TakeSeat(f.ctx, f.client("u1"), "w", 2, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.wantSeated("w", testOwner, "", "u1", "")
+	writes := func(what string, want int64, fn func() error) {
+		t.Helper()
+		before := f.seatPuts.Load()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := f.seatPuts.Load() - before; got != want {
+			t.Errorf("%s wrote %d seats, want %d", what, got, want)
+		}
+	}
+	writes("a move", 2, func() error { return f.rooms.MoveToSeat(f.ctx, f.client("u1"), "w", 3) })
+	f.wantSeated("w", testOwner, "", "", "u1")
+	// The new owner takes seat 0 and the former owner the new owner's seat.
+	writes("an owner change (a swap)", 3, func() error { return f.rooms.ChangeOwner(f.ctx, admin, "w", "u1") })
+	f.wantSeated("w", "u1", "", "", testOwner)
+	writes("a swap back", 3, func() error { return f.rooms.ChangeOwner(f.ctx, admin, "w", testOwner) })
+	f.wantSeated("w", testOwner, "", "", "u1")
+}
+
 func TestSeatApplications(t *testing.T) {
 	f := setup(t)
 	f.seatRoom("a", 3, room.ApplyToTake, false)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +40,29 @@ type fixture struct {
 	now   time.Time
 	// seen is the id of the last outbox event returned by newEvents.
 	seen int64
+	// seatPuts counts the seat writes of the services' transactions.
+	seatPuts *atomic.Int64
+}
+
+// countingStore is the store the services run on: the fixture's, with the seat writes of
+// its transactions counted (TestSeatWrites).
+type countingStore struct {
+	store.Store
+	seatPuts *atomic.Int64
+}
+
+func (s countingStore) Tx(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Tx(ctx, func(tx store.Tx) error { return fn(countingTx{tx, s.seatPuts}) })
+}
+
+type countingTx struct {
+	store.Tx
+	seatPuts *atomic.Int64
+}
+
+func (t countingTx) SeatPut(ctx context.Context, s store.Seat) error {
+	t.seatPuts.Add(1)
+	return t.Tx.SeatPut(ctx, s)
 }
 
 // setup returns the bundle with testRoom created by the admin for testOwner; the creation's
@@ -51,7 +75,7 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &fixture{t: t, ctx: ctx, st: st, now: time.Unix(1767225600, 0)}
+	f := &fixture{t: t, ctx: ctx, st: st, now: time.Unix(1767225600, 0), seatPuts: new(atomic.Int64)}
 	clock := func() time.Time { return f.now }
 	configs := webhook.NewConfigs()
 	configs.Update(testApp, func(c *webhook.Config) {
@@ -63,7 +87,7 @@ func setup(t *testing.T) *fixture {
 		}
 	})
 	outbox := webhook.NewOutbox(configs, clock, nil)
-	f.rooms = room.NewService(st, outbox, clock)
+	f.rooms = room.NewService(countingStore{st, f.seatPuts}, outbox, clock)
 	f.msgs = room.NewMessageService(room.MessageOptions{Store: st, Rooms: f.rooms, Configs: configs, Now: clock,
 		IsAppAdmin: func(app uint64, user string) bool { return app == testApp && user == testAdmin }})
 	f.actor = room.Actor{App: testApp, Operator: testAdmin, ClientIP: "127.0.0.1", Platform: webhook.PlatformRESTAPI, AppAdmin: true}
