@@ -424,8 +424,8 @@ func (s *Service) saveSeats(ctx context.Context, tx store.Tx, a Actor, st *seatS
 	// chain of writes in order. Seats that wait on each other in a cycle (a swap) wait for
 	// the first of them to be cleared, once, and it is written in full after the others.
 	// A swap is three writes, a move two.
-	pending := changed // (not used after this)
-	freed := make([]bool, len(st.seats)) // seats written, so their former user is gone
+	// freed marks the seats written, whose former user is gone from them.
+	pending, freed := changed, make([]bool, len(st.seats))
 	for len(pending) > 0 {
 		rest := pending[:0]
 		for _, i := range pending {
