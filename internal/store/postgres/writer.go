@@ -59,21 +59,31 @@ type writer struct {
 	// ids are, per sequence, the ids taken in the current transaction and not used yet,
 	// in order, and now is the transaction's now(); left is how many calls of the group
 	// have not run yet, the current one included (the size of the next block of ids).
-	ids  map[string][]int64
-	now  time.Time
-	left int
+	// used is, per sequence, whether the current transaction took an id of it, and
+	// usedBefore whether the previous one did (nextID).
+	ids              map[string][]int64
+	now              time.Time
+	left             int
+	used, usedBefore map[string]bool
 }
 
-// The sequences the writer takes blocks of ids from.
+// The sequences the writer takes blocks of ids from, in the order nextID takes them.
 const (
-	broadcastsSeq = "broadcasts_id_seq"
 	eventsSeq     = "events_id_seq"
+	broadcastsSeq = "broadcasts_id_seq"
 )
 
-// began forgets what the writer knew of the previous transaction.
+var idSequences = [...]string{eventsSeq, broadcastsSeq}
+
+// began forgets what the writer knew of the previous transaction, but which sequences
+// it took ids of.
 func (w *writer) began() {
-	for seq := range w.ids {
+	if w.ids == nil {
+		w.ids, w.used, w.usedBefore = map[string][]int64{}, map[string]bool{}, map[string]bool{}
+	}
+	for _, seq := range idSequences {
 		w.ids[seq] = w.ids[seq][:0]
+		w.usedBefore[seq], w.used[seq] = w.used[seq], false
 	}
 }
 
@@ -82,35 +92,75 @@ func (w *writer) began() {
 // in the group's transaction, under the write lock, so its ids are in commit order
 // across nodes as the sequence's own defaults would be; the ids a group does not use, or
 // takes in a transaction that rolls back, are never used (a sequence has gaps anyway).
-// The block costs one round trip, which carries the statements queued before it.
+//
+// The block costs one round trip, which carries the statements queued before it. The
+// same round trip takes a block of every other sequence that the previous transaction
+// took ids of and this one has none of yet: a group of room changes inserts events and
+// broadcasts both, and this spares it the second round trip (the ids of a block taken
+// for nothing are a gap).
 func (w *writer) nextID(seq string) (int64, time.Time, error) {
 	if w.ids == nil {
-		w.ids = map[string][]int64{}
+		w.began()
 	}
-	ids := w.ids[seq]
-	if len(ids) == 0 {
-		n := min(max(w.left, 1), maxBatch)
-		rows, err := w.Query(bg, `SELECT nextval('`+seq+`'), now() FROM generate_series(1, ?)`, n)
-		if err != nil {
+	if len(w.ids[seq]) == 0 {
+		if err := w.takeIDs(seq); err != nil {
 			return 0, time.Time{}, err
 		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id, &w.now); err != nil {
-				rows.Close()
-				w.ids[seq] = ids[:0]
-				return 0, time.Time{}, err
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Close(); err != nil || len(ids) == 0 {
-			w.ids[seq] = ids[:0]
-			return 0, time.Time{}, errors.Join(err, errors.New("no id"))
-		}
-		slices.Sort(ids)
 	}
+	ids := w.ids[seq]
+	w.used[seq] = true
 	w.ids[seq] = ids[1:]
 	return ids[0], w.now, nil
+}
+
+// takeIDs takes a block of ids of seq, and of the other sequences nextID takes along.
+func (w *writer) takeIDs(seq string) error {
+	var take []string
+	for _, other := range idSequences {
+		if other == seq || (w.usedBefore[other] && len(w.ids[other]) == 0) {
+			take = append(take, other)
+		}
+	}
+	q := `SELECT `
+	for _, other := range take {
+		q += `nextval('` + other + `'), `
+	}
+	n := min(max(w.left, 1), maxBatch)
+	rows, err := w.Query(bg, q+`now() FROM generate_series(1, ?)`, n)
+	if err != nil {
+		return err
+	}
+	got := make([]int64, len(take))
+	dest := make([]any, len(take)+1)
+	for i := range got {
+		dest[i] = &got[i]
+	}
+	dest[len(take)] = &w.now
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			w.dropIDs(take)
+			return err
+		}
+		for i, other := range take {
+			w.ids[other] = append(w.ids[other], got[i])
+		}
+	}
+	if err := rows.Close(); err != nil || len(w.ids[seq]) == 0 {
+		w.dropIDs(take)
+		return errors.Join(err, errors.New("no id"))
+	}
+	for _, other := range take {
+		slices.Sort(w.ids[other])
+	}
+	return nil
+}
+
+// dropIDs forgets the ids of seqs that a failed takeIDs may have left.
+func (w *writer) dropIDs(seqs []string) {
+	for _, seq := range seqs {
+		w.ids[seq] = w.ids[seq][:0]
+	}
 }
 
 var _ sqlstore.Querier = (*writer)(nil)

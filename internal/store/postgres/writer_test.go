@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -216,4 +217,54 @@ func openWriterTest(t *testing.T) (s *Store, exec func(tx store.Tx, q string, ar
 		return n == 1
 	}
 	return s, exec, has
+}
+
+// TestWriterTakesIDBlocksTogether: a transaction that takes event ids also takes, in the
+// same round trip, a block of broadcast ids when the previous transaction took some, and
+// only then; the ids it hands out stay unique and increasing.
+func TestWriterTakesIDBlocksTogether(t *testing.T) {
+	s, _, _ := openWriterTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	var eventIDs, broadcastIDs []int64
+	change := func(withBroadcast bool) (broadcastIDsTaken bool) {
+		t.Helper()
+		if err := s.Tx(ctx, func(tx store.Tx) error {
+			ev := store.Event{App: 1, RoomID: "r1", Command: "C", Body: []byte(`{}`), CreatedAt: now, State: store.EventPending, NextAttemptAt: now}
+			if err := tx.EventInsert(ctx, &ev); err != nil {
+				return err
+			}
+			eventIDs = append(eventIDs, ev.ID)
+			broadcastIDsTaken = len(tx.(*pgTx).Querier().(*writer).ids[broadcastsSeq]) > 0
+			if !withBroadcast {
+				return nil
+			}
+			b := store.Broadcast{App: 1, RoomID: "r1", Origin: "n1", Kind: "K", Body: []byte(`{}`)}
+			if err := tx.(store.ClusterTx).BroadcastInsert(ctx, &b); err != nil {
+				return err
+			}
+			broadcastIDs = append(broadcastIDs, b.ID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return broadcastIDsTaken
+	}
+	for i, c := range []struct{ broadcast, wantTakenAlong bool }{
+		{true, false}, // nothing before: the broadcasts' block is taken when needed
+		{true, true},
+		{true, true},
+		{false, true}, // the previous one broadcast
+		{false, false},
+		{true, false},
+	} {
+		if got := change(c.broadcast); got != c.wantTakenAlong {
+			t.Errorf("transaction %d: broadcast ids taken with the event ids: %v, want %v", i, got, c.wantTakenAlong)
+		}
+	}
+	for _, ids := range [][]int64{eventIDs, broadcastIDs} {
+		if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
+			t.Errorf("ids %v are not unique and increasing", ids)
+		}
+	}
 }
