@@ -518,6 +518,7 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 	if !s.noLock {
 		w.queue(true, "SELECT pg_advisory_xact_lock($1, $2)", writeLock, int32(s.schemaOID))
 	}
+	w.prefetchIDs(len(batch))
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err

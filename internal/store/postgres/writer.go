@@ -65,6 +65,8 @@ type writer struct {
 	now              time.Time
 	left             int
 	used, usedBefore map[string]bool
+	// prefetch is the block of ids queued at the start of the group (prefetchIDs).
+	prefetch *execResult
 }
 
 // The sequences the writer takes blocks of ids from, in the order nextID takes them.
@@ -85,6 +87,7 @@ func (w *writer) began() {
 		w.ids[seq] = w.ids[seq][:0]
 		w.usedBefore[seq], w.used[seq] = w.used[seq], false
 	}
+	w.prefetch = nil
 }
 
 // nextID returns the next id of the sequence seq for the transaction, and its now(),
@@ -101,6 +104,9 @@ func (w *writer) began() {
 func (w *writer) nextID(seq string) (int64, time.Time, error) {
 	if w.ids == nil {
 		w.began()
+	}
+	if w.prefetch != nil && !w.prefetch.done {
+		w.flush() // a failure of the block fails the group, as any queued statement's does
 	}
 	if len(w.ids[seq]) == 0 {
 		if err := w.takeIDs(seq); err != nil {
@@ -121,42 +127,89 @@ func (w *writer) takeIDs(seq string) error {
 			take = append(take, other)
 		}
 	}
-	q := `SELECT `
-	for _, other := range take {
-		q += `nextval('` + other + `'), `
-	}
-	n := min(max(w.left, 1), maxBatch)
-	rows, err := w.Query(bg, q+`now() FROM generate_series(1, ?)`, n)
+	rows, err := w.Query(bg, idBlockQuery(take), w.blockSize())
 	if err != nil {
 		return err
 	}
-	got := make([]int64, len(take))
-	dest := make([]any, len(take)+1)
-	for i := range got {
-		dest[i] = &got[i]
+	err = w.readIDs(take, rows)
+	if cerr := rows.Close(); err == nil {
+		err = cerr
 	}
-	dest[len(take)] = &w.now
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			rows.Close()
+	if err == nil && len(w.ids[seq]) == 0 {
+		err = errors.New("no id")
+	}
+	if err != nil {
+		w.dropIDs(take)
+	}
+	return err
+}
+
+// prefetchIDs queues, after a pipelined group's BEGIN and lock, a block of ids of every
+// sequence the previous transaction took ids of, for n calls: the block then comes back
+// with the group's first round trip rather than costing one of its own when the first
+// call inserts an event (nextID waits for it). Its ids are a gap if no call uses them.
+func (w *writer) prefetchIDs(n int) {
+	var take []string
+	for _, seq := range idSequences {
+		if w.usedBefore[seq] {
+			take = append(take, seq)
+		}
+	}
+	if len(take) == 0 {
+		return
+	}
+	w.left = n
+	r := w.queue(true, idBlockQuery(take), w.blockSize())
+	r.read = func(rows pgx.Rows) error {
+		if err := w.readIDs(take, rows); err != nil {
 			w.dropIDs(take)
 			return err
 		}
-		for i, other := range take {
-			w.ids[other] = append(w.ids[other], got[i])
+		return nil
+	}
+	w.prefetch = r
+}
+
+// idBlockQuery is the statement that takes a block of ids of each of seqs (its one
+// argument is the block's size), with the transaction's now().
+func idBlockQuery(seqs []string) string {
+	q := `SELECT `
+	for _, seq := range seqs {
+		q += `nextval('` + seq + `'), `
+	}
+	return q + `now() FROM generate_series(1, $1)`
+}
+
+// blockSize is the number of ids a block takes: one for each call of the group left.
+func (w *writer) blockSize() int { return min(max(w.left, 1), maxBatch) }
+
+// readIDs adds the ids of seqs that rows of idBlockQuery carry to w.ids, in order, and
+// sets w.now.
+func (w *writer) readIDs(seqs []string, rows interface {
+	Next() bool
+	Scan(...any) error
+}) error {
+	got := make([]int64, len(seqs))
+	dest := make([]any, len(seqs)+1)
+	for i := range got {
+		dest[i] = &got[i]
+	}
+	dest[len(seqs)] = &w.now
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		for i, seq := range seqs {
+			w.ids[seq] = append(w.ids[seq], got[i])
 		}
 	}
-	if err := rows.Close(); err != nil || len(w.ids[seq]) == 0 {
-		w.dropIDs(take)
-		return errors.Join(err, errors.New("no id"))
-	}
-	for _, other := range take {
-		slices.Sort(w.ids[other])
+	for _, seq := range seqs {
+		slices.Sort(w.ids[seq])
 	}
 	return nil
 }
 
-// dropIDs forgets the ids of seqs that a failed takeIDs may have left.
+// dropIDs forgets the ids of seqs that a failed block may have left.
 func (w *writer) dropIDs(seqs []string) {
 	for _, seq := range seqs {
 		w.ids[seq] = w.ids[seq][:0]
@@ -182,6 +235,8 @@ type execResult struct {
 	// deferred is set when the statement's caller was told it succeeded before it was
 	// sent (Exec in pipelined mode, the writer's own queued statements).
 	deferred bool
+	// read, when set, reads the statement's rows at the send (a queued query).
+	read func(pgx.Rows) error
 }
 
 func (r *execResult) LastInsertId() (int64, error) {
@@ -242,7 +297,11 @@ func (w *writer) send() (br pgx.BatchResults, first *execResult, err error) {
 	}
 	br = w.conn.SendBatch(bg, b)
 	for _, r := range queued {
-		r.tag, r.err = br.Exec()
+		if r.read != nil {
+			r.err = readQueued(br, r.read)
+		} else {
+			r.tag, r.err = br.Exec()
+		}
 		r.done = true
 		if r.err != nil && first == nil {
 			first, err = r, r.err
@@ -259,6 +318,19 @@ func (w *writer) send() (br pgx.BatchResults, first *execResult, err error) {
 		return nil, first, err
 	}
 	return br, nil, nil
+}
+
+// readQueued reads the rows of a queued query with read.
+func readQueued(br pgx.BatchResults, read func(pgx.Rows) error) error {
+	rows, err := br.Query()
+	if err == nil {
+		err = read(rows)
+	}
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
+	}
+	return err
 }
 
 // flush sends the queued statements, if any.

@@ -219,17 +219,19 @@ func openWriterTest(t *testing.T) (s *Store, exec func(tx store.Tx, q string, ar
 	return s, exec, has
 }
 
-// TestWriterTakesIDBlocksTogether: a transaction that takes event ids also takes, in the
-// same round trip, a block of broadcast ids when the previous transaction took some, and
-// only then; the ids it hands out stay unique and increasing.
+// TestWriterTakesIDBlocksTogether: a group queues, with its BEGIN, a block of ids of each
+// sequence the previous transaction took ids of (so the block comes back with its first
+// round trip), and a block taken later takes the others along; a sequence the previous
+// transaction did not use is not taken. The ids handed out stay unique and increasing.
 func TestWriterTakesIDBlocksTogether(t *testing.T) {
 	s, _, _ := openWriterTest(t)
 	ctx := context.Background()
 	now := time.Now()
 	var eventIDs, broadcastIDs []int64
-	change := func(withBroadcast bool) (broadcastIDsTaken bool) {
+	change := func(withBroadcast bool) (broadcastIDsTaken, prefetched bool) {
 		t.Helper()
 		if err := s.Tx(ctx, func(tx store.Tx) error {
+			prefetched = tx.(*pgTx).Querier().(*writer).prefetch != nil
 			ev := store.Event{App: 1, RoomID: "r1", Command: "C", Body: []byte(`{}`), CreatedAt: now, State: store.EventPending, NextAttemptAt: now}
 			if err := tx.EventInsert(ctx, &ev); err != nil {
 				return err
@@ -248,18 +250,20 @@ func TestWriterTakesIDBlocksTogether(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		return broadcastIDsTaken
+		return broadcastIDsTaken, prefetched
 	}
-	for i, c := range []struct{ broadcast, wantTakenAlong bool }{
-		{true, false}, // nothing before: the broadcasts' block is taken when needed
-		{true, true},
-		{true, true},
-		{false, true}, // the previous one broadcast
-		{false, false},
-		{true, false},
+	for i, c := range []struct{ broadcast, wantTakenAlong, wantPrefetched bool }{
+		{true, false, false}, // nothing before: each block is taken when needed
+		{true, true, true},
+		{true, true, true},
+		{false, true, true}, // the previous one broadcast
+		{false, false, true},
+		{true, false, true},
 	} {
-		if got := change(c.broadcast); got != c.wantTakenAlong {
-			t.Errorf("transaction %d: broadcast ids taken with the event ids: %v, want %v", i, got, c.wantTakenAlong)
+		taken, prefetched := change(c.broadcast)
+		if taken != c.wantTakenAlong || prefetched != c.wantPrefetched {
+			t.Errorf("transaction %d: broadcast ids taken with the event ids: %v, want %v; ids queued with BEGIN: %v, want %v",
+				i, taken, c.wantTakenAlong, prefetched, c.wantPrefetched)
 		}
 	}
 	for _, ids := range [][]int64{eventIDs, broadcastIDs} {
