@@ -18,6 +18,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -97,6 +98,9 @@ type Options struct {
 	Nodes int
 	// Soak is the length of the soak scenario.
 	Soak time.Duration
+	// Repeat is how many times each scenario judged against L runs, each run against an L
+	// measured just before it; its row is the median run (pickMedian).
+	Repeat int
 
 	CPUProfile, MemProfile, MutexProfile, BlockProfile string
 }
@@ -179,6 +183,9 @@ type Result struct {
 	// RoomdCPUPerOpL is RoomdCPUPerOpUs in units of L's CPU time per exchange (client and
 	// server together) of the same run: the "cpu/op (L)" column.
 	RoomdCPUPerOpL float64 `json:"roomd_cpu_per_op_l,omitempty"`
+	// Runs is RoomdCPUPerOpL of every run of a repeated scenario (--repeat), in run order;
+	// the row is the median one.
+	Runs []float64 `json:"runs_roomd_cpu_per_op_l,omitempty"`
 	// AllocPerOp is the Go heap allocated per operation, in bytes, by the whole process,
 	// over the same phase as CPUPerOpUs.
 	AllocPerOp float64 `json:"alloc_bytes_per_op,omitempty"`
@@ -298,6 +305,8 @@ type Report struct {
 	// Server is "process" (separate roomd processes, the default) or "in-process".
 	Server string `json:"server"`
 	Nodes  int    `json:"nodes"`
+	// Repeat is the runs of each scenario judged against L (--repeat).
+	Repeat int `json:"repeat"`
 	// LoadAverage is /proc/loadavg's 1-, 5- and 15-minute load when the run started.
 	LoadAverage string    `json:"load_average,omitempty"`
 	L           float64   `json:"l_ops_per_sec"`
@@ -374,6 +383,7 @@ func parseFlags(args []string, stderr io.Writer) (*Options, error) {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each timed scenario")
 	fs.DurationVar(&o.Soak, "soak", 60*time.Second, "length of the soak scenario (--quick: 6s)")
 	fs.IntVar(&o.Concurrency, "concurrency", 64, "concurrent REST callers (and loopback clients)")
+	fs.IntVar(&o.Repeat, "repeat", 1, "runs of each scenario judged against L (owner-change, create-room, drain, client-owner-change), each against its own L; the row is the median run")
 	fs.BoolVar(&o.Quick, "quick", false, "short smoke run with scaled-down counts (not a measurement)")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	fs.StringVar(&o.DataDir, "data", "", "parent directory of the temporary data directories (default the system temp dir)")
@@ -419,6 +429,9 @@ func parseFlags(args []string, stderr io.Writer) (*Options, error) {
 	}
 	if o.Concurrency < 1 || o.Concurrency > 4096 {
 		return nil, fmt.Errorf("%w: --concurrency must be from 1 to 4096", ErrUsage)
+	}
+	if o.Repeat < 1 || o.Repeat > 20 {
+		return nil, fmt.Errorf("%w: --repeat must be from 1 to 20", ErrUsage)
 	}
 	if o.DSN == "" {
 		o.DSN = os.Getenv(EnvPostgresDSN)
@@ -521,7 +534,7 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 	rep := &Report{
 		Date: time.Now().Format(time.RFC3339), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUs: runtime.NumCPU(), Quick: o.Quick, Concurrency: o.Concurrency, Duration: r.timed().String(),
-		Store: o.Store, Durability: o.Durability, Notes: notes, Server: "process", Nodes: o.Nodes, LoadAverage: loadAverage(),
+		Store: o.Store, Durability: o.Durability, Notes: notes, Server: "process", Nodes: o.Nodes, Repeat: max(o.Repeat, 1), LoadAverage: loadAverage(),
 	}
 	if o.InProcess {
 		rep.Server = "in-process"
@@ -536,59 +549,24 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 			break
 		}
 		s, _ := lookup(name)
-		if s.NeedsL && prev != "loopback" && r.L > 0 {
-			// The speed a shared machine gives this process drifts over minutes, so each
-			// ratio is taken against an L measured right before its scenario.
-			r.remeasureL(ctx)
+		runs := 1
+		if s.NeedsL {
+			runs = o.Repeat
+		}
+		var all []*Result
+		for i := range runs {
+			if i > 0 && ctx.Err() != nil {
+				break
+			}
+			if s.NeedsL && (prev != "loopback" || i > 0) && r.L > 0 {
+				// The speed a shared machine gives this process drifts over minutes, so each
+				// ratio is taken against an L measured right before its run.
+				r.remeasureL(ctx)
+			}
+			all = append(all, r.runOne(ctx, s, rep))
 		}
 		prev = name
-		runtime.GC()
-		debug.FreeOSMemory()
-		resetPeakRSS()
-		r.serverPeak = 0
-		m := startMeter()
-		var (
-			res *Result
-			err error
-		)
-		// Profile samples carry the scenario's name: go tool pprof -tagfocus=scenario=drain.
-		// Goroutines a scenario starts (its server's among them) inherit the label.
-		pprof.Do(ctx, pprof.Labels("scenario", name), func(ctx context.Context) {
-			res, err = s.Run(ctx, r)
-		})
-		if res == nil {
-			res = &Result{}
-		}
-		res.Scenario = name
-		if err != nil {
-			res.Error = err.Error()
-		}
-		if o.InProcess || name == "loopback" {
-			res.PeakRSS = max(res.PeakRSS, peakRSS())
-		} else {
-			res.PeakRSS = max(res.PeakRSS, r.serverPeak)
-		}
-		if res.CPUPerOpUs == 0 {
-			res.setCPU(m.since())
-		}
-		if name == "loopback" {
-			res.RoomdCPUPerOpUs = res.CPUPerOpUs
-		}
-		if s.NeedsL && r.L > 0 && res.OpsPerSec > 0 {
-			res.L, res.LCPUPerOpUs = r.L, r.LCPUPerOpUs
-			res.RatioToL = res.OpsPerSec / r.L
-			if o.InProcess && r.LCPUPerOpUs > 0 && res.CPUPerOpUs > 0 {
-				res.RatioToLByCPU = r.LCPUPerOpUs / res.CPUPerOpUs
-			}
-		}
-		if name == "loopback" && res.Error == "" {
-			r.L, r.LCPUPerOpUs = res.OpsPerSec, res.CPUPerOpUs
-			rep.L, rep.LCPUPerOpUs = r.L, r.LCPUPerOpUs
-		}
-		if r.LCPUPerOpUs > 0 && res.RoomdCPUPerOpUs > 0 {
-			res.L, res.LCPUPerOpUs = r.L, r.LCPUPerOpUs
-			res.RoomdCPUPerOpL = res.RoomdCPUPerOpUs / r.LCPUPerOpUs
-		}
+		res := pickMedian(all)
 		if s.Judge != nil && res.Error == "" {
 			s.Judge(r, res)
 			if o.Quick {
@@ -602,6 +580,88 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 		return rep, err
 	}
 	return rep, ctx.Err()
+}
+
+// runOne runs scenario s once and returns its row, with its ratios to the current L (not
+// judged yet).
+func (r *Runner) runOne(ctx context.Context, s Scenario, rep *Report) *Result {
+	o, name := r.Opts, s.Name
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	r.serverPeak = 0
+	m := startMeter()
+	var (
+		res *Result
+		err error
+	)
+	// Profile samples carry the scenario's name: go tool pprof -tagfocus=scenario=drain.
+	// Goroutines a scenario starts (its server's among them) inherit the label.
+	pprof.Do(ctx, pprof.Labels("scenario", name), func(ctx context.Context) {
+		res, err = s.Run(ctx, r)
+	})
+	if res == nil {
+		res = &Result{}
+	}
+	res.Scenario = name
+	if err != nil {
+		res.Error = err.Error()
+	}
+	if o.InProcess || name == "loopback" {
+		res.PeakRSS = max(res.PeakRSS, peakRSS())
+	} else {
+		res.PeakRSS = max(res.PeakRSS, r.serverPeak)
+	}
+	if res.CPUPerOpUs == 0 {
+		res.setCPU(m.since())
+	}
+	if name == "loopback" {
+		res.RoomdCPUPerOpUs = res.CPUPerOpUs
+	}
+	if s.NeedsL && r.L > 0 && res.OpsPerSec > 0 {
+		res.L, res.LCPUPerOpUs = r.L, r.LCPUPerOpUs
+		res.RatioToL = res.OpsPerSec / r.L
+		if o.InProcess && r.LCPUPerOpUs > 0 && res.CPUPerOpUs > 0 {
+			res.RatioToLByCPU = r.LCPUPerOpUs / res.CPUPerOpUs
+		}
+	}
+	if name == "loopback" && res.Error == "" {
+		r.L, r.LCPUPerOpUs = res.OpsPerSec, res.CPUPerOpUs
+		rep.L, rep.LCPUPerOpUs = r.L, r.LCPUPerOpUs
+	}
+	if r.LCPUPerOpUs > 0 && res.RoomdCPUPerOpUs > 0 {
+		res.L, res.LCPUPerOpUs = r.L, r.LCPUPerOpUs
+		res.RoomdCPUPerOpL = res.RoomdCPUPerOpUs / r.LCPUPerOpUs
+	}
+	return res
+}
+
+// pickMedian returns the row of a scenario run len(runs) times: the run with the median
+// roomd cpu/op in L (the higher of the middle two for an even count), noting every run's;
+// the first failed run, if one failed, so that no failure hides behind a median.
+func pickMedian(runs []*Result) *Result {
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	if i := slices.IndexFunc(runs, func(res *Result) bool { return res.Error != "" }); i >= 0 {
+		runs[i].Notes = append(runs[i].Notes, fmt.Sprintf("run %d of %d failed", i+1, len(runs)))
+		return runs[i]
+	}
+	figures := make([]float64, len(runs))
+	for i, res := range runs {
+		figures[i] = res.RoomdCPUPerOpL
+	}
+	byCPU := slices.Clone(runs)
+	slices.SortStableFunc(byCPU, func(a, b *Result) int { return cmp.Compare(a.RoomdCPUPerOpL, b.RoomdCPUPerOpL) })
+	res := byCPU[len(byCPU)/2]
+	res.Runs = figures
+	parts := make([]string, len(figures))
+	for i, f := range figures {
+		parts[i] = fmt.Sprintf("%.2f", f)
+	}
+	res.Notes = append(res.Notes, fmt.Sprintf("%d runs, each against an L measured just before it: roomd cpu/op %s L; this row is the median run",
+		len(runs), strings.Join(parts, " / ")))
+	return res
 }
 
 // remeasureL runs the loopback again, for at most 3 s, and makes it the current L.

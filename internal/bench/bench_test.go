@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,7 +156,7 @@ func TestFlags(t *testing.T) {
 	if strings.Join(o.Scenarios, ",") != "drain,owner-change" || o.Duration != 3*time.Second || !o.Quick || o.Store != "sqlite" {
 		t.Errorf("%+v", o)
 	}
-	for _, args := range [][]string{{"--scenarios", "nope"}, {"--duration", "0s"}, {"--concurrency", "0"}, {"extra"}} {
+	for _, args := range [][]string{{"--scenarios", "nope"}, {"--duration", "0s"}, {"--concurrency", "0"}, {"--repeat", "0"}, {"--repeat", "21"}, {"extra"}} {
 		if _, err := parseFlags(args, io.Discard); !errors.Is(err, ErrUsage) {
 			t.Errorf("%v: err = %v, want a usage error", args, err)
 		}
@@ -175,6 +176,41 @@ func TestFlags(t *testing.T) {
 	o, err = parseFlags([]string{"--store", "postgres", "--nodes", "3"}, io.Discard)
 	if err != nil || o.DSN != "postgres://from-env" || o.Nodes != 3 || o.InProcess {
 		t.Errorf("postgres from the environment: %+v, %v", o, err)
+	}
+}
+
+// TestPickMedian: a repeated scenario's row is its median run by roomd cpu/op (the higher
+// of the middle two for an even count), with every run's figure noted; a failed run is
+// the row whatever the others measured.
+func TestPickMedian(t *testing.T) {
+	runs := func(figures ...float64) []*Result {
+		var rs []*Result
+		for _, f := range figures {
+			rs = append(rs, &Result{Scenario: "owner-change", RoomdCPUPerOpL: f})
+		}
+		return rs
+	}
+	for _, c := range []struct {
+		figures []float64
+		want    float64
+	}{
+		{[]float64{2.4}, 2.4},
+		{[]float64{3.1, 2.2, 2.6}, 2.6},
+		{[]float64{2.2, 3.1}, 3.1},
+		{[]float64{2.9, 2.1, 2.5, 2.7}, 2.7},
+	} {
+		res := pickMedian(runs(c.figures...))
+		if res.RoomdCPUPerOpL != c.want {
+			t.Errorf("%v: row %.2f, want %.2f", c.figures, res.RoomdCPUPerOpL, c.want)
+		}
+		if len(c.figures) > 1 && (!slices.Equal(res.Runs, c.figures) || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "median")) {
+			t.Errorf("%v: runs %v, notes %q", c.figures, res.Runs, res.Notes)
+		}
+	}
+	rs := runs(2.0, 2.1, 2.2)
+	rs[2].Error = "server exited"
+	if res := pickMedian(rs); res != rs[2] {
+		t.Errorf("a failed run: row %+v, want the failed run", res)
 	}
 }
 

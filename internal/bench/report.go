@@ -24,6 +24,9 @@ func WriteTable(w io.Writer, rep *Report) {
 	case rep.Server != "":
 		fmt.Fprintln(w, "server: a separate roomd process (roomd CPU/op is its utime+stime over the measured window / operations)")
 	}
+	if rep.Repeat > 1 {
+		fmt.Fprintf(w, "each scenario judged against L ran %d times, each against an L measured just before it; its row is the median run\n", rep.Repeat)
+	}
 	if rep.LoadAverage != "" {
 		fmt.Fprintf(w, "load average at start: %s\n", rep.LoadAverage)
 	}
