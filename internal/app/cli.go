@@ -54,7 +54,7 @@ Usage:
   roomd usersig  --sdkappid N --user ID [--key KEY | --data DIR] [--expire SECONDS]
   roomd receive  [--listen ADDR] [--token TOKEN] [--signing-secret S …] [--sdkappid N] [--fail-first N]
   roomd client   --user ID [--room ROOM] [--url WS-URL] [--platform P] [--key KEY | --data DIR]
-  roomd bench    [--scenarios a,b] [--duration D] [--quick] [--json] [--cpuprofile FILE …]
+  roomd bench    [--scenarios a,b] [--duration D] [--repeat N] [--quick] [--json] [--cpuprofile FILE …]
   roomd version
 
 Run "roomd COMMAND --help" for the flags of a command.
