@@ -422,14 +422,21 @@ func (s *Service) saveSeats(ctx context.Context, tx store.Tx, a Actor, st *seatS
 	// One user sits on one seat (store.ErrConflict otherwise), so a seat whose new user sat
 	// on another seat before is written only after that seat was written: a move becomes a
 	// chain of writes in order. Seats that wait on each other in a cycle (a swap) wait for
-	// the first of them to be cleared, once, and it is written in full after the others.
-	// A swap is three writes, a move two.
-	// freed marks the seats written, whose former user is gone from them.
-	pending, freed := changed, make([]bool, len(st.seats))
-	for len(pending) > 0 {
+	// one of them to be cleared, once, and it is written in full after the others. A swap is
+	// three writes, a move two.
+	//
+	// waits[i] is whether changed seat i still waits: its new user is on a seat not written
+	// yet. A seat that is not changed is never written, so nothing waits on it (a user left
+	// on it as well is the store's conflict to refuse).
+	written := make([]bool, len(st.seats))
+	waits := func(i int) bool {
+		j := seatIndexOf(st.before, st.seats[i].UserID)
+		return j >= 0 && j != i && slices.Contains(changed, j) && !written[j]
+	}
+	for pending := changed; len(pending) > 0; {
 		rest := pending[:0]
 		for _, i := range pending {
-			if j := seatIndexOf(st.before, st.seats[i].UserID); j >= 0 && j != i && !freed[j] {
+			if waits(i) {
 				rest = append(rest, i)
 				continue
 			}
@@ -439,15 +446,22 @@ func (s *Service) saveSeats(ctx context.Context, tx store.Tx, a Actor, st *seatS
 				}
 				return err
 			}
-			freed[i] = true
+			written[i] = true
 		}
-		if len(rest) == len(pending) { // none could be written: a cycle
-			x := st.seats[rest[0]]
+		if len(rest) == len(pending) {
+			// None could be written: the seats left wait on each other in cycles (each
+			// waits on one changed seat, and each is waited on by one at most). Clearing
+			// one, not written yet, lets its cycle unwind.
+			k := slices.IndexFunc(rest, func(i int) bool { return !written[i] })
+			if k < 0 {
+				return fmt.Errorf("seats of room %s: a user on two seats: %w", st.row.RoomID, store.ErrConflict)
+			}
+			x := st.seats[rest[k]]
 			x.UserID = ""
 			if err := put(x); err != nil {
 				return err
 			}
-			freed[rest[0]] = true
+			written[rest[k]] = true
 		}
 		pending = rest
 	}
