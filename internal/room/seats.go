@@ -425,15 +425,18 @@ func (s *Service) saveSeats(ctx context.Context, tx store.Tx, a Actor, st *seatS
 	// one of them to be cleared, once, and it is written in full after the others. A swap is
 	// three writes, a move two.
 	//
-	// waits[i] is whether changed seat i still waits: its new user is on a seat not written
-	// yet. A seat that is not changed is never written, so nothing waits on it (a user left
-	// on it as well is the store's conflict to refuse).
-	written := make([]bool, len(st.seats))
+	// waits(i) is whether changed seat i still waits: its new user is on a changed seat not
+	// written yet. A seat that is not changed is never written, so nothing waits on it (a
+	// user left on it as well is the store's conflict to refuse).
+	isChanged, written := make([]bool, len(st.seats)), make([]bool, len(st.seats))
+	for _, i := range changed {
+		isChanged[i] = true
+	}
 	waits := func(i int) bool {
 		j := seatIndexOf(st.before, st.seats[i].UserID)
-		return j >= 0 && j != i && slices.Contains(changed, j) && !written[j]
+		return j >= 0 && j != i && isChanged[j] && !written[j]
 	}
-	for pending := changed; len(pending) > 0; {
+	for pending := changed; len(pending) > 0; { // (changed is not used after this)
 		rest := pending[:0]
 		for _, i := range pending {
 			if waits(i) {
