@@ -551,7 +551,7 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 		s, _ := lookup(name)
 		runs := 1
 		if s.NeedsL {
-			runs = o.Repeat
+			runs = max(o.Repeat, 1)
 		}
 		var all []*Result
 		for i := range runs {
