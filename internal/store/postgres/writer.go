@@ -127,7 +127,7 @@ func (w *writer) takeIDs(seq string) error {
 			take = append(take, other)
 		}
 	}
-	rows, err := w.Query(bg, idBlockQuery(take), w.blockSize())
+	rows, err := w.Query(bg, idBlockQuery(take), blockSize(w.left))
 	if err != nil {
 		return err
 	}
@@ -158,16 +158,8 @@ func (w *writer) prefetchIDs(n int) {
 	if len(take) == 0 {
 		return
 	}
-	w.left = n
-	r := w.queue(true, idBlockQuery(take), w.blockSize())
-	r.read = func(rows pgx.Rows) error {
-		if err := w.readIDs(take, rows); err != nil {
-			w.dropIDs(take)
-			return err
-		}
-		return nil
-	}
-	w.prefetch = r
+	w.prefetch = w.queue(true, idBlockQuery(take), blockSize(n))
+	w.prefetch.read = func(rows pgx.Rows) error { return w.readIDs(take, rows) }
 }
 
 // idBlockQuery is the statement that takes a block of ids of each of seqs (its one
@@ -180,11 +172,11 @@ func idBlockQuery(seqs []string) string {
 	return q + `now() FROM generate_series(1, $1)`
 }
 
-// blockSize is the number of ids a block takes: one for each call of the group left.
-func (w *writer) blockSize() int { return min(max(w.left, 1), maxBatch) }
+// blockSize is the number of ids a block takes for calls calls of a group: one each.
+func blockSize(calls int) int { return min(max(calls, 1), maxBatch) }
 
 // readIDs adds the ids of seqs that rows of idBlockQuery carry to w.ids, in order, and
-// sets w.now.
+// sets w.now; after an error it forgets the ids of seqs.
 func (w *writer) readIDs(seqs []string, rows interface {
 	Next() bool
 	Scan(...any) error
@@ -197,6 +189,7 @@ func (w *writer) readIDs(seqs []string, rows interface {
 	dest[len(seqs)] = &w.now
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
+			w.dropIDs(seqs)
 			return err
 		}
 		for i, seq := range seqs {
