@@ -278,6 +278,9 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 	if newOwner == "" {
 		return errcode.Invalid("NewOwner_Account", "is required")
 	}
+	// The change writes only this room's rows and the outbox, and reads RoomOwnerChange
+	// first: a store may send that read ahead with its group's first round trip.
+	ctx = store.WithFootprint(ctx, store.Footprint{App: a.App, RoomID: id, OwnerChangeUser: newOwner})
 	return s.store.Tx(ctx, func(tx store.Tx) error {
 		// One statement reads the owner and the seat settings in Info (all of the room this
 		// needs), what newOwner is to the app and the room, and the seats; the checks below

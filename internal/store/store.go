@@ -100,3 +100,35 @@ func LazyCommit(ctx context.Context) bool {
 	v, _ := ctx.Value(lazyKey{}).(bool)
 	return v
 }
+
+// footprintKey marks a context given to Store.Tx by WithFootprint.
+type footprintKey struct{}
+
+// Footprint is what a Tx call declares of itself so that a driver that pays a round trip
+// for every read (PostgreSQL) may send the call's first read ahead, together with the
+// reads of the other calls grouped with it, instead of one round trip per call.
+//
+// A call with a footprint promises that it writes no account, and no row of any room but
+// the one named by App and RoomID (of no room at all when RoomID is empty). The outbox
+// (events and broadcasts) and the records of callback attempts are not rows of a room. A
+// driver sends a call's read ahead only when every call grouped before it has a footprint
+// and none of them names the same room, so the read sees what it would have seen in its
+// turn. A driver may ignore footprints.
+type Footprint struct {
+	App    uint64
+	RoomID string
+	// OwnerChangeUser, when not empty, says that the call's first read, made before it
+	// writes anything, is RoomOwnerChange(App, RoomID, OwnerChangeUser).
+	OwnerChangeUser string
+}
+
+// WithFootprint returns ctx marked with the footprint of the Tx call it is given to.
+func WithFootprint(ctx context.Context, f Footprint) context.Context {
+	return context.WithValue(ctx, footprintKey{}, f)
+}
+
+// FootprintOf returns the footprint ctx was marked with, and whether it was.
+func FootprintOf(ctx context.Context) (Footprint, bool) {
+	f, ok := ctx.Value(footprintKey{}).(Footprint)
+	return f, ok
+}

@@ -147,6 +147,9 @@ type txRequest struct {
 	ctx  context.Context
 	fn   func(store.Tx) error
 	done chan error
+	// print is the call's footprint, when printed (store.WithFootprint).
+	print   store.Footprint
+	printed bool
 }
 
 // Open connects to the database at o.DSN, applies pending migrations and starts the writer.
@@ -331,6 +334,7 @@ func (s *Store) Tx(ctx context.Context, fn func(store.Tx) error) error {
 		return err
 	}
 	req := &txRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req.print, req.printed = store.FootprintOf(ctx)
 	select {
 	case <-s.quit:
 		return ErrClosed
@@ -510,7 +514,10 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 		}
 	}
 	w.pipe, w.failed = true, nil
-	defer func() { w.pipe, w.failed = false, nil }()
+	defer func() {
+		w.pipe, w.failed, w.ahead = false, nil, nil
+		clear(w.aheads)
+	}()
 	w.began()
 	// BEGIN and writeLock go out with the group's first statements. When they fail (the
 	// connection is gone), the group runs again through begin, which reconnects.
@@ -519,6 +526,7 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 		w.queue(true, "SELECT pg_advisory_xact_lock($1, $2)", writeLock, int32(s.schemaOID))
 	}
 	w.prefetchIDs(len(batch))
+	w.readAhead(batch)
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
@@ -526,7 +534,10 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 		}
 		t := s.newTx()
 		w.left = len(batch) - i
-		if err := s.callFn(r.fn, t); err != nil {
+		w.ahead = w.aheads[i]
+		err := s.callFn(r.fn, t)
+		w.ahead = nil
+		if err != nil {
 			// The queue goes out with the ROLLBACK: a failure in it shows whether the call
 			// saw what it asked for.
 			rb := w.queue(false, "ROLLBACK")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/roomd/roomd/internal/store/sqlstore"
 )
 
@@ -67,6 +68,14 @@ type writer struct {
 	used, usedBefore map[string]bool
 	// prefetch is the block of ids queued at the start of the group (prefetchIDs).
 	prefetch *execResult
+
+	// aheads are the reads sent ahead for a pipelined group's calls, by the call's index
+	// in the group, nil for a call without one (readAhead); ahead is the running call's,
+	// until the call reads it or writes; aheadHits counts the reads it answered.
+	aheads     []*aheadRead
+	ahead      *aheadRead
+	aheadHits  int
+	aheadRooms map[aheadRoom]bool
 }
 
 // The sequences the writer takes blocks of ids from, in the order nextID takes them.
@@ -162,6 +171,136 @@ func (w *writer) prefetchIDs(n int) {
 	w.prefetch.read = func(rows pgx.Rows) error { return w.readIDs(take, rows) }
 }
 
+// aheadRead is a call's first read, sent ahead of the call (readAhead).
+type aheadRead struct {
+	q    string // with PostgreSQL's placeholders
+	args []any
+	res  *execResult
+	rows aheadRows
+}
+
+// readAhead queues, after a pipelined group's BEGIN and lock, the first read of each call
+// whose footprint names one (sqlstore.ReadAhead), when every call before it in the group
+// has a footprint and none names its room: the read then sees what it would have seen in
+// the call's turn (store.Footprint), and it comes back with the group's first round trip
+// instead of costing the call one of its own. A read that fails fails the group, which
+// runs again unpipelined, without reads ahead.
+func (w *writer) readAhead(batch []*txRequest) {
+	w.aheads = w.aheads[:0]
+	if w.aheadRooms == nil {
+		w.aheadRooms = map[aheadRoom]bool{}
+	}
+	clear(w.aheadRooms)
+	clean := true // every call so far has a footprint; aheadRooms holds the rooms they name
+	for _, r := range batch {
+		var a *aheadRead
+		clean = clean && r.printed
+		if q, args, ok := sqlstore.ReadAhead(r.print); ok && clean && !w.aheadRooms[aheadRoom{r.print.App, r.print.RoomID}] {
+			a = &aheadRead{q: rebind(q), args: args}
+			a.res = w.queue(true, a.q, args...)
+			a.res.read = a.rows.fill
+		}
+		w.aheads = append(w.aheads, a)
+		if clean && r.print.RoomID != "" {
+			w.aheadRooms[aheadRoom{r.print.App, r.print.RoomID}] = true
+		}
+	}
+}
+
+// aheadRoom is the room a footprint names.
+type aheadRoom struct {
+	app  uint64
+	room string
+}
+
+// readAheadRows answers a call's Query with the rows of its read sent ahead, after the
+// round trip that carries it.
+func (w *writer) readAheadRows(a *aheadRead) (sqlstore.Rows, error) {
+	if !a.res.done {
+		w.flush()
+	}
+	if a.res.err != nil {
+		return nil, a.res.err
+	}
+	w.aheadHits++
+	return &a.rows, nil
+}
+
+// sameArgs reports whether a and b are the same arguments, of the types a read sent ahead
+// has (integers and strings).
+func sameArgs(a, b []any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		switch x := a[i].(type) {
+		case int64:
+			if y, ok := b[i].(int64); !ok || x != y {
+				return false
+			}
+		case string:
+			if y, ok := b[i].(string); !ok || x != y {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// aheadRows holds the rows of a read sent ahead, read at the send, as the sqlstore.Rows of
+// the call's Query.
+type aheadRows struct {
+	typeMap *pgtype.Map
+	fields  []pgconn.FieldDescription
+	rows    [][][]byte
+	next    int
+}
+
+// fill reads rows into r, copying each row's raw values.
+func (r *aheadRows) fill(rows pgx.Rows) error {
+	r.typeMap = rows.Conn().TypeMap()
+	for rows.Next() {
+		if r.fields == nil {
+			r.fields = slices.Clone(rows.FieldDescriptions())
+		}
+		raw := rows.RawValues()
+		n := 0
+		for _, v := range raw {
+			n += len(v)
+		}
+		buf := make([]byte, 0, n)
+		row := make([][]byte, len(raw))
+		for i, v := range raw {
+			if v != nil { // NULL stays nil
+				buf = append(buf, v...)
+				row[i] = buf[len(buf)-len(v) : len(buf) : len(buf)]
+			}
+		}
+		r.rows = append(r.rows, row)
+	}
+	return rows.Err()
+}
+
+func (r *aheadRows) Next() bool {
+	if r.next >= len(r.rows) {
+		return false
+	}
+	r.next++
+	return true
+}
+
+func (r *aheadRows) Scan(dest ...any) error {
+	if r.next == 0 || r.next > len(r.rows) {
+		return errors.New("postgres: Scan without a row")
+	}
+	return pgx.ScanRow(r.typeMap, r.fields, r.rows[r.next-1], dest...)
+}
+
+func (r *aheadRows) Err() error   { return nil }
+func (r *aheadRows) Close() error { r.next = len(r.rows); return nil }
+
 // idBlockQuery is the statement that takes a block of ids of each of seqs (its one
 // argument is the block's size), with the transaction's now().
 func idBlockQuery(seqs []string) string {
@@ -247,8 +386,10 @@ func (r *execResult) RowsAffected() (int64, error) {
 	return r.tag.RowsAffected(), nil
 }
 
-// queue adds a statement to the batch to send.
+// queue adds a statement to the batch to send. A statement queued while a call runs is
+// one of its writes: the call's read ahead no longer shows what it would read.
 func (w *writer) queue(deferred bool, q string, args ...any) *execResult {
+	w.ahead = nil
 	if w.batch == nil {
 		w.batch = &pgx.Batch{}
 	}
@@ -386,6 +527,10 @@ func (w *writer) Query(_ context.Context, q string, args ...any) (sqlstore.Rows,
 	q = rebind(q)
 	if w.pipe && w.failed != nil {
 		return nil, w.failed
+	}
+	if a := w.ahead; a != nil && a.q == q && sameArgs(a.args, args) {
+		w.ahead = nil
+		return w.readAheadRows(a)
 	}
 	w.closeOpen()
 	if len(w.queued) == 0 {

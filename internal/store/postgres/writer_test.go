@@ -272,3 +272,121 @@ func TestWriterTakesIDBlocksTogether(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterReadsAhead: the first read of a call with a footprint comes back with its
+// group's first round trip when every call before it in the group has a footprint naming
+// another room; a call before it that names the same room, or has no footprint, keeps its
+// read in its own turn, so that the read sees that call's writes, and so does a call that
+// writes before it reads.
+func TestWriterReadsAhead(t *testing.T) {
+	s, exec, _ := openWriterTest(t)
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	if err := s.Tx(ctx, func(tx store.Tx) error {
+		for _, u := range []string{"u1", "u2", "u3"} {
+			if _, err := tx.AccountUpsert(ctx, store.Account{App: 1, UserID: u, CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		for _, r := range []string{"r1", "r2", "r3"} {
+			if err := tx.RoomInsert(ctx, store.Room{App: 1, RoomID: r, Owner: "u1", CreatedAt: now, PublicVisible: true, Info: []byte(`{}`)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// call is one call of a group: it reads the room as an owner change does, records the
+	// owner it saw (in the order the calls ran), and hands the room to its user.
+	type call struct {
+		room, to string
+		print    bool // a footprint with the owner change's read
+		noRoom   bool // a footprint without a room
+		account  bool // deletes account u3 instead
+		write    bool // hands the room to u3 before it reads
+	}
+	var mu sync.Mutex
+	var saw []string // "room:owner seen" in the order the calls ran
+	run := func(c call) error {
+		cctx := ctx
+		switch {
+		case c.print:
+			cctx = store.WithFootprint(ctx, store.Footprint{App: 1, RoomID: c.room, OwnerChangeUser: c.to})
+		case c.noRoom:
+			cctx = store.WithFootprint(ctx, store.Footprint{})
+		}
+		return s.Tx(cctx, func(tx store.Tx) error {
+			if c.account {
+				return exec(tx, "DELETE FROM accounts WHERE sdkappid = 1 AND user_id = 'u3'")
+			}
+			if c.room == "" {
+				return exec(tx, "INSERT INTO meta (key, value) VALUES ('x', 'y') ON CONFLICT (key) DO NOTHING")
+			}
+			if c.write {
+				if err := tx.RoomSetOwnerUnchecked(ctx, 1, c.room, "u3"); err != nil {
+					return err
+				}
+			}
+			oc, err := tx.RoomOwnerChange(ctx, 1, c.room, c.to)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			saw = append(saw, fmt.Sprintf("%s:%s:%v", c.room, oc.Room.Owner, oc.Account))
+			mu.Unlock()
+			return tx.RoomSetOwnerUnchecked(ctx, 1, c.room, c.to)
+		})
+	}
+	// group runs calls as one group, in order: a first call holds the writer until the
+	// others have queued. It returns how many reads were answered from reads sent ahead.
+	group := func(calls ...call) int {
+		t.Helper()
+		saw = nil
+		release := make(chan struct{})
+		held := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			s.Tx(ctx, func(tx store.Tx) error { close(held); <-release; return nil })
+		})
+		<-held
+		hitsBefore := s.w.aheadHits
+		for i, c := range calls {
+			wg.Go(func() {
+				if err := run(c); err != nil {
+					t.Errorf("call %d: %v", i, err)
+				}
+			})
+			for len(s.reqs) != i+1 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		close(release)
+		wg.Wait()
+		return s.w.aheadHits - hitsBefore
+	}
+
+	for _, c := range []struct {
+		name  string
+		calls []call
+		hits  int
+		saw   []string
+	}{
+		{"other rooms", []call{{room: "r1", to: "u2", print: true}, {noRoom: true}, {room: "r2", to: "u2", print: true}},
+			2, []string{"r1:u1:true", "r2:u1:true"}},
+		{"same room", []call{{room: "r1", to: "u3", print: true}, {room: "r1", to: "u1", print: true}},
+			1, []string{"r1:u2:true", "r1:u3:true"}},
+		{"a call without footprint", []call{{room: "r2", to: "u1", print: true}, {room: ""}, {room: "r3", to: "u2", print: true}},
+			1, []string{"r2:u2:true", "r3:u1:true"}},
+		{"an account deleted before", []call{{account: true}, {room: "r3", to: "u3", print: true}},
+			0, []string{"r3:u2:false"}},
+		{"no footprint", []call{{room: "r1", to: "u2"}}, 0, []string{"r1:u1:true"}},
+		{"its own write first", []call{{room: "r2", to: "u1", print: true, write: true}}, 0, []string{"r2:u3:true"}},
+	} {
+		hits := group(c.calls...)
+		if hits != c.hits || !slices.Equal(saw, c.saw) {
+			t.Errorf("%s: %d reads answered ahead, saw %v; want %d, %v", c.name, hits, saw, c.hits, c.saw)
+		}
+	}
+}

@@ -102,8 +102,23 @@ func decodeOwnerChangeSeat(flags int64, s *store.Seat) bool {
 	return true
 }
 
+// ReadAhead returns the statement and arguments of the read that a call with footprint f
+// makes first (store.Footprint), exactly as this package's Reader sends them to its
+// Querier, so that a Querier may send it ahead and answer the call's Query with its rows;
+// ok is false when f names no read.
+func ReadAhead(f store.Footprint) (q string, args []any, ok bool) {
+	if f.OwnerChangeUser == "" || f.RoomID == "" {
+		return "", nil, false
+	}
+	return roomOwnerChangeQuery, roomOwnerChangeArgs(f.App, f.RoomID, f.OwnerChangeUser), true
+}
+
+func roomOwnerChangeArgs(app uint64, roomID, user string) []any {
+	return []any{int64(app), roomID, user}
+}
+
 func (r Reader) RoomOwnerChange(ctx context.Context, app uint64, roomID, user string) (store.OwnerChange, error) {
-	rows, err := r.q.Query(ctx, roomOwnerChangeQuery, int64(app), roomID, user)
+	rows, err := r.q.Query(ctx, roomOwnerChangeQuery, roomOwnerChangeArgs(app, roomID, user)...)
 	if err != nil {
 		return store.OwnerChange{}, fmt.Errorf("read room %s for an owner change: %w", roomID, err)
 	}

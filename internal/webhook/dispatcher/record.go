@@ -75,7 +75,9 @@ func (d *Dispatcher) recordLoop(records <-chan *recordReq) {
 func (d *Dispatcher) recordGroup(group []*recordReq, recs []store.AttemptRecord) {
 	// The callbacks were sent: nobody waits on the records but the rooms' next events,
 	// so they may share the commit of the next call instead of paying for one.
-	ctx := store.WithLazyCommit(context.Background())
+	// They write no room's rows either (store.Footprint), so they do not keep a store from
+	// sending the reads of the calls after them ahead.
+	ctx := store.WithFootprint(store.WithLazyCommit(context.Background()), store.Footprint{})
 	if len(group) > 1 {
 		err := d.o.Store.Tx(ctx, func(tx store.Tx) error {
 			return tx.EventRecordAttempts(ctx, recs)
