@@ -456,6 +456,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 		failAll(fmt.Errorf("begin: %w", err))
 		return
 	}
+	s.w.calls = len(batch)
 	single := len(batch) == 1
 	s.lastGroupFailed = false
 	for i, r := range batch {
@@ -519,6 +520,7 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 		clear(w.aheads)
 	}()
 	w.began()
+	w.calls = len(batch)
 	// BEGIN and writeLock go out with the group's first statements. When they fail (the
 	// connection is gone), the group runs again through begin, which reconnects.
 	w.queue(true, "BEGIN")

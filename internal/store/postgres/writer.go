@@ -59,15 +59,19 @@ type writer struct {
 
 	// ids are, per sequence, the ids taken in the current transaction and not used yet,
 	// in order, and now is the transaction's now(); left is how many calls of the group
-	// have not run yet, the current one included (the size of the next block of ids).
-	// used is, per sequence, whether the current transaction took an id of it, and
-	// usedBefore whether the previous one did (nextID).
-	ids              map[string][]int64
-	now              time.Time
-	left             int
-	used, usedBefore map[string]bool
-	// prefetch is the block of ids queued at the start of the group (prefetchIDs).
-	prefetch *execResult
+	// have not run yet, the current one included (what the next block of ids is for).
+	// used is, per sequence, how many ids the current transaction used, and usedBefore
+	// how many the previous one did; calls and callsBefore are their numbers of calls
+	// (nextID, idBlock).
+	ids                map[string][]int64
+	now                time.Time
+	left               int
+	used, usedBefore   map[string]int
+	calls, callsBefore int
+	// prefetch is the block of ids queued at the start of the group (prefetchIDs), and
+	// blocksTaken counts the blocks taken when a sequence's ids ran out (takeIDs).
+	prefetch    *execResult
+	blocksTaken int
 
 	// aheads are the reads sent ahead for a pipelined group's calls, by the call's index
 	// in the group, nil for a call without one (readAhead); ahead is the running call's,
@@ -86,21 +90,22 @@ const (
 
 var idSequences = [...]string{eventsSeq, broadcastsSeq}
 
-// began forgets what the writer knew of the previous transaction, but which sequences
-// it took ids of.
+// began forgets what the writer knew of the previous transaction, but how many ids of
+// each sequence it used for how many calls. The caller sets calls.
 func (w *writer) began() {
 	if w.ids == nil {
-		w.ids, w.used, w.usedBefore = map[string][]int64{}, map[string]bool{}, map[string]bool{}
+		w.ids, w.used, w.usedBefore = map[string][]int64{}, map[string]int{}, map[string]int{}
 	}
 	for _, seq := range idSequences {
 		w.ids[seq] = w.ids[seq][:0]
-		w.usedBefore[seq], w.used[seq] = w.used[seq], false
+		w.usedBefore[seq], w.used[seq] = w.used[seq], 0
 	}
+	w.callsBefore, w.calls = w.calls, 0
 	w.prefetch = nil
 }
 
 // nextID returns the next id of the sequence seq for the transaction, and its now(),
-// taking a block of w.left ids from the sequence when none is left. The block is taken
+// taking a block of ids for the w.left calls still to run when none is left (idBlock). The block is taken
 // in the group's transaction, under the write lock, so its ids are in commit order
 // across nodes as the sequence's own defaults would be; the ids a group does not use, or
 // takes in a transaction that rolls back, are never used (a sequence has gaps anyway).
@@ -123,7 +128,7 @@ func (w *writer) nextID(seq string) (int64, time.Time, error) {
 		}
 	}
 	ids := w.ids[seq]
-	w.used[seq] = true
+	w.used[seq]++
 	w.ids[seq] = ids[1:]
 	return ids[0], w.now, nil
 }
@@ -132,11 +137,12 @@ func (w *writer) nextID(seq string) (int64, time.Time, error) {
 func (w *writer) takeIDs(seq string) error {
 	var take []string
 	for _, other := range idSequences {
-		if other == seq || (w.usedBefore[other] && len(w.ids[other]) == 0) {
+		if other == seq || (w.usedBefore[other] > 0 && len(w.ids[other]) == 0) {
 			take = append(take, other)
 		}
 	}
-	rows, err := w.Query(bg, idBlockQuery(take), blockSize(w.left))
+	w.blocksTaken++
+	rows, err := w.Query(bg, idBlockQuery(take), w.blockSizes(take, w.left)...)
 	if err != nil {
 		return err
 	}
@@ -160,14 +166,14 @@ func (w *writer) takeIDs(seq string) error {
 func (w *writer) prefetchIDs(n int) {
 	var take []string
 	for _, seq := range idSequences {
-		if w.usedBefore[seq] {
+		if w.usedBefore[seq] > 0 {
 			take = append(take, seq)
 		}
 	}
 	if len(take) == 0 {
 		return
 	}
-	w.prefetch = w.queue(true, idBlockQuery(take), blockSize(n))
+	w.prefetch = w.queue(true, idBlockQuery(take), w.blockSizes(take, n)...)
 	w.prefetch.read = func(rows pgx.Rows) error { return w.readIDs(take, rows) }
 }
 
@@ -301,18 +307,41 @@ func (r *aheadRows) Scan(dest ...any) error {
 func (r *aheadRows) Err() error   { return nil }
 func (r *aheadRows) Close() error { r.next = len(r.rows); return nil }
 
-// idBlockQuery is the statement that takes a block of ids of each of seqs (its one
-// argument is the block's size), with the transaction's now().
+// idBlockQuery is the statement that takes a block of ids of each of seqs (its arguments
+// are the blocks' sizes, in the same order), with the transaction's now(): a row per id
+// of the largest block, NULL where a smaller block has none.
 func idBlockQuery(seqs []string) string {
-	q := `SELECT `
-	for _, seq := range seqs {
-		q += `nextval('` + seq + `'), `
+	q, most := `SELECT `, `GREATEST(`
+	for i, seq := range seqs {
+		q += fmt.Sprintf(`CASE WHEN g <= $%d THEN nextval('%s') END, `, i+1, seq)
+		most += fmt.Sprintf(`$%d::int, `, i+1)
 	}
-	return q + `now() FROM generate_series(1, $1)`
+	return q + `now() FROM generate_series(1, ` + most[:len(most)-2] + `)) g`
 }
 
-// blockSize is the number of ids a block takes for calls calls of a group: one each.
-func blockSize(calls int) int { return min(max(calls, 1), maxBatch) }
+// maxIDsPerCall bounds the ids of one sequence a block takes per call, so that one call
+// that used many (a large publish) does not make the next groups take many more than
+// they use.
+const maxIDsPerCall = 8
+
+// blockSizes returns the sizes of the blocks of seqs to take for calls calls of a group:
+// per call, as many ids as the previous transaction used per call (up to maxIDsPerCall),
+// and at least one. A group of client owner changes inserts several broadcasts per call:
+// a block of one per call would run out halfway and cost a round trip of its own. A block
+// taken because one ran out holds at least as many as the transaction used so far, so a
+// call that uses many ids takes a number of blocks that grows with the log of that.
+func (w *writer) blockSizes(seqs []string, calls int) []any {
+	calls = max(calls, 1)
+	sizes := make([]any, len(seqs))
+	for i, seq := range seqs {
+		perCall := 1
+		if w.callsBefore > 0 {
+			perCall = min(max((w.usedBefore[seq]+w.callsBefore-1)/w.callsBefore, 1), maxIDsPerCall)
+		}
+		sizes[i] = int64(min(max(min(calls, maxBatch)*perCall, w.used[seq]), maxBatch*maxIDsPerCall))
+	}
+	return sizes
+}
 
 // readIDs adds the ids of seqs that rows of idBlockQuery carry to w.ids, in order, and
 // sets w.now; after an error it forgets the ids of seqs.
@@ -320,7 +349,7 @@ func (w *writer) readIDs(seqs []string, rows interface {
 	Next() bool
 	Scan(...any) error
 }) error {
-	got := make([]int64, len(seqs))
+	got := make([]pgtype.Int8, len(seqs))
 	dest := make([]any, len(seqs)+1)
 	for i := range got {
 		dest[i] = &got[i]
@@ -332,7 +361,9 @@ func (w *writer) readIDs(seqs []string, rows interface {
 			return err
 		}
 		for i, seq := range seqs {
-			w.ids[seq] = append(w.ids[seq], got[i])
+			if got[i].Valid {
+				w.ids[seq] = append(w.ids[seq], got[i].Int64)
+			}
 		}
 	}
 	for _, seq := range seqs {

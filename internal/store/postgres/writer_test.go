@@ -390,3 +390,44 @@ func TestWriterReadsAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterBlockSizeFollowsUse: the block of a sequence's ids queued with a group's BEGIN
+// holds as many ids per call as the previous transaction used per call, so that a group
+// whose calls insert several broadcasts each does not run out halfway.
+func TestWriterBlockSizeFollowsUse(t *testing.T) {
+	s, _, _ := openWriterTest(t)
+	ctx := context.Background()
+	var ids []int64
+	change := func(broadcasts int) (taken int) {
+		t.Helper()
+		w := s.w
+		before := w.blocksTaken
+		if err := s.Tx(ctx, func(tx store.Tx) error {
+			for range broadcasts {
+				b := store.Broadcast{App: 1, RoomID: "r1", Origin: "n1", Kind: "K", Body: []byte(`{}`)}
+				if err := tx.(store.ClusterTx).BroadcastInsert(ctx, &b); err != nil {
+					return err
+				}
+				ids = append(ids, b.ID)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return w.blocksTaken - before
+	}
+	for i, c := range []struct{ broadcasts, wantTaken int }{
+		{3, 3}, // nothing before: a block of one id, three times
+		{3, 0}, // three per call before: the block queued with BEGIN holds three
+		{5, 1}, // it holds three, and the fourth takes a block for the one call
+		{2, 0},
+		{12, 3}, // two queued with BEGIN, then blocks of 2, 4 and 8: as many as used so far
+	} {
+		if taken := change(c.broadcasts); taken != c.wantTaken {
+			t.Errorf("transaction %d: %d blocks taken on the way, want %d", i, taken, c.wantTaken)
+		}
+	}
+	if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
+		t.Errorf("ids %v are not unique and increasing", ids)
+	}
+}
