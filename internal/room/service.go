@@ -126,6 +126,9 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 	if err := r.Info.validate(); err != nil {
 		return Room{}, err
 	}
+	// The call writes only the new room's rows and the outbox, and its first store call is
+	// RoomInsertOwned: a store may read that insert's checks ahead.
+	ctx = store.WithFootprint(ctx, store.Footprint{App: a.App, RoomID: r.ID, First: store.ReadRoomInsert, User: r.Owner})
 	err := s.store.Tx(ctx, func(tx store.Tx) error {
 		// Tencent gives no order between these checks. create_room's page answers a taken
 		// RoomId with 100003, or 100010 when it already belongs to the requested owner
@@ -280,7 +283,7 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 	}
 	// The change writes only this room's rows and the outbox, and reads RoomOwnerChange
 	// first: a store may send that read ahead with its group's first round trip.
-	ctx = store.WithFootprint(ctx, store.Footprint{App: a.App, RoomID: id, OwnerChangeUser: newOwner})
+	ctx = store.WithFootprint(ctx, store.Footprint{App: a.App, RoomID: id, First: store.ReadOwnerChange, User: newOwner})
 	return s.store.Tx(ctx, func(tx store.Tx) error {
 		// One statement reads the owner and the seat settings in Info (all of the room this
 		// needs), what newOwner is to the app and the room, and the seats; the checks below

@@ -117,10 +117,25 @@ type footprintKey struct{}
 type Footprint struct {
 	App    uint64
 	RoomID string
-	// OwnerChangeUser, when not empty, says that the call's first read, made before it
-	// writes anything, is RoomOwnerChange(App, RoomID, OwnerChangeUser).
-	OwnerChangeUser string
+	// First, when set, names the call's first read, made before it writes anything, and
+	// User is the user that read is about.
+	First FirstRead
+	User  string
 }
+
+// FirstRead names the first read of a Tx call with a footprint.
+type FirstRead int
+
+const (
+	// NoFirstRead declares no read.
+	NoFirstRead FirstRead = iota
+	// ReadOwnerChange is RoomOwnerChange(App, RoomID, User).
+	ReadOwnerChange
+	// ReadRoomInsert is the checks of RoomInsertOwned for room RoomID of App owned by User:
+	// whether the id is taken, and whether the owner is an imported account. A driver that
+	// read them ahead answers from them, and queues the insert.
+	ReadRoomInsert
+)
 
 // WithFootprint returns ctx marked with the footprint of the Tx call it is given to.
 func WithFootprint(ctx context.Context, f Footprint) context.Context {

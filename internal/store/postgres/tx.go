@@ -54,6 +54,17 @@ func (t *pgTx) CallbackConfigPut(ctx context.Context, c store.CallbackConfig) er
 	return nil
 }
 
+// RoomInsertOwned answers from the checks that the writer read ahead for the call, with
+// its group's first round trip, and queues the insert (sqlstore.RoomInsertOwnedChecked),
+// when the call's footprint named them (store.ReadRoomInsert); otherwise it runs the one
+// statement in a savepoint of its own, a round trip.
+func (t *pgTx) RoomInsertOwned(ctx context.Context, r store.Room) error {
+	if a := t.Querier().(*writer).ahead; a != nil && a.first == store.ReadRoomInsert {
+		return t.Tx.RoomInsertOwnedChecked(ctx, r)
+	}
+	return t.Tx.RoomInsertOwned(ctx, r)
+}
+
 // BroadcastInsert implements store.ClusterTx. A zero b.CreatedAt is set to the database's
 // clock (the transaction's now()).
 //

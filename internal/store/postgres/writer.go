@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/sqlstore"
 )
 
@@ -179,8 +180,9 @@ func (w *writer) prefetchIDs(n int) {
 
 // aheadRead is a call's first read, sent ahead of the call (readAhead).
 type aheadRead struct {
-	q    string // with PostgreSQL's placeholders
-	args []any
+	first store.FirstRead
+	q     string // with PostgreSQL's placeholders
+	args  []any
 	res  *execResult
 	rows aheadRows
 }
@@ -202,7 +204,7 @@ func (w *writer) readAhead(batch []*txRequest) {
 		var a *aheadRead
 		clean = clean && r.printed
 		if q, args, ok := sqlstore.ReadAhead(r.print); ok && clean && !w.aheadRooms[aheadRoom{r.print.App, r.print.RoomID}] {
-			a = &aheadRead{q: rebind(q), args: args}
+			a = &aheadRead{first: r.print.First, q: rebind(q), args: args}
 			a.res = w.queue(true, a.q, args...)
 			a.res.read = a.rows.fill
 		}

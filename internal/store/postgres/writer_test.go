@@ -313,7 +313,7 @@ func TestWriterReadsAhead(t *testing.T) {
 		cctx := ctx
 		switch {
 		case c.print:
-			cctx = store.WithFootprint(ctx, store.Footprint{App: 1, RoomID: c.room, OwnerChangeUser: c.to})
+			cctx = store.WithFootprint(ctx, store.Footprint{App: 1, RoomID: c.room, First: store.ReadOwnerChange, User: c.to})
 		case c.noRoom:
 			cctx = store.WithFootprint(ctx, store.Footprint{})
 		}
@@ -339,32 +339,20 @@ func TestWriterReadsAhead(t *testing.T) {
 			return tx.RoomSetOwnerUnchecked(ctx, 1, c.room, c.to)
 		})
 	}
-	// group runs calls as one group, in order: a first call holds the writer until the
-	// others have queued. It returns how many reads were answered from reads sent ahead.
 	group := func(calls ...call) int {
 		t.Helper()
 		saw = nil
-		release := make(chan struct{})
-		held := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			s.Tx(ctx, func(tx store.Tx) error { close(held); <-release; return nil })
-		})
-		<-held
-		hitsBefore := s.w.aheadHits
+		var fns []func() error
 		for i, c := range calls {
-			wg.Go(func() {
+			fns = append(fns, func() error {
 				if err := run(c); err != nil {
 					t.Errorf("call %d: %v", i, err)
 				}
+				return nil
 			})
-			for len(s.reqs) != i+1 {
-				time.Sleep(time.Millisecond)
-			}
 		}
-		close(release)
-		wg.Wait()
-		return s.w.aheadHits - hitsBefore
+		_, hits := runGroup(t, s, fns...)
+		return hits
 	}
 
 	for _, c := range []struct {
@@ -430,4 +418,81 @@ func TestWriterBlockSizeFollowsUse(t *testing.T) {
 	if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
 		t.Errorf("ids %v are not unique and increasing", ids)
 	}
+}
+
+// TestWriterReadsRoomInsertChecksAhead: create_room's insert, with its footprint, is
+// answered from checks read ahead with the group's first round trip, with the answers of
+// the one guarded statement: a taken id is ErrConflict, an owner that is no account
+// ErrNotFound, and a room inserted by a call before it in the group is taken.
+func TestWriterReadsRoomInsertChecksAhead(t *testing.T) {
+	s, _, _ := openWriterTest(t)
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	if err := s.Tx(ctx, func(tx store.Tx) error {
+		if _, err := tx.AccountUpsert(ctx, store.Account{App: 1, UserID: "u1", CreatedAt: now}); err != nil {
+			return err
+		}
+		return tx.RoomInsert(ctx, store.Room{App: 1, RoomID: "taken", Owner: "u1", CreatedAt: now, Info: []byte(`{}`)})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(room, owner string) func() error {
+		return func() error {
+			cctx := store.WithFootprint(ctx, store.Footprint{App: 1, RoomID: room, First: store.ReadRoomInsert, User: owner})
+			return s.Tx(cctx, func(tx store.Tx) error {
+				return tx.RoomInsertOwned(ctx, store.Room{App: 1, RoomID: room, Owner: owner, CreatedAt: now, Info: []byte(`{}`)})
+			})
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		calls []func() error
+		want  []error
+		hits  int
+	}{
+		{"new rooms", []func() error{insert("a", "u1"), insert("b", "u1")}, []error{nil, nil}, 2},
+		{"taken", []func() error{insert("taken", "u1")}, []error{store.ErrConflict}, 1},
+		{"no account", []func() error{insert("c", "nobody")}, []error{store.ErrNotFound}, 1},
+		{"taken and no account", []func() error{insert("taken", "nobody")}, []error{store.ErrConflict}, 1},
+		// The second insert's checks are not read ahead: the first call names its room.
+		{"twice in a group", []func() error{insert("d", "u1"), insert("d", "u1")}, []error{nil, store.ErrConflict}, 1},
+	} {
+		got, hits := runGroup(t, s, c.calls...)
+		for i := range got {
+			if !errors.Is(got[i], c.want[i]) {
+				t.Errorf("%s: call %d = %v, want %v", c.name, i, got[i], c.want[i])
+			}
+		}
+		if hits != c.hits {
+			t.Errorf("%s: %d reads answered ahead, want %d", c.name, hits, c.hits)
+		}
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT COUNT(*) FROM rooms").Scan(&n); err != nil || n != 4 {
+		t.Errorf("rooms = %d, %v; want 4 (taken, a, b, d)", n, err)
+	}
+}
+
+// runGroup runs calls as one group of the writer, in order: a first call holds the writer
+// until the others have queued. It returns their errors, and how many reads were answered
+// from reads sent ahead (in the group, and in its unpipelined run if it had one).
+func runGroup(t *testing.T, s *Store, calls ...func() error) ([]error, int) {
+	t.Helper()
+	release, held := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		s.Tx(context.Background(), func(tx store.Tx) error { close(held); <-release; return nil })
+	})
+	<-held
+	hitsBefore := s.w.aheadHits
+	errs := make([]error, len(calls))
+	for i, call := range calls {
+		wg.Go(func() { errs[i] = call() })
+		for len(s.reqs) != i+1 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(release)
+	wg.Wait()
+	return errs, s.w.aheadHits - hitsBefore
 }

@@ -103,22 +103,29 @@ func decodeOwnerChangeSeat(flags int64, s *store.Seat) bool {
 }
 
 // ReadAhead returns the statement and arguments of the read that a call with footprint f
-// makes first (store.Footprint), exactly as this package's Reader sends them to its
-// Querier, so that a Querier may send it ahead and answer the call's Query with its rows;
-// ok is false when f names no read.
+// makes first (store.Footprint), exactly as this package sends them to its Querier, so
+// that a Querier may send it ahead and answer the call's Query with its rows; ok is false
+// when f names none.
 func ReadAhead(f store.Footprint) (q string, args []any, ok bool) {
-	if f.OwnerChangeUser == "" || f.RoomID == "" {
+	if f.RoomID == "" || f.User == "" {
 		return "", nil, false
 	}
-	return roomOwnerChangeQuery, roomOwnerChangeArgs(f.App, f.RoomID, f.OwnerChangeUser), true
+	switch f.First {
+	case store.ReadOwnerChange:
+		return roomOwnerChangeQuery, roomUserArgs(f.App, f.RoomID, f.User), true
+	case store.ReadRoomInsert:
+		return roomInsertChecksQuery, roomUserArgs(f.App, f.RoomID, f.User), true
+	}
+	return "", nil, false
 }
 
-func roomOwnerChangeArgs(app uint64, roomID, user string) []any {
+// roomUserArgs are the arguments of roomOwnerChangeQuery and roomInsertChecksQuery.
+func roomUserArgs(app uint64, roomID, user string) []any {
 	return []any{int64(app), roomID, user}
 }
 
 func (r Reader) RoomOwnerChange(ctx context.Context, app uint64, roomID, user string) (store.OwnerChange, error) {
-	rows, err := r.q.Query(ctx, roomOwnerChangeQuery, roomOwnerChangeArgs(app, roomID, user)...)
+	rows, err := r.q.Query(ctx, roomOwnerChangeQuery, roomUserArgs(app, roomID, user)...)
 	if err != nil {
 		return store.OwnerChange{}, fmt.Errorf("read room %s for an owner change: %w", roomID, err)
 	}
@@ -223,6 +230,39 @@ func (t *Tx) RoomInsertOwned(ctx context.Context, r store.Room) error {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return store.ErrNotFound
+	}
+	return nil
+}
+
+// roomInsertChecksQuery reads what the statement of RoomInsertOwned finds out, whether the
+// room id ?2 is taken and whether the owner ?3 is an account, as a read that a driver can
+// send ahead (store.ReadRoomInsert, RoomInsertOwnedChecked).
+const roomInsertChecksQuery = `SELECT EXISTS (SELECT 1 FROM rooms WHERE sdkappid = ?1 AND room_id = ?2),
+	EXISTS (SELECT 1 FROM accounts WHERE sdkappid = ?1 AND user_id = ?3)`
+
+// RoomInsertOwnedChecked is RoomInsertOwned in two steps, for a driver that sent the
+// checks ahead (store.ReadRoomInsert): it reads them, answers a taken id or an owner that
+// is no account as RoomInsertOwned does, and otherwise inserts the room with
+// execGuardedRarely, which such a driver queues: after the checks, in the same
+// transaction, a unique violation would mean the read was wrong.
+func (t *Tx) RoomInsertOwnedChecked(ctx context.Context, r store.Room) error {
+	var taken, account bool
+	if err := t.q.QueryRow(ctx, roomInsertChecksQuery, roomUserArgs(r.App, r.RoomID, r.Owner)...).Scan(&taken, &account); err != nil {
+		return fmt.Errorf("insert room %s: check: %w", r.RoomID, err)
+	}
+	switch {
+	case taken:
+		return store.ErrConflict
+	case !account:
+		return store.ErrNotFound
+	}
+	_, err := t.execGuardedRarely(ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		int64(r.App), r.RoomID, r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), nonNil(r.Info))
+	if t.isUniqueViolation(err) {
+		return store.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("insert room %s: %w", r.RoomID, err)
 	}
 	return nil
 }
