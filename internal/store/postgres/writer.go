@@ -183,8 +183,8 @@ type aheadRead struct {
 	first store.FirstRead
 	q     string // with PostgreSQL's placeholders
 	args  []any
-	res  *execResult
-	rows aheadRows
+	res   *execResult
+	rows  aheadRows
 }
 
 // readAhead queues, after a pipelined group's BEGIN and lock, the first read of each call
