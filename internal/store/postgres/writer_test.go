@@ -241,12 +241,9 @@ func TestWriterTakesIDBlocksTogether(t *testing.T) {
 			if !withBroadcast {
 				return nil
 			}
-			b := store.Broadcast{App: 1, RoomID: "r1", Origin: "n1", Kind: "K", Body: []byte(`{}`)}
-			if err := tx.(store.ClusterTx).BroadcastInsert(ctx, &b); err != nil {
-				return err
-			}
-			broadcastIDs = append(broadcastIDs, b.ID)
-			return nil
+			id, err := insertBroadcast(ctx, tx)
+			broadcastIDs = append(broadcastIDs, id)
+			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +263,20 @@ func TestWriterTakesIDBlocksTogether(t *testing.T) {
 				i, taken, c.wantTakenAlong, prefetched, c.wantPrefetched)
 		}
 	}
-	for _, ids := range [][]int64{eventIDs, broadcastIDs} {
+	checkIncreasing(t, eventIDs, broadcastIDs)
+}
+
+// insertBroadcast inserts a broadcast of room r1 in tx and returns its id.
+func insertBroadcast(ctx context.Context, tx store.Tx) (int64, error) {
+	b := store.Broadcast{App: 1, RoomID: "r1", Origin: "n1", Kind: "K", Body: []byte(`{}`)}
+	err := tx.(store.ClusterTx).BroadcastInsert(ctx, &b)
+	return b.ID, err
+}
+
+// checkIncreasing reports each list of ids that is not unique and increasing.
+func checkIncreasing(t *testing.T, lists ...[]int64) {
+	t.Helper()
+	for _, ids := range lists {
 		if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
 			t.Errorf("ids %v are not unique and increasing", ids)
 		}
@@ -392,11 +402,11 @@ func TestWriterBlockSizeFollowsUse(t *testing.T) {
 		before := w.blocksTaken
 		if err := s.Tx(ctx, func(tx store.Tx) error {
 			for range broadcasts {
-				b := store.Broadcast{App: 1, RoomID: "r1", Origin: "n1", Kind: "K", Body: []byte(`{}`)}
-				if err := tx.(store.ClusterTx).BroadcastInsert(ctx, &b); err != nil {
+				id, err := insertBroadcast(ctx, tx)
+				if err != nil {
 					return err
 				}
-				ids = append(ids, b.ID)
+				ids = append(ids, id)
 			}
 			return nil
 		}); err != nil {
@@ -415,9 +425,7 @@ func TestWriterBlockSizeFollowsUse(t *testing.T) {
 			t.Errorf("transaction %d: %d blocks taken on the way, want %d", i, taken, c.wantTaken)
 		}
 	}
-	if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
-		t.Errorf("ids %v are not unique and increasing", ids)
-	}
+	checkIncreasing(t, ids)
 }
 
 // TestWriterReadsRoomInsertChecksAhead: create_room's insert, with its footprint, is

@@ -205,7 +205,13 @@ func (r Reader) RoomList(ctx context.Context, p store.RoomListParams) ([]store.R
 }
 
 func (t *Tx) RoomInsert(ctx context.Context, r store.Room) error {
-	_, err := t.execGuarded(ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	return t.insertRoom(ctx, r, t.execGuarded)
+}
+
+// insertRoom inserts r with exec (execGuarded, or execGuardedRarely where a taken id is
+// known not to be); a taken id is ErrConflict.
+func (t *Tx) insertRoom(ctx context.Context, r store.Room, exec func(context.Context, string, ...any) (sql.Result, error)) error {
+	_, err := exec(ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		int64(r.App), r.RoomID, r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), nonNil(r.Info))
 	if t.isUniqueViolation(err) {
 		return store.ErrConflict
@@ -256,15 +262,7 @@ func (t *Tx) RoomInsertOwnedChecked(ctx context.Context, r store.Room) error {
 	case !account:
 		return store.ErrNotFound
 	}
-	_, err := t.execGuardedRarely(ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		int64(r.App), r.RoomID, r.Owner, ms(r.CreatedAt), r.ViewCount, boolInt(r.PublicVisible), nonNil(r.Info))
-	if t.isUniqueViolation(err) {
-		return store.ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("insert room %s: %w", r.RoomID, err)
-	}
-	return nil
+	return t.insertRoom(ctx, r, t.execGuardedRarely)
 }
 
 func (t *Tx) RoomUpdate(ctx context.Context, r store.Room) error {
