@@ -128,8 +128,9 @@ func (s *Service) Create(ctx context.Context, a Actor, p CreateParams) (Room, er
 	}
 	// The call writes only the new room's rows and the outbox, and its first store call is
 	// RoomInsertOwned: a store may read that insert's checks ahead.
-	ctx = store.WithFootprint(ctx, store.Footprint{App: a.App, RoomID: r.ID, First: store.ReadRoomInsert, User: r.Owner})
-	err := s.store.Tx(ctx, func(tx store.Tx) error {
+	// (Only Tx is given the footprint: a context that outlived the call must not carry it.)
+	footprint := store.WithFootprint(ctx, store.Footprint{App: a.App, RoomID: r.ID, First: store.ReadRoomInsert, User: r.Owner})
+	err := s.store.Tx(footprint, func(tx store.Tx) error {
 		// Tencent gives no order between these checks. create_room's page answers a taken
 		// RoomId with 100003, or 100010 when it already belongs to the requested owner
 		// (https://www.tencentcloud.com/document/product/647/63401); roomd reports that before an
@@ -283,8 +284,8 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, newOwner string)
 	}
 	// The change writes only this room's rows and the outbox, and reads RoomOwnerChange
 	// first: a store may send that read ahead with its group's first round trip.
-	ctx = store.WithFootprint(ctx, store.Footprint{App: a.App, RoomID: id, First: store.ReadOwnerChange, User: newOwner})
-	return s.store.Tx(ctx, func(tx store.Tx) error {
+	footprint := store.WithFootprint(ctx, store.Footprint{App: a.App, RoomID: id, First: store.ReadOwnerChange, User: newOwner})
+	return s.store.Tx(footprint, func(tx store.Tx) error {
 		// One statement reads the owner and the seat settings in Info (all of the room this
 		// needs), what newOwner is to the app and the room, and the seats; the checks below
 		// run on it in the order they always had, and the writes it proves would change

@@ -63,7 +63,7 @@ type writer struct {
 	// have not run yet, the current one included (what the next block of ids is for).
 	// used is, per sequence, how many ids the current transaction used, and usedBefore
 	// how many the previous one did; calls and callsBefore are their numbers of calls
-	// (nextID, idBlock).
+	// (nextID, blockSizes).
 	ids                map[string][]int64
 	now                time.Time
 	left               int
@@ -106,10 +106,11 @@ func (w *writer) began() {
 }
 
 // nextID returns the next id of the sequence seq for the transaction, and its now(),
-// taking a block of ids for the w.left calls still to run when none is left (idBlock). The block is taken
-// in the group's transaction, under the write lock, so its ids are in commit order
-// across nodes as the sequence's own defaults would be; the ids a group does not use, or
-// takes in a transaction that rolls back, are never used (a sequence has gaps anyway).
+// taking a block of ids for the w.left calls still to run when none is left (blockSizes).
+// The block is taken in the group's transaction, under the write lock, so its ids are in
+// commit order across nodes as the sequence's own defaults would be; the ids a group does
+// not use, or takes in a transaction that rolls back, are never used (a sequence has gaps
+// anyway).
 //
 // The block costs one round trip, which carries the statements queued before it. The
 // same round trip takes a block of every other sequence that the previous transaction
