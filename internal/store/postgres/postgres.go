@@ -452,11 +452,10 @@ func (s *Store) runBatch(batch []*txRequest) {
 		clear(results)
 		clear(txs)
 	}
-	if err := s.begin(ctx); err != nil {
+	if err := s.begin(ctx, len(batch)); err != nil {
 		failAll(fmt.Errorf("begin: %w", err))
 		return
 	}
-	s.w.calls = len(batch)
 	single := len(batch) == 1
 	s.lastGroupFailed = false
 	for i, r := range batch {
@@ -519,8 +518,7 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 		w.pipe, w.failed, w.ahead = false, nil, nil
 		clear(w.aheads)
 	}()
-	w.began()
-	w.calls = len(batch)
+	w.began(len(batch))
 	// BEGIN and writeLock go out with the group's first statements. When they fail (the
 	// connection is gone), the group runs again through begin, which reconnects.
 	w.queue(true, "BEGIN")
@@ -570,12 +568,12 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 	return true
 }
 
-// begin starts the writer's transaction and takes writeLock (unpipelined). When the writer's
-// connection is gone (the server restarted, or terminated the backend), it takes a new one
-// first; a BEGIN that fails on a connection that looked alive is tried once more on a new
-// connection, since nothing of the group has run yet.
-func (s *Store) begin(ctx context.Context) error {
-	s.w.began()
+// begin starts the writer's transaction, of calls calls, and takes writeLock (unpipelined).
+// When the writer's connection is gone (the server restarted, or terminated the backend),
+// it takes a new one first; a BEGIN that fails on a connection that looked alive is tried
+// once more on a new connection, since nothing of the group has run yet.
+func (s *Store) begin(ctx context.Context, calls int) error {
+	s.w.began(calls)
 	if !s.writerAlive() {
 		if err := s.reconnect(ctx); err != nil {
 			return err

@@ -91,9 +91,9 @@ const (
 
 var idSequences = [...]string{eventsSeq, broadcastsSeq}
 
-// began forgets what the writer knew of the previous transaction, but how many ids of
-// each sequence it used for how many calls. The caller sets calls.
-func (w *writer) began() {
+// began starts what the writer knows of a transaction of calls calls, and forgets the
+// previous one's, but how many ids of each sequence it used for how many calls.
+func (w *writer) began(calls int) {
 	if w.ids == nil {
 		w.ids, w.used, w.usedBefore = map[string][]int64{}, map[string]int{}, map[string]int{}
 	}
@@ -101,7 +101,7 @@ func (w *writer) began() {
 		w.ids[seq] = w.ids[seq][:0]
 		w.usedBefore[seq], w.used[seq] = w.used[seq], 0
 	}
-	w.callsBefore, w.calls = w.calls, 0
+	w.callsBefore, w.calls = w.calls, calls
 	w.prefetch = nil
 }
 
@@ -119,7 +119,7 @@ func (w *writer) began() {
 // for nothing are a gap).
 func (w *writer) nextID(seq string) (int64, time.Time, error) {
 	if w.ids == nil {
-		w.began()
+		w.began(0)
 	}
 	if w.prefetch != nil && !w.prefetch.done {
 		w.flush() // a failure of the block fails the group, as any queued statement's does
