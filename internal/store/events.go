@@ -40,6 +40,8 @@ type EventWriter interface {
 	// until it commits, so that sequence values, which are taken before commit, are taken
 	// in commit order too. storetest's EventOrder case pins the invariant, and Cluster's
 	// EventOrderTwoNodes case with writers on two stores of one database.
+	//
+	// A store shared by several processes also sets e.After when it knows it (see Event).
 	EventInsert(ctx context.Context, e *Event) error
 	// EventRecordAttempt stores one delivery attempt and the event's new state.
 	EventRecordAttempt(ctx context.Context, a Attempt, next EventUpdate) error
@@ -116,6 +118,14 @@ type Event struct {
 	NextAttemptAt time.Time
 	LastError     string
 	DeliveredAt   time.Time
+	// After is set by EventInsert, on a store shared by several processes, to an id below
+	// this one's and at or above that of every event committed before it: the last event
+	// of the database when the transaction began inserting events, or the transaction's
+	// previous event (which may be a call's that rolled back since). 0 when the store does
+	// not know it. The delivery leader queues its own process's event as it commits only
+	// when its cursor has reached After (dispatcher.Dispatcher.NotifyAfter): it has then
+	// read every event committed before. It is not stored.
+	After int64
 }
 
 // EventUpdate is the state an event moves to after an attempt.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/roomd/roomd/internal/store"
 )
 
@@ -168,6 +169,15 @@ const (
 // on the schema's channel. It calls fn with Reconnected set each time it listens on a new
 // connection; when the connection fails it connects again, with a backoff from
 // listenBackoffMin to listenBackoffMax. Payloads it does not know are skipped.
+//
+// It passes over the NotifyEvents of this store's own writer, told by the backend pid that
+// every notification carries (writerPID), since their after-commit hooks announced the
+// events; after a commit whose outcome the writer could not learn, it announces
+// NotifyEvents itself (commitUnknown). The payload is what every version sends, so nodes
+// of different versions understand each other's notifications. This rests on the pid of
+// the writer's backend not being given to its next connection's backend while a
+// notification of the old one is still on its way; PostgreSQL's backends are processes,
+// and Linux hands out pids in turn.
 func (s *Store) Listen(ctx context.Context, fn func(store.Notification)) error {
 	backoff := listenBackoffMin
 	for attempt := 0; ; attempt++ {
@@ -222,8 +232,21 @@ func (s *Store) listenConn(ctx context.Context) (*pgx.Conn, error) {
 func (s *Store) receive(ctx context.Context, conn *pgx.Conn, fn func(store.Notification)) error {
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenIdle)
-		n, err := conn.WaitForNotification(wctx)
+		var (
+			n   *pgconn.Notification
+			err error
+		)
+		if !s.watchListen(cancel) {
+			n, err = conn.WaitForNotification(wctx)
+		}
+		missed := s.unwatchListen()
 		cancel()
+		if missed {
+			fn(store.Notification{Kind: store.NotifyEvents})
+			if n == nil && (err == nil || errors.Is(err, context.Canceled) && ctx.Err() == nil) {
+				continue // the wait was ended for this, or not begun
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -248,6 +271,45 @@ func (s *Store) receive(ctx context.Context, conn *pgx.Conn, fn func(store.Notif
 			s.log.Debug("postgres_listen_unknown_payload", "payload", n.Payload)
 			continue
 		}
+		if note.Kind == store.NotifyEvents && n.PID == s.writerPID.Load() {
+			continue // this store's own events: their after-commit hooks told of them
+		}
 		fn(note)
+	}
+}
+
+// watchListen registers cancel as the end of the listener's next wait, and reports whether
+// the writer has missed events to announce (commitUnknown); the listener then does not wait.
+func (s *Store) watchListen(cancel context.CancelFunc) (missed bool) {
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	s.listenCancel = cancel
+	return s.missedEvents
+}
+
+// unwatchListen ends what watchListen began, and takes the writer's missed events.
+func (s *Store) unwatchListen() (missed bool) {
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	missed, s.missedEvents, s.listenCancel = s.missedEvents, false, nil
+	return missed
+}
+
+// commitUnknown is called by the writer goroutine when it could not learn whether a group
+// committed: its connection failed after COMMIT was sent. The group's after-commit hooks did
+// not run, so if it committed, nothing told of its events but its NotifyEvents, which Listen
+// passes over when it comes from writerPID, and may have passed over already. So the writer
+// forgets writerPID first (a notification that comes later is announced), then makes Listen
+// announce NotifyEvents itself: it ends the listener's wait, or the listener finds
+// missedEvents before its next one. Either way, the announcement comes after the failure,
+// so after the commit, if there was one (the server commits before it answers COMMIT).
+func (s *Store) commitUnknown() {
+	s.writerPID.Store(0)
+	s.lmu.Lock()
+	s.missedEvents = true
+	cancel := s.listenCancel
+	s.lmu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/roomd/roomd/internal/store"
 	"github.com/roomd/roomd/internal/store/storetest"
 	"github.com/roomd/roomd/internal/testkit"
@@ -151,5 +152,112 @@ func TestStalledWriterReleasesTheLock(t *testing.T) {
 	}
 	if err := upsert(a, "again"); err != nil {
 		t.Fatalf("the stalled node's next write: %v", err)
+	}
+}
+
+// Listen passes over the NotifyEvents of its own store's writer (their after-commit hooks
+// told of the events) and passes every other node's on. When the writer cannot learn
+// whether a group committed (here: its connection is cut before the COMMIT round trip, so
+// the send fails), Listen announces NotifyEvents itself at once, though it was waiting, and
+// passes the writer's notifications on until the writer has a connection again.
+func TestListenPassesOverOwnEvents(t *testing.T) {
+	dsn := testkit.PostgresDatabase(t)
+	proxy, proxied := testkit.ProxyPostgres(t, dsn)
+	a, err := Open(t.Context(), Options{DSN: proxied})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if a.lcfg, err = pgx.ParseConfig(dsn); err != nil { // a's listener does not go through the proxy
+		t.Fatal(err)
+	}
+	b, err := Open(t.Context(), Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	notes := make(chan store.Notification, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Listen(ctx, func(n store.Notification) { notes <- n }) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	next := func(within time.Duration) store.Notification {
+		t.Helper()
+		select {
+		case n := <-notes:
+			return n
+		case <-time.After(within):
+			t.Fatalf("no notification within %s", within)
+			return store.Notification{}
+		}
+	}
+	event := func(s *Store, cut func()) error {
+		return s.Tx(t.Context(), func(tx store.Tx) error {
+			e := store.Event{App: 1, RoomID: "r1", Command: "Live.CallbackAfterChangeOwner", Body: []byte(`{}`),
+				CreatedAt: time.UnixMilli(1), State: store.EventPending, NextAttemptAt: time.UnixMilli(1)}
+			if err := tx.EventInsert(t.Context(), &e); err != nil {
+				return err
+			}
+			if cut != nil {
+				cut()
+			}
+			return nil
+		})
+	}
+	config := func(app uint64) {
+		t.Helper()
+		if err := b.Tx(t.Context(), func(tx store.Tx) error {
+			return tx.CallbackConfigPut(t.Context(), store.CallbackConfig{App: app, URL: "http://127.0.0.1:1/cb"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := next(10 * time.Second); !n.Reconnected {
+		t.Fatalf("first notification %+v, want Reconnected", n)
+	}
+
+	// Its own event is passed over: the next notification is b's configuration.
+	if err := event(a, nil); err != nil {
+		t.Fatal(err)
+	}
+	config(1)
+	if n := next(10 * time.Second); n != (store.Notification{Kind: store.NotifyConfig, App: 1}) {
+		t.Fatalf("after an event of its own and a configuration of the other node's: %+v, want the configuration", n)
+	}
+	// The other node's event is passed on.
+	if err := event(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := next(10 * time.Second); n != (store.Notification{Kind: store.NotifyEvents}) {
+		t.Fatalf("after an event of the other node's: %+v, want NotifyEvents", n)
+	}
+
+	// The COMMIT round trip fails: the outcome is unknown to the writer.
+	time.Sleep(100 * time.Millisecond) // let the listener wait
+	if err := event(a, proxy.CutReset); err == nil {
+		t.Fatal("the call committed through a cut connection")
+	}
+	if n := next(listenIdle / 4); n != (store.Notification{Kind: store.NotifyEvents}) {
+		t.Fatalf("after a commit of unknown outcome: %+v, want NotifyEvents at once", n)
+	}
+	if pid := a.writerPID.Load(); pid != 0 {
+		t.Errorf("writerPID = %d after a commit of unknown outcome, want 0", pid)
+	}
+	proxy.Restore()
+	if err := event(a, nil); err != nil {
+		t.Fatal(err)
+	}
+	config(2)
+	if n := next(10 * time.Second); n != (store.Notification{Kind: store.NotifyConfig, App: 2}) {
+		t.Fatalf("after the writer connected again, an event of its own and a configuration: %+v, want the configuration", n)
+	}
+	select {
+	case n := <-notes:
+		t.Fatalf("unexpected notification %+v", n)
+	default:
 	}
 }

@@ -129,6 +129,16 @@ type Store struct {
 	beginSQL string
 	// listenPID is the backend pid of the last connection Listen made (tests end it).
 	listenPID atomic.Uint32
+	// writerPID is the backend pid of the writer's connection, and 0 from a commit whose
+	// outcome the writer could not learn until it connects again: Listen passes over the
+	// NotifyEvents sent from writerPID (ownEvents in cluster.go).
+	writerPID atomic.Uint32
+	// lmu guards missedEvents and listenCancel. After a commit whose outcome it could not
+	// learn, the writer sets missedEvents and ends the listener's wait with listenCancel;
+	// Listen then announces NotifyEvents itself (commitUnknown).
+	lmu          sync.Mutex
+	missedEvents bool
+	listenCancel context.CancelFunc
 	// noLock leaves writeLock out (tests only: it shows that the lock is what keeps ids in
 	// commit order across processes).
 	noLock bool
@@ -210,6 +220,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	s.channel = "roomd_" + strconv.FormatUint(uint64(s.schemaOID), 10)
 	s.beginSQL = fmt.Sprintf("BEGIN; SELECT pg_advisory_xact_lock(%d, %d)", writeLock, int32(s.schemaOID))
+	s.writerPID.Store(wconn.PgConn().PID())
 	go s.writeLoop()
 	return s, nil
 }
@@ -495,6 +506,7 @@ func (s *Store) runBatch(batch []*txRequest) {
 		}
 	}
 	if _, err := s.w.commit(s.channel, payloads(txs)); err != nil {
+		s.commitUnknown()
 		failAll(fmt.Errorf("commit: %w", err))
 		return
 	}
@@ -560,6 +572,7 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 			w.rollback()
 			return false
 		}
+		s.commitUnknown()
 		failAll(fmt.Errorf("commit: %w", err))
 		return true
 	}
@@ -612,6 +625,7 @@ func (s *Store) reconnect(ctx context.Context) error {
 	}
 	s.log.Warn("postgres_writer_reconnected")
 	s.w.conn = c
+	s.writerPID.Store(c.PgConn().PID())
 	return nil
 }
 

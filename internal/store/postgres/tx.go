@@ -28,12 +28,29 @@ var _ store.ClusterTx = (*pgTx)(nil)
 
 func (s *Store) newTx() *pgTx { return &pgTx{Tx: sqlstore.NewTx(s.w, dialect)} }
 
+// EventInsert inserts e and sets e.After (writer.lastEvent).
 func (t *pgTx) EventInsert(ctx context.Context, e *store.Event) error {
 	if err := t.Tx.EventInsert(ctx, e); err != nil {
 		return err
 	}
+	t.inserted(e)
 	t.events = true
 	return nil
+}
+
+// EventInsertRecorded inserts e with its attempt, and sets e.After as EventInsert does.
+func (t *pgTx) EventInsertRecorded(ctx context.Context, e *store.Event, a *store.Attempt) error {
+	if err := t.Tx.EventInsertRecorded(ctx, e, a); err != nil {
+		return err
+	}
+	t.inserted(e)
+	return nil
+}
+
+// inserted sets the After of e, just inserted, and makes e the writer's last event.
+func (t *pgTx) inserted(e *store.Event) {
+	w := t.Querier().(*writer)
+	e.After, w.lastEvent = w.lastEvent, e.ID
 }
 
 func (t *pgTx) EventRequeue(ctx context.Context, id int64, at time.Time) (store.Event, error) {

@@ -73,6 +73,11 @@ type writer struct {
 	// blocksTaken counts the blocks taken when a sequence's ids ran out (takeIDs).
 	prefetch    *execResult
 	blocksTaken int
+	// lastEvent is the id of the event that committed last before the transaction's next
+	// event insert, 0 while unknown: the database's last event, as the transaction's first
+	// block of event ids read it under the write lock, then the transaction's own last
+	// event (store.Event.After).
+	lastEvent int64
 
 	// aheads are the reads sent ahead for a pipelined group's calls, by the call's index
 	// in the group, nil for a call without one (readAhead); ahead is the running call's,
@@ -103,6 +108,7 @@ func (w *writer) began(calls int) {
 	}
 	w.callsBefore, w.calls = w.calls, calls
 	w.prefetch = nil
+	w.lastEvent = 0
 }
 
 // nextID returns the next id of the sequence seq for the transaction, and its now(),
@@ -311,15 +317,18 @@ func (r *aheadRows) Err() error   { return nil }
 func (r *aheadRows) Close() error { r.next = len(r.rows); return nil }
 
 // idBlockQuery is the statement that takes a block of ids of each of seqs (its arguments
-// are the blocks' sizes, in the same order), with the transaction's now(): a row per id
-// of the largest block, NULL where a smaller block has none.
+// are the blocks' sizes, in the same order), with the transaction's now() and the last
+// event's id (0 when there is none): a row per id of the largest block, NULL where a
+// smaller block has none. The last event's id is an uncorrelated subquery, which
+// PostgreSQL evaluates once (an InitPlan), one step back along the primary key; under
+// the write lock it is the event that committed last (store.Event.After).
 func idBlockQuery(seqs []string) string {
 	q, most := `SELECT `, `GREATEST(`
 	for i, seq := range seqs {
 		q += fmt.Sprintf(`CASE WHEN g <= $%d THEN nextval('%s') END, `, i+1, seq)
 		most += fmt.Sprintf(`$%d::int, `, i+1)
 	}
-	return q + `now() FROM generate_series(1, ` + most[:len(most)-2] + `)) g`
+	return q + `now(), (SELECT COALESCE(max(id), 0) FROM events) FROM generate_series(1, ` + most[:len(most)-2] + `)) g`
 }
 
 // maxIDsPerCall bounds the ids of one sequence a block takes per call, so that one call
@@ -347,17 +356,22 @@ func (w *writer) blockSizes(seqs []string, calls int) []any {
 }
 
 // readIDs adds the ids of seqs that rows of idBlockQuery carry to w.ids, in order, and
-// sets w.now; after an error it forgets the ids of seqs.
+// sets w.now, and w.lastEvent while the transaction has inserted no event; after an error
+// it forgets the ids of seqs.
 func (w *writer) readIDs(seqs []string, rows interface {
 	Next() bool
 	Scan(...any) error
 }) error {
 	got := make([]pgtype.Int8, len(seqs))
-	dest := make([]any, len(seqs)+1)
+	dest := make([]any, len(seqs)+2)
 	for i := range got {
 		dest[i] = &got[i]
 	}
-	dest[len(seqs)] = &w.now
+	var last int64
+	dest[len(seqs)], dest[len(seqs)+1] = &w.now, &last
+	if w.used[eventsSeq] == 0 {
+		defer func() { w.lastEvent = last }()
+	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			w.dropIDs(seqs)

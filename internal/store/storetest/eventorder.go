@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,6 +48,7 @@ func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 	type call struct {
 		start, end int64
 		ids        []int64
+		afters     []int64 // store.Event.After of each event
 		failed     bool
 		tags       []string
 	}
@@ -125,7 +128,7 @@ func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 				cl.failed = fail
 				cl.start = seq.Add(1)
 				err := writeStores[w%len(writeStores)].Tx(c, func(tx store.Tx) error {
-					cl.ids, cl.tags = cl.ids[:0], cl.tags[:0] // a driver may run fn again
+					cl.ids, cl.afters, cl.tags = cl.ids[:0], cl.afters[:0], cl.tags[:0] // a driver may run fn again
 					for k := range n {
 						tag := fmt.Sprintf("w%d-c%d-e%d", w, i, k)
 						e := store.Event{App: app, RoomID: fmt.Sprintf("order-%d", w), Command: "Live.CallbackAfterChangeOwner",
@@ -135,6 +138,7 @@ func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 							return err
 						}
 						cl.ids = append(cl.ids, e.ID)
+						cl.afters = append(cl.afters, e.After)
 						cl.tags = append(cl.tags, tag)
 					}
 					if fail {
@@ -202,6 +206,8 @@ func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 		}
 	}
 
+	checkAfters(t, calls, func(c call) ([]int64, []int64, bool) { return c.ids, c.afters, c.failed })
+
 	// A call that returned before another began has the smaller ids.
 	for _, a := range calls {
 		if a.failed || len(a.ids) == 0 {
@@ -213,6 +219,43 @@ func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 			}
 			if a.ids[len(a.ids)-1] >= b.ids[0] {
 				t.Fatalf("a Tx that committed first got id %d, a later one got %d: ids are not in commit order", a.ids[len(a.ids)-1], b.ids[0])
+			}
+		}
+	}
+}
+
+// checkAfters checks the store.Event.After of every committed event that has one: it is
+// below the event's id, at or above the id of the committed event before it, and it is that
+// event's id or the id of an event of a failed call (the writer's previous event in a
+// transaction, rolled back since). of returns a call's ids, their Afters, and whether it
+// failed.
+func checkAfters[C any](t *testing.T, calls []C, of func(C) (ids, afters []int64, failed bool)) {
+	t.Helper()
+	type ev struct{ id, after int64 }
+	var committed []ev
+	rolledBack := map[int64]bool{}
+	for _, c := range calls {
+		ids, afters, failed := of(c)
+		for i, id := range ids {
+			if failed {
+				rolledBack[id] = true
+			} else {
+				committed = append(committed, ev{id, afters[i]})
+			}
+		}
+	}
+	slices.SortFunc(committed, func(a, b ev) int { return cmp.Compare(a.id, b.id) })
+	for i, e := range committed {
+		if e.after == 0 {
+			continue // not known
+		}
+		if e.after >= e.id {
+			t.Errorf("event %d: After %d is not below its id", e.id, e.after)
+		}
+		if i > 0 {
+			prev := committed[i-1].id
+			if e.after != prev && !(e.after > prev && rolledBack[e.after]) {
+				t.Errorf("event %d: After %d, but the event committed before it is %d", e.id, e.after, prev)
 			}
 		}
 	}

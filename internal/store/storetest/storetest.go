@@ -179,6 +179,7 @@ func normConfig(c store.CallbackConfig) store.CallbackConfig {
 }
 
 func normEvent(e store.Event) store.Event {
+	e.After = 0 // set by EventInsert, not stored
 	e.CreatedAt = utc(e.CreatedAt)
 	e.NextAttemptAt = utc(e.NextAttemptAt)
 	e.DeliveredAt = utc(e.DeliveredAt)

@@ -143,6 +143,8 @@ type Dispatcher struct {
 	// wakes counts the calls of Wake (term.go): a load that began before a wake does not
 	// clear behind, since the events the wake announces may have committed after its read.
 	wakes uint64
+	// handedOver counts the events NotifyAfter queued without the loader (term.go).
+	handedOver uint64
 	// finished, while a Rescan runs (term.go), collects the ids of the events that left
 	// memory delivered or dead, so that the rescan does not queue them again.
 	finished map[int64]struct{}
@@ -924,11 +926,14 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 type Stats struct {
 	InMemory, InFlight, Rooms int
 	Behind                    bool
+	// HandedOver counts the events of a shared store that were queued as they committed,
+	// without the loader (NotifyAfter).
+	HandedOver uint64
 }
 
 // Stats returns a snapshot for metrics.
 func (d *Dispatcher) Stats() Stats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return Stats{InMemory: d.inMem, InFlight: d.inFlight, Rooms: len(d.rooms), Behind: d.behind}
+	return Stats{InMemory: d.inMem, InFlight: d.inFlight, Rooms: len(d.rooms), Behind: d.behind, HandedOver: d.handedOver}
 }

@@ -45,10 +45,13 @@
 // database; the leader learns of them through the store's notifications) and requeues
 // resends in the database only.
 //
-// On a shared store the leader's Notify does not queue the event: it calls Wake, which
+// On a shared store the leader's Notify goes through NotifyAfter: it queues the event only
+// when the loader's cursor has reached the event's After, the event that committed last
+// before it (so every event committed before it has been read); else it calls Wake, which
 // makes the loader read every undelivered event above its cursor. Other nodes' events are
-// found the same way (the cluster runtime calls Wake on every "events" notification). The
-// cursor stays valid because the store assigns event ids in commit order cluster-wide. A
+// found the same way (the cluster runtime calls Wake on every "events" notification but
+// this node's own, whose hooks told of them). The cursor stays valid because the store
+// assigns event ids in commit order cluster-wide. A
 // resend made through another node's API requeues an event below the cursor; the leader's
 // Rescan, every RescanInterval, queues the undelivered events below the cursor that are not
 // in memory (term.go).

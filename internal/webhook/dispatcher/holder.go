@@ -17,8 +17,9 @@ const DefaultRescanInterval = 5 * time.Second
 // HolderOptions configure a Holder.
 type HolderOptions struct {
 	// Shared is set when several nodes share the store and only the delivery leader
-	// delivers: Notify then wakes the loader (which reads every node's events in id order)
-	// instead of queuing the event, and the leader rescans for other nodes' resends.
+	// delivers: Notify then queues the event only when the loader has read every event
+	// committed before it (store.Event.After), and wakes the loader otherwise (which reads
+	// every node's events in id order); and the leader rescans for other nodes' resends.
 	Shared bool
 	// RescanInterval is DefaultRescanInterval when <= 0 (Shared only).
 	RescanInterval time.Duration
@@ -138,9 +139,9 @@ func (h *Holder) current() *Dispatcher {
 }
 
 // Notify hands a committed event to the running term (the outbox's after-commit hook). On
-// a shared store it wakes the loader instead, which reads the event with every other
-// node's in id order: queuing it directly would move the loader's cursor past other nodes'
-// events committed before it and not loaded yet. Between terms it does nothing.
+// a shared store it goes through NotifyAfter: queued when the loader has read every event
+// committed before it, else read by the loader with every other node's in id order.
+// Between terms it does nothing.
 func (h *Holder) Notify(e store.Event) {
 	h.mu.Lock()
 	d := h.cur
@@ -148,7 +149,7 @@ func (h *Holder) Notify(e store.Event) {
 	switch {
 	case d == nil:
 	case h.ho.Shared:
-		d.Wake()
+		d.NotifyAfter(e)
 	default:
 		d.Notify(e)
 	}

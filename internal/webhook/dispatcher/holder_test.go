@@ -90,3 +90,44 @@ func TestHolderRescanFindsResends(t *testing.T) {
 		t.Errorf("%d callbacks, want 4", n)
 	}
 }
+
+// On a shared store the leader queues its own event as it commits only when its loader has
+// read every event committed before it (store.Event.After): here "another node" commits
+// events nobody announces, and the leader's next own event, whose After is the other node's
+// last, must wake the loader rather than move the cursor past them (no rescan would find
+// them: it looks below the cursor only every hour here). Once the cursor has reached an
+// event's After, the event is handed over without the loader; an unknown After (0) wakes
+// the loader.
+func TestNotifyAfterHandsOverBehindTheCursorOnly(t *testing.T) {
+	f, _ := newFixture(t, nil)
+	h := NewHolder(Options{Store: f.st, Configs: f.configs}, HolderOptions{Shared: true, RescanInterval: time.Hour})
+	defer h.Stop(context.Background())
+	if err := h.Begin(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// SQLite ids have no gaps here: the event committed before e is e.ID-1.
+	after := func(known bool) func(store.Event) {
+		return func(e store.Event) {
+			if known {
+				e.After = e.ID - 1
+			}
+			h.Notify(e)
+		}
+	}
+	f.enqueue(t, nil, 1, 2) // another node's: no hook, no wake
+	f.enqueueVia(t, after(true), 1, 1)
+	f.waitTotal(t, 3)
+	if n := h.Stats().HandedOver; n != 0 {
+		t.Fatalf("handed over %d events past events the loader had not read", n)
+	}
+	f.enqueueVia(t, after(true), 2, 3)
+	f.waitTotal(t, 9)
+	if n := h.Stats().HandedOver; n != 6 {
+		t.Errorf("handed over %d of 6 events committed behind the cursor, want all", n)
+	}
+	f.enqueueVia(t, after(false), 1, 1)
+	f.waitTotal(t, 10)
+	if n := h.Stats().HandedOver; n != 6 {
+		t.Errorf("handed over %d events, want 6: an unknown After goes to the loader", n)
+	}
+}

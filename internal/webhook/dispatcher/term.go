@@ -30,6 +30,32 @@ func (d *Dispatcher) Wake() {
 	d.wakeLoader()
 }
 
+// NotifyAfter hands over a committed event of a shared store, whose ids are in commit order
+// across nodes: it queues e, as Notify does, when the loader's cursor has reached e.After,
+// since every event committed before e has then been read (or e is already in memory);
+// else, or when e.After is unknown (0) or memory is full, it wakes the loader (Wake),
+// which reads e with the other nodes' events in id order. Queuing e before the cursor has
+// reached e.After would move the cursor past events committed before e and not read yet.
+// It never blocks.
+func (d *Dispatcher) NotifyAfter(e store.Event) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	if e.After == 0 || d.loadedUpTo < e.After || d.inMem >= d.o.MaxInMemory {
+		d.mu.Unlock()
+		d.Wake()
+		return
+	}
+	if e.ID > d.loadedUpTo { // else the loader read it already (see Notify)
+		d.add(e)
+		d.loadedUpTo = e.ID
+	}
+	d.handedOver++
+	d.mu.Unlock()
+}
+
 // Rescan queues the undelivered events at or below the loader's cursor that are not in
 // memory: events that another node requeued (a resend through another node's delivery
 // API), which the cursor has passed. It returns how many it queued. Each goes to the tail
