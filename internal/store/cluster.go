@@ -37,9 +37,10 @@ type Cluster interface {
 
 	// Listen calls fn with every notification sent on the cluster's channel by any node,
 	// this one included, in commit order, until ctx ends (it then returns ctx's error);
-	// except this store's own NotifyEvents, when their transactions' after-commit hooks
-	// ran (those announce the events), which it may pass over. When the store cannot tell
-	// whether such a transaction committed, Listen calls fn with NotifyEvents itself.
+	// except this store's own NotifyEvents and NotifyBroadcasts, when their transactions'
+	// after-commit hooks ran (those tell of the events and broadcasts), which it may pass
+	// over. When the store cannot tell whether such a transaction committed, Listen calls
+	// fn with NotifyEvents itself (a node does not relay its own broadcasts).
 	// fn runs on Listen's goroutine, one call at a time; a slow fn delays the next ones.
 	// Each time Listen starts listening on a connection — the first one included, and
 	// again after its connection was lost and made again — it calls fn with Reconnected

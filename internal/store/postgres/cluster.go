@@ -170,10 +170,11 @@ const (
 // connection; when the connection fails it connects again, with a backoff from
 // listenBackoffMin to listenBackoffMax. Payloads it does not know are skipped.
 //
-// It passes over the NotifyEvents of this store's own writer, told by the backend pid that
-// every notification carries (writerPID), since their after-commit hooks announced the
-// events; after a commit whose outcome the writer could not learn, it announces
-// NotifyEvents itself (commitUnknown). The payload is what every version sends, so nodes
+// It passes over the NotifyEvents and NotifyBroadcasts of this store's own writer, told by
+// the backend pid that every notification carries (writerPID), since their after-commit
+// hooks announced the events and pushed the broadcasts to this node's clients (a node's
+// relay skips its own broadcasts anyway); after a commit whose outcome the writer could not
+// learn, it announces NotifyEvents itself (commitUnknown). The payload is what every version sends, so nodes
 // of different versions understand each other's notifications. This rests on the pid of
 // the writer's backend not being given to its next connection's backend while a
 // notification of the old one is still on its way; PostgreSQL's backends are processes,
@@ -271,8 +272,8 @@ func (s *Store) receive(ctx context.Context, conn *pgx.Conn, fn func(store.Notif
 			s.log.Debug("postgres_listen_unknown_payload", "payload", n.Payload)
 			continue
 		}
-		if note.Kind == store.NotifyEvents && n.PID == s.writerPID.Load() {
-			continue // this store's own events: their after-commit hooks told of them
+		if note.Kind != store.NotifyConfig && n.PID == s.writerPID.Load() {
+			continue // this store's own events or broadcasts: their after-commit hooks told of them
 		}
 		fn(note)
 	}

@@ -155,8 +155,8 @@ func TestStalledWriterReleasesTheLock(t *testing.T) {
 	}
 }
 
-// Listen passes over the NotifyEvents of its own store's writer (their after-commit hooks
-// told of the events) and passes every other node's on. When the writer cannot learn
+// Listen passes over the NotifyEvents and NotifyBroadcasts of its own store's writer (their
+// after-commit hooks told of the events and broadcasts) and passes every other node's on. When the writer cannot learn
 // whether a group committed (here: its connection is cut before the COMMIT round trip, so
 // the send fails), Listen announces NotifyEvents itself at once, though it was waiting, and
 // passes the writer's notifications on until the writer has a connection again.
@@ -208,6 +208,14 @@ func TestListenPassesOverOwnEvents(t *testing.T) {
 			return nil
 		})
 	}
+	broadcast := func(s *Store) {
+		t.Helper()
+		if err := s.Tx(t.Context(), func(tx store.Tx) error {
+			return tx.(store.ClusterTx).BroadcastInsert(t.Context(), &store.Broadcast{App: 1, RoomID: "r1", Origin: "n", Kind: "k", Body: []byte(`{}`)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	config := func(app uint64) {
 		t.Helper()
 		if err := b.Tx(t.Context(), func(tx store.Tx) error {
@@ -220,20 +228,26 @@ func TestListenPassesOverOwnEvents(t *testing.T) {
 		t.Fatalf("first notification %+v, want Reconnected", n)
 	}
 
-	// Its own event is passed over: the next notification is b's configuration.
+	// Its own event and broadcast are passed over: the next notification is b's
+	// configuration.
 	if err := event(a, nil); err != nil {
 		t.Fatal(err)
 	}
+	broadcast(a)
 	config(1)
 	if n := next(10 * time.Second); n != (store.Notification{Kind: store.NotifyConfig, App: 1}) {
-		t.Fatalf("after an event of its own and a configuration of the other node's: %+v, want the configuration", n)
+		t.Fatalf("after an event and a broadcast of its own and a configuration of the other node's: %+v, want the configuration", n)
 	}
-	// The other node's event is passed on.
+	// The other node's event and broadcast are passed on.
 	if err := event(b, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := next(10 * time.Second); n != (store.Notification{Kind: store.NotifyEvents}) {
 		t.Fatalf("after an event of the other node's: %+v, want NotifyEvents", n)
+	}
+	broadcast(b)
+	if n := next(10 * time.Second); n != (store.Notification{Kind: store.NotifyBroadcasts}) {
+		t.Fatalf("after a broadcast of the other node's: %+v, want NotifyBroadcasts", n)
 	}
 
 	// The COMMIT round trip fails: the outcome is unknown to the writer.
