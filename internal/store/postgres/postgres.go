@@ -525,6 +525,7 @@ func (s *Store) runPipelined(batch []*txRequest, results []error, txs []*pgTx, f
 			return true
 		}
 	}
+	s.knowWriterPID()
 	w.pipe, w.failed = true, nil
 	defer func() {
 		w.pipe, w.failed, w.ahead = false, nil, nil
@@ -592,6 +593,7 @@ func (s *Store) begin(ctx context.Context, calls int) error {
 			return err
 		}
 	}
+	s.knowWriterPID()
 	err := s.w.ctl(s.begin1())
 	if err == nil || s.writerAlive() {
 		return err
@@ -609,6 +611,16 @@ func (s *Store) begin1() string {
 		return "BEGIN"
 	}
 	return s.beginSQL
+}
+
+// knowWriterPID sets writerPID again when a commit of unknown outcome cleared it (see
+// commitUnknown) but the writer's connection is still open: the server answered the failed
+// COMMIT round trip, so its outcome was final before commitUnknown made Listen announce it.
+// A connection that failed is closed, and reconnect sets the new one's pid.
+func (s *Store) knowWriterPID() {
+	if s.writerPID.Load() == 0 && s.writerAlive() {
+		s.writerPID.Store(s.w.conn.PgConn().PID())
+	}
 }
 
 // writerAlive reports whether the writer's connection is still open, without a round trip.
