@@ -49,33 +49,14 @@ func TestListenReconnects(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 	}
 	a, b := s[0], s[1]
-	notes := make(chan store.Notification, 100)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Listen(ctx, func(n store.Notification) { notes <- n }) }()
-	defer func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Listen = %v, want context.Canceled", err)
-		}
-	}()
+	notes := listen(t, a)
 	next := func() store.Notification {
 		t.Helper()
-		select {
-		case n := <-notes:
-			return n
-		case <-time.After(10 * time.Second):
-			t.Fatal("no notification within 10 s")
-			return store.Notification{}
-		}
+		return notes.next(10 * time.Second)
 	}
 	config := func(app uint64) {
 		t.Helper()
-		if err := b.Tx(t.Context(), func(tx store.Tx) error {
-			return tx.CallbackConfigPut(t.Context(), store.CallbackConfig{App: app, URL: "http://127.0.0.1:1/cb"})
-		}); err != nil {
-			t.Fatal(err)
-		}
+		putConfig(t, b, app)
 	}
 	if n := next(); !n.Reconnected {
 		t.Fatalf("first notification %+v, want Reconnected (listening)", n)
@@ -167,7 +148,7 @@ func TestListenPassesOverOwnEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	t.Cleanup(func() { a.Close() })
 	if a.lcfg, err = pgx.ParseConfig(dsn); err != nil { // a's listener does not go through the proxy
 		t.Fatal(err)
 	}
@@ -175,26 +156,10 @@ func TestListenPassesOverOwnEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { b.Close() })
 
-	notes := make(chan store.Notification, 100)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Listen(ctx, func(n store.Notification) { notes <- n }) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	next := func(within time.Duration) store.Notification {
-		t.Helper()
-		select {
-		case n := <-notes:
-			return n
-		case <-time.After(within):
-			t.Fatalf("no notification within %s", within)
-			return store.Notification{}
-		}
-	}
+	notes := listen(t, a)
+	next := notes.next
 	event := func(s *Store, cut func()) error {
 		return s.Tx(t.Context(), func(tx store.Tx) error {
 			e := store.Event{App: 1, RoomID: "r1", Command: "Live.CallbackAfterChangeOwner", Body: []byte(`{}`),
@@ -218,11 +183,7 @@ func TestListenPassesOverOwnEvents(t *testing.T) {
 	}
 	config := func(app uint64) {
 		t.Helper()
-		if err := b.Tx(t.Context(), func(tx store.Tx) error {
-			return tx.CallbackConfigPut(t.Context(), store.CallbackConfig{App: app, URL: "http://127.0.0.1:1/cb"})
-		}); err != nil {
-			t.Fatal(err)
-		}
+		putConfig(t, b, app)
 	}
 	if n := next(10 * time.Second); !n.Reconnected {
 		t.Fatalf("first notification %+v, want Reconnected", n)
@@ -270,8 +231,52 @@ func TestListenPassesOverOwnEvents(t *testing.T) {
 		t.Fatalf("after the writer connected again, an event of its own and a configuration: %+v, want the configuration", n)
 	}
 	select {
-	case n := <-notes:
+	case n := <-notes.c:
 		t.Fatalf("unexpected notification %+v", n)
 	default:
+	}
+}
+
+// notes are the notifications a listener of a test heard.
+type notes struct {
+	t *testing.T
+	c chan store.Notification
+}
+
+// listen runs s.Listen until the test ends, and checks that it then returns
+// context.Canceled.
+func listen(t *testing.T, s *Store) *notes {
+	n := &notes{t: t, c: make(chan store.Notification, 100)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Listen(ctx, func(note store.Notification) { n.c <- note }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Listen = %v, want context.Canceled", err)
+		}
+	})
+	return n
+}
+
+// next returns the next notification, failing the test when none comes within d.
+func (n *notes) next(d time.Duration) store.Notification {
+	n.t.Helper()
+	select {
+	case note := <-n.c:
+		return note
+	case <-time.After(d):
+		n.t.Fatalf("no notification within %s", d)
+		return store.Notification{}
+	}
+}
+
+// putConfig writes a callback configuration of app through s.
+func putConfig(t *testing.T, s *Store, app uint64) {
+	t.Helper()
+	if err := s.Tx(t.Context(), func(tx store.Tx) error {
+		return tx.CallbackConfigPut(t.Context(), store.CallbackConfig{App: app, URL: "http://127.0.0.1:1/cb"})
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
