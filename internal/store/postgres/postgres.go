@@ -130,8 +130,8 @@ type Store struct {
 	// listenPID is the backend pid of the last connection Listen made (tests end it).
 	listenPID atomic.Uint32
 	// writerPID is the backend pid of the writer's connection, and 0 from a commit whose
-	// outcome the writer could not learn until it connects again: Listen passes over the
-	// NotifyEvents sent from writerPID (ownEvents in cluster.go).
+	// outcome the writer could not learn until its next group (knowWriterPID): Listen
+	// passes over the NotifyEvents and NotifyBroadcasts sent from writerPID (receive).
 	writerPID atomic.Uint32
 	// lmu guards missedEvents and listenCancel. After a commit whose outcome it could not
 	// learn, the writer sets missedEvents and ends the listener's wait with listenCancel;

@@ -51,8 +51,8 @@ func (d *Dispatcher) NotifyAfter(e store.Event) {
 	if e.ID > d.loadedUpTo { // else the loader read it already (see Notify)
 		d.add(e)
 		d.loadedUpTo = e.ID
+		d.handedOver++
 	}
-	d.handedOver++
 	d.mu.Unlock()
 }
 
