@@ -173,12 +173,12 @@ const (
 // It passes over the NotifyEvents and NotifyBroadcasts of this store's own writer, told by
 // the backend pid that every notification carries (writerPID), since their after-commit
 // hooks announced the events and pushed the broadcasts to this node's clients (a node's
-// relay skips its own broadcasts anyway); after a commit whose outcome the writer could not
-// learn, it announces NotifyEvents itself (commitUnknown). The payload is what every version sends, so nodes
-// of different versions understand each other's notifications. This rests on the pid of
-// the writer's backend not being given to its next connection's backend while a
-// notification of the old one is still on its way; PostgreSQL's backends are processes,
-// and Linux hands out pids in turn.
+// relay skips its own broadcasts anyway); after a commit whose outcome the writer could
+// not learn, it announces NotifyEvents itself (commitUnknown). The payload is what every
+// version sends, so nodes of different versions understand each other's notifications.
+// This rests on the pid of the writer's backend not being given to its next connection's
+// backend while a notification of the old one is still on its way; PostgreSQL's backends
+// are processes, and Linux hands out pids in turn.
 func (s *Store) Listen(ctx context.Context, fn func(store.Notification)) error {
 	backoff := listenBackoffMin
 	for attempt := 0; ; attempt++ {

@@ -174,9 +174,17 @@ func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 		t.Fatal(err)
 	}
 	committed := map[int64]string{}
+	var afters []eventAfter
+	rolledBack := map[int64]bool{}
 	for _, cl := range calls {
 		if cl.failed {
+			for _, id := range cl.ids {
+				rolledBack[id] = true
+			}
 			continue
+		}
+		for k, id := range cl.ids {
+			afters = append(afters, eventAfter{id, cl.afters[k]})
 		}
 		for i := 1; i < len(cl.ids); i++ {
 			if cl.ids[i] <= cl.ids[i-1] {
@@ -206,7 +214,7 @@ func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 		}
 	}
 
-	checkAfters(t, calls, func(c call) ([]int64, []int64, bool) { return c.ids, c.afters, c.failed })
+	checkAfters(t, afters, rolledBack)
 
 	// A call that returned before another began has the smaller ids.
 	for _, a := range calls {
@@ -224,27 +232,15 @@ func eventOrder(t *testing.T, writeStores []store.Store, s store.Store) {
 	}
 }
 
-// checkAfters checks the store.Event.After of every committed event that has one: it is
-// below the event's id, at or above the id of the committed event before it, and it is that
-// event's id or the id of an event of a failed call (the writer's previous event in a
-// transaction, rolled back since). of returns a call's ids, their Afters, and whether it
-// failed.
-func checkAfters[C any](t *testing.T, calls []C, of func(C) (ids, afters []int64, failed bool)) {
+// eventAfter is a committed event's id and its store.Event.After.
+type eventAfter struct{ id, after int64 }
+
+// checkAfters checks the After of every committed event that has one: it is below the
+// event's id, and it is the id of the committed event before it, or the id above that of an
+// event of a failed call (the writer's previous event in a transaction, rolled back since).
+func checkAfters(t *testing.T, committed []eventAfter, rolledBack map[int64]bool) {
 	t.Helper()
-	type ev struct{ id, after int64 }
-	var committed []ev
-	rolledBack := map[int64]bool{}
-	for _, c := range calls {
-		ids, afters, failed := of(c)
-		for i, id := range ids {
-			if failed {
-				rolledBack[id] = true
-			} else {
-				committed = append(committed, ev{id, afters[i]})
-			}
-		}
-	}
-	slices.SortFunc(committed, func(a, b ev) int { return cmp.Compare(a.id, b.id) })
+	slices.SortFunc(committed, func(a, b eventAfter) int { return cmp.Compare(a.id, b.id) })
 	for i, e := range committed {
 		if e.after == 0 {
 			continue // not known

@@ -226,17 +226,24 @@ func (d *Dispatcher) Notify(e store.Event) {
 		d.wakeLoaderIfDue()
 		return
 	}
+	d.addAbove(e)
+}
+
+// addAbove adds e and moves the loader's cursor to it when e is above the cursor, and
+// reports whether it did. An event at or below the cursor is one the loader has read
+// already: for a hook (Notify, NotifyAfter), its read ran between the event's commit and
+// the hook (the store runs the hooks after the COMMIT, and a reader sees the commit at
+// once), found it undelivered, and caught up. Adding it again would put it twice in its
+// room's queue and send it twice. Hooks run in commit order and ids are assigned in commit
+// order, so an id at or below the cursor is always one that the loader has read. d.mu is
+// held.
+func (d *Dispatcher) addAbove(e store.Event) bool {
 	if e.ID <= d.loadedUpTo {
-		// The loader has it already: its read ran between the event's commit and this
-		// hook (the store runs the hooks after the COMMIT, and a reader sees the commit at
-		// once), found it undelivered, and caught up. Adding it again would put it twice
-		// in its room's queue and send it twice. Hooks run in commit order and ids are
-		// assigned in commit order, so an id at or below the cursor is always one that
-		// the loader has read.
-		return
+		return false
 	}
 	d.add(e)
-	d.loadedUpTo = max(d.loadedUpTo, e.ID)
+	d.loadedUpTo = e.ID
+	return true
 }
 
 // add puts e at the tail of its room's queue. d.mu is held.
@@ -604,10 +611,7 @@ func (d *Dispatcher) loadLoop(ctx context.Context) {
 			}
 			d.mu.Lock()
 			for _, e := range evs {
-				if e.ID > d.loadedUpTo {
-					d.add(e)
-					d.loadedUpTo = e.ID
-				}
+				d.addAbove(e)
 			}
 			if len(evs) < limit && d.droppedMax <= d.loadedUpTo && d.wakes == wakes {
 				d.behind = false

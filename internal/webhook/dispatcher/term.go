@@ -48,9 +48,7 @@ func (d *Dispatcher) NotifyAfter(e store.Event) {
 		d.Wake()
 		return
 	}
-	if e.ID > d.loadedUpTo { // else the loader read it already (see Notify)
-		d.add(e)
-		d.loadedUpTo = e.ID
+	if d.addAbove(e) {
 		d.handedOver++
 	}
 	d.mu.Unlock()
