@@ -180,6 +180,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if _, ok := wcfg.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
 		wcfg.RuntimeParams["idle_in_transaction_session_timeout"] = writerIdleTimeout
 	}
+	sendBuf := &sendBuffer{}
+	wcfg.BuildFrontend = sendBuf.frontend
 	wconn, err := pgx.ConnectConfig(ctx, wcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect writer: %w", err)
@@ -199,7 +201,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s := &Store{
 		pool:    pool,
 		rdb:     rdb,
-		w:       &writer{cfg: wcfg, conn: wconn},
+		w:       &writer{cfg: wcfg, conn: wconn, sendBuf: sendBuf},
 		reqs:    make(chan *txRequest, 4096),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),

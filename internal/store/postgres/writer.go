@@ -46,6 +46,8 @@ import (
 type writer struct {
 	cfg  *pgx.ConnConfig
 	conn *pgx.Conn
+	// sendBuf is the buffer each batch is encoded into (cfg's frontend is its).
+	sendBuf *sendBuffer
 	// pipe is set while a group runs pipelined.
 	pipe bool
 	// batch holds the statements not sent yet and queued their results, in order.
@@ -477,6 +479,7 @@ func (w *writer) send() (br pgx.BatchResults, first *execResult, err error) {
 	if b == nil || len(b.QueuedQueries) == 0 {
 		return nil, nil, nil
 	}
+	w.sendBuf.lend(w.conn.PgConn().Frontend())
 	br = w.conn.SendBatch(bg, b)
 	for _, r := range queued {
 		if r.read != nil {
