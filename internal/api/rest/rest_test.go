@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -77,16 +79,39 @@ func newTestHandler(t testing.TB) (*Handler, *testkit.Client, store.Store) {
 	outbox := webhook.NewOutbox(configs, now, nil)
 	d := dispatcher.New(dispatcher.Options{Store: st, Configs: configs})
 	rooms := room.NewService(st, outbox, now)
+	// The handler is wired as app.Server wires it, with Before-callbacks sent through a
+	// client that reaches loopback addresses only (a fuzzed callback URL stays on this machine).
+	before := webhook.NewBeforeCaller(loopbackClient(), st.Instance(), now)
 	h := New(Options{
 		Delivery:  d,
 		Apps:      tenant.NewRegistry(&tenant.App{ID: testApp, SecretKey: testKey, Admins: []string{"admin"}}),
 		Rooms:     rooms,
-		Gifts:     room.NewGiftService(room.GiftOptions{Store: st, Rooms: rooms, Configs: configs, Now: now}),
+		Messages:  room.NewMessageService(room.MessageOptions{Store: st, Rooms: rooms, Configs: configs, Before: before, Now: now}),
+		Gifts:     room.NewGiftService(room.GiftOptions{Store: st, Rooms: rooms, Configs: configs, Before: before, Now: now}),
 		Accounts:  account.NewService(st, now),
 		Callbacks: webhook.NewSettings(st, configs, now),
 		Now:       now,
 	})
 	return h, serve(t, h), st
+}
+
+// loopbackClient returns an HTTP client that dials loopback IP literals only: a host name
+// is refused before any lookup, so no packet leaves this machine whatever URL a test sets.
+func loopbackClient() *http.Client {
+	dial := (&net.Dialer{Timeout: time.Second}).DialContext
+	return &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+				return nil, fmt.Errorf("test client dials loopback IPs only, not %q", host)
+			}
+			return dial(ctx, network, addr)
+		},
+	}}
 }
 
 // serve serves h on 127.0.0.1 until t ends and returns a testkit client of the test app's
