@@ -36,9 +36,9 @@ var walHeld struct {
 	buf  []byte // the held frames, contiguous
 	page bool   // the last held write was a frame header: the next write is its page
 	// commit: that header is a commit frame's (its database size field is not zero).
-	commit bool
-	wal    map[int32]bool // descriptors open on a "-wal" file
-	origOpen uintptr      // SQLite's posixOpen
+	commit   bool
+	wal      map[int32]bool // descriptors open on a "-wal" file
+	origOpen uintptr        // SQLite's posixOpen
 
 	// Counters for tests: frames held, and pwrite calls that wrote held frames.
 	frames, flushes atomic.Int64
