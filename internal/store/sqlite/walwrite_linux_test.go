@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -249,5 +250,108 @@ func walKillChild(path string) {
 		}
 		fmt.Fprintln(w, id)
 		w.Flush()
+	}
+}
+
+// TestWALReadersSeeWholeCommits: while a writer commits transactions of many pages, each
+// giving every row the transaction's number, readers on connections of their own (their
+// own WAL descriptors) check every snapshot they take: all rows carry one number, and their
+// contents are that number's. A reader that found a frame the writer still held would read
+// an older or a torn page. Passive checkpoints let the writer restart the WAL now and then.
+func TestWALReadersSeeWholeCommits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.db")
+	db := openRaw(t, path, DurabilityProcess)
+	const rows = 120
+	content := func(gen, id int) []byte { return blob(gen*rows+id, 700+(gen*37+id)%900) }
+	write := func(gen int) {
+		t.Helper()
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id := range rows {
+			if _, err := tx.Exec(`INSERT OR REPLACE INTO t (id, b) VALUES (?, ?)`, id, append([]byte{byte(gen), byte(gen >> 8)}, content(gen, id)...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0)
+	var stop atomic.Bool
+	errs := make(chan error, 3)
+	snapshot := func(r *sql.DB) (int, error) {
+		tx, err := r.Begin()
+		if err != nil {
+			return 0, err
+		}
+		defer tx.Rollback()
+		rs, err := tx.Query(`SELECT id, b FROM t ORDER BY id`)
+		if err != nil {
+			return 0, err
+		}
+		defer rs.Close()
+		gen, n := -1, 0
+		for rs.Next() {
+			var id int
+			var b []byte
+			if err := rs.Scan(&id, &b); err != nil {
+				return 0, err
+			}
+			g := int(b[0]) | int(b[1])<<8
+			if gen < 0 {
+				gen = g
+			}
+			if g != gen || !bytes.Equal(b[2:], content(gen, id)) {
+				return 0, fmt.Errorf("row %d of generation %d in a snapshot of generation %d, or torn", id, g, gen)
+			}
+			n++
+		}
+		if err := rs.Err(); err != nil {
+			return 0, err
+		}
+		if n != rows {
+			return 0, fmt.Errorf("generation %d: %d rows, want %d", gen, n, rows)
+		}
+		return gen, nil
+	}
+	for range 3 {
+		go func() {
+			r, err := sql.Open("sqlite", dsn(path, DurabilityProcess))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer r.Close()
+			r.SetMaxOpenConns(1)
+			last := 0
+			for !stop.Load() {
+				gen, err := snapshot(r)
+				if err == nil && gen < last {
+					err = fmt.Errorf("generation %d after %d", gen, last)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				last = gen
+			}
+			errs <- nil
+		}()
+	}
+	for gen := 1; gen <= 150; gen++ {
+		write(gen)
+		if gen%25 == 0 {
+			if _, err := db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stop.Store(true)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
