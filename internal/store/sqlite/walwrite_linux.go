@@ -50,15 +50,25 @@ const walFrameHeader = 24
 // maxWALHeld bounds the held bytes: a larger transaction is written out in pieces.
 const maxWALHeld = 4 << 20
 
-var walHooksOnce sync.Once
+var (
+	walHooksOnce sync.Once
+	walHooksErr  error
+)
 
 // installWALHooks installs the hooks in SQLite's default VFS once per process, before the
-// first database is opened.
+// first database is opened, and reports why it could not (every call, the same error).
+// Without them SQLite writes its WAL as it always does: slower, equally safe.
 func installWALHooks() error {
-	var err error
-	walHooksOnce.Do(func() { err = setWALHooks() })
-	return err
+	walHooksOnce.Do(func() { walHooksErr = setWALHooks() })
+	return walHooksErr
 }
+
+// walHooks are installed in this order: pwrite, the only hook that holds frames, comes
+// after every hook that writes them out, and after open, which names the WAL files.
+var walHooks = []struct {
+	name string
+	fn   any
+}{{"close", walClose}, {"pread", walPread}, {"ftruncate", walFtruncate}, {"open", walOpen}, {"pwrite", walPwrite}}
 
 func setWALHooks() error {
 	walHeld.fd.Store(-1)
@@ -78,27 +88,41 @@ func setWALHooks() error {
 	}
 	set := *(*func(*libc.TLS, uintptr, uintptr, uintptr) int32)(unsafe.Pointer(&vfs.FxSetSystemCall))
 	get := *(*func(*libc.TLS, uintptr, uintptr) uintptr)(unsafe.Pointer(&vfs.FxGetSystemCall))
-	for _, h := range []struct {
-		name string
-		fn   any
-	}{{"open", walOpen}, {"close", walClose}, {"pread", walPread}, {"pwrite", walPwrite}, {"ftruncate", walFtruncate}} {
-		name, err := libc.CString(h.name)
+	names := make([]uintptr, len(walHooks))
+	defer func() {
+		for _, n := range names {
+			if n != 0 {
+				libc.Xfree(tls, n)
+			}
+		}
+	}()
+	for i, h := range walHooks {
+		n, err := libc.CString(h.name)
 		if err != nil {
 			return err
 		}
-		if h.name == "open" {
-			walHeld.origOpen = get(tls, pVfs, name)
-		}
-		rc := set(tls, pVfs, name, funcPtr(h.fn))
-		libc.Xfree(tls, name)
-		if rc != sqlite3.SQLITE_OK {
-			return errors.New("sqlite: cannot override " + h.name)
-		}
+		names[i] = n
 	}
-	if walHeld.origOpen == 0 {
-		return errors.New("sqlite: no open system call")
+	for i, h := range walHooks {
+		if h.name == "open" {
+			if walHeld.origOpen = get(tls, pVfs, names[i]); walHeld.origOpen == 0 {
+				return undoWALHooks(tls, set, pVfs, names[:i], errors.New("sqlite: no open system call"))
+			}
+		}
+		if rc := set(tls, pVfs, names[i], funcPtr(h.fn)); rc != sqlite3.SQLITE_OK {
+			return undoWALHooks(tls, set, pVfs, names[:i], errors.New("sqlite: cannot override "+h.name))
+		}
 	}
 	return nil
+}
+
+// undoWALHooks gives back SQLite's own system calls for the hooks already installed
+// (names) and returns err: the hooks work together or not at all.
+func undoWALHooks(tls *libc.TLS, set func(*libc.TLS, uintptr, uintptr, uintptr) int32, pVfs uintptr, names []uintptr, err error) error {
+	for _, n := range names {
+		set(tls, pVfs, n, 0) // a null pointer restores the default
+	}
+	return err
 }
 
 // funcPtr is how the transpiled SQLite represents a C function pointer: the data word of an
