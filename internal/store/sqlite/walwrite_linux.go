@@ -159,40 +159,39 @@ func walClose(tls *libc.TLS, fd int32) int32 {
 }
 
 func walPread(tls *libc.TLS, fd int32, buf uintptr, n uint64, off int64) int64 {
-	if walHeld.fd.Load() == fd {
-		walHeld.mu.Lock()
-		if walHeld.fd.Load() == fd {
-			if errno := flushHeldLocked(); errno != 0 {
-				walHeld.mu.Unlock()
-				return fail(tls, errno)
-			}
-		}
-		walHeld.mu.Unlock()
+	if errno := flushHeldOf(fd); errno != 0 {
+		return fail(tls, errno)
 	}
 	return libc.Xpread(tls, fd, buf, n, off)
 }
 
 func walFtruncate(tls *libc.TLS, fd int32, size int64) int32 {
-	if walHeld.fd.Load() == fd {
-		walHeld.mu.Lock()
-		if walHeld.fd.Load() == fd {
-			if errno := flushHeldLocked(); errno != 0 {
-				walHeld.mu.Unlock()
-				return int32(fail(tls, errno))
-			}
-		}
-		walHeld.mu.Unlock()
+	if errno := flushHeldOf(fd); errno != 0 {
+		return int32(fail(tls, errno))
 	}
 	return libc.Xftruncate(tls, fd, size)
 }
 
 func walPwrite(tls *libc.TLS, fd int32, buf uintptr, n uint64, off int64) int64 {
-	walHeld.mu.Lock()
-	if !walHeld.wal[fd] {
-		walHeld.mu.Unlock()
+	through, errno := holdWrite(fd, unsafe.Slice((*byte)(ptr(buf)), n), off)
+	switch {
+	case errno != 0:
+		return fail(tls, errno)
+	case through:
 		return libc.Xpwrite(tls, fd, buf, n, off)
 	}
-	p := unsafe.Slice((*byte)(ptr(buf)), n)
+	return int64(n)
+}
+
+// holdWrite holds p, written at off of fd, when it is a frame's header or page appended to
+// the WAL, writing out what is held when p completes a commit. Otherwise it writes out what
+// is held for fd and reports that p must be written through.
+func holdWrite(fd int32, p []byte, off int64) (through bool, errno syscall.Errno) {
+	walHeld.mu.Lock()
+	defer walHeld.mu.Unlock()
+	if !walHeld.wal[fd] {
+		return true, 0
+	}
 	held := walHeld.fd.Load()
 	appends := held == fd && off == walHeld.off+int64(len(walHeld.buf))
 	switch {
@@ -201,21 +200,15 @@ func walPwrite(tls *libc.TLS, fd int32, buf uintptr, n uint64, off int64) int64 
 		walHeld.buf = append(walHeld.buf, p...)
 		walHeld.page = false
 		walHeld.frames.Add(1)
-		var errno syscall.Errno
 		if walHeld.commit || len(walHeld.buf) >= maxWALHeld {
-			errno = flushHeldLocked()
+			return false, flushHeldLocked()
 		}
-		walHeld.mu.Unlock()
-		if errno != 0 {
-			return fail(tls, errno)
-		}
-		return int64(n)
-	case n == walFrameHeader && off > walFrameHeader && (appends || held != fd) && !walHeld.page:
+		return false, 0
+	case len(p) == walFrameHeader && off > walFrameHeader && (appends || held != fd) && !walHeld.page:
 		// A frame header: held, and the next write must be its page.
 		if held != fd {
 			if errno := flushHeldLocked(); errno != 0 {
-				walHeld.mu.Unlock()
-				return fail(tls, errno)
+				return false, errno
 			}
 			walHeld.fd.Store(fd)
 			walHeld.off = off
@@ -223,18 +216,28 @@ func walPwrite(tls *libc.TLS, fd int32, buf uintptr, n uint64, off int64) int64 
 		walHeld.buf = append(walHeld.buf, p...)
 		walHeld.page = true
 		walHeld.commit = p[4]|p[5]|p[6]|p[7] != 0
-		walHeld.mu.Unlock()
-		return int64(n)
+		return false, 0
 	}
 	// Anything else on a WAL file is written through, after what is held.
 	if held == fd {
 		if errno := flushHeldLocked(); errno != 0 {
-			walHeld.mu.Unlock()
-			return fail(tls, errno)
+			return false, errno
 		}
 	}
-	walHeld.mu.Unlock()
-	return libc.Xpwrite(tls, fd, buf, n, off)
+	return true, 0
+}
+
+// flushHeldOf writes out the frames held for fd, if any; the lock is taken only then.
+func flushHeldOf(fd int32) syscall.Errno {
+	if walHeld.fd.Load() != fd {
+		return 0
+	}
+	walHeld.mu.Lock()
+	defer walHeld.mu.Unlock()
+	if walHeld.fd.Load() != fd {
+		return 0
+	}
+	return flushHeldLocked()
 }
 
 // flushHeldLocked writes the held frames with as few pwrite calls as the kernel allows and
