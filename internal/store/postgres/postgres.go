@@ -180,6 +180,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if _, ok := wcfg.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
 		wcfg.RuntimeParams["idle_in_transaction_session_timeout"] = writerIdleTimeout
 	}
+	wcfg.AfterConnect = keepHeap
 	sendBuf := &sendBuffer{}
 	wcfg.BuildFrontend = sendBuf.frontend
 	wconn, err := pgx.ConnectConfig(ctx, wcfg)
@@ -192,6 +193,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
 	}
 	pcfg.MaxConns = o.ReadConns
+	pcfg.ConnConfig.AfterConnect = keepHeap
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		wconn.Close(ctx)
