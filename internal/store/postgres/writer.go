@@ -324,13 +324,19 @@ func (r *aheadRows) Close() error { r.next = len(r.rows); return nil }
 // smaller block has none. The last event's id is an uncorrelated subquery, which
 // PostgreSQL evaluates once (an InitPlan), one step back along the primary key; under
 // the write lock it is the event that committed last (store.Event.After).
+//
+// The number of rows is a scalar subquery, not an expression of the arguments, so that
+// PostgreSQL plans the statement once: with the arguments' values in view it would
+// estimate the series' rows exactly in each custom plan, find the generic plan (which
+// assumes 1,000 rows) dearer, and plan every run anew, which cost 110–190 µs of the
+// server's CPU per block under load (docs/bench.md, issue 13, twelfth session).
 func idBlockQuery(seqs []string) string {
 	q, most := `SELECT `, `GREATEST(`
 	for i, seq := range seqs {
 		q += fmt.Sprintf(`CASE WHEN g <= $%d THEN nextval('%s') END, `, i+1, seq)
 		most += fmt.Sprintf(`$%d::int, `, i+1)
 	}
-	return q + `now(), (SELECT COALESCE(max(id), 0) FROM events) FROM generate_series(1, ` + most[:len(most)-2] + `)) g`
+	return q + `now(), (SELECT COALESCE(max(id), 0) FROM events) FROM generate_series(1, (SELECT ` + most[:len(most)-2] + `))) g`
 }
 
 // maxIDsPerCall bounds the ids of one sequence a block takes per call, so that one call

@@ -584,3 +584,40 @@ func TestReadsAheadTwoNodes(t *testing.T) {
 	}
 	t.Logf("%d of %d reads answered ahead", hits, 2*callers*calls)
 }
+
+// The id block statement is planned once per connection: after PostgreSQL's five custom
+// plans it runs on its generic plan, whatever the blocks' sizes (idBlockQuery).
+func TestIDBlockQueryPlannedOnce(t *testing.T) {
+	s, _, _ := openWriterTest(t)
+	ctx := context.Background()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	q := idBlockQuery(idSequences[:])
+	if _, err := conn.Conn().Prepare(ctx, "id_block", q); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		sizes := make([]any, len(idSequences))
+		for j := range sizes {
+			sizes[j] = int64(1 + (i*7+j*3)%40)
+		}
+		rows, err := conn.Query(ctx, "id_block", sizes...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var generic, custom int64
+	if err := conn.QueryRow(ctx, "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'id_block'").Scan(&generic, &custom); err != nil {
+		t.Fatal(err)
+	}
+	if generic != 7 || custom != 5 {
+		t.Errorf("id block statement: %d generic and %d custom plans over 12 runs; want 7 and 5 (planned once, after the five custom plans)", generic, custom)
+	}
+}
