@@ -2,18 +2,13 @@ package postgres
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// keepHeapBytes is the size of the string keepHeap has each new connection's server
-// process allocate and free once.
-const keepHeapBytes = 1 << 20
-
-// keepHeapSQL allocates and frees keepHeapBytes in the server process (a 1 MiB text value
-// that only its length leaves).
-var keepHeapSQL = "SELECT length(repeat('x', " + strconv.Itoa(keepHeapBytes) + "))"
+// keepHeapSQL has the server process allocate a 1 MiB text value and free it (only its
+// length leaves the server).
+const keepHeapSQL = "SELECT length(repeat('x', 1048576))"
 
 // keepHeap runs keepHeapSQL on a new connection (pgconn.Config.AfterConnect), so that the
 // server process keeps the memory its statements free instead of handing it back to the
@@ -25,14 +20,14 @@ var keepHeapSQL = "SELECT length(repeat('x', " + strconv.Itoa(keepHeapBytes) + "
 // with brk, and the next statement grows it again and faults its pages back in. The
 // writer's owner-change read scans eight indexes, and each index scan allocates about
 // 27 KiB, so that statement alone crosses the threshold: depending on how the backend's
-// heap happened to be laid out, it cost 70–145 µs instead of 11 µs, and the writer's
+// heap happened to be laid out, it cost 72–145 µs instead of 11–12 µs, and the writer's
 // throughput fell by half (docs/bench.md, issue 13, twelfth session). glibc raises both
 // thresholds when a block it served with mmap is freed: to that block's size for mmap, and
 // twice that for trimming. One 1 MiB value, allocated and freed once, therefore lets the
 // backend keep up to 2 MiB of freed heap for the connection's life, and statements below
 // 1 MiB reuse it. PostgreSQL has no setting for this (a GUC was proposed on
-// pgsql-hackers in 2023, "Add GUC to tune glibc's malloc implementation", and not
-// adopted). On a server built on another C library the statement is harmless.
+// pgsql-hackers in 2023, "Add GUC to tune glibc's malloc implementation", and returned
+// with feedback). On a server built on another C library the statement is harmless.
 func keepHeap(ctx context.Context, pc *pgconn.PgConn) error {
 	return pc.Exec(ctx, keepHeapSQL).Close()
 }
