@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/roomd/roomd/internal/config"
+	"github.com/roomd/roomd/internal/procstat"
 )
 
 // The server of a scenario runs, by default, as a separate `roomd serve` process: the
@@ -190,26 +191,16 @@ func procSchedCPU(pid int) time.Duration {
 
 // procStatCPU reads utime + stime of a process from /proc/<pid>/stat; 0 when it cannot.
 func procStatCPU(pid int) time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	st, err := procstat.Read(pid)
 	if err != nil {
 		return 0
 	}
-	// The command name, field 2, is in parentheses and may contain spaces: fields are
-	// counted after its closing parenthesis. utime and stime are fields 14 and 15.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	ut, err1 := st.Int(14)
+	sys, err2 := st.Int(15)
 	if err1 != nil || err2 != nil {
 		return 0
 	}
-	return time.Duration(ut+st) * clockTick
+	return time.Duration(ut+sys) * clockTick
 }
 
 // procStatusOf is procStatus for another process.

@@ -2,13 +2,11 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/roomd/roomd/internal/procstat"
 	"github.com/roomd/roomd/internal/testkit"
 )
 
@@ -54,7 +52,7 @@ func TestConnectionsKeepTheirHeap(t *testing.T) {
 		// A quarter of one run's 117 pages per run: a heap handed back faults most of them in
 		// again at every run.
 		const limit = runs * 8 * 60000 / 4096 / 4
-		var pid int64
+		var pid int
 		if err := c.conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
 			t.Fatal(err)
 		}
@@ -73,20 +71,18 @@ func TestConnectionsKeepTheirHeap(t *testing.T) {
 // minorFaults returns the minor page faults of process pid so far (/proc/pid/stat, field
 // 10). Without the process in /proc (the server is on another machine or in another PID
 // namespace) the test skips, unless CI is set.
-func minorFaults(t *testing.T, pid int64) int64 {
+func minorFaults(t *testing.T, pid int) int64 {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := procstat.Read(pid)
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("the PostgreSQL server process %d is not in /proc: %v", pid, err)
 		}
 		t.Skipf("the PostgreSQL server process %d is not in /proc (%v): the test needs the server on this machine", pid, err)
 	}
-	// The fields after the command, which is in parentheses and may hold spaces.
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	n, err := strconv.ParseInt(fields[7], 10, 64)
+	n, err := st.Int(10)
 	if err != nil {
-		t.Fatalf("/proc/%d/stat: %v", pid, err)
+		t.Fatal(err)
 	}
 	return n
 }
