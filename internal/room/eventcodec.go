@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 )
 
 // The encoding of room events for the other nodes of a cluster (store.Broadcast). A node
@@ -80,19 +81,157 @@ func EncodeEvent(ev Event) (kind string, body []byte, ok bool) {
 	if _, known := broadcastKinds[kind]; !known {
 		return "", nil, false
 	}
-	inner, err := json.Marshal(ev)
-	if err != nil {
-		return "", nil, false
-	}
-	head, err := json.Marshal(ev.Head())
-	if err != nil {
-		return "", nil, false
-	}
 	// The envelope is written by hand: json.Marshal of an eventEnvelope would scan and
-	// copy inner once more (a RawMessage is compacted and re-escaped), for the same bytes.
-	body = make([]byte, 0, len(envelopeHead)+len(head)+len(envelopeEvent)+len(inner)+1)
-	body = append(append(append(append(append(body, envelopeHead...), head...), envelopeEvent...), inner...), '}')
-	return kind, body, true
+	// copy the event's encoding once more (a RawMessage is compacted and re-escaped), for
+	// the same bytes.
+	body = make([]byte, 0, 512)
+	body = append(body, envelopeHead...)
+	body = append(body, '{')
+	if body, ok = appendHeadFields(body, ev.Head()); !ok {
+		return "", nil, false
+	}
+	body = append(body, '}')
+	body = append(body, envelopeEvent...)
+	if b, handled := appendEvent(body, ev); handled {
+		if b == nil {
+			return "", nil, false
+		}
+		body = b
+	} else {
+		inner, err := json.Marshal(ev)
+		if err != nil {
+			return "", nil, false
+		}
+		body = append(body, inner...)
+	}
+	return kind, append(body, '}'), true
+}
+
+// appendEvent appends ev's encoding for the kinds the most frequent changes broadcast
+// (presence, seats, owner), exactly as json.Marshal writes it but without reflection, which
+// was about 5 % of a PostgreSQL node's CPU in the client's owner change (docs/bench.md,
+// issue 13). handled is false for any other kind, which EncodeEvent gives to json.Marshal;
+// a nil b with handled true means ev cannot be encoded (a time json.Marshal refuses).
+// TestAppendEventMatchesJSON and FuzzDecodeEvent hold both encodings to the same bytes.
+func appendEvent(b []byte, ev Event) (_ []byte, handled bool) {
+	var ok bool
+	b = append(b, '{')
+	switch e := ev.(type) {
+	case OwnerChanged:
+		if b, ok = appendHeadFields(b, e.EventHead); ok {
+			b = appendStringField(b, "From", e.From)
+			b = appendStringField(b, "To", e.To)
+		}
+	case SeatsChanged:
+		if b, ok = appendHeadFields(b, e.EventHead); ok {
+			b = appendSeatsField(b, "Seats", e.Seats)
+			b = appendSeatsField(b, "Seated", e.Seated)
+			b = appendSeatsField(b, "Left", e.Left)
+		}
+	case MembersOnline:
+		if b, ok = appendHeadFields(b, e.EventHead); ok {
+			b = appendPresence(b, e.Users, e.Cause, e.Audience)
+		}
+	case MembersOffline:
+		if b, ok = appendHeadFields(b, e.EventHead); ok {
+			b = appendPresence(b, e.Users, e.Cause, e.Audience)
+		}
+	default:
+		return nil, false
+	}
+	if !ok {
+		return nil, true
+	}
+	return append(b, '}'), true
+}
+
+// appendHeadFields appends h's fields as they appear inside an object that embeds it:
+// "App":…,"RoomID":…,"Operator":…,"Platform":…,"ClientIP":…,"Time":…. ok is false for a
+// time outside what RFC 3339 can write (json.Marshal refuses it too).
+func appendHeadFields(b []byte, h EventHead) (_ []byte, ok bool) {
+	b = append(b, `"App":`...)
+	b = strconv.AppendUint(b, h.App, 10)
+	b = appendStringField(b, "RoomID", h.RoomID)
+	b = appendStringField(b, "Operator", h.Operator)
+	b = appendStringField(b, "Platform", h.Platform)
+	b = appendStringField(b, "ClientIP", h.ClientIP)
+	b = append(b, `,"Time":"`...)
+	b, err := h.Time.AppendText(b) // the text Time.MarshalJSON quotes
+	if err != nil {
+		return nil, false
+	}
+	return append(b, '"'), true
+}
+
+// appendPresence appends the fields MembersOnline and MembersOffline add to the head.
+func appendPresence(b []byte, users []string, cause string, a Audience) []byte {
+	b = appendStringsField(b, "Users", users)
+	b = appendStringField(b, "Cause", cause)
+	b = append(b, `,"MemberCount":`...)
+	b = strconv.AppendInt(b, int64(a.MemberCount), 10)
+	return appendStringsField(b, "Managers", a.Managers)
+}
+
+// appendStringField appends ,"name":s.
+func appendStringField(b []byte, name, s string) []byte {
+	b = append(append(append(append(b, ',', '"'), name...), '"'), ':')
+	return appendString(b, s)
+}
+
+// appendStringsField appends ,"name":[…], or null for a nil slice as json.Marshal does.
+func appendStringsField(b []byte, name string, l []string) []byte {
+	b = append(append(append(append(b, ',', '"'), name...), '"'), ':')
+	if l == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendSeatsField appends ,"name":[…] of seats, or null for a nil slice.
+func appendSeatsField(b []byte, name string, l []Seat) []byte {
+	b = append(append(append(append(b, ',', '"'), name...), '"'), ':')
+	if l == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"Index":`...)
+		b = strconv.AppendInt(b, int64(s.Index), 10)
+		b = appendStringField(b, "UserID", s.UserID)
+		b = append(b, `,"Locked":`...)
+		b = strconv.AppendBool(b, s.Locked)
+		b = append(b, `,"VideoLocked":`...)
+		b = strconv.AppendBool(b, s.VideoLocked)
+		b = append(b, `,"AudioLocked":`...)
+		b = strconv.AppendBool(b, s.AudioLocked)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// appendString appends s as json.Marshal writes a string (HTML characters escaped): a string
+// of printable ASCII without a quote, a backslash or one of <, > and & stands for itself;
+// any other is given to json.Marshal.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // The fixed parts of an eventEnvelope's JSON, as json.Marshal writes them.

@@ -132,9 +132,97 @@ func FuzzDecodeEvent(f *testing.F) {
 		if ev.Head().RoomID == "" {
 			t.Fatalf("decoded an event without a room: %#v", ev)
 		}
-		k2, _, ok := room.EncodeEvent(ev)
+		k2, body2, ok := room.EncodeEvent(ev)
 		if !ok || k2 != kind {
 			t.Fatalf("decoded %s does not encode again (%q, %v)", kind, k2, ok)
 		}
+		if want, err := encodeWithReflection(ev); err != nil || !bytes.Equal(body2, want) {
+			t.Fatalf("%s encodes as\n%s\nwhere json.Marshal writes\n%s (%v)", kind, body2, want, err)
+		}
 	})
+}
+
+// encodeWithReflection is the broadcast body of ev as encoding/json writes it: the encoding
+// EncodeEvent must match byte for byte, whichever way it encodes a kind.
+func encodeWithReflection(ev room.Event) ([]byte, error) {
+	head, err := json.Marshal(ev.Head())
+	if err != nil {
+		return nil, err
+	}
+	inner, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		Head  json.RawMessage `json:"head"`
+		Event json.RawMessage `json:"event"`
+	}{head, inner})
+}
+
+// The kinds EncodeEvent writes without reflection (presence, seats, owner) come out exactly
+// as json.Marshal writes them, for strings it must escape, nil and empty lists, times in
+// other zones and with fractions of a second; a time json.Marshal refuses is not encoded.
+func TestAppendEventMatchesJSON(t *testing.T) {
+	zone := time.FixedZone("x", -(3*3600 + 30*60))
+	heads := []room.EventHead{
+		{},
+		{App: 1400000001, RoomID: "live_1", Operator: "alice", Platform: "Web", ClientIP: "127.0.0.1", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+		{App: 1<<64 - 1, RoomID: "r<&>\"q\"", Operator: room.SystemOperator, Platform: "iOS\n\t\x00", ClientIP: "::1",
+			Time: time.Date(2026, 12, 3, 9, 0, 0, 123456789, zone)},
+		{RoomID: "直播间\u2028\u2029", Operator: "\xff\xfe bad utf-8", Platform: "\x7f", Time: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
+	}
+	seats := [][]room.Seat{nil, {}, {{Index: 0, UserID: "alice"}, {Index: 7, UserID: "<b>", Locked: true, VideoLocked: true, AudioLocked: true}, {Index: -1}}}
+	// Each character that needs escaping alone in a string, and with others.
+	users := [][]string{nil, {}, {"carol", "a<b", "a>b", "a&b", `a"b`, `a\b`, "a\x1fb", "a\x7fb", "é", "é\"&", ""}}
+	var evs []room.Event
+	for _, h := range heads {
+		for i := range seats {
+			evs = append(evs,
+				room.OwnerChanged{EventHead: h, From: users[2][i], To: h.Operator},
+				room.OwnerChanged{EventHead: h, From: users[2][i+3], To: users[2][i+6]},
+				room.SeatsChanged{EventHead: h, Seats: seats[i], Seated: seats[(i+1)%3], Left: seats[(i+2)%3]},
+				room.MembersOnline{EventHead: h, Users: users[i], Cause: "Enter", Audience: room.Audience{MemberCount: -i, Managers: users[(i+1)%3]}},
+				room.MembersOffline{EventHead: h, Users: users[(i+2)%3], Cause: "Kicked<>", Audience: room.Audience{MemberCount: 1 << 40, Managers: users[i]}})
+		}
+	}
+	for _, ev := range evs {
+		_, got, ok := room.EncodeEvent(ev)
+		want, err := encodeWithReflection(ev)
+		if !ok || err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%T (ok %v) encodes as\n%s\nwhere json.Marshal writes (err %v)\n%s", ev, ok, got, err, want)
+		}
+	}
+	bad := room.EventHead{RoomID: "r", Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	for _, ev := range []room.Event{room.OwnerChanged{EventHead: bad}, room.SeatsChanged{EventHead: bad}, room.RoomDismissed{EventHead: bad}} {
+		if _, body, ok := room.EncodeEvent(ev); ok {
+			t.Errorf("%T with a time json.Marshal refuses encodes as %s", ev, body)
+		}
+	}
+}
+
+// BenchmarkEncodeEvent measures the broadcast encoding of an owner change's two events, a
+// seat list of ten seats included.
+func BenchmarkEncodeEvent(b *testing.B) {
+	h := room.EventHead{App: 1400000001, RoomID: "live_room_0001", Operator: "owner_a", Platform: "Web", ClientIP: "127.0.0.1", Time: time.Now().UTC()}
+	seats := make([]room.Seat, 10)
+	for i := range seats {
+		seats[i].Index = i
+	}
+	seats[0].UserID = "owner_b"
+	evs := []room.Event{room.OwnerChanged{EventHead: h, From: "owner_a", To: "owner_b"},
+		room.SeatsChanged{EventHead: h, Seats: seats, Seated: seats[:1], Left: []room.Seat{{Index: 0, UserID: "owner_a"}}}}
+	for _, ev := range evs {
+		b.Run(reflect.TypeOf(ev).Name(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				room.EncodeEvent(ev)
+			}
+		})
+		b.Run(reflect.TypeOf(ev).Name()+"/reflection", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				encodeWithReflection(ev)
+			}
+		})
+	}
 }
