@@ -98,8 +98,9 @@ type Options struct {
 	Nodes int
 	// Soak is the length of the soak scenario.
 	Soak time.Duration
-	// Repeat is how many times each scenario judged against L runs, each run against an L
-	// measured just before it; its row is the median run (pickMedian).
+	// Repeat is how many times each scenario judged against L runs, each run against the
+	// mean of L measured just before and just after it (bracketL); its row is the median
+	// run (pickMedian).
 	Repeat int
 
 	CPUProfile, MemProfile, MutexProfile, BlockProfile string
@@ -154,11 +155,14 @@ type Result struct {
 	OpsPerSec float64 `json:"ops_per_sec"`
 	// RatioToL is OpsPerSec / L; 0 when it is not meaningful.
 	RatioToL float64 `json:"ratio_to_l,omitempty"`
-	// L and LCPUPerOpUs are the loopback figures the ratios were computed against: the
-	// loopback row's for the scenario right after it, else a loopback run just before this
-	// scenario (see Run).
+	// L and LCPUPerOpUs are the loopback figures the ratios were computed against. For a
+	// scenario judged against L they are the means of L measured just before its run (the
+	// loopback row's, for the scenario right after it) and just after it (bracketL); for
+	// the others, the L current when they ran.
 	L           float64 `json:"l_ops_per_sec,omitempty"`
 	LCPUPerOpUs float64 `json:"l_cpu_us_per_op,omitempty"`
+	// LBracketed says L and LCPUPerOpUs are such means.
+	LBracketed bool `json:"l_bracketed,omitempty"`
 	// RatioToLByCPU is L's CPU time per request divided by this scenario's CPU time per
 	// operation, process-wide: the ratio the scenario would reach if both were limited by
 	// CPU alone. Set with --in-process only (in process mode see RoomdCPUPerOpL).
@@ -383,7 +387,7 @@ func parseFlags(args []string, stderr io.Writer) (*Options, error) {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each timed scenario")
 	fs.DurationVar(&o.Soak, "soak", 60*time.Second, "length of the soak scenario (--quick: 6s)")
 	fs.IntVar(&o.Concurrency, "concurrency", 64, "concurrent REST callers (and loopback clients)")
-	fs.IntVar(&o.Repeat, "repeat", 1, "runs of each scenario judged against L (owner-change, create-room, drain, client-owner-change), each against its own L; the row is the median run")
+	fs.IntVar(&o.Repeat, "repeat", 1, "runs of each scenario judged against L (owner-change, create-room, drain, client-owner-change), each against the mean of L measured just before and after it; the row is the median run")
 	fs.BoolVar(&o.Quick, "quick", false, "short smoke run with scaled-down counts (not a measurement)")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	fs.StringVar(&o.DataDir, "data", "", "parent directory of the temporary data directories (default the system temp dir)")
@@ -475,6 +479,9 @@ type Runner struct {
 	fleetInProcess bool
 	// serverPeak is the peak resident set of the servers closed since it was last reset.
 	serverPeak int64
+	// lAfter says L was measured right after the last run (bracketL) and nothing has run
+	// since: the next run judged against L takes it as its "before" without measuring again.
+	lAfter bool
 }
 
 // timed returns the length of a timed scenario.
@@ -558,12 +565,17 @@ func Run(ctx context.Context, o Options, env Env) (*Report, error) {
 			if i > 0 && ctx.Err() != nil {
 				break
 			}
-			if s.NeedsL && (prev != "loopback" || i > 0) && r.L > 0 {
+			if s.NeedsL && (prev != "loopback" || i > 0) && r.L > 0 && !r.lAfter {
 				// The speed a shared machine gives this process drifts over minutes, so each
-				// ratio is taken against an L measured right before its run.
+				// ratio is taken against L measured right before its run and right after it.
 				r.remeasureL(ctx)
 			}
-			all = append(all, r.runOne(ctx, s, rep))
+			r.lAfter = false
+			res := r.runOne(ctx, s, rep)
+			if s.NeedsL && r.L > 0 && res.Error == "" && ctx.Err() == nil {
+				r.bracketL(ctx, res)
+			}
+			all = append(all, res)
 		}
 		prev = name
 		res := pickMedian(all)
@@ -619,11 +631,7 @@ func (r *Runner) runOne(ctx context.Context, s Scenario, rep *Report) *Result {
 		res.RoomdCPUPerOpUs = res.CPUPerOpUs
 	}
 	if s.NeedsL && r.L > 0 && res.OpsPerSec > 0 {
-		res.L, res.LCPUPerOpUs = r.L, r.LCPUPerOpUs
-		res.RatioToL = res.OpsPerSec / r.L
-		if o.InProcess && r.LCPUPerOpUs > 0 && res.CPUPerOpUs > 0 {
-			res.RatioToLByCPU = r.LCPUPerOpUs / res.CPUPerOpUs
-		}
+		res.setRatios(r.L, r.LCPUPerOpUs, o.InProcess)
 	}
 	if name == "loopback" && res.Error == "" {
 		r.L, r.LCPUPerOpUs = res.OpsPerSec, res.CPUPerOpUs
@@ -659,13 +667,44 @@ func pickMedian(runs []*Result) *Result {
 	for i, f := range figures {
 		parts[i] = fmt.Sprintf("%.2f", f)
 	}
-	res.Notes = append(res.Notes, fmt.Sprintf("%d runs, each against an L measured just before it: roomd cpu/op %s L; this row is the median run",
+	res.Notes = append(res.Notes, fmt.Sprintf("%d runs, each against L measured just before and after it: roomd cpu/op %s L; this row is the median run",
 		len(runs), strings.Join(parts, " / ")))
 	return res
 }
 
-// remeasureL runs the loopback again, for at most 3 s, and makes it the current L.
-func (r *Runner) remeasureL(ctx context.Context) {
+// setRatios sets res's ratios to L (l requests per second, lCPU µs of CPU per exchange):
+// throughput, roomd's CPU per operation and, in process, the whole process's.
+func (res *Result) setRatios(l, lCPU float64, inProcess bool) {
+	res.L, res.LCPUPerOpUs = l, lCPU
+	res.RatioToL = res.OpsPerSec / l
+	if inProcess && lCPU > 0 && res.CPUPerOpUs > 0 {
+		res.RatioToLByCPU = lCPU / res.CPUPerOpUs
+	}
+	if lCPU > 0 && res.RoomdCPUPerOpUs > 0 {
+		res.RoomdCPUPerOpL = res.RoomdCPUPerOpUs / lCPU
+	}
+}
+
+// bracketL measures L again right after res's run and takes res's ratios against the mean
+// of the two L, the one measured before the run (which res's ratios use so far) and this
+// one: on this shared machine one 3-second L can be 20 % off the next, and a mean of the
+// two around the run follows a drift and halves a swing. The new L stays the current one,
+// so that the next run judged against L starts from it.
+func (r *Runner) bracketL(ctx context.Context, res *Result) {
+	before, beforeCPU := res.L, res.LCPUPerOpUs
+	if before <= 0 || beforeCPU <= 0 || !r.remeasureL(ctx) {
+		return
+	}
+	r.lAfter = true
+	res.LBracketed = true
+	res.setRatios((before+r.L)/2, (beforeCPU+r.LCPUPerOpUs)/2, r.Opts.InProcess)
+	res.Notes = append(res.Notes, fmt.Sprintf("L before and after the run: %s / %s req/s, %.1f / %.1f us of CPU per exchange; its ratios use the means",
+		thousands(before), thousands(r.L), beforeCPU, r.LCPUPerOpUs))
+}
+
+// remeasureL runs the loopback again, for at most 3 s, and makes it the current L; false
+// when it did not measure (the previous L stays).
+func (r *Runner) remeasureL(ctx context.Context) bool {
 	o := r.Opts
 	o.Duration = min(r.timed(), 3*time.Second)
 	sub := &Runner{Opts: o, Env: r.Env}
@@ -675,10 +714,11 @@ func (r *Runner) remeasureL(ctx context.Context) {
 		res, _ = runLoopback(ctx, sub)
 	})
 	if res == nil || res.OpsPerSec <= 0 {
-		return // keep the previous L
+		return false // keep the previous L
 	}
 	res.setCPU(m.since())
 	r.L, r.LCPUPerOpUs = res.OpsPerSec, res.CPUPerOpUs
+	return true
 }
 
 // loadAverage is the first three fields of /proc/loadavg; "" where there is none.

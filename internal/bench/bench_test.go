@@ -2,8 +2,11 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -283,5 +286,64 @@ roomd_store_tx_calls_total 1.5e+06
 `)
 	if m["roomd_callback_events"] != 15 || m["roomd_store_transactions_total"] != 7 || m["roomd_store_tx_calls_total"] != 1.5e6 {
 		t.Errorf("%v", m)
+	}
+}
+
+// bracketedRuns records, for TestRatiosUseLBeforeAndAfter's scenario (registered once per
+// process), L's CPU when each of its runs started.
+var bracketedRuns *[]float64
+
+// A scenario judged against L is judged against the means of L measured just before and just
+// after each of its runs; the L measured after one run is the next run's "before" (it is not
+// measured twice in a row), and the row says which L it used.
+func TestRatiosUseLBeforeAndAfter(t *testing.T) {
+	const name = "test-bracketed"
+	startL := new([]float64) // L's CPU when each run started
+	bracketedRuns = startL
+	if _, ok := lookup(name); !ok {
+		Register(Scenario{Name: name, NeedsL: true, Run: func(ctx context.Context, r *Runner) (*Result, error) {
+			*bracketedRuns = append(*bracketedRuns, r.LCPUPerOpUs)
+			return &Result{Ops: 100, Seconds: 1, OpsPerSec: 100, RoomdCPUPerOpUs: 100}, nil
+		}})
+	}
+	var out bytes.Buffer
+	rep, err := Run(context.Background(), Options{Scenarios: []string{"loopback", name}, Quick: true, Duration: time.Second, Concurrency: 4, Repeat: 2},
+		Env{Stdout: &out, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(*startL) != 2 || len(rep.Results) != 2 {
+		t.Fatalf("runs started with L %v; rows %d", *startL, len(rep.Results))
+	}
+	if (*startL)[0] != rep.LCPUPerOpUs {
+		t.Errorf("the first run started with L's CPU %.2f us, not the loopback row's %.2f", (*startL)[0], rep.LCPUPerOpUs)
+	}
+	res := rep.Results[1]
+	if !res.LBracketed || res.LCPUPerOpUs <= 0 {
+		t.Fatalf("row %+v is not bracketed", res)
+	}
+	var before, after, beforeCPU, afterCPU float64
+	var note string
+	for _, n := range res.Notes {
+		if strings.HasPrefix(n, "L before and after the run:") {
+			note = n
+		}
+	}
+	if _, err := fmt.Sscanf(strings.ReplaceAll(note, ",", ""), "L before and after the run: %g / %g req/s %g / %g us of CPU per exchange",
+		&before, &after, &beforeCPU, &afterCPU); err != nil {
+		t.Fatalf("note %q: %v", note, err)
+	}
+	if !slices.ContainsFunc(*startL, func(l float64) bool { return math.Abs(l-beforeCPU) <= 0.05 }) { // the note rounds to 0.1
+		t.Errorf("the row's L before (%.1f us) is not what its run started with (%v)", beforeCPU, *startL)
+	}
+	if mean := (beforeCPU + afterCPU) / 2; math.Abs(res.LCPUPerOpUs-mean) > 0.06 || math.Abs(res.RoomdCPUPerOpL-100/res.LCPUPerOpUs) > 1e-9 {
+		t.Errorf("L's CPU %.2f us, roomd cpu/op %.3f L; want the mean %.2f us and 100 us / L", res.LCPUPerOpUs, res.RoomdCPUPerOpL, mean)
+	}
+	if math.Abs(res.RatioToL-100/res.L) > 1e-9 || math.Abs(res.L-(before+after)/2) > 1 {
+		t.Errorf("L %.0f req/s, x L %.5f; want the mean of %.0f and %.0f", res.L, res.RatioToL, before, after)
+	}
+	WriteTable(&out, rep)
+	if !strings.Contains(out.String(), "the means of L measured just before and just after it") {
+		t.Errorf("the table does not say which L the row used:\n%s", out.String())
 	}
 }

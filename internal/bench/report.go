@@ -25,7 +25,7 @@ func WriteTable(w io.Writer, rep *Report) {
 		fmt.Fprintln(w, "server: a separate roomd process (roomd CPU/op is its utime+stime over the measured window / operations)")
 	}
 	if rep.Repeat > 1 {
-		fmt.Fprintf(w, "each scenario judged against L ran %d times, each against an L measured just before it; its row is the median run\n", rep.Repeat)
+		fmt.Fprintf(w, "each scenario judged against L ran %d times, each against L measured just before and after it; its row is the median run\n", rep.Repeat)
 	}
 	if rep.LoadAverage != "" {
 		fmt.Fprintf(w, "load average at start: %s\n", rep.LoadAverage)
@@ -87,7 +87,11 @@ func WriteTable(w io.Writer, rep *Report) {
 	fmt.Fprintln(w, "\nnotes:")
 	for _, r := range rep.Results {
 		if r.L > 0 && r.Scenario != "loopback" && r.L != rep.L {
-			fmt.Fprintf(w, "  %-13s ratios against L = %s req/s (%.1f us of CPU per exchange), measured just before it\n", r.Scenario, thousands(r.L), r.LCPUPerOpUs)
+			when := "measured before it"
+			if r.LBracketed {
+				when = "the means of L measured just before and just after it"
+			}
+			fmt.Fprintf(w, "  %-13s ratios against L = %s req/s (%.1f us of CPU per exchange), %s\n", r.Scenario, thousands(r.L), r.LCPUPerOpUs, when)
 		}
 		if r.LatencyOf != "" {
 			fmt.Fprintf(w, "  %-13s latency = %s\n", r.Scenario, r.LatencyOf)
