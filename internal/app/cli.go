@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/roomd/roomd/internal/auth/usersig"
 	"github.com/roomd/roomd/internal/config"
 	"github.com/roomd/roomd/internal/console"
+	"github.com/roomd/roomd/internal/procs"
 )
 
 // Version is set at build time with -ldflags "-X github.com/roomd/roomd/internal/app.Version=…".
@@ -217,6 +220,13 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 		defer stop()
 	}
 	log := newLogger(cfg, env.Stderr)
+	// GOMAXPROCS follows the CPU roomd uses, from one P up to the default (package procs).
+	pctx, stopProcs := context.WithCancel(ctx)
+	defer stopProcs()
+	gomaxprocs := strconv.Itoa(runtime.GOMAXPROCS(0))
+	if procs.Start(pctx, env.Getenv, log) {
+		gomaxprocs = "1-" + gomaxprocs + ", by load"
+	}
 	srv, err := NewServer(ctx, cfg, Options{Logger: log})
 	if err != nil {
 		return err
@@ -237,7 +247,7 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 			return fmt.Errorf("ready file: %w", err)
 		}
 	}
-	log.Info("roomd started", "version", version(), "listen", srv.Addr(), "data_dir", cfg.DataDir, "apps", len(srv.Apps.All()))
+	log.Info("roomd started", "version", version(), "listen", srv.Addr(), "data_dir", cfg.DataDir, "apps", len(srv.Apps.All()), "gomaxprocs", gomaxprocs)
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
