@@ -124,9 +124,9 @@ func appendEvent(b []byte, ev Event) (_ []byte, handled bool) {
 		}
 	case SeatsChanged:
 		if b, ok = appendHeadFields(b, e.EventHead); ok {
-			b = appendSeatsField(b, "Seats", e.Seats)
-			b = appendSeatsField(b, "Seated", e.Seated)
-			b = appendSeatsField(b, "Left", e.Left)
+			b = appendListField(b, "Seats", e.Seats, appendSeat)
+			b = appendListField(b, "Seated", e.Seated, appendSeat)
+			b = appendListField(b, "Left", e.Left, appendSeat)
 		}
 	case MembersOnline:
 		if b, ok = appendHeadFields(b, e.EventHead); ok {
@@ -165,58 +165,52 @@ func appendHeadFields(b []byte, h EventHead) (_ []byte, ok bool) {
 
 // appendPresence appends the fields MembersOnline and MembersOffline add to the head.
 func appendPresence(b []byte, users []string, cause string, a Audience) []byte {
-	b = appendStringsField(b, "Users", users)
+	b = appendListField(b, "Users", users, appendString)
 	b = appendStringField(b, "Cause", cause)
 	b = append(b, `,"MemberCount":`...)
 	b = strconv.AppendInt(b, int64(a.MemberCount), 10)
-	return appendStringsField(b, "Managers", a.Managers)
+	return appendListField(b, "Managers", a.Managers, appendString)
+}
+
+// appendName appends ,"name": (a field after the first).
+func appendName(b []byte, name string) []byte {
+	return append(append(append(append(b, ',', '"'), name...), '"'), ':')
 }
 
 // appendStringField appends ,"name":s.
 func appendStringField(b []byte, name, s string) []byte {
-	b = append(append(append(append(b, ',', '"'), name...), '"'), ':')
-	return appendString(b, s)
+	return appendString(appendName(b, name), s)
 }
 
-// appendStringsField appends ,"name":[…], or null for a nil slice as json.Marshal does.
-func appendStringsField(b []byte, name string, l []string) []byte {
-	b = append(append(append(append(b, ',', '"'), name...), '"'), ':')
+// appendListField appends ,"name":[…], each element appended by elem, or null for a nil
+// slice, as json.Marshal does.
+func appendListField[T any](b []byte, name string, l []T, elem func([]byte, T) []byte) []byte {
+	b = appendName(b, name)
 	if l == nil {
 		return append(b, "null"...)
 	}
 	b = append(b, '[')
-	for i, s := range l {
+	for i, v := range l {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = elem(b, v)
 	}
 	return append(b, ']')
 }
 
-// appendSeatsField appends ,"name":[…] of seats, or null for a nil slice.
-func appendSeatsField(b []byte, name string, l []Seat) []byte {
-	b = append(append(append(append(b, ',', '"'), name...), '"'), ':')
-	if l == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range l {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"Index":`...)
-		b = strconv.AppendInt(b, int64(s.Index), 10)
-		b = appendStringField(b, "UserID", s.UserID)
-		b = append(b, `,"Locked":`...)
-		b = strconv.AppendBool(b, s.Locked)
-		b = append(b, `,"VideoLocked":`...)
-		b = strconv.AppendBool(b, s.VideoLocked)
-		b = append(b, `,"AudioLocked":`...)
-		b = strconv.AppendBool(b, s.AudioLocked)
-		b = append(b, '}')
-	}
-	return append(b, ']')
+// appendSeat appends one seat's object.
+func appendSeat(b []byte, s Seat) []byte {
+	b = append(b, `{"Index":`...)
+	b = strconv.AppendInt(b, int64(s.Index), 10)
+	b = appendStringField(b, "UserID", s.UserID)
+	b = append(b, `,"Locked":`...)
+	b = strconv.AppendBool(b, s.Locked)
+	b = append(b, `,"VideoLocked":`...)
+	b = strconv.AppendBool(b, s.VideoLocked)
+	b = append(b, `,"AudioLocked":`...)
+	b = strconv.AppendBool(b, s.AudioLocked)
+	return append(b, '}')
 }
 
 // appendString appends s as json.Marshal writes a string (HTML characters escaped): a string
