@@ -674,7 +674,11 @@ func (r errRow) Scan(...any) error { return r.err }
 // its own: in PostgreSQL a failed statement aborts the whole transaction, and the store
 // contract keeps the transaction usable after an ErrConflict. The savepoint, the statement
 // and the release go out with the writer's queue in one round trip; after a failure the
-// rollback to the savepoint is queued (pipelined) or run at once.
+// rollback to the savepoint runs at once, pipelined or not. (Queued instead, it left the
+// transaction aborted until the next send, and pgx prepares a statement it has not seen
+// before that send's batch: such a statement, queued after the conflict, failed to prepare
+// and the whole group ran again, unpipelined; TestWriterPipelinedFailure caught it in about
+// one run in fifteen.)
 func (w *writer) execGuarded(q string, args []any) (sql.Result, error) {
 	if w.pipe && w.failed != nil {
 		return nil, w.failed
@@ -689,11 +693,6 @@ func (w *writer) execGuarded(q string, args []any) (sql.Result, error) {
 	if first != r {
 		// Something before the statement failed (the group then runs again if it was
 		// pipelined), or the release did.
-		return nil, err
-	}
-	if w.pipe {
-		w.queue(true, "ROLLBACK TO SAVEPOINT g")
-		w.queue(true, "RELEASE SAVEPOINT g")
 		return nil, err
 	}
 	if rerr := w.ctl("ROLLBACK TO SAVEPOINT g; RELEASE SAVEPOINT g"); rerr != nil {
