@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/roomd/roomd/internal/procs"
 )
 
 // cpuTime is the CPU time the process has used, user plus system; 0 where unknown.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := procs.ProcessCPU()
+	return d
 }
 
 // procStatus returns a "VmXXX:" field of /proc/self/status in bytes; 0 where there is none

@@ -63,13 +63,13 @@ func Start(ctx context.Context, getenv func(string) string, log *slog.Logger) bo
 		return false
 	}
 	limit := runtime.GOMAXPROCS(0)
-	if _, ok := processCPU(); !ok || limit <= 1 {
+	if _, ok := ProcessCPU(); !ok || limit <= 1 {
 		return false
 	}
 	t := time.NewTicker(Tick)
 	go func() {
 		defer t.Stop()
-		run(ctx, NewController(limit), t.C, processCPU, runtime.GOMAXPROCS, log)
+		run(ctx, NewController(limit), t.C, ProcessCPU, runtime.GOMAXPROCS, log)
 	}()
 	return true
 }
